@@ -1,0 +1,111 @@
+"""The ``convergio`` command line (CLI.md is the contract).
+
+Subcommands live in ``convergio_tui/commands/`` and are imported only when invoked, so
+``convergio --help`` stays fast and never imports Textual.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from convergio_tui import __version__, paths
+
+if TYPE_CHECKING:
+    from convergio_tui.config.schema import Config
+
+# name -> (module, attribute, one-line help). The help is here so `--help` imports nothing.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("init_cmd", "init", "Write orchestrator.yaml into DIR and create the database."),
+    "config": ("config_cmd", "config", "Validate the configuration."),
+    "plan": ("plan", "plan", "Import, list and show plans."),
+    "route": ("route", "route", "Show one routing decision (pure, runs nothing)."),
+    "run": ("run", "run", "Execute or resume a plan headless."),
+    "dashboard": ("dashboard", "dashboard", "Open the full-screen dashboard."),
+    "demo": ("demo", "demo", "Run the built-in demo over simulated agents."),
+    "escalations": ("escalations", "escalations", "List and decide escalated tasks."),
+    "budget": ("budget", "budget", "Today's premium spend against the cap."),
+    "health": ("health", "health", "Provider health."),
+    "models": ("models", "models", "The model registry: refresh, list, check."),
+    "vault": ("vault", "vault", "The encrypted per-project env vault."),
+    "worktree": ("worktree", "worktree", "Worktree safety pre-flight."),
+    "harden": ("harden", "harden", "Scan a tree for credentials and personal data."),
+}
+
+
+class CliContext:
+    """Per-invocation state shared by subcommands: resolved paths, lazy config and db."""
+
+    def __init__(self, config_file: str | None, db_file: str | None) -> None:
+        self.config_path: Path = paths.config_path(config_file)
+        self.db_path: Path = paths.db_path(db_file)
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        """The validated configuration; raises ``ConfigError`` (exit 2) when invalid."""
+        if self._config is None:
+            from convergio_tui.config.loader import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def open_db(self) -> None:
+        """Open (creating and migrating if needed) the database for this invocation."""
+        from convergio_tui.store.db import open_database
+
+        open_database(self.db_path)
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when it runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module = importlib.import_module(f"convergio_tui.commands.{spec[0]}")
+        command: click.Command = getattr(module, spec[1])
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List subcommands from :data:`COMMANDS` without importing their modules."""
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_file", metavar="FILE", help="Configuration file.")
+@click.option("--db", "db_file", metavar="FILE", help="SQLite database file.")
+@click.version_option(__version__, prog_name="convergio")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None, db_file: str | None) -> None:
+    """Convergio: plan, route, run and validate work across AI coding CLIs."""
+    ctx.obj = CliContext(config_file, db_file)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the console script; maps input errors to exit code 2."""
+    from convergio_tui.config.errors import InputError
+
+    try:
+        return cli.main(args=argv, prog_name="convergio", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

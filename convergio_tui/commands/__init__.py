@@ -1,0 +1,1 @@
+"""Subcommands of the ``convergio`` CLI, one module each, imported lazily by ``cli.py``."""

@@ -1,0 +1,30 @@
+"""Helpers shared by subcommands: JSON output, context access, exits."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from convergio_tui.cli import CliContext
+
+
+def context() -> CliContext:
+    """The current invocation's :class:`CliContext`."""
+    return click.get_current_context().find_root().obj  # type: ignore[no-any-return]
+
+
+def emit_json(document: Any) -> None:
+    """Print one JSON document on stdout (and nothing else)."""
+    click.echo(json.dumps(document, indent=2, sort_keys=False, default=str))
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` on stderr and exit with ``code``."""
+    click.echo(message, err=True)
+    raise click.exceptions.Exit(code)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")

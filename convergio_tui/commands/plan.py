@@ -1,0 +1,86 @@
+"""``convergio plan import|list|show``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from convergio_tui.commands.common import context, emit_json, fail, json_option
+
+
+@click.group()
+def plan() -> None:
+    """Plans: import a spec, list, show."""
+
+
+@plan.command("import")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--project", default=None, help="Override the spec's project.")
+@json_option
+def import_(spec: Path, project: str | None, as_json: bool) -> None:
+    """Validate SPEC and store it with routing assigned; print the plan id."""
+    from convergio_tui.engine.planner import import_plan
+
+    ctx = context()
+    cfg = ctx.config
+    if not spec.is_file():
+        fail(f"error: {spec}: file not found", 2)
+    # Validate before touching the database so bad input writes nothing.
+    from convergio_tui.engine.plan_spec import load_plan_spec
+
+    load_plan_spec(spec, cfg.providers)
+    ctx.open_db()
+    plan_id = import_plan(spec, cfg, project)
+    if as_json:
+        emit_json({"plan_id": plan_id})
+    else:
+        click.echo(plan_id)
+
+
+@plan.command("list")
+@json_option
+def list_(as_json: bool) -> None:
+    """Plans with status and progress."""
+    from convergio_tui.store.queries import plan_summaries
+
+    context().open_db()
+    summaries = plan_summaries()
+    if as_json:
+        emit_json({"plans": [s.as_dict() for s in summaries]})
+        return
+    if not summaries:
+        click.echo("no plans yet: convergio plan import SPEC.yaml")
+    for s in summaries:
+        click.echo(
+            f"{s.id:>4}  {s.name:<28} {s.project:<16} {s.status:<10} "
+            f"{s.done}/{s.tasks} done  ${s.cost_usd:.2f}"
+        )
+
+
+@plan.command("show")
+@click.argument("plan_ref")
+@json_option
+def show(plan_ref: str, as_json: bool) -> None:
+    """Waves and tasks of PLAN (id or name)."""
+    from convergio_tui.store.queries import find_plan, plan_document
+
+    context().open_db()
+    found = find_plan(plan_ref)
+    if found is None:
+        fail(f"error: no plan {plan_ref!r} (see: convergio plan list)", 2)
+    doc = plan_document(found)
+    if as_json:
+        emit_json(doc)
+        return
+    head = doc["plan"]
+    assert isinstance(head, dict)
+    click.echo(f"plan {head['id']} {head['name']} [{head['status']}] project {head['project']}")
+    for wave in doc["waves"]:  # type: ignore[union-attr]
+        click.echo(f"  wave {wave['seq']} {wave['name']} [{wave['status']}]")
+        for t in wave["tasks"]:
+            target = f"{t['executor_agent']}·{t['model']}" if t["executor_agent"] else "blocked"
+            click.echo(
+                f"    {t['code']:<8} {t['status']:<10} {t['type']:<8} {t['priority']} "
+                f"{t['privacy']:<9} {target:<34} r{t['round']} ${t['cost_usd']:.4f}  {t['title']}"
+            )

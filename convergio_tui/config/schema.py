@@ -1,0 +1,171 @@
+"""The shape of ``orchestrator.yaml`` as strict pydantic models (unknown keys are errors).
+
+Cross-references (routing rules naming providers, default models) are checked in
+``config.validate`` so each error can point at its own key and line.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from convergio_tui.config.thor_schema import ThorConfig
+
+PRIORITIES = ("P0", "P1", "P2", "P3")
+TASK_TYPES = ("coding", "research", "review", "test", "bulk", "pr-ops", "docs")
+PRIVACY_LEVELS = ("public", "internal", "sensitive")
+
+
+class CostTier(StrEnum):
+    """Provider cost tiers, ordered free < zero < premium."""
+
+    FREE = "free"
+    ZERO = "zero"
+    PREMIUM = "premium"
+
+    @property
+    def rank(self) -> int:
+        """Position in the ordering, for ceiling comparisons."""
+        return ("free", "zero", "premium").index(self.value)
+
+
+class Strict(BaseModel):
+    """Base: forbid unknown keys, freeze instances."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelConfig(Strict):
+    """One model a provider offers, with its list prices."""
+
+    id: str = Field(min_length=1)
+    multiplier: float = Field(default=1.0, ge=0)
+    input_usd_per_mtok: float | None = Field(default=None, ge=0)
+    output_usd_per_mtok: float | None = Field(default=None, ge=0)
+    privacy_safe: bool = False
+    enabled: bool = True
+
+
+class ProviderConfig(Strict):
+    """One AI CLI: how to run it headless, what it costs, where its data goes."""
+
+    enabled: bool = True
+    cli: list[str] = Field(min_length=1)
+    auth_check: list[str] = Field(default_factory=list)
+    privacy_level: Literal["cloud", "local"]
+    cost_tier: CostTier
+    timeout_s: float = Field(default=900, gt=0)
+    max_parallel: int = Field(default=2, ge=1)
+    models: list[ModelConfig] = Field(min_length=1)
+    default_model: str
+    endpoint: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+
+    def model(self, model_id: str) -> ModelConfig | None:
+        """The enabled model with this id, if the provider offers it."""
+        for m in self.models:
+            if m.id == model_id and m.enabled:
+                return m
+        return None
+
+
+class PriorityRule(Strict):
+    """Routing rule for one priority level."""
+
+    label: str = ""
+    preferred_providers: list[str] = Field(min_length=1)
+    fallback_providers: list[str] = Field(default_factory=list)
+    max_cost_tier: CostTier = CostTier.PREMIUM
+    prefer_model: Literal["strongest", "cheapest"] | None = None
+
+
+class TypeRule(Strict):
+    """Routing preference for one task type."""
+
+    preferred_providers: list[str] = Field(min_length=1)
+    default_model: str | None = None
+
+
+class PrivacyRule(Strict):
+    """Which providers may see tasks of one privacy level."""
+
+    allowed_providers: list[str] = Field(min_length=1)
+
+
+class RoutingConfig(Strict):
+    """The four-dimension routing rules."""
+
+    by_priority: dict[Literal["P0", "P1", "P2", "P3"], PriorityRule]
+    by_type: dict[Literal["coding", "research", "review", "test", "bulk", "pr-ops", "docs"], TypeRule]
+    by_privacy: dict[Literal["public", "internal", "sensitive"], PrivacyRule]
+
+
+class ProjectConfig(Strict):
+    """A project: where its repository is and what may see its code."""
+
+    path: str
+    privacy: Literal["public", "internal", "sensitive"] = "internal"
+    allowed_providers: list[str] | None = None
+    base_branch: str = "main"
+
+
+class BudgetConfig(Strict):
+    """The daily premium cap and its fallback chain."""
+
+    max_premium_per_day: float = Field(default=10.0, ge=0)
+    fallback_chain: list[str] = Field(default_factory=lambda: ["claude", "copilot", "gemini", "opencode"])
+    alert_threshold_pct: float = Field(default=80, gt=0, le=100)
+    enforce_budget: bool = True
+    timezone: str = "local"
+    estimated_output_tokens: int = Field(default=4000, ge=0)
+
+
+class HealthConfig(Strict):
+    """How provider health is checked and cached."""
+
+    ttl_s: float = Field(default=60, ge=0)
+    check_timeout_s: float = Field(default=5, gt=0)
+    cooldown_base_s: float = Field(default=30, ge=0)
+    cooldown_max_s: float = Field(default=900, ge=0)
+
+
+class ExecutionConfig(Strict):
+    """How plans are executed."""
+
+    max_parallel: int = Field(default=4, ge=1)
+    worktrees: bool = True
+    worktree_root: str | None = None
+    max_output_bytes: int = Field(default=50_000_000, ge=1024)
+    max_behind: int = Field(default=50, ge=0)
+
+
+class VaultConfig(Strict):
+    """The env vault and its optional Azure Key Vault sync."""
+
+    backend: Literal["local", "azure"] = "local"
+    azure_vault_name: str | None = None
+
+
+class Config(Strict):
+    """The whole validated ``orchestrator.yaml``."""
+
+    providers: dict[str, ProviderConfig] = Field(min_length=1)
+    routing: RoutingConfig
+    projects: dict[str, ProjectConfig] = Field(default_factory=dict)
+    budget: BudgetConfig = BudgetConfig()
+    health: HealthConfig = HealthConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    thor: ThorConfig = ThorConfig()
+    vault: VaultConfig = VaultConfig()
+    _source: str = PrivateAttr(default="")
+
+    @property
+    def source(self) -> str:
+        """The file this configuration was loaded from."""
+        return self._source
+
+    def enabled_providers(self) -> list[str]:
+        """Provider names that are enabled, in file order."""
+        return [name for name, p in self.providers.items() if p.enabled]

@@ -1,0 +1,197 @@
+"""The daily premium budget over the single cost ledger (SPEC §5).
+
+All money is USD. A premium dispatch first *reserves* its estimate inside an immediate
+transaction, so parallel dispatches (threads or processes) cannot overshoot the cap
+together; after the run the reservation is released and the actual cost charged, both
+once per run whatever happens (a resumed run never charges twice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import peewee as pw
+
+from convergio_tui.config.schema import BudgetConfig
+from convergio_tui.engine.router import BudgetView
+from convergio_tui.store.db import immediate
+from convergio_tui.store.models import Event, Ledger, now
+
+EPSILON = 1e-9
+
+
+def day_window(timezone: str, at: float) -> tuple[date, float, float]:
+    """The calendar day containing ``at`` in ``timezone``: (date, start, end) epoch seconds."""
+    tz = ZoneInfo(timezone) if timezone != "local" else None
+    moment = datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()
+    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=1)).replace(tzinfo=start.tzinfo)
+    if tz is not None:  # rebuild through the zone so DST days are 23 or 25 hours long
+        end = datetime(end.year, end.month, end.day, tzinfo=tz)
+    else:
+        end = datetime(end.year, end.month, end.day).astimezone()
+    return start.date(), start.timestamp(), end.timestamp()
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    """Today's premium spend against the cap (the shape of ``convergio budget --json``)."""
+
+    date: str
+    cap_usd: float
+    spent_usd: float
+    reserved_usd: float
+    alert_threshold_pct: float
+    enforce: bool
+    by_provider: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pct(self) -> float:
+        """Spent share of the cap in percent (reservations excluded)."""
+        return 100.0 * self.spent_usd / self.cap_usd if self.cap_usd > 0 else 100.0
+
+    @property
+    def alert(self) -> bool:
+        """Spend has reached the alert threshold."""
+        return self.pct + EPSILON >= self.alert_threshold_pct
+
+    @property
+    def capped(self) -> bool:
+        """Spend has reached the cap."""
+        return self.spent_usd + EPSILON >= self.cap_usd
+
+    def view(self) -> BudgetView:
+        """The router's view of this status."""
+        return BudgetView(self.spent_usd, self.reserved_usd, self.cap_usd, self.enforce)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON for CLI.md's ``budget --json``."""
+        return {
+            "date": self.date,
+            "cap_usd": round(self.cap_usd, 6),
+            "spent_usd": round(self.spent_usd, 6),
+            "reserved_usd": round(self.reserved_usd, 6),
+            "pct": round(self.pct, 2),
+            "alert": self.alert,
+            "capped": self.capped,
+            "by_provider": {k: round(v, 6) for k, v in sorted(self.by_provider.items())},
+        }
+
+
+def _outstanding_reserved() -> float:
+    signed = pw.Case(Ledger.kind, (("reserve", Ledger.usd),), Ledger.usd * -1)
+    per_run = (
+        Ledger.select(Ledger.run, pw.fn.SUM(signed).alias("left"))
+        .where(Ledger.kind.in_(("reserve", "release")))
+        .group_by(Ledger.run)
+    )
+    return sum(max(0.0, row.left or 0.0) for row in per_run)
+
+
+def status(config: BudgetConfig, at: float | None = None) -> BudgetStatus:
+    """Today's spend, outstanding reservations and spend by provider."""
+    day, start, end = day_window(config.timezone, now() if at is None else at)
+    rows = (
+        Ledger.select(Ledger.provider, pw.fn.SUM(Ledger.usd).alias("usd"))
+        .where(Ledger.kind == "charge", Ledger.ts >= start, Ledger.ts < end)
+        .group_by(Ledger.provider)
+    )
+    by_provider = {r.provider: float(r.usd or 0.0) for r in rows}
+    spent_rows = Ledger.select(pw.fn.SUM(Ledger.usd)).where(
+        Ledger.kind == "charge", Ledger.premium == True, Ledger.ts >= start, Ledger.ts < end  # noqa: E712
+    )
+    spent = float(spent_rows.scalar() or 0.0)
+    return BudgetStatus(
+        date=day.isoformat(),
+        cap_usd=config.max_premium_per_day,
+        spent_usd=spent,
+        reserved_usd=_outstanding_reserved(),
+        alert_threshold_pct=config.alert_threshold_pct,
+        enforce=config.enforce_budget,
+        by_provider=by_provider,
+    )
+
+
+def reserve(config: BudgetConfig, provider: str, model: str, run_id: int, usd: float) -> bool:
+    """Reserve ``usd`` for a premium run; False (nothing written) when it would pass the cap."""
+    with immediate():
+        if config.enforce_budget:
+            current = status(config)
+            if current.spent_usd + current.reserved_usd + usd > config.max_premium_per_day + EPSILON:
+                return False
+        Ledger.create(provider=provider, model=model, run=run_id, kind="reserve", usd=usd, premium=True)
+    return True
+
+
+def settle(
+    provider: str,
+    model: str,
+    run_id: int,
+    *,
+    usd: float,
+    premium: bool,
+    premium_requests: float = 0.0,
+    note: str | None = None,
+) -> bool:
+    """Release the run's reservation and charge its actual cost, once per run.
+
+    Returns False when the run was already charged (a resumed engine settling again).
+    """
+    with immediate():
+        if Ledger.select().where(Ledger.run == run_id, Ledger.kind == "charge").exists():
+            return False
+        _release_locked(run_id)
+        Ledger.create(
+            provider=provider, model=model, run=run_id, kind="charge", usd=usd,
+            premium=premium, premium_requests=premium_requests, note=note,
+        )  # fmt: skip
+    return True
+
+
+def release(run_id: int) -> None:
+    """Release whatever is still reserved for ``run_id`` (idempotent)."""
+    with immediate():
+        _release_locked(run_id)
+
+
+def _release_locked(run_id: int) -> None:
+    rows = Ledger.select(Ledger.kind, Ledger.usd, Ledger.provider, Ledger.model).where(
+        Ledger.run == run_id, Ledger.kind.in_(("reserve", "release"))
+    )
+    left = 0.0
+    first = None
+    for row in rows:
+        left += row.usd if row.kind == "reserve" else -row.usd
+        first = first or row
+    if first is not None and left > EPSILON:
+        Ledger.create(provider=first.provider, model=first.model, run=run_id, kind="release", usd=left, premium=True)
+
+
+def raise_alerts(config: BudgetConfig, plan_id: int | None = None) -> list[Event]:
+    """Record one event per day per crossed threshold (the alert % and the cap).
+
+    Returns the events created now (empty when they were already raised today).
+    """
+    created: list[Event] = []
+    with immediate():
+        current = status(config)
+        _, start, _ = day_window(config.timezone, now())
+        for pct, kind, level in (
+            (config.alert_threshold_pct, "budget.alert", "warning"),
+            (100.0, "budget.capped", "error"),
+        ):
+            if current.pct + EPSILON < pct:
+                continue
+            if Event.select().where(Event.kind == kind, Event.ts >= start).exists():
+                continue
+            message = (
+                f"premium spend ${current.spent_usd:.2f} is {current.pct:.0f}% of the "
+                f"${current.cap_usd:.2f} daily cap"
+            )
+            if kind == "budget.capped" and config.enforce_budget:
+                message += "; premium providers leave routing until tomorrow"
+            created.append(Event.create(level=level, kind=kind, plan=plan_id, message=message,
+                                        data={"pct": round(current.pct, 2), "threshold": pct}))
+    return created

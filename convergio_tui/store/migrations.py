@@ -1,0 +1,114 @@
+"""Numbered schema migrations, recorded in ``schema_version``.
+
+Each migration runs once, in order, inside its own transaction. To change the schema
+append a function to :data:`MIGRATIONS`; never edit one that has shipped. Columns added
+to a model later must be added here too (``add_column``), so old databases catch up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import peewee as pw
+
+from convergio_tui.store import models as m
+
+Migration = Callable[[pw.SqliteDatabase], None]
+
+# Only Thor (all gates of the round recorded, none failed) or a person approving an
+# escalation may set `done`; enforced here so no code path can skip validation.
+_DONE_GUARD = """
+CREATE TRIGGER IF NOT EXISTS task_done_guard BEFORE UPDATE OF status ON task
+WHEN NEW.status = 'done' AND OLD.status IS NOT 'done' AND NOT (
+    (NEW.validated_by = 'thor'
+     AND EXISTS (SELECT 1 FROM gate_result g WHERE g.task_id = NEW.id
+                 AND g.round = NEW.round AND g.verdict = 'pass')
+     AND NOT EXISTS (SELECT 1 FROM gate_result g WHERE g.task_id = NEW.id
+                     AND g.round = NEW.round AND g.verdict = 'fail'))
+    OR (NEW.validated_by LIKE 'human:_%'
+        AND EXISTS (SELECT 1 FROM escalation e WHERE e.task_id = NEW.id
+                    AND e.status = 'approved'))
+)
+BEGIN
+    SELECT RAISE(ABORT, 'task may become done only through Thor or an approved escalation');
+END
+"""
+
+_DONE_INSERT_GUARD = """
+CREATE TRIGGER IF NOT EXISTS task_done_insert_guard BEFORE INSERT ON task
+WHEN NEW.status = 'done'
+BEGIN
+    SELECT RAISE(ABORT, 'task may become done only through Thor or an approved escalation');
+END
+"""
+
+_NOW_SQL = "((julianday('now') - 2440587.5) * 86400.0)"
+
+
+def _touch_trigger(table: str) -> str:
+    # Keeps `updated_at` a reliable watermark for the dashboard whoever writes the row.
+    return f"""
+CREATE TRIGGER IF NOT EXISTS {table}_touch AFTER UPDATE ON {table}
+WHEN NEW.updated_at IS OLD.updated_at
+BEGIN
+    UPDATE {table} SET updated_at = {_NOW_SQL} WHERE id = NEW.id;
+END
+"""
+
+
+def _m001_initial(database: pw.SqliteDatabase) -> None:
+    database.create_tables(m.ALL_MODELS)
+    for sql in (_DONE_GUARD, _DONE_INSERT_GUARD, *map(_touch_trigger, ("task", "wave", "plan"))):
+        database.execute_sql(sql)
+
+
+MIGRATIONS: list[Migration] = [_m001_initial]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def add_column(database: pw.SqliteDatabase, table: str, column: str, ddl: str) -> None:
+    """Add ``column`` to ``table`` unless it exists (``ddl`` e.g. ``'REAL NULL'``)."""
+    existing = {c.name for c in database.get_columns(table)}
+    if column not in existing:
+        database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+
+
+def current_version(database: pw.SqliteDatabase) -> int:
+    """The schema version recorded in the database (0 for a new one)."""
+    database.execute_sql(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL)"
+    )
+    row = database.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(database: pw.SqliteDatabase) -> int:
+    """Apply pending migrations; return the resulting version.
+
+    Raises :class:`SchemaTooNew` when the database was written by a newer Convergio.
+    """
+    with database.atomic("IMMEDIATE"):
+        version = current_version(database)
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(version, SCHEMA_VERSION)
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        with database.atomic("IMMEDIATE"):
+            # Re-check inside the lock: another process may have migrated meanwhile.
+            if current_version(database) >= number:
+                continue
+            MIGRATIONS[number - 1](database)
+            database.execute_sql(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (number, m.now()),
+            )
+    return SCHEMA_VERSION
+
+
+class SchemaTooNew(Exception):
+    """The database schema is newer than this version of Convergio understands."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(
+            f"database schema version {found} is newer than this Convergio supports "
+            f"({supported}); upgrade Convergio or use another --db"
+        )

@@ -1,0 +1,243 @@
+"""Peewee models: the tables of SPEC §2. Times are UTC epoch seconds (REAL).
+
+Models are bound to :data:`db`, a proxy initialised by :func:`store.db.open_database`.
+Schema changes go through ``store/migrations.py``; never call ``create_tables`` elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import peewee as pw
+
+db = pw.DatabaseProxy()
+
+PLAN_STATUSES = ("todo", "doing", "paused", "done", "failed", "cancelled")
+WAVE_STATUSES = ("pending", "running", "validating", "done", "blocked", "failed", "cancelled")
+TASK_STATUSES = (
+    "pending", "queued", "running", "submitted", "validating", "done", "rejected",
+    "escalated", "failed", "blocked", "skipped", "cancelled",
+)  # fmt: skip
+RUN_STATUSES = ("running", "succeeded", "failed", "interrupted", "timeout", "cancelled")
+LEDGER_KINDS = ("reserve", "charge", "release")
+GATE_VERDICTS = ("pass", "fail", "skip")
+ESCALATION_STATUSES = ("pending", "approved", "retried", "rejected")
+HEALTH_STATES = ("up", "down", "cooldown")
+
+
+def now() -> float:
+    """Current UTC time as epoch seconds, the unit of every ``*_at`` column."""
+    return time.time()
+
+
+class JSONField(pw.TextField):
+    """A JSON document stored as text."""
+
+    def db_value(self, value: Any) -> str | None:
+        return None if value is None else json.dumps(value, sort_keys=True)
+
+    def python_value(self, value: str | None) -> Any:
+        return None if value is None else json.loads(value)
+
+
+class Base(pw.Model):
+    """Base model bound to the shared database proxy."""
+
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class Project(Base):
+    """A code repository that plans work on."""
+
+    name = pw.CharField(unique=True)
+    path = pw.TextField()
+    privacy = pw.CharField(default="internal")
+    allowed_providers = JSONField(null=True)
+    base_branch = pw.CharField(default="main")
+    created_at = pw.FloatField(default=now)
+
+
+class Plan(Base):
+    """An execution plan: waves of tasks."""
+
+    project = pw.ForeignKeyField(Project, backref="plans", on_delete="CASCADE")
+    name = pw.CharField()
+    status = pw.CharField(default="todo", index=True)
+    spec_path = pw.TextField(null=True)
+    created_at = pw.FloatField(default=now)
+    started_at = pw.FloatField(null=True)
+    finished_at = pw.FloatField(null=True)
+    updated_at = pw.FloatField(default=now)
+    # The live `convergio run` that owns this plan (one runner at a time).
+    runner_pid = pw.IntegerField(null=True)
+    runner_started_at = pw.FloatField(null=True)
+
+
+class Wave(Base):
+    """One wave of a plan; waves run in ``seq`` order."""
+
+    plan = pw.ForeignKeyField(Plan, backref="waves", on_delete="CASCADE")
+    seq = pw.IntegerField()
+    name = pw.CharField()
+    status = pw.CharField(default="pending")
+    branch = pw.CharField(null=True)
+    updated_at = pw.FloatField(default=now)
+
+    class Meta:
+        indexes = ((("plan", "seq"), True),)
+
+
+class Task(Base):
+    """One unit of work routed to a provider."""
+
+    plan = pw.ForeignKeyField(Plan, backref="tasks", on_delete="CASCADE")
+    wave = pw.ForeignKeyField(Wave, backref="tasks", on_delete="CASCADE")
+    code = pw.CharField()
+    title = pw.TextField()
+    prompt = pw.TextField()
+    type = pw.CharField()
+    priority = pw.CharField(default="P1")
+    privacy = pw.CharField(default="internal")
+    executor_agent = pw.CharField(null=True)
+    model = pw.CharField(null=True)
+    requested_agent = pw.CharField(null=True)  # the spec's explicit executor_agent
+    requested_model = pw.CharField(null=True)  # the spec's explicit model
+    route_reasons = JSONField(default=list)
+    estimate_usd = pw.FloatField(default=0.0)
+    files = JSONField(default=list)
+    verify = JSONField(default=list)
+    depends_on = JSONField(default=list)
+    timeout_s = pw.FloatField(null=True)
+    status = pw.CharField(default="pending", index=True)
+    round = pw.IntegerField(default=1)
+    blocked_reason = pw.TextField(null=True)
+    worktree = pw.TextField(null=True)
+    branch = pw.CharField(null=True)
+    result_text = pw.TextField(null=True)
+    validated_by = pw.CharField(null=True)
+    validated_at = pw.FloatField(null=True)
+    created_at = pw.FloatField(default=now)
+    updated_at = pw.FloatField(default=now, index=True)
+
+    class Meta:
+        indexes = ((("plan", "code"), True),)
+
+
+class Run(Base):
+    """One dispatch of a task to a provider."""
+
+    task = pw.ForeignKeyField(Task, backref="runs", on_delete="CASCADE")
+    provider = pw.CharField()
+    model = pw.CharField()
+    round = pw.IntegerField(default=1)
+    status = pw.CharField(default="running", index=True)
+    pid = pw.IntegerField(null=True)
+    engine_pid = pw.IntegerField(null=True)
+    argv = JSONField(default=list)
+    started_at = pw.FloatField(default=now)
+    finished_at = pw.FloatField(null=True)
+    exit_code = pw.IntegerField(null=True)
+    error_class = pw.CharField(null=True)
+    log_path = pw.TextField(null=True)
+    input_tokens = pw.IntegerField(default=0)
+    output_tokens = pw.IntegerField(default=0)
+    cost_usd = pw.FloatField(default=0.0)
+    premium_requests = pw.FloatField(default=0.0)
+    fallback_from = pw.CharField(null=True)
+    route_reasons = JSONField(default=list)
+
+
+class Ledger(Base):
+    """The single cost ledger: reservations, releases and charges."""
+
+    ts = pw.FloatField(default=now, index=True)
+    provider = pw.CharField()
+    model = pw.CharField(null=True)
+    run = pw.ForeignKeyField(Run, null=True, backref="ledger", on_delete="SET NULL")
+    kind = pw.CharField()
+    usd = pw.FloatField(default=0.0)
+    premium = pw.BooleanField(default=False)
+    premium_requests = pw.FloatField(default=0.0)
+    note = pw.TextField(null=True)
+
+
+class GateResult(Base):
+    """One Thor gate verdict for a task or a wave."""
+
+    task = pw.ForeignKeyField(Task, null=True, backref="gate_results", on_delete="CASCADE")
+    wave = pw.ForeignKeyField(Wave, null=True, backref="gate_results", on_delete="CASCADE")
+    run = pw.ForeignKeyField(Run, null=True, on_delete="SET NULL")
+    round = pw.IntegerField(default=1)
+    gate = pw.IntegerField()
+    name = pw.CharField()
+    verdict = pw.CharField()
+    evidence = pw.TextField(default="")
+    created_at = pw.FloatField(default=now)
+
+
+class Escalation(Base):
+    """A task that Thor rejected too often and now waits for a person."""
+
+    task = pw.ForeignKeyField(Task, backref="escalations", on_delete="CASCADE")
+    created_at = pw.FloatField(default=now)
+    reason = pw.TextField()
+    status = pw.CharField(default="pending", index=True)
+    decided_by = pw.CharField(null=True)
+    decided_at = pw.FloatField(null=True)
+    note = pw.TextField(null=True)
+    provider = pw.CharField(null=True)  # retry elsewhere: the chosen provider
+    model = pw.CharField(null=True)
+    summary = JSONField(default=dict)  # rounds' evidence, diff stat, spend
+
+
+class ProviderHealth(Base):
+    """The last known health of a provider."""
+
+    provider = pw.CharField(unique=True)
+    checked_at = pw.FloatField(default=now)
+    state = pw.CharField(default="up")
+    latency_ms = pw.FloatField(null=True)
+    detail = pw.TextField(default="")
+    version = pw.CharField(null=True)
+    consecutive_failures = pw.IntegerField(default=0)
+    cooldown_until = pw.FloatField(null=True)
+    last_error = pw.TextField(null=True)
+
+
+class ModelEntry(Base):
+    """The model registry (table ``model``)."""
+
+    provider = pw.CharField()
+    model_id = pw.CharField()
+    tier = pw.CharField()
+    multiplier = pw.FloatField(default=1.0)
+    input_usd_per_mtok = pw.FloatField(null=True)
+    output_usd_per_mtok = pw.FloatField(null=True)
+    privacy_safe = pw.BooleanField(default=False)
+    enabled = pw.BooleanField(default=True)
+
+    class Meta:
+        table_name = "model"
+        indexes = ((("provider", "model_id"), True),)
+
+
+class Event(Base):
+    """Alerts, fallbacks, escalations: the engine's journal."""
+
+    ts = pw.FloatField(default=now, index=True)
+    level = pw.CharField(default="info")
+    kind = pw.CharField(index=True)
+    plan = pw.ForeignKeyField(Plan, null=True, on_delete="CASCADE")
+    task = pw.ForeignKeyField(Task, null=True, on_delete="CASCADE")
+    message = pw.TextField()
+    data = JSONField(null=True)
+
+
+ALL_MODELS: list[type[Base]] = [
+    Project, Plan, Wave, Task, Run, Ledger, GateResult, Escalation, ProviderHealth, ModelEntry,
+    Event,
+]  # fmt: skip
