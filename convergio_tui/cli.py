@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -92,12 +92,12 @@ def cli(ctx: click.Context, config_file: str | None, db_file: str | None) -> Non
     ctx.obj = CliContext(config_file, db_file)
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point of the console script; maps input errors to exit code 2."""
     from convergio_tui.config.errors import InputError
 
     try:
-        return cli.main(args=argv, prog_name="convergio", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="convergio", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -109,3 +109,5 @@ def main(argv: list[str] | None = None) -> Any:
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    # Without standalone mode click returns ctx.exit()'s code instead of exiting.
+    sys.exit(rv if isinstance(rv, int) else 0)

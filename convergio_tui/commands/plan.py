@@ -20,18 +20,14 @@ def plan() -> None:
 @json_option
 def import_(spec: Path, project: str | None, as_json: bool) -> None:
     """Validate SPEC and store it with routing assigned; print the plan id."""
-    from convergio_tui.engine.planner import import_plan
+    from convergio_tui.engine.planner import prepare_plan, store_plan
 
     ctx = context()
     cfg = ctx.config
-    if not spec.is_file():
-        fail(f"error: {spec}: file not found", 2)
-    # Validate before touching the database so bad input writes nothing.
-    from convergio_tui.engine.plan_spec import load_plan_spec
-
-    load_plan_spec(spec, cfg.providers)
+    # Validate everything before touching the database so bad input writes nothing.
+    prepared, ref = prepare_plan(spec, cfg, project)
     ctx.open_db()
-    plan_id = import_plan(spec, cfg, project)
+    plan_id = store_plan(prepared, ref, cfg, spec)
     if as_json:
         emit_json({"plan_id": plan_id})
     else:

@@ -6,7 +6,8 @@ import click
 
 from convergio_tui.commands.common import context, emit_json, json_option
 from convergio_tui.config.schema import PRIORITIES, PRIVACY_LEVELS, TASK_TYPES
-from convergio_tui.engine.router import BudgetView, HealthView, RouteRequest, route as route_task
+from convergio_tui.engine.router import BudgetView, HealthView, RouteRequest
+from convergio_tui.engine.router import route as route_task
 
 
 @click.command()
@@ -28,7 +29,10 @@ def route(
     cfg = context().config
     for name in down:
         if name not in cfg.providers:
-            raise click.BadParameter(f"unknown provider {name!r} (known: {', '.join(cfg.providers)})", param_hint="--down")
+            raise click.BadParameter(
+                f"unknown provider {name!r} (known: {', '.join(cfg.providers)})",
+                param_hint="--down",
+            )
     allowed = None
     if project is not None:
         if project not in cfg.projects:

@@ -33,9 +33,7 @@ def load_config(path: Path) -> Config:
     return config
 
 
-def validate_located(
-    located: LocatedYaml, model: type[M], error: type[InputError]
-) -> M:
+def validate_located(located: LocatedYaml, model: type[M], error: type[InputError]) -> M:
     """Validate ``located.data`` against ``model``; raise ``error`` with located problems."""
     if not isinstance(located.data, dict):
         raise error([Problem(located.file, 1, "", "expected a mapping at the top level")])
@@ -65,9 +63,7 @@ def cross_check(config: Config, located: LocatedYaml) -> Iterable[Problem]:
     def check_names(loc: tuple[str | int, ...], names: Iterable[str]) -> Iterable[Problem]:
         for i, name in enumerate(names):
             if name not in config.providers:
-                yield located.problem(
-                    (*loc, i), f"unknown provider {name!r} (known: {known_text})"
-                )
+                yield located.problem((*loc, i), f"unknown provider {name!r} (known: {known_text})")
 
     routing = config.routing
     for level in PRIORITIES:
@@ -110,10 +106,15 @@ def cross_check(config: Config, located: LocatedYaml) -> Iterable[Problem]:
             )
         for i, model_id in enumerate(ids):
             if model_id in ids[:i]:
-                yield located.problem(("providers", name, "models", i, "id"), f"duplicate model id {model_id!r}")
+                yield located.problem(
+                    ("providers", name, "models", i, "id"), f"duplicate model id {model_id!r}"
+                )
     tz = config.budget.timezone
     if tz != "local":
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            yield located.problem(("budget", "timezone"), f"unknown timezone {tz!r} (use 'local' or an IANA name like 'Europe/Rome')")
+            yield located.problem(
+                ("budget", "timezone"),
+                f"unknown timezone {tz!r} (use 'local' or an IANA name like 'Europe/Rome')",
+            )

@@ -98,7 +98,9 @@ class RoutingConfig(Strict):
     """The four-dimension routing rules."""
 
     by_priority: dict[Literal["P0", "P1", "P2", "P3"], PriorityRule]
-    by_type: dict[Literal["coding", "research", "review", "test", "bulk", "pr-ops", "docs"], TypeRule]
+    by_type: dict[
+        Literal["coding", "research", "review", "test", "bulk", "pr-ops", "docs"], TypeRule
+    ]
     by_privacy: dict[Literal["public", "internal", "sensitive"], PrivacyRule]
 
 
@@ -115,7 +117,9 @@ class BudgetConfig(Strict):
     """The daily premium cap and its fallback chain."""
 
     max_premium_per_day: float = Field(default=10.0, ge=0)
-    fallback_chain: list[str] = Field(default_factory=lambda: ["claude", "copilot", "gemini", "opencode"])
+    fallback_chain: list[str] = Field(
+        default_factory=lambda: ["claude", "copilot", "gemini", "opencode"]
+    )
     alert_threshold_pct: float = Field(default=80, gt=0, le=100)
     enforce_budget: bool = True
     timezone: str = "local"

@@ -26,7 +26,12 @@ class ThorConfig(_Strict):
     doc_globs: list[str] = Field(default_factory=lambda: ["README.md", "docs/**"])
     doc_trigger_globs: list[str] = Field(default_factory=list)
     debug_patterns: list[str] = Field(
-        default_factory=lambda: [r"\bTODO\b", r"\bFIXME\b", r"\bbreakpoint\(\)", r"\bpdb\.set_trace\("]
+        default_factory=lambda: [
+            r"\bTODO\b",
+            r"\bFIXME\b",
+            r"\bbreakpoint\(\)",
+            r"\bpdb\.set_trace\(",
+        ]
     )
     max_file_lines: int | None = Field(default=1000, ge=1)
     max_file_bytes: int = Field(default=1_000_000, ge=1)

@@ -40,18 +40,31 @@ def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str) -> A
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node)) if key_node.tag != "tag:yaml.org,2002:str" else key_node.value
+            key = (
+                yaml.safe_load(yaml.serialize(key_node))
+                if key_node.tag != "tag:yaml.org,2002:str"
+                else key_node.value
+            )
             if isinstance(key, bool | float) or key is None:
                 key = str(key_node.value)
             child = (*loc, key)
             if key in result:
-                raise _DuplicateKey(Problem(file, key_node.start_mark.line + 1, ".".join(map(str, child)), "duplicate key"))
+                raise _DuplicateKey(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        ".".join(map(str, child)),
+                        "duplicate key",
+                    )
+                )
             lines[child] = key_node.start_mark.line + 1
             result[key] = _construct(value_node, child, lines, file)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*loc, i), lines, file) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node)) if node.tag != "tag:yaml.org,2002:str" else node.value
+    return (
+        yaml.safe_load(yaml.serialize(node)) if node.tag != "tag:yaml.org,2002:str" else node.value
+    )
 
 
 class _DuplicateKey(Exception):
@@ -82,7 +95,9 @@ def load_located_text(text: str, file: str) -> LocatedYaml:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
-        raise LocatedYamlError(Problem(file, line, "", f"YAML syntax error: {exc.problem}")) from None
+        raise LocatedYamlError(
+            Problem(file, line, "", f"YAML syntax error: {exc.problem}")
+        ) from None
     lines: dict[Loc, int] = {}
     if node is None:
         return LocatedYaml(file, {}, lines)

@@ -100,7 +100,10 @@ def status(config: BudgetConfig, at: float | None = None) -> BudgetStatus:
     )
     by_provider = {r.provider: float(r.usd or 0.0) for r in rows}
     spent_rows = Ledger.select(pw.fn.SUM(Ledger.usd)).where(
-        Ledger.kind == "charge", Ledger.premium == True, Ledger.ts >= start, Ledger.ts < end  # noqa: E712
+        Ledger.kind == "charge",
+        Ledger.premium == True,  # noqa: E712 (peewee builds SQL from ==)
+        Ledger.ts >= start,
+        Ledger.ts < end,
     )
     spent = float(spent_rows.scalar() or 0.0)
     return BudgetStatus(
@@ -119,9 +122,14 @@ def reserve(config: BudgetConfig, provider: str, model: str, run_id: int, usd: f
     with immediate():
         if config.enforce_budget:
             current = status(config)
-            if current.spent_usd + current.reserved_usd + usd > config.max_premium_per_day + EPSILON:
+            if (
+                current.spent_usd + current.reserved_usd + usd
+                > config.max_premium_per_day + EPSILON
+            ):
                 return False
-        Ledger.create(provider=provider, model=model, run=run_id, kind="reserve", usd=usd, premium=True)
+        Ledger.create(
+            provider=provider, model=model, run=run_id, kind="reserve", usd=usd, premium=True
+        )
     return True
 
 
@@ -166,7 +174,14 @@ def _release_locked(run_id: int) -> None:
         left += row.usd if row.kind == "reserve" else -row.usd
         first = first or row
     if first is not None and left > EPSILON:
-        Ledger.create(provider=first.provider, model=first.model, run=run_id, kind="release", usd=left, premium=True)
+        Ledger.create(
+            provider=first.provider,
+            model=first.model,
+            run=run_id,
+            kind="release",
+            usd=left,
+            premium=True,
+        )
 
 
 def raise_alerts(config: BudgetConfig, plan_id: int | None = None) -> list[Event]:
@@ -192,6 +207,13 @@ def raise_alerts(config: BudgetConfig, plan_id: int | None = None) -> list[Event
             )
             if kind == "budget.capped" and config.enforce_budget:
                 message += "; premium providers leave routing until tomorrow"
-            created.append(Event.create(level=level, kind=kind, plan=plan_id, message=message,
-                                        data={"pct": round(current.pct, 2), "threshold": pct}))
+            created.append(
+                Event.create(
+                    level=level,
+                    kind=kind,
+                    plan=plan_id,
+                    message=message,
+                    data={"pct": round(current.pct, 2), "threshold": pct},
+                )
+            )
     return created

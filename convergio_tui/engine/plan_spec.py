@@ -67,7 +67,9 @@ def load_plan_spec(path: Path, providers: Iterable[str] = ()) -> PlanSpec:
     return spec
 
 
-def check_references(spec: PlanSpec, located: LocatedYaml, providers: list[str]) -> Iterable[Problem]:
+def check_references(
+    spec: PlanSpec, located: LocatedYaml, providers: list[str]
+) -> Iterable[Problem]:
     """Duplicate codes, unknown or later-wave dependencies, cycles, unknown providers."""
     wave_of: dict[str, int] = {}
     for w, wave in enumerate(spec.waves):

@@ -29,7 +29,9 @@ def resolve_project(name_or_path: str, config: Config, spec_file: Path) -> Proje
     """A project key of ``projects:`` or a directory path (relative to the spec file)."""
     project = config.projects.get(name_or_path)
     if project is not None:
-        allowed = tuple(project.allowed_providers) if project.allowed_providers is not None else None
+        allowed = (
+            tuple(project.allowed_providers) if project.allowed_providers is not None else None
+        )
         path = str(Path(project.path).expanduser().resolve())
         return ProjectRef(name_or_path, path, project.privacy, allowed, project.base_branch)
     candidate = Path(name_or_path).expanduser()
@@ -46,7 +48,9 @@ def resolve_project(name_or_path: str, config: Config, spec_file: Path) -> Proje
     )  # fmt: skip
 
 
-def route_request(task: TaskSpec | Task, project: ProjectRef | Project, privacy: str) -> RouteRequest:
+def route_request(
+    task: TaskSpec | Task, project: ProjectRef | Project, privacy: str
+) -> RouteRequest:
     """The router's view of a task."""
     allowed = project.allowed_providers
     explicit_agent = task.executor_agent if isinstance(task, TaskSpec) else task.requested_agent
@@ -62,13 +66,28 @@ def route_request(task: TaskSpec | Task, project: ProjectRef | Project, privacy:
     )
 
 
+def prepare_plan(
+    spec_path: Path, config: Config, project_override: str | None = None
+) -> tuple[PlanSpec, ProjectRef]:
+    """Validate the spec and resolve its project without touching the database.
+
+    Raises ``PlanSpecError`` (exit 2) listing every problem.
+    """
+    spec: PlanSpec = load_plan_spec(spec_path, config.providers)
+    return spec, resolve_project(project_override or spec.project, config, spec_path)
+
+
 def import_plan(spec_path: Path, config: Config, project_override: str | None = None) -> int:
     """Validate ``spec_path`` and store it; return the new plan id.
 
     Nothing is written when the spec is invalid (``PlanSpecError``, exit 2).
     """
-    spec: PlanSpec = load_plan_spec(spec_path, config.providers)
-    ref = resolve_project(project_override or spec.project, config, spec_path)
+    spec, ref = prepare_plan(spec_path, config, project_override)
+    return store_plan(spec, ref, config, spec_path)
+
+
+def store_plan(spec: PlanSpec, ref: ProjectRef, config: Config, spec_path: Path) -> int:
+    """Route every task with today's budget and health and store the plan in one transaction."""
     budget, health = budget_view(config), health_views()
     decisions: dict[str, Decision] = {}
     for wave in spec.waves:

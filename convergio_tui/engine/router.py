@@ -107,7 +107,9 @@ def choose_model(
         pick = by_id[type_rule.default_model]
         return pick, f"model {pick.id}: default for {req.type} tasks{note}"
     if provider.default_model in by_id:
-        return by_id[provider.default_model], f"model {provider.default_model}: {name}'s default{note}"
+        return by_id[
+            provider.default_model
+        ], f"model {provider.default_model}: {name}'s default{note}"
     return usable[0], f"model {usable[0].id}: first privacy-safe model of {name}{note}"
 
 
@@ -138,7 +140,9 @@ def route(
     health: Mapping[str, HealthView] | None = None,
 ) -> Decision:
     """Route one task (SPEC §4). Pure: reads only its arguments."""
-    budget = budget or BudgetView(cap_usd=config.budget.max_premium_per_day, enforce=config.budget.enforce_budget)
+    budget = budget or BudgetView(
+        cap_usd=config.budget.max_premium_per_day, enforce=config.budget.enforce_budget
+    )
     health = health or {}
     reasons: list[str] = []
     sensitive = req.privacy == "sensitive"
@@ -211,7 +215,8 @@ def route(
 
     # 8. No survivor: blocked, with the reason.
     if not kept:
-        reasons.append("blocked: " + _blocked_reason(req, after_privacy, unhealthy, over_cap))
+        states = {p: health[p].state for p in unhealthy}
+        reasons.append("blocked: " + _blocked_reason(req, after_privacy, states, over_cap))
         return Decision(None, None, tuple(reasons))
 
     # 6. Order.
@@ -232,8 +237,12 @@ def route(
 def _order_reason(name: str, req: RouteRequest, config: Config) -> str:
     if req.executor_agent == name:
         return "set explicitly on the task"
-    explicit, tier, type_pos, _ = _order_key(name, req, config)
-    where = {0: f"{req.priority} preferred", 1: f"{req.priority} fallback", 2: "budget fallback chain"}
+    tier = _order_key(name, req, config)[1]
+    where = {
+        0: f"{req.priority} preferred",
+        1: f"{req.priority} fallback",
+        2: "budget fallback chain",
+    }
     text = where.get(tier, "only remaining provider")
     type_rule = config.routing.by_type.get(req.type)  # type: ignore[call-overload]
     if type_rule and name in type_rule.preferred_providers:
@@ -242,15 +251,17 @@ def _order_reason(name: str, req: RouteRequest, config: Config) -> str:
 
 
 def _blocked_reason(
-    req: RouteRequest, after_privacy: list[str], unhealthy: list[str], over_cap: list[str]
+    req: RouteRequest, after_privacy: list[str], unhealthy: dict[str, str], over_cap: list[str]
 ) -> str:
     if not after_privacy:
         return f"no provider is allowed for {req.privacy} tasks"
     allowed = ", ".join(after_privacy)
     only = f"only {allowed} allowed" if req.privacy == "sensitive" else f"allowed: {allowed}"
     causes = []
-    if unhealthy:
-        causes.append(f"{', '.join(unhealthy)} {'is' if len(unhealthy) == 1 else 'are'} unavailable")
+    causes.extend(
+        f"{name} is {'cooling down' if state == 'cooldown' else state}"
+        for name, state in unhealthy.items()
+    )
     if over_cap:
         causes.append(f"the premium cap is reached for {', '.join(over_cap)}")
     if not causes:

@@ -28,10 +28,15 @@ class PlanSummary:
     def as_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
-            "id": self.id, "name": self.name, "project": self.project, "status": self.status,
-            "tasks": self.tasks, "done": self.done, "cost_usd": round(self.cost_usd, 6),
+            "id": self.id,
+            "name": self.name,
+            "project": self.project,
+            "status": self.status,
+            "tasks": self.tasks,
+            "done": self.done,
+            "cost_usd": round(self.cost_usd, 6),
             "created_at": self.created_at,
-        }  # fmt: skip
+        }
 
 
 def task_costs(task_ids: Iterable[int] | None = None) -> dict[int, float]:
@@ -63,8 +68,16 @@ def plan_summaries() -> list[PlanSummary]:
     for plan in Plan.select().order_by(Plan.id.desc()):
         n, done = counts.get(plan.id, (0, 0))
         out.append(
-            PlanSummary(plan.id, plan.name, plan.project.name, plan.status, n, int(done or 0),
-                        costs.get(plan.id, 0.0), plan.created_at)  # fmt: skip
+            PlanSummary(
+                plan.id,
+                plan.name,
+                plan.project.name,
+                plan.status,
+                n,
+                int(done or 0),
+                costs.get(plan.id, 0.0),
+                plan.created_at,
+            )
         )
     return out
 
@@ -84,9 +97,7 @@ def plan_waves(plan: Plan) -> list[Wave]:
 
 def plan_tasks(plan: Plan) -> list[Task]:
     """The plan's tasks in wave then code order."""
-    return list(
-        Task.select().join(Wave).where(Task.plan == plan).order_by(Wave.seq, Task.code)
-    )
+    return list(Task.select().join(Wave).where(Task.plan == plan).order_by(Wave.seq, Task.code))
 
 
 def plan_document(plan: Plan) -> dict[str, object]:
@@ -97,18 +108,29 @@ def plan_document(plan: Plan) -> dict[str, object]:
     for t in tasks:
         by_wave.setdefault(t.wave_id, []).append(
             {
-                "code": t.code, "title": t.title, "type": t.type, "priority": t.priority,
-                "privacy": t.privacy, "executor_agent": t.executor_agent, "model": t.model,
-                "status": t.status, "round": t.round, "cost_usd": round(costs.get(t.id, 0.0), 6),
+                "code": t.code,
+                "title": t.title,
+                "type": t.type,
+                "priority": t.priority,
+                "privacy": t.privacy,
+                "executor_agent": t.executor_agent,
+                "model": t.model,
+                "status": t.status,
+                "round": t.round,
+                "cost_usd": round(costs.get(t.id, 0.0), 6),
                 "reasons": list(t.route_reasons or []),
-            }  # fmt: skip
+            }
         )
     return {
         "plan": {
-            "id": plan.id, "name": plan.name, "project": plan.project.name,
-            "status": plan.status, "created_at": plan.created_at,
-            "started_at": plan.started_at, "finished_at": plan.finished_at,
-        },  # fmt: skip
+            "id": plan.id,
+            "name": plan.name,
+            "project": plan.project.name,
+            "status": plan.status,
+            "created_at": plan.created_at,
+            "started_at": plan.started_at,
+            "finished_at": plan.finished_at,
+        },
         "waves": [
             {"seq": w.seq, "name": w.name, "status": w.status, "tasks": by_wave.get(w.id, [])}
             for w in plan_waves(plan)
