@@ -92,10 +92,14 @@ def cli(ctx: click.Context, config_file: str | None, db_file: str | None) -> Non
     ctx.obj = CliContext(config_file, db_file)
 
 
+def _db_hint() -> str:
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return str(obj.db_path) if isinstance(obj, CliContext) else "(unknown path)"
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point of the console script; maps input errors to exit code 2."""
-    from convergio_tui.config.errors import InputError
-
     try:
         rv = cli.main(args=argv, prog_name="convergio", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -106,8 +110,25 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.ClickException as exc:
         exc.show()
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    except Exception as exc:
+        sys.exit(_exit_code_for(exc))
     # Without standalone mode click returns ctx.exit()'s code instead of exiting.
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _exit_code_for(exc: Exception) -> int:
+    """Report known failures clearly (imports are lazy to keep ``--help`` fast)."""
+    import peewee
+
+    from convergio_tui.config.errors import InputError
+    from convergio_tui.store.db import DatabaseUnavailable
+    from convergio_tui.store.migrations import SchemaTooNew
+
+    if isinstance(exc, InputError | SchemaTooNew | DatabaseUnavailable):
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    if isinstance(exc, peewee.OperationalError):
+        # A locked or unreadable database is an environment problem, not a bug: say so.
+        click.echo(f"error: database {_db_hint()}: {exc}", err=True)
+        return 1
+    raise exc

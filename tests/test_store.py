@@ -96,3 +96,15 @@ def test_updated_at_is_a_watermark_for_any_writer(db_file: Path) -> None:
     raw.commit()
     raw.close()
     assert Task.get_by_id(task.id).updated_at > before
+
+
+def test_cli_reports_an_unusable_database_without_a_traceback(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("not a database, just notes\n" * 100)
+    result = run_cli("--db", str(bogus), "plan", "list")
+    assert result.returncode == 2
+    assert f"cannot open database {bogus}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert bogus.read_text().startswith("not a database")

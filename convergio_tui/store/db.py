@@ -29,10 +29,21 @@ def open_database(path: Path | str, *, migrate_schema: bool = True) -> pw.Sqlite
     close_database()
     database = pw.SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=10)
     db.initialize(database)
-    database.connect(reuse_if_open=True)
-    if migrate_schema:
-        migrate(database)
+    try:
+        database.connect(reuse_if_open=True)
+        if migrate_schema:
+            migrate(database)
+    except pw.DatabaseError as exc:
+        database.close()
+        hint = "is it a Convergio database? use --db to pick another file"
+        if "locked" in str(exc):
+            hint = "another process holds a write lock; retry in a moment"
+        raise DatabaseUnavailable(f"cannot open database {path}: {exc} ({hint})") from exc
     return database
+
+
+class DatabaseUnavailable(Exception):
+    """The database file cannot be opened or migrated; the message says why and what to do."""
 
 
 def close_database() -> None:
