@@ -1,0 +1,217 @@
+"""What a simulated run does: ``SIM:`` prompt directives merged over the environment.
+
+Test and demo instrument (convergio-sim). Directive lines, anywhere in the prompt::
+
+    SIM: mode=fail delay=1.5 lines=20 flood_mb=6 cost=0.25 output_tokens=900
+    SIM: write src/app.py <<<print("hi")\\n>>>
+    SIM: append NOTES.md <<<one more line\\n>>>
+    SIM[round>=3]: write app.py <<<good>>>
+    SIM[round<3]: mode=fail
+
+Content between ``<<<`` and ``>>>`` may use ``\\n``, ``\\t`` and ``\\\\`` escapes, or span
+several lines (the block ends at the first line containing ``>>>``). The round is
+1 + the number of prompt lines starting with ``THOR-REJECTION``. The prompt wins over
+``CONVERGIO_SIM_<NAME>_<KEY>``, which wins over ``CONVERGIO_SIM_<KEY>``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import deque
+from collections.abc import Mapping
+
+MODES = frozenset(
+    {
+        "ok",
+        "fail",
+        "hang",
+        "rate_limit",
+        "auth",
+        "crash",
+        "garbage",
+        "flood",
+        "model_not_found",
+        "no_result",
+    }
+)
+REJECTION_PREFIX = "THOR-REJECTION"
+
+_DIRECTIVE = re.compile(r"^\s*SIM(?:\[(?P<cond>[^\]]*)\])?:\s*(?P<body>.*)$")
+_CONDITION = re.compile(r"^\s*round\s*(<=|>=|==|!=|<|>)\s*(\d+)\s*$")
+_FILE_OP = re.compile(r"^(write|append)\s+(\S+)\s*<<<(.*)$", re.DOTALL)
+_ESCAPE = re.compile(r"\\(n|t|\\)")
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
+_NUMERIC_KEYS: dict[str, type[int] | type[float]] = {
+    "delay": float,
+    "flood_mb": float,
+    "lines": int,
+    "cost": float,
+    "output_tokens": int,
+}
+
+
+class SimError(Exception):
+    """A directive the simulator refuses (unknown mode, path escaping the cwd...)."""
+
+
+class FileOp:
+    """One ``write`` or ``append`` of ``content`` to ``path`` (relative to the cwd)."""
+
+    __slots__ = ("content", "kind", "path")
+
+    def __init__(self, kind: str, path: str, content: str) -> None:
+        self.kind = kind
+        self.path = path
+        self.content = content
+
+
+class Behaviour:
+    """The resolved behaviour of one simulated run."""
+
+    __slots__ = (
+        "cost",
+        "delay",
+        "flood_mb",
+        "ignore_term",
+        "lines",
+        "mode",
+        "ops",
+        "output_tokens",
+        "round",
+    )
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.delay = 0.0
+        self.flood_mb = 5.0
+        self.lines = 0
+        self.cost: float | None = None
+        self.output_tokens: int | None = None
+        self.ignore_term = False
+        self.ops: list[FileOp] = []
+        self.round = 1
+
+
+def count_round(prompt: str) -> int:
+    """Return 1 + the number of lines that start with ``THOR-REJECTION``."""
+    rejections = sum(
+        1 for line in prompt.splitlines() if line.lstrip().startswith(REJECTION_PREFIX)
+    )
+    return 1 + rejections
+
+
+def env_value(env: Mapping[str, str], name: str, key: str) -> str | None:
+    """Look ``key`` up as ``CONVERGIO_SIM_<NAME>_<KEY>`` first, then ``CONVERGIO_SIM_<KEY>``."""
+    specific = env.get(f"CONVERGIO_SIM_{name.upper()}_{key}")
+    if specific not in (None, ""):
+        return specific
+    general = env.get(f"CONVERGIO_SIM_{key}")
+    return general if general not in (None, "") else None
+
+
+def check_path(path: str) -> str:
+    """Refuse absolute paths and ``..`` so a simulated write stays inside the cwd."""
+    if not path or os.path.isabs(path) or path.startswith("~"):
+        raise SimError(f"refusing path outside the working directory: {path!r}")
+    parts = path.replace("\\", "/").split("/")
+    if ".." in parts:
+        raise SimError(f"refusing path outside the working directory: {path!r}")
+    return path
+
+
+def _condition_holds(cond: str | None, round_no: int) -> bool:
+    if cond is None:
+        return True
+    for clause in cond.split(","):
+        match = _CONDITION.match(clause)
+        if match is None:
+            raise SimError(f"cannot read SIM condition {clause!r} (use round>=N)")
+        op, value = match.group(1), int(match.group(2))
+        holds = {
+            "<": round_no < value,
+            "<=": round_no <= value,
+            "==": round_no == value,
+            "!=": round_no != value,
+            ">=": round_no >= value,
+            ">": round_no > value,
+        }[op]
+        if not holds:
+            return False
+    return True
+
+
+def _set_key(behaviour: Behaviour, key: str, value: str) -> None:
+    if key == "mode":
+        if value not in MODES:
+            raise SimError(f"unknown SIM mode {value!r}; known: {', '.join(sorted(MODES))}")
+        behaviour.mode = value
+    elif key in _NUMERIC_KEYS:
+        try:
+            setattr(behaviour, key, _NUMERIC_KEYS[key](value))
+        except ValueError as exc:
+            raise SimError(f"SIM {key}= needs a number, got {value!r}") from exc
+    elif key == "ignore_term":
+        behaviour.ignore_term = value.lower() in ("1", "true", "yes")
+    # Unknown keys are ignored so prompts written for newer sims still run.
+
+
+def _file_op(body: str, following: deque[str]) -> FileOp:
+    """Parse a write/append body; ``following`` feeds a multi-line ``<<<`` block."""
+    match = _FILE_OP.match(body)
+    if match is None:
+        raise SimError(f"cannot read SIM directive {body!r} (use: write PATH <<<content>>>)")
+    kind, path, rest = match.group(1), check_path(match.group(2)), match.group(3)
+    if ">>>" not in rest:
+        chunks = [rest]
+        while following:
+            line = following.popleft()
+            if ">>>" in line:
+                chunks.append(line[: line.rindex(">>>")])
+                break
+            chunks.append(line)
+        else:
+            raise SimError(f"unterminated <<< block for {path!r}")
+        rest = "\n".join(chunks)
+    else:
+        rest = rest[: rest.rindex(">>>")]
+    content = _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], rest)
+    return FileOp(kind, path, content)
+
+
+def resolve(prompt: str, name: str, env: Mapping[str, str]) -> Behaviour:
+    """Build the behaviour of this run from the environment, then the prompt's directives."""
+    behaviour = Behaviour()
+    behaviour.round = count_round(prompt)
+    for key in ("MODE", "DELAY", "FLOOD_MB", "LINES", "COST", "OUTPUT_TOKENS", "IGNORE_TERM"):
+        value = env_value(env, name, key)
+        if value is not None:
+            _set_key(behaviour, key.lower(), value)
+    if (env_value(env, name, "AUTH") or "").lower() == "fail":
+        behaviour.mode = "auth"
+    lines = deque(prompt.splitlines())
+    while lines:
+        match = _DIRECTIVE.match(lines.popleft())
+        if match is None:
+            continue
+        body = match.group("body").strip()
+        if body.startswith(("write ", "append ")):
+            op = _file_op(body, lines)
+            if _condition_holds(match.group("cond"), behaviour.round):
+                behaviour.ops.append(op)
+            continue
+        if not _condition_holds(match.group("cond"), behaviour.round):
+            continue
+        for token in body.split():
+            key, sep, value = token.partition("=")
+            if sep:
+                _set_key(behaviour, key.strip(), value.strip())
+    return behaviour
+
+
+def allowed_models(name: str, env: Mapping[str, str]) -> list[str] | None:
+    """Models this simulated CLI accepts (``CONVERGIO_SIM_<NAME>_MODELS``), or None for any."""
+    models = env_value(env, name, "MODELS")
+    if not models:
+        return None
+    return [m.strip() for m in models.split(",") if m.strip()]

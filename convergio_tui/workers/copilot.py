@@ -1,0 +1,114 @@
+"""GitHub Copilot CLI: argv builder and JSON event parser.
+
+The answer is in ``assistant.message`` events; success needs a last ``result`` event
+with ``exitCode`` 0. Stale authentication exits 0 with no output at all: no result
+means failure, and total silence is read as an auth problem. No tokens, no USD:
+``usage.premiumRequests`` is recorded instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from convergio_tui.workers.invocation import Invocation, substitute
+from convergio_tui.workers.parsing import (
+    cap_text,
+    error_class_for,
+    json_objects,
+    no_result,
+    plain_tail,
+    precheck,
+    to_float,
+    to_int,
+)
+from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
+from convergio_tui.workers.runner import ProcessOutcome
+
+NAME = "copilot"
+DEFAULT_TEMPLATE = [
+    "copilot",
+    "-p",
+    "{prompt}",
+    "--output-format",
+    "json",
+    "--allow-all-tools",
+    "--no-ask-user",
+    "--model",
+    "{model}",
+    "--no-auto-update",
+]
+
+
+def build_invocation(template: list[str], prompt: str, model: str, workdir: Path) -> Invocation:
+    """Fill the template (the prompt travels in argv; stdin stays closed)."""
+    return Invocation(argv=substitute(template, prompt, model, workdir), stdin_text=None, env={})
+
+
+def _data(event: dict[str, Any]) -> dict[str, Any]:
+    data = event.get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def parse(outcome: ProcessOutcome) -> WorkerResult:
+    """Read the events: answer text, premium requests, and the ``result`` verdict."""
+    early = precheck(outcome, NAME)
+    if early is not None:
+        return early
+    silent = not any(line.strip() for line in outcome.stdout_lines + outcome.stderr_lines)
+    if silent and outcome.exit_code == 0:
+        return failure(
+            ErrorClass.auth,
+            "copilot exited 0 with no output at all: authentication is probably stale "
+            "(check COPILOT_GITHUB_TOKEN / GH_TOKEN / `gh auth status`)",
+        )
+    events = json_objects(outcome.stdout_lines)
+    texts = [
+        str(_data(e).get("content", ""))
+        for e in events
+        if e.get("type") == "assistant.message" and _data(e).get("content")
+    ]
+    errors = [
+        str(_data(e).get("message") or _data(e).get("errorType") or e)
+        for e in events
+        if str(e.get("type", "")).endswith("error")
+    ]
+    results = [e for e in events if e.get("type") == "result"]
+    text = texts[-1] if texts else ""
+    if not results:
+        if errors:
+            message = "copilot error: " + "\n".join(errors)
+            return failure(error_class_for(outcome, message), message, text=cap_text(text))
+        return no_result(outcome, NAME, text=text)
+    result = results[-1]
+    usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
+    premium = to_float(usage.get("premiumRequests"))
+    input_tokens = to_int(usage.get("inputTokens"))
+    output_tokens = to_int(usage.get("outputTokens"))
+    session = result.get("sessionId")
+    session_id = str(session) if session else None
+    if result.get("exitCode") == 0 and outcome.exit_code == 0:
+        return WorkerResult(
+            success=True,
+            text=cap_text(text),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=None,
+            premium_requests=premium,
+            error_class=ErrorClass.none,
+            error="",
+            session_id=session_id,
+        )
+    stderr = plain_tail(outcome.stderr_lines)
+    detail = "\n".join(errors + ([stderr] if stderr else [])) or (
+        f"result exitCode {result.get('exitCode')}, process exit code {outcome.exit_code}"
+    )
+    return failure(
+        error_class_for(outcome, detail),
+        f"copilot failed: {detail}",
+        text=cap_text(text),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        premium_requests=premium,
+        session_id=session_id,
+    )

@@ -1,0 +1,94 @@
+"""OpenCode: argv builder and ``run --format json`` parser.
+
+Runs with stdin closed and ``OPENCODE_PERMISSION='{"*":"allow"}'``. An invalid model
+often exits 0, so any ``error`` event or error line on stderr is a failure, and success
+needs at least one ``step_finish``. Tokens are summed over the ``step_finish`` parts;
+the model is local, so the cost is 0.0.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from convergio_tui.workers.invocation import Invocation, substitute
+from convergio_tui.workers.parsing import (
+    cap_text,
+    error_class_for,
+    json_objects,
+    no_result,
+    precheck,
+    to_int,
+)
+from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
+from convergio_tui.workers.runner import ProcessOutcome
+
+NAME = "opencode"
+DEFAULT_TEMPLATE = ["opencode", "run", "--format", "json", "-m", "{model}", "{prompt}"]
+PERMISSION_ALL = '{"*":"allow"}'
+_STDERR_ERROR = re.compile(r"^\s*(?:Error|ERROR|error)\b|\bError:")
+
+
+def build_invocation(template: list[str], prompt: str, model: str, workdir: Path) -> Invocation:
+    """Fill the template; every tool permission is granted through the environment."""
+    argv = substitute(template, prompt, model, workdir)
+    return Invocation(argv=argv, stdin_text=None, env={"OPENCODE_PERMISSION": PERMISSION_ALL})
+
+
+def _part(event: dict[str, Any]) -> dict[str, Any]:
+    part = event.get("part")
+    return part if isinstance(part, dict) else {}
+
+
+def _error_text(event: dict[str, Any]) -> str:
+    error = event.get("error")
+    if not isinstance(error, dict):
+        return str(error or event.get("message") or "error")
+    data = error.get("data") if isinstance(error.get("data"), dict) else {}
+    return f"{error.get('name', 'Error')}: {data.get('message') or error.get('message') or ''}"
+
+
+def parse(outcome: ProcessOutcome) -> WorkerResult:
+    """Sum ``step_finish`` tokens; any error event or stderr error fails the run."""
+    early = precheck(outcome, NAME)
+    if early is not None:
+        return early
+    events = json_objects(outcome.stdout_lines)
+    texts = [str(_part(e).get("text", "")) for e in events if e.get("type") == "text"]
+    steps = [_part(e) for e in events if e.get("type") == "step_finish"]
+    input_tokens = output_tokens = 0
+    for step in steps:
+        tokens = step.get("tokens") if isinstance(step.get("tokens"), dict) else {}
+        input_tokens += to_int(tokens.get("input"))
+        output_tokens += to_int(tokens.get("output")) + to_int(tokens.get("reasoning"))
+    session = next((str(e["sessionID"]) for e in events if e.get("sessionID")), None)
+    text = texts[-1] if texts else ""
+    errors = [_error_text(e) for e in events if e.get("type") == "error"]
+    errors += [line.strip() for line in outcome.stderr_lines if _STDERR_ERROR.search(line)]
+    if not errors and outcome.exit_code == 0 and steps:
+        return WorkerResult(
+            success=True,
+            text=cap_text(text),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=0.0,
+            premium_requests=None,
+            error_class=ErrorClass.none,
+            error="",
+            session_id=session,
+        )
+    if not errors:
+        # Local model: nothing to charge even when the run produced no result.
+        return replace(no_result(outcome, NAME, text=text), cost_usd=0.0)
+    detail = "\n".join(errors[-12:])
+    return failure(
+        error_class_for(outcome, detail),
+        f"opencode error (exit code {outcome.exit_code}): {detail}",
+        text=cap_text(text),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost_usd=0.0,
+        session_id=session,
+    )
