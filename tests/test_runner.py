@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -59,18 +60,28 @@ def python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+def run_hang(
+    env: dict[str, str], cwd: Path, timeout_s: float, options: str = "", **kwargs: Any
+) -> ProcessOutcome:
+    """Run the simulated copilot hang (it starts a sleeping child) under ``timeout_s``."""
+    prompt = f"SIM: mode=hang {options}".strip()
+    return run_process([*COPILOT, prompt], cwd=cwd, env=env, timeout_s=timeout_s, **kwargs)
+
+
+def run_flood(env: dict[str, str], log: Path, flood_mb: float, **kwargs: Any) -> ProcessOutcome:
+    """Run the simulated claude flooding ``flood_mb`` MB of stream-json, logged to ``log``."""
+    argv = ["claude", "-p", "--output-format", "stream-json", "--verbose"]
+    prompt = f"SIM: mode=flood flood_mb={flood_mb:g}"
+    return run_process(
+        argv, cwd=log.parent, env=env, timeout_s=60, log_path=log, stdin_text=prompt, **kwargs
+    )
+
+
 def test_a_hang_is_killed_at_its_timeout_with_its_whole_tree(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     started: list[int] = []
-    outcome = run_process(
-        [*COPILOT, "SIM: mode=hang"],
-        cwd=tmp_path,
-        env=env,
-        timeout_s=1.0,
-        log_path=tmp_path / "run.log",
-        on_start=started.append,
-    )
+    outcome = run_hang(env, tmp_path, 1.0, log_path=tmp_path / "run.log", on_start=started.append)
     assert outcome.timed_out and not outcome.cancelled
     assert 1.0 <= outcome.duration_s < 6.0
     assert started == [outcome.pid]
@@ -83,14 +94,7 @@ def test_a_hang_is_killed_at_its_timeout_with_its_whole_tree(
 def test_a_child_ignoring_sigterm_is_killed_after_the_grace(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    outcome = run_process(
-        [*COPILOT, "SIM: mode=hang ignore_term=1"],
-        cwd=tmp_path,
-        env=env,
-        timeout_s=0.8,
-        log_path=None,
-        kill_grace_s=0.5,
-    )
+    outcome = run_hang(env, tmp_path, 0.8, "ignore_term=1", log_path=None, kill_grace_s=0.5)
     assert outcome.timed_out
     assert outcome.exit_code == -9  # SIGTERM was ignored; SIGKILL ended it
     assert gone(outcome.pid) and gone(child_pid(outcome))
@@ -103,15 +107,7 @@ def test_cancel_kills_the_tree(env: dict[str, str], tmp_path: Path) -> None:
         if stream == "stderr" and "hang: child pid" in line:
             cancel.set()
 
-    outcome = run_process(
-        [*COPILOT, "SIM: mode=hang"],
-        cwd=tmp_path,
-        env=env,
-        timeout_s=30,
-        log_path=None,
-        listeners=[on_line],
-        cancel=cancel,
-    )
+    outcome = run_hang(env, tmp_path, 30, log_path=None, listeners=[on_line], cancel=cancel)
     assert outcome.cancelled and not outcome.timed_out
     assert outcome.duration_s < 10
     assert gone(outcome.pid) and gone(child_pid(outcome))
@@ -133,11 +129,7 @@ def test_orphans_left_after_a_normal_exit_are_killed(tmp_path: Path) -> None:
 
 def test_a_flood_with_a_megabyte_line_completes(env: dict[str, str], tmp_path: Path) -> None:
     log = tmp_path / "flood.log"
-    prompt = "SIM: mode=flood flood_mb=5.5"
-    argv = ["claude", "-p", "--output-format", "stream-json", "--verbose"]
-    outcome = run_process(
-        argv, cwd=tmp_path, env=env, timeout_s=60, log_path=log, stdin_text=prompt
-    )
+    outcome = run_flood(env, log, 5.5)
     assert outcome.exit_code == 0 and not outcome.truncated
     assert outcome.output_bytes > 5_500_000
     longest = max(len(line) for line in log.read_bytes().splitlines())
@@ -150,13 +142,10 @@ def test_output_past_the_cap_is_not_logged_but_still_parsed(
 ) -> None:
     log = tmp_path / "capped.log"
     seen: list[tuple[str, str]] = []
-    outcome = run_process(
-        ["claude", "-p", "--output-format", "stream-json", "--verbose"],
-        cwd=tmp_path,
-        env=env,
-        timeout_s=60,
-        log_path=log,
-        stdin_text="SIM: mode=flood flood_mb=5",
+    outcome = run_flood(
+        env,
+        log,
+        5,
         listeners=[lambda s, line: seen.append((s, line[:100]))],
         max_output_bytes=200_000,
     )

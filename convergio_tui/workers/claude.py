@@ -21,7 +21,7 @@ from convergio_tui.workers.parsing import (
     to_float,
     to_int,
 )
-from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
+from convergio_tui.workers.result import WorkerResult
 from convergio_tui.workers.runner import ProcessOutcome
 
 NAME = "claude"
@@ -88,31 +88,20 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     text = result.get("result")
     text = str(text) if text is not None else "\n".join(texts)
     session = str(result.get("session_id") or "") or _session_id(events)
+    done = WorkerResult.succeeded(
+        cap_text(text),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost_usd=cost,
+        session_id=session,
+    )
     is_error = bool(result.get("is_error")) or result.get("subtype") != "success"
     if not is_error and outcome.exit_code == 0:
-        return WorkerResult(
-            success=True,
-            text=cap_text(text),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_usd=cost,
-            premium_requests=None,
-            error_class=ErrorClass.none,
-            error="",
-            session_id=session,
-        )
+        return done
     status = result.get("api_error_status")
     reason = result.get("terminal_reason") or result.get("subtype") or "error"
     detail = text if is_error else f"exit code {outcome.exit_code} despite a success result"
     stderr = plain_tail(outcome.stderr_lines)
     classify = "\n".join(part for part in (detail, stderr) if part)
     message = f"claude {reason}: {detail}" + (f"\n{stderr}" if stderr else "")
-    return failure(
-        error_class_for(outcome, classify, status=status),
-        message,
-        text=cap_text(text),
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cost_usd=cost,
-        session_id=session,
-    )
+    return done.as_failure(error_class_for(outcome, classify, status=status), message)

@@ -86,29 +86,17 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     input_tokens = to_int(usage.get("inputTokens"))
     output_tokens = to_int(usage.get("outputTokens"))
     session = result.get("sessionId")
-    session_id = str(session) if session else None
+    done = WorkerResult.succeeded(
+        cap_text(text),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        premium_requests=premium,
+        session_id=str(session) if session else None,
+    )
     if result.get("exitCode") == 0 and outcome.exit_code == 0:
-        return WorkerResult(
-            success=True,
-            text=cap_text(text),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_usd=None,
-            premium_requests=premium,
-            error_class=ErrorClass.none,
-            error="",
-            session_id=session_id,
-        )
+        return done
     stderr = plain_tail(outcome.stderr_lines)
     detail = "\n".join(errors + ([stderr] if stderr else [])) or (
         f"result exitCode {result.get('exitCode')}, process exit code {outcome.exit_code}"
     )
-    return failure(
-        error_class_for(outcome, detail),
-        f"copilot failed: {detail}",
-        text=cap_text(text),
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        premium_requests=premium,
-        session_id=session_id,
-    )
+    return done.as_failure(error_class_for(outcome, detail), f"copilot failed: {detail}")

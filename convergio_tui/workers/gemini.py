@@ -21,7 +21,7 @@ from convergio_tui.workers.parsing import (
     precheck,
     to_int,
 )
-from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
+from convergio_tui.workers.result import ErrorClass, WorkerResult
 from convergio_tui.workers.runner import ProcessOutcome
 
 NAME = "gemini"
@@ -102,30 +102,19 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     session = result.get("session_id") or next(
         (e.get("session_id") for e in events if e.get("type") == "init"), None
     )
+    done = WorkerResult.succeeded(
+        cap_text(text),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        session_id=str(session) if session else None,
+    )
     ok = result.get("status") == "success" or ("response" in result and "error" not in result)
     if ok and outcome.exit_code == 0:
-        return WorkerResult(
-            success=True,
-            text=cap_text(text),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_usd=None,
-            premium_requests=None,
-            error_class=ErrorClass.none,
-            error="",
-            session_id=str(session) if session else None,
-        )
+        return done
     stderr = plain_tail(outcome.stderr_lines)
     detail = "\n".join(errors + ([stderr] if stderr else []))
     meaning = _EXIT_MEANINGS.get(outcome.exit_code or 0)
     if not detail:
         detail = meaning or f"exit code {outcome.exit_code}"
     klass = _EXIT_CLASSES.get(outcome.exit_code or 0) or error_class_for(outcome, detail)
-    return failure(
-        klass,
-        f"gemini failed (exit code {outcome.exit_code}): {detail}",
-        text=cap_text(text),
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        session_id=str(session) if session else None,
-    )
+    return done.as_failure(klass, f"gemini failed (exit code {outcome.exit_code}): {detail}")

@@ -22,7 +22,7 @@ from convergio_tui.workers.parsing import (
     precheck,
     to_int,
 )
-from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
+from convergio_tui.workers.result import WorkerResult
 from convergio_tui.workers.runner import ProcessOutcome
 
 NAME = "opencode"
@@ -67,28 +67,18 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     text = texts[-1] if texts else ""
     errors = [_error_text(e) for e in events if e.get("type") == "error"]
     errors += [line.strip() for line in outcome.stderr_lines if _STDERR_ERROR.search(line)]
-    if not errors and outcome.exit_code == 0 and steps:
-        return WorkerResult(
-            success=True,
-            text=cap_text(text),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_usd=0.0,
-            premium_requests=None,
-            error_class=ErrorClass.none,
-            error="",
-            session_id=session,
-        )
-    if not errors:
-        # Local model: nothing to charge even when the run produced no result.
-        return replace(no_result(outcome, NAME, text=text), cost_usd=0.0)
-    detail = "\n".join(errors[-12:])
-    return failure(
-        error_class_for(outcome, detail),
-        f"opencode error (exit code {outcome.exit_code}): {detail}",
-        text=cap_text(text),
+    done = WorkerResult.succeeded(
+        cap_text(text),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cost_usd=0.0,
         session_id=session,
     )
+    if not errors and outcome.exit_code == 0 and steps:
+        return done
+    if not errors:
+        # Local model: nothing to charge even when the run produced no result.
+        return replace(no_result(outcome, NAME, text=text), cost_usd=0.0)
+    detail = "\n".join(errors[-12:])
+    message = f"opencode error (exit code {outcome.exit_code}): {detail}"
+    return done.as_failure(error_class_for(outcome, detail), message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -32,27 +32,28 @@ class WorkerResult:
     error: str
     session_id: str | None
 
+    @classmethod
+    def succeeded(
+        cls,
+        text: str,
+        *,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cost_usd: float | None = None,
+        premium_requests: float | None = None,
+        session_id: str | None = None,
+    ) -> WorkerResult:
+        """A run whose structured result says it succeeded: no error class, no message."""
+        return cls(
+            True, text, input_tokens, output_tokens, cost_usd, premium_requests,
+            ErrorClass.none, "", session_id,
+        )  # fmt: skip
 
-def failure(
-    error_class: ErrorClass,
-    error: str,
-    *,
-    text: str = "",
-    input_tokens: int = 0,
-    output_tokens: int = 0,
-    cost_usd: float | None = None,
-    premium_requests: float | None = None,
-    session_id: str | None = None,
-) -> WorkerResult:
-    """A failed WorkerResult with the message trimmed to a readable size."""
-    return WorkerResult(
-        success=False,
-        text=text,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cost_usd=cost_usd,
-        premium_requests=premium_requests,
-        error_class=error_class,
-        error=error[:4000],
-        session_id=session_id,
-    )
+    def as_failure(self, error_class: ErrorClass, error: str) -> WorkerResult:
+        """The same text, usage and session, marked failed; the message trimmed to 4000."""
+        return replace(self, success=False, error_class=error_class, error=error[:4000])
+
+
+def failure(error_class: ErrorClass, error: str, *, text: str = "") -> WorkerResult:
+    """A failed run known only by its message (and any answer text): no usage, no cost."""
+    return WorkerResult.succeeded(text).as_failure(error_class, error)
