@@ -1,30 +1,47 @@
 """The ``thor:`` section of ``orchestrator.yaml``: what each quality gate checks.
 
-A gate whose settings are empty reports ``skip``; it never passes by default.
+A gate whose settings are empty reports ``skip``; it never passes by default. Globs use
+``*``/``?`` within a path segment and ``**`` across segments; a glob without ``/``
+matches the file name in any directory. Regular expressions are checked when the file
+is loaded, so a typo is an error with its file and line, not a gate crash mid-run.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ThorConfig(_Strict):
-    """Settings of the ten Thor gates."""
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+    return value
 
+
+class ThorConfig(_Strict):
+    """Settings of the ten Thor gates (SPEC §8)."""
+
+    # Rounds and commands.
     max_rounds: int = Field(default=3, ge=1)
     command_timeout_s: float = Field(default=600, gt=0)
+    # Gate 2 (quality), 8 (TDD), 7 (performance), 10 (build).
     lint_commands: list[str] = Field(default_factory=list)
     test_command: str | None = None
     build_command: str | None = None
     perf_command: str | None = None
+    # Which changed paths count as code, tests and docs (gates 2, 3, 5, 8).
     code_globs: list[str] = Field(default_factory=lambda: ["**/*.py"])
     test_globs: list[str] = Field(default_factory=lambda: ["tests/**", "**/test_*.py"])
     doc_globs: list[str] = Field(default_factory=lambda: ["README.md", "docs/**"])
     doc_trigger_globs: list[str] = Field(default_factory=list)
+    # Gate 2: leftovers the diff must not add (outside doc_globs).
     debug_patterns: list[str] = Field(
         default_factory=lambda: [
             r"\bTODO\b",
@@ -33,8 +50,31 @@ class ThorConfig(_Strict):
             r"\bpdb\.set_trace\(",
         ]
     )
+    # Gate 3: error-handling rules on added lines of code files.
+    error_handling_patterns: list[str] = Field(
+        default_factory=lambda: [r"^\s*except\s*:", r"^\s*except\s+(?:Base)?Exception\s*:\s*pass\b"]
+    )
+    # Gate 4 and 6: file limits and what must never be committed.
     max_file_lines: int | None = Field(default=1000, ge=1)
     max_file_bytes: int = Field(default=1_000_000, ge=1)
+    stray_globs: list[str] = Field(
+        default_factory=lambda: [
+            ".DS_Store", "Thumbs.db", "*.orig", "*.rej", "*.pyc", "*.pyo", "*.swp", "*~",
+            "**/__pycache__/**", ".env",
+        ]
+    )  # fmt: skip
+    binary_allowed_globs: list[str] = Field(default_factory=list)
     commit_message_pattern: str | None = None
+    # Gate 9 and 10.
     constitution_file: str | None = None
     cross_review: bool = False
+
+    @field_validator("debug_patterns", "error_handling_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        return [_check_regex(v) for v in value]
+
+    @field_validator("commit_message_pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        return None if value is None else _check_regex(value)

@@ -1,0 +1,158 @@
+"""``convergio escalations list|show|approve|retry|reject`` (CLI.md).
+
+Exit codes: 0 done; 1 the escalation was already decided; 2 bad input (unknown id,
+unknown provider, --provider/--model without retry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from typing import Any
+
+import click
+
+from convergio_tui.commands.common import context, emit_json, fail, json_option
+
+
+def current_user() -> str:
+    """The person deciding: ``$USER``, else the login name."""
+    user = os.environ.get("USER") or os.environ.get("USERNAME")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@click.group()
+def escalations() -> None:
+    """Tasks Thor rejected too often: list them and decide."""
+
+
+def _when(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+@escalations.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include decided escalations.")
+@click.option("--plan", "plan_id", type=int, default=None, help="Only this plan's.")
+@json_option
+def list_(show_all: bool, plan_id: int | None, as_json: bool) -> None:
+    """Pending escalations (with --all, decided ones too)."""
+    from convergio_tui.thor.escalations import list_escalations
+
+    context().open_db()
+    views = list_escalations(None if show_all else "pending", plan_id)
+    if as_json:
+        emit_json({"escalations": [v.as_dict() for v in views]})
+        return
+    if not views:
+        click.echo("no pending escalations" if not show_all else "no escalations")
+        return
+    for v in views:
+        gates = _last_failing(v.rounds)
+        click.echo(
+            f"{v.id:>4}  {v.status:<8} plan {v.plan_id} wave {v.wave_seq} {v.task_code:<8} "
+            f"{len(v.rounds)} round(s)  ${v.spend_usd:.2f}  {_when(v.created_at)}  {v.task_title}"
+        )
+        click.echo(f"      last failing gates: {', '.join(gates) or '-'}")
+    click.echo("decide with: convergio escalations show|approve|retry|reject ID")
+
+
+def _last_failing(rounds: list[dict[str, Any]]) -> list[str]:
+    """Names of the gates that failed in the last rejected round."""
+    gates: list[dict[str, Any]] = rounds[-1].get("gates", []) if rounds else []
+    return [str(g.get("name")) for g in gates if g.get("verdict") == "fail"]
+
+
+@escalations.command("show")
+@click.argument("escalation_id", type=int)
+@json_option
+def show(escalation_id: int, as_json: bool) -> None:
+    """Every round's gate evidence, the diff stat and the spend of one escalation."""
+    from convergio_tui.thor.escalations import get
+
+    context().open_db()
+    view = get(escalation_id)
+    if view is None:
+        fail(f"error: no escalation {escalation_id} (see: convergio escalations list)", 2)
+    if as_json:
+        emit_json(view.as_dict())
+        return
+    click.echo(f"escalation {view.id} [{view.status}] {view.task_code} {view.task_title}")
+    click.echo(f"plan {view.plan_id} {view.plan_name}, wave {view.wave_seq}; round {view.round}; "
+               f"{view.provider}/{view.model}; spent ${view.spend_usd:.4f}")  # fmt: skip
+    click.echo(f"reason: {view.reason}")
+    for r in view.rounds:
+        click.echo(f"\n--- round {r.get('round')} ({r.get('scope', 'task')}) ---")
+        for g in r.get("gates", []):
+            click.echo(f"  gate {g['gate']} {g['name']}: {g['verdict']}")
+            if g.get("evidence"):
+                click.echo("    " + str(g["evidence"]).replace("\n", "\n    "))
+    if view.diff_stat:
+        click.echo(f"\ndiff stat:\n{view.diff_stat}")
+    if view.decided_by:
+        click.echo(
+            f"\ndecided by {view.decided_by} at {_when(view.decided_at or 0)}: {view.note or ''}"
+        )
+
+
+def _decide(action: str, escalation_id: int, note: str | None, provider: str | None,
+            model: str | None, as_json: bool) -> None:  # fmt: skip
+    from convergio_tui.thor.escalations import EscalationError, decide
+
+    ctx = context()
+    config = ctx.config if provider or model else None  # to validate provider/model names
+    ctx.open_db()
+    try:
+        view = decide(escalation_id, action, current_user(), note, provider, model, config=config)
+    except EscalationError as exc:
+        fail(f"error: {exc}", 2 if exc.not_found or exc.bad_input else 1)
+    if as_json:
+        emit_json(view.as_dict())
+        return
+    click.echo(f"escalation {view.id} {view.status} by {view.decided_by}: {view.task_code} "
+               f"is now {_task_status(view.task_id)}")  # fmt: skip
+    click.echo("run `convergio run PLAN` again to continue the plan")
+
+
+def _task_status(task_id: int) -> str:
+    from convergio_tui.store.models import Task
+
+    return str(Task.get_by_id(task_id).status)
+
+
+note_option = click.option("--note", default=None, help="A note kept with the decision.")
+
+
+@escalations.command()
+@click.argument("escalation_id", type=int)
+@note_option
+@json_option
+def approve(escalation_id: int, note: str | None, as_json: bool) -> None:
+    """Accept the task as done (validated_by human:<you>)."""
+    _decide("approve", escalation_id, note, None, None, as_json)
+
+
+@escalations.command()
+@click.argument("escalation_id", type=int)
+@note_option
+@click.option("--provider", default=None, help="Run the next round on this provider.")
+@click.option("--model", default=None, help="Run the next round with this model.")
+@json_option
+def retry(escalation_id: int, note: str | None, provider: str | None, model: str | None,
+          as_json: bool) -> None:  # fmt: skip
+    """One more round, optionally elsewhere; the note is added to the prompt."""
+    _decide("retry", escalation_id, note, provider, model, as_json)
+
+
+@escalations.command()
+@click.argument("escalation_id", type=int)
+@note_option
+@json_option
+def reject(escalation_id: int, note: str | None, as_json: bool) -> None:
+    """Give up on the task: it fails and its wave is blocked."""
+    _decide("reject", escalation_id, note, None, None, as_json)

@@ -1,0 +1,248 @@
+"""Escalations: tasks Thor rejected ``max_rounds`` times, waiting for a person.
+
+A person approves (the task is ``done``, ``validated_by = human:<user>``), retries (one
+more round, optionally on another provider/model and with a note) or rejects (the task
+``failed``, its wave ``blocked``). Every change happens in one ``immediate()`` block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import peewee as pw
+
+from convergio_tui.config.schema import Config
+from convergio_tui.store.db import immediate
+from convergio_tui.store.models import Escalation, Event, Run, Task, Wave, now
+from convergio_tui.thor.feedback import reviewer_note
+from convergio_tui.thor.secrets import sanitize
+
+Action = Literal["approve", "retry", "reject"]
+ACTIONS: tuple[str, ...] = ("approve", "retry", "reject")
+
+
+class EscalationError(Exception):
+    """A decision that cannot be made (unknown id, already decided, bad arguments)."""
+
+    def __init__(self, message: str, *, not_found: bool = False, bad_input: bool = False) -> None:
+        super().__init__(message)
+        self.not_found = not_found
+        self.bad_input = bad_input  # the arguments are wrong (CLI exit 2), not the state
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    """What a person needs to decide: every round's evidence, the diff, the spend."""
+
+    id: int
+    task_id: int
+    task_code: str
+    task_title: str
+    plan_id: int
+    plan_name: str
+    wave_seq: int
+    status: str
+    reason: str
+    created_at: float
+    round: int
+    provider: str | None
+    model: str | None
+    spend_usd: float
+    diff_stat: str
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    decided_by: str | None = None
+    decided_at: float | None = None
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form used by ``convergio escalations list --json``."""
+        return asdict(self)
+
+
+def task_spend(task_id: int) -> float:
+    """USD charged so far for every run of the task."""
+    total = Run.select(pw.fn.SUM(Run.cost_usd)).where(Run.task == task_id).scalar()
+    return round(float(total or 0.0), 6)
+
+
+def round_history(task_id: int) -> list[dict[str, Any]]:
+    """Every rejected round of the task, oldest first, with its gates' evidence."""
+    events = Event.select().where((Event.task == task_id) & (Event.kind == "rejected"))
+    return [dict(e.data) for e in events.order_by(Event.id) if isinstance(e.data, dict)]
+
+
+def _diff_stat_of(task: Task) -> str:
+    """Best effort: the task branch against its wave branch in the project repo."""
+    from convergio_tui.thor.git import diff_stat
+
+    wave_branch = task.wave.branch
+    if not task.branch or not wave_branch:
+        return ""
+    repo = Path(task.plan.project.path)
+    return diff_stat(repo, wave_branch, task.branch) if repo.is_dir() else ""
+
+
+def open_escalation(task: Task, diff_stat: str = "") -> Escalation:
+    """Create the pending escalation for ``task`` (call inside a transaction)."""
+    rounds = round_history(int(task.id))
+    last = rounds[-1] if rounds else {}
+    failing = [g["name"] for g in last.get("gates", []) if g.get("verdict") == "fail"]
+    reason = (
+        f"rejected {len(rounds)} time(s) by Thor; last failing gates: "
+        f"{', '.join(failing) or 'unknown'}"
+    )
+    summary = {
+        "rounds": rounds,
+        "diff_stat": diff_stat or _diff_stat_of(task),
+        "spend_usd": task_spend(int(task.id)),
+    }
+    escalation = Escalation.create(task=task.id, reason=reason, summary=summary)
+    Event.create(
+        level="warning", kind="escalation", plan=task.plan_id, task=task.id,
+        message=f"{task.code} escalated after {len(rounds)} rejection(s): waits for a person "
+        f"(convergio escalations list)",
+        data={"escalation": int(escalation.id)},
+    )  # fmt: skip
+    return escalation
+
+
+def _view(esc: Escalation) -> EscalationView:
+    task: Task = esc.task
+    summary = esc.summary or {}
+    return EscalationView(
+        id=int(esc.id), task_id=int(task.id), task_code=str(task.code),
+        task_title=str(task.title), plan_id=int(task.plan_id), plan_name=str(task.plan.name),
+        wave_seq=int(task.wave.seq), status=str(esc.status), reason=str(esc.reason),
+        created_at=float(esc.created_at), round=int(task.round), provider=task.executor_agent,
+        model=task.model, spend_usd=float(summary.get("spend_usd", 0.0)),
+        diff_stat=str(summary.get("diff_stat", "")), rounds=list(summary.get("rounds", [])),
+        decided_by=esc.decided_by, decided_at=esc.decided_at, note=esc.note,
+    )  # fmt: skip
+
+
+def pending(plan_id: int | None = None) -> list[EscalationView]:
+    """Escalations waiting for a decision, oldest first (optionally of one plan)."""
+    return list_escalations("pending", plan_id)
+
+
+def list_escalations(status: str | None = None, plan_id: int | None = None) -> list[EscalationView]:
+    """Escalations, oldest first, filtered by status and plan when given."""
+    query = Escalation.select().join(Task).order_by(Escalation.id)
+    if status is not None:
+        query = query.where(Escalation.status == status)
+    if plan_id is not None:
+        query = query.where(Task.plan == plan_id)
+    return [_view(e) for e in query]
+
+
+def get(escalation_id: int) -> EscalationView | None:
+    """One escalation by id."""
+    esc = Escalation.get_or_none(Escalation.id == escalation_id)
+    return None if esc is None else _view(esc)
+
+
+def decide(
+    escalation_id: int,
+    action: str,
+    user: str,
+    note: str | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+    *,
+    config: Config | None = None,
+) -> EscalationView:
+    """Record a person's decision on a pending escalation and move its task on.
+
+    ``provider``/``model`` are only for ``retry``: they become the task's requested
+    provider and model so routing honours them (with ``config``, a provider without a
+    model gets that provider's default model).
+    """
+    if action not in ACTIONS:
+        raise EscalationError(
+            f"unknown action {action!r}; use one of {', '.join(ACTIONS)}", bad_input=True
+        )
+    user = user.strip()
+    if not user:
+        raise EscalationError("a decision needs the name of the person making it", bad_input=True)
+    if action != "retry" and (provider or model):
+        raise EscalationError("--provider and --model only apply to retry", bad_input=True)
+    if config is not None and provider and provider not in config.providers:
+        known = ", ".join(config.providers)
+        raise EscalationError(f"unknown provider {provider!r} (known: {known})", bad_input=True)
+    with immediate():
+        esc = Escalation.get_or_none(Escalation.id == escalation_id)
+        if esc is None:
+            raise EscalationError(f"no escalation {escalation_id}", not_found=True)
+        if esc.status != "pending":
+            raise EscalationError(
+                f"escalation {escalation_id} was already decided ({esc.status} by {esc.decided_by})"
+            )
+        task: Task = esc.task
+        note = sanitize(note) if note else note  # a pasted secret must not reach the DB
+        if config is not None and model:
+            _check_model(config, provider or task.executor_agent, model)
+        esc.decided_by, esc.decided_at, esc.note = user, now(), note
+        if action == "approve":
+            _approve(esc, task, user)
+        elif action == "retry":
+            _retry(esc, task, user, note, provider, model, config)
+        else:
+            _reject(esc, task, user)
+    return _view(Escalation.get_by_id(escalation_id))
+
+
+def _check_model(config: Config, provider: str | None, model: str) -> None:
+    offered = config.providers.get(provider) if provider else None
+    if offered is not None and offered.model(model) is None:
+        ids = ", ".join(m.id for m in offered.models if m.enabled)
+        raise EscalationError(
+            f"{provider} offers no model {model!r} (offers: {ids})", bad_input=True
+        )
+
+
+def _approve(esc: Escalation, task: Task, user: str) -> None:
+    esc.status = "approved"
+    esc.save()  # before the task: the done-guard trigger looks for the approved row
+    task.status, task.validated_by, task.validated_at = "done", f"human:{user}", now()
+    task.save()
+    _event(task, "info", "escalation_approved", f"{task.code} approved by {user}", esc)
+
+
+def _retry(
+    esc: Escalation, task: Task, user: str, note: str | None, provider: str | None,
+    model: str | None, config: Config | None,
+) -> None:  # fmt: skip
+    esc.status, esc.provider, esc.model = "retried", provider, model
+    esc.save()
+    task.round = int(task.round) + 1
+    task.status, task.validated_by, task.validated_at = "queued", None, None
+    if note and note.strip():
+        task.prompt = f"{task.prompt}{reviewer_note(int(task.round), user, note)}"
+    if provider:
+        if model is None and config is not None:
+            model = config.providers[provider].default_model
+        task.requested_agent, task.requested_model = provider, model
+        task.executor_agent, task.model = provider, model or task.model
+    elif model:
+        task.requested_model = model
+        task.model = model
+    task.save()
+    where = f" on {provider or task.executor_agent}/{model or task.model}"
+    _event(task, "info", "escalation_retried", f"{task.code} retried by {user}{where}", esc)
+
+
+def _reject(esc: Escalation, task: Task, user: str) -> None:
+    esc.status = "rejected"
+    esc.save()
+    task.status = "failed"
+    task.save()
+    Wave.update(status="blocked").where(Wave.id == task.wave_id).execute()
+    _event(task, "error", "escalation_rejected",
+           f"{task.code} rejected by {user}: task failed, wave blocked", esc)  # fmt: skip
+
+
+def _event(task: Task, level: str, kind: str, message: str, esc: Escalation) -> None:
+    Event.create(level=level, kind=kind, plan=task.plan_id, task=task.id, message=message,
+                 data={"escalation": int(esc.id), "note": esc.note})  # fmt: skip

@@ -1,0 +1,87 @@
+"""Gate 10, build & cross-review: the full build of the wave branch, and optionally a
+review of the wave's diff by another provider."""
+
+from __future__ import annotations
+
+import time
+
+from convergio_tui.store.models import Task, Wave
+from convergio_tui.thor import crossreview as cr
+from convergio_tui.thor import git as g
+from convergio_tui.thor.gates.base import Blame, Gate, GateContext
+from convergio_tui.thor.outcome import GateOutcome, mentions
+from convergio_tui.thor.shell import tail
+
+
+class BuildGate(Gate):
+    """Gate 10 (wave scope)."""
+
+    number = 10
+    name = "build & cross-review"
+    scopes = frozenset({"wave"})
+
+    def check(self, ctx: GateContext) -> GateOutcome:
+        """Fail on a failing build or a ``VERDICT: FAIL``; skip when neither is configured."""
+        t = ctx.thor
+        problems: list[str] = []
+        notes: list[str] = []
+        blame = Blame(ctx)
+        if t.build_command:
+            result = ctx.run(t.build_command)
+            if result.ok:
+                notes.append(f"`{t.build_command}` exit 0 on {ctx.head or 'the wave'}")
+            else:
+                problems.append(f"the wave's full build failed:\n{result.evidence()}")
+                blame.everyone()
+        reviewed = False
+        if t.cross_review:
+            review, note = self._cross_review(ctx)
+            if note:
+                notes.append(note)
+            if review is not None and review.verdict is not None:
+                reviewed = True
+                if review.verdict == "fail":
+                    codes = [task.code for task in ctx.tasks]
+                    named = [c for c in codes if mentions(review.text, c)]
+                    problems.append(
+                        f"cross-review: VERDICT: FAIL ({review.detail})\n{tail(review.text)}"
+                    )
+                    if named:
+                        blame.tasks(named)
+                    else:
+                        blame.everyone()
+                else:
+                    notes.append(f"cross-review: VERDICT: PASS ({review.detail})")
+        if problems:
+            return self.failed("\n".join(problems + notes), blame.codes())
+        if t.build_command or reviewed:
+            return self.passed("; ".join(notes))
+        return self.skipped(
+            "; ".join(notes) or "no build_command configured and cross_review is off"
+        )
+
+    def _cross_review(self, ctx: GateContext) -> tuple[cr.CrossReview | None, str]:
+        if any(o.failed for o in ctx.earlier):
+            return None, "cross-review not run: earlier gates already failed"
+        if ctx.wave_id is None or ctx.diff is None or ctx.workdir is None or ctx.base is None:
+            return None, "cross-review not run: no wave diff"
+        wave = Wave.get_by_id(ctx.wave_id)
+        tasks = list(Task.select().where(Task.wave == ctx.wave_id))
+        allowed = wave.plan.project.allowed_providers
+        reviewer = cr.choose_reviewer(
+            ctx.config, cr.wave_authors(tasks), {str(x.privacy) for x in tasks},
+            allowed, cr.unavailable_providers(),
+        )  # fmt: skip
+        if reviewer.provider is None:
+            return None, f"cross-review not run: {reviewer.reason}"
+        diff_text = g.git(
+            ctx.repo, "diff", "--no-color", f"{ctx.base}...{ctx.head}", clock=ctx.git_clock
+        ).stdout
+        prompt = cr.review_prompt(str(wave.name), [x.code for x in ctx.tasks], diff_text)
+        started = time.monotonic()
+        log_name = f"thor-wave-{ctx.wave_id}-review-{int(time.time())}"
+        review = cr.run_review(ctx.config, reviewer, prompt, ctx.workdir, log_name)
+        ctx.clock.add(time.monotonic() - started)  # the reviewer's time is not Thor's own
+        if review.verdict is None:
+            return None, f"cross-review gave no verdict: {review.detail}"
+        return review, ""

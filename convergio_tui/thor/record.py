@@ -1,0 +1,48 @@
+"""Write gate verdicts into ``gate_result`` (one row per gate per round)."""
+
+from __future__ import annotations
+
+from convergio_tui.store.db import immediate
+from convergio_tui.store.models import GateResult
+from convergio_tui.thor.outcome import GateOutcome
+from convergio_tui.thor.secrets import sanitize
+
+
+def record_task_gates(
+    task_id: int, run_id: int | None, round_no: int, outcomes: list[GateOutcome]
+) -> None:
+    """Replace the task's verdicts for ``round_no`` (a re-review must not keep stale fails).
+
+    Evidence is masked here too: callers outside the gates may record verdicts.
+    """
+    with immediate():
+        GateResult.delete().where(
+            (GateResult.task == task_id) & (GateResult.round == round_no)
+        ).execute()
+        for o in outcomes:
+            GateResult.create(
+                task=task_id, run=run_id, round=round_no, gate=o.gate, name=o.name,
+                verdict=o.verdict, evidence=sanitize(o.evidence),
+            )  # fmt: skip
+
+
+def next_wave_round(wave_id: int) -> int:
+    """1 + the highest round of the wave's earlier reviews."""
+    from peewee import fn
+
+    last = (
+        GateResult.select(fn.MAX(GateResult.round))
+        .where((GateResult.wave == wave_id) & GateResult.task.is_null())
+        .scalar()
+    )
+    return int(last or 0) + 1
+
+
+def record_wave_gates(wave_id: int, round_no: int, outcomes: list[GateOutcome]) -> None:
+    """Store one wave review's verdicts (``task`` is NULL for wave-level rows)."""
+    with immediate():
+        for o in outcomes:
+            GateResult.create(
+                wave=wave_id, round=round_no, gate=o.gate, name=o.name,
+                verdict=o.verdict, evidence=sanitize(o.evidence),
+            )  # fmt: skip

@@ -1,0 +1,132 @@
+"""Task state after a review: accept (done), reject (next round) or escalate.
+
+Every transition happens inside ``store.db.immediate()``. A rejected task goes
+straight back to ``queued`` with ``round + 1``: the rejection itself is recorded as an
+``event`` (kind ``rejected``, its gate evidence in ``data``) and in ``gate_result``,
+so no intermediate ``rejected`` status lingers for the engine to trip over.
+"""
+
+from __future__ import annotations
+
+from convergio_tui.config.schema import Config
+from convergio_tui.store.db import immediate
+from convergio_tui.store.models import Event, Task, Wave, now
+from convergio_tui.thor.escalations import open_escalation
+from convergio_tui.thor.feedback import rejection_section
+from convergio_tui.thor.outcome import GateOutcome, Review, mentions
+from convergio_tui.thor.secrets import sanitize
+
+REQUEUE_FROM = ("done", "running", "submitted", "validating", "rejected", "queued")
+
+
+def accept_task(task_id: int) -> None:
+    """Mark the task ``done``, validated by Thor (the DB trigger checks the gates)."""
+    with immediate():
+        Task.update(status="done", validated_by="thor", validated_at=now()).where(
+            Task.id == task_id
+        ).execute()
+
+
+def _round_record(round_no: int, scope: str, outcomes: list[GateOutcome]) -> dict[str, object]:
+    return {
+        "round": round_no,
+        "scope": scope,
+        "gates": [
+            {"gate": o.gate, "name": o.name, "verdict": o.verdict,
+             "evidence": sanitize(o.evidence) if o.failed else ""}
+            for o in outcomes
+        ],
+    }  # fmt: skip
+
+
+def _reject(
+    task: Task, review: Review, config: Config, scope: str, outcomes: list[GateOutcome]
+) -> str:
+    """Append the evidence, log the rejection, then requeue or escalate. In a transaction."""
+    round_no = int(task.round)
+    names = [o.name for o in outcomes if o.failed] or ["review"]
+    evidence = sanitize(
+        "\n\n".join(
+            f"[gate {o.gate} {o.name}: FAIL]\n{o.evidence.strip()}" for o in outcomes if o.failed
+        )
+        or review.evidence_text
+    )
+    task.prompt = f"{task.prompt}{rejection_section(round_no, names, evidence, scope)}"
+    Event.create(
+        level="warning", kind="rejected", plan=task.plan_id, task=task.id,
+        message=f"{task.code} rejected by Thor in round {round_no} ({scope}): {', '.join(names)}",
+        data=_round_record(round_no, scope, outcomes),
+    )  # fmt: skip
+    task.validated_by = None
+    task.validated_at = None
+    if round_no >= config.thor.max_rounds:
+        task.status = "escalated"
+        task.save()
+        open_escalation(task, review.diff_stat)
+        return "escalated"
+    task.round = round_no + 1
+    task.status = "queued"
+    task.save()
+    return "queued"
+
+
+def reject_task(task_id: int, review: Review, config: Config) -> str:
+    """Reject the task's current round; return its new status (``queued``/``escalated``)."""
+    with immediate():
+        task = Task.get_by_id(task_id)
+        return _reject(task, review, config, "task", review.outcomes)
+
+
+def _blames(outcome: GateOutcome, code: str) -> bool:
+    return code in outcome.tasks if outcome.attributed else mentions(outcome.evidence, code)
+
+
+def blamed_codes(review: Review, codes: list[str]) -> set[str] | None:
+    """Task codes a wave review's failures name; ``None`` when some failure names none."""
+    named: set[str] = set()
+    for o in review.outcomes:
+        if not o.failed:
+            continue
+        found = {c for c in codes if _blames(o, c)}
+        if not found:
+            return None
+        named |= found
+    return named
+
+
+def reject_wave(wave_id: int, review: Review, config: Config) -> list[int]:
+    """Send the wave back: the tasks its failed gates name, else all its tasks.
+
+    Returns the ids of the tasks re-queued (those past ``max_rounds`` escalate instead).
+    Tasks a person approved are never sent back. The wave is ``running`` again when any
+    task was sent back; otherwise its status is left to the engine.
+    """
+    with immediate():
+        wave = Wave.get_by_id(wave_id)
+        tasks = list(Task.select().where(Task.wave == wave_id).order_by(Task.code))
+        named = blamed_codes(review, [str(t.code) for t in tasks])
+        requeued: list[int] = []
+        sent_back = 0
+        for task in tasks:
+            if task.status not in REQUEUE_FROM or str(task.validated_by or "").startswith("human:"):
+                continue  # a person's approval is not overturned by a machine
+            if named is not None and task.code not in named:
+                continue
+            if named is None:
+                outcomes = review.outcomes
+            else:
+                # Each task sees the failures that name it (and gates that name no one).
+                outcomes = [o for o in review.outcomes if not o.failed or _blames(o, task.code)]
+            sent_back += 1
+            if _reject(task, review, config, "wave", outcomes) == "queued":
+                requeued.append(int(task.id))
+        if sent_back:
+            wave.status = "running"
+            wave.save()
+        Event.create(
+            level="warning", kind="wave_rejected", plan=wave.plan_id,
+            message=f"wave {wave.seq} rejected by Thor: {', '.join(review.failed_gates) or 'review'}; "
+            f"{len(requeued)} task(s) re-queued",
+            data={"wave": wave_id, "tasks": sorted(named) if named is not None else "all"},
+        )  # fmt: skip
+        return requeued
