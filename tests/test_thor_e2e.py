@@ -22,8 +22,6 @@ from engine_fixtures import (
 from convergio_tui.engine.executor import Executor
 from convergio_tui.store.models import GateResult, Task
 
-pytest_plugins = ["engine_fixtures"]  # sim_bin, ollama, engine_db
-
 TESTS = "SIM: write tests/test_calc.py <<<def test_calc():\\n    assert True\\n>>>"
 VERIFY = "python -c 'from calc import add; r = add(2, 3); assert r == 5, r'"
 

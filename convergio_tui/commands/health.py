@@ -1,0 +1,34 @@
+"""``convergio health [--refresh] [--json]``: provider health (cached with a TTL)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from convergio_tui.commands.common import context, emit_json, json_option
+
+
+@click.command()
+@click.option("--refresh", is_flag=True, help="Check every provider now, ignoring the cache.")
+@json_option
+def health(refresh: bool, as_json: bool) -> None:
+    """Each provider's state (up, down, cooldown), latency and detail."""
+    from convergio_tui.engine.health import health_document
+    from convergio_tui.engine.health import refresh as refresh_health
+
+    ctx = context()
+    cfg = ctx.config
+    ctx.open_db()
+    refresh_health(cfg, force=refresh)
+    doc = health_document(cfg)
+    if as_json:
+        emit_json(doc)
+        return
+    for name, row in doc.items():
+        latency = f"{row['latency_ms']:.0f} ms" if row.get("latency_ms") is not None else "-"
+        until = row.get("cooldown_until")
+        wait = ""
+        if isinstance(until, (int, float)):
+            wait = f" until {datetime.fromtimestamp(until).strftime('%H:%M:%S')}"
+        click.echo(f"{name:<10} {row['state']:<9}{wait} {latency:>8}  {row['detail']}")

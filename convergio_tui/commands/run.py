@@ -1,0 +1,204 @@
+"""``convergio run PLAN [--parallel N] [--dry-run]``: execute or resume a plan headless.
+
+Exit codes (CLI.md): 0 the plan is done; 1 nothing more can move without a person
+(pending escalations, blocked tasks — listed), the plan failed, or another runner owns
+the plan; 2 bad input (unknown plan, invalid configuration). Ctrl-C stops cleanly
+(running tasks go back to the queue) and exits 130; running again resumes.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+
+from convergio_tui.commands.common import context, emit_json, fail
+
+_SHOWN_STATUSES = (
+    "running",
+    "done",
+    "blocked",
+    "escalated",
+    "failed",
+    "queued",
+    "skipped",
+    "cancelled",
+)
+
+
+class PlainDisplay:
+    """One line per notable event: for logs, pipes and CI."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[int, str] = {}  # task id -> last status shown
+
+    def line(self, text: str) -> None:
+        """Print one line (thread-safe)."""
+        with self._lock:
+            click.echo(text)
+
+    def handle(self, event: Any) -> None:
+        """Engine listener."""
+        if type(event).__name__ == "TaskChanged":
+            # A waiting task's countdown changes every second: say "blocked" once.
+            repeated = event.status == "blocked" and self._last.get(event.task_id) == "blocked"
+            self._last[event.task_id] = event.status
+            if repeated:
+                return
+        text = describe(event)
+        if text:
+            self.line(text)
+
+    def close(self) -> None:
+        """Nothing to tear down."""
+
+
+class RichDisplay(PlainDisplay):
+    """A live progress bar for the plan and a spinner per running task."""
+
+    def __init__(self, total: int, done: int, name: str) -> None:
+        super().__init__()
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()
+        )
+        self.name, self.total, self.done = name, total, done
+        self.overall = self.progress.add_task(self._title(), total=total, completed=done)
+        self.rows: dict[int, Any] = {}
+        self.progress.start()
+
+    def _title(self) -> str:
+        return f"plan {self.name}: {self.done}/{self.total} done"
+
+    def line(self, text: str) -> None:
+        """Print above the live display."""
+        self.progress.console.print(text, markup=False, highlight=False)
+
+    def handle(self, event: Any) -> None:
+        """Engine listener: update the bars, print notable events."""
+        kind = type(event).__name__
+        if kind == "RunStarted":
+            label = f"  {event.code} {event.provider}·{event.model}"
+            self.rows[event.run_id] = self.progress.add_task(label, total=None)
+        elif kind == "RunFinished" and event.run_id in self.rows:
+            self.progress.remove_task(self.rows.pop(event.run_id))
+        elif kind == "TaskChanged" and event.status == "done":
+            self.done += 1
+            self.progress.update(self.overall, completed=self.done, description=self._title())
+        super().handle(event)
+
+    def close(self) -> None:
+        """Stop the live display."""
+        self.progress.stop()
+
+
+def describe(event: Any) -> str:
+    """A one-line text for an engine event, or "" for those not worth a line."""
+    kind = type(event).__name__
+    if kind == "TaskChanged" and event.status in _SHOWN_STATUSES:
+        return f"{event.code or event.task_id:<10} {event.status:<10} {event.detail}".rstrip()
+    if kind == "RunFinished" and event.status != "succeeded":
+        return f"{event.code:<10} run {event.run_id} {event.status}: {event.error[:160]}".rstrip(
+            ": "
+        )
+    if kind == "WaveChanged":
+        return f"wave {event.seq} {event.status}" + (f": {event.detail}" if event.detail else "")
+    if kind == "Notice" and event.level in ("warning", "error"):
+        return f"[{event.kind}] {event.message}"
+    if kind == "PlanChanged":
+        return f"plan {event.status}"
+    return ""
+
+
+def _dry_run(cfg: Any, plan: Any, as_json: bool) -> None:
+    from convergio_tui.engine.preview import preview_plan
+
+    rows = preview_plan(cfg, plan.id)
+    total = sum(r.estimate_usd for r in rows)
+    if as_json:
+        emit_json({"plan_id": plan.id, "tasks": [r.as_dict() for r in rows],
+                   "estimate_usd": round(total, 6)})  # fmt: skip
+        return
+    click.echo(f"plan {plan.id} {plan.name}: dry run, nothing is executed")
+    for r in rows:
+        target = f"{r.provider}·{r.model}" if r.provider else "BLOCKED"
+        click.echo(f"  w{r.wave} {r.code:<10} {target:<34} est ${r.estimate_usd:.4f}")
+        for reason in r.reasons:
+            click.echo(f"      - {reason}")
+    click.echo(f"estimated premium spend: ${total:.4f}")
+
+
+def _report(summary: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(summary.as_dict())
+        return
+    click.echo(f"plan {summary.plan_id} {summary.status}: {summary.done}/{summary.total} tasks done, "
+               f"${summary.cost_usd:.4f} spent" + (f" ({summary.message})" if summary.message else ""))  # fmt: skip
+    if summary.waiting:
+        click.echo("needs a person:" if summary.status != "done" else "notes:")
+        for w in summary.waiting:
+            click.echo(f"  {w.code:<10} {w.status:<10} {w.reason}")
+
+
+@click.command()
+@click.argument("plan_ref", metavar="PLAN")
+@click.option("--parallel", type=click.IntRange(min=1), default=None,
+              help="Tasks running at once (default: execution.max_parallel).")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Show where each task would go and its cost.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document.")
+def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> None:
+    """Execute (or resume) PLAN (id or name) headless."""
+    from convergio_tui.engine.resume import PlanBusy
+    from convergio_tui.store.queries import find_plan
+
+    ctx = context()
+    cfg = ctx.config
+    ctx.open_db()
+    plan = find_plan(plan_ref)
+    if plan is None:
+        fail(f"error: no plan {plan_ref!r} (see: convergio plan list)", 2)
+    if dry_run:
+        _dry_run(cfg, plan, as_json)
+        return
+    from convergio_tui.engine.control import resume_plan
+    from convergio_tui.engine.executor import Executor
+    from convergio_tui.store.models import Task
+
+    if resume_plan(plan.id):  # running a paused plan is an explicit request to go on
+        click.echo(f"plan {plan.id} was paused: resuming it", err=True)
+    total = Task.select().where(Task.plan == plan.id).count()
+    done = Task.select().where(Task.plan == plan.id, Task.status == "done").count()
+    display: PlainDisplay
+    if as_json:
+        display = PlainDisplay()
+        display.handle = lambda event: None  # type: ignore[method-assign]
+    elif sys.stdout.isatty():
+        display = RichDisplay(total, done, plan.name)
+    else:
+        display = PlainDisplay()
+    executor = Executor(cfg, plan.id, parallel=parallel, listener=display.handle)
+    previous = signal.signal(signal.SIGTERM, lambda *_: executor.stop_event.set())
+    interrupted = False
+    thread = executor.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        interrupted = True
+        click.echo("stopping: running tasks go back to the queue…", err=True)
+        executor.stop()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        display.close()
+    if isinstance(executor.error, PlanBusy):
+        fail(f"error: {executor.error}", 1)
+    if executor.error is not None:
+        raise executor.error
+    assert executor.summary is not None
+    _report(executor.summary, as_json)
+    raise click.exceptions.Exit(130 if interrupted else executor.summary.exit_code)

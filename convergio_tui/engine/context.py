@@ -1,0 +1,149 @@
+"""State one plan execution shares between the scheduler and its worker threads."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from convergio_tui import paths
+from convergio_tui.config.schema import Config, CostTier
+from convergio_tui.engine.events import Bus
+from convergio_tui.engine.router import BudgetView, HealthView
+from convergio_tui.engine.snapshot import budget_view, health_views
+from convergio_tui.store.models import Plan, Project, db
+
+log = logging.getLogger(__name__)
+
+HEALTH_CACHE_S = 0.2
+
+
+@dataclass
+class ActiveRun:
+    """A dispatch in flight: what the scheduler needs to count, cancel and wait for."""
+
+    task_id: int
+    run_id: int
+    provider: str
+    cancel: threading.Event
+    worktree: Path | None = None
+
+
+@dataclass
+class EngineContext:
+    """Configuration, project facts and the live bookkeeping of one executor."""
+
+    config: Config
+    plan_id: int
+    project: Project
+    bus: Bus
+    stop: threading.Event
+    parallel: int
+    active: dict[int, ActiveRun] = field(default_factory=dict)  # by task id
+    hard_blocked: set[int] = field(default_factory=set)  # refused tasks: need a person
+    waiting: set[int] = field(default_factory=set)  # blocked only by cooling providers
+    providers_ok: set[str] = field(default_factory=set)  # succeeded since their last error
+    infra_retries: dict[tuple[int, int], int] = field(default_factory=dict)  # (task, round)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _secrets: dict[str, str] | None = None
+    _health: tuple[float, dict[str, HealthView]] | None = None
+
+    @classmethod
+    def for_plan(cls, config: Config, plan_id: int, bus: Bus, stop: threading.Event,
+                 parallel: int | None = None) -> EngineContext:  # fmt: skip
+        """Build the context of ``plan_id`` (raises ``Plan.DoesNotExist``)."""
+        plan = Plan.get_by_id(plan_id)
+        width = parallel if parallel is not None else config.execution.max_parallel
+        return cls(config, plan_id, plan.project, bus, stop, max(1, width))
+
+    @property
+    def repo(self) -> Path:
+        """The project's repository."""
+        return Path(self.project.path)
+
+    @property
+    def worktrees(self) -> bool:
+        """Whether tasks run in their own git worktrees."""
+        return self.config.execution.worktrees
+
+    @property
+    def worktree_root(self) -> Path:
+        """``execution.worktree_root`` or ``$CONVERGIO_HOME/worktrees``."""
+        root = self.config.execution.worktree_root
+        return Path(root).expanduser() if root else paths.worktrees_dir()
+
+    def worktree_for(self, code: str) -> Path:
+        """``<worktree_root>/<plan_id>/<task_code>``."""
+        return self.worktree_root / str(self.plan_id) / code
+
+    def health(self) -> dict[str, HealthView]:
+        """Provider health as routing sees it, read at most every ``HEALTH_CACHE_S``.
+
+        A worker that cools a provider calls :meth:`forget_health` before it hands the
+        task back, so the next dispatch always sees that cooldown.
+        """
+        cached = self._health
+        at = time.monotonic()
+        if cached is None or at - cached[0] > HEALTH_CACHE_S:
+            cached = (at, health_views())
+            self._health = cached
+        return cached[1]
+
+    def forget_health(self) -> None:
+        """Drop the cached health (after a check or a cooling error)."""
+        self._health = None
+
+    def budget_for(self, premium_possible: bool) -> BudgetView:
+        """Today's budget; skipped (a zero view) when no premium provider could be chosen."""
+        if premium_possible:
+            return budget_view(self.config)
+        return BudgetView(cap_usd=self.config.budget.max_premium_per_day,
+                          enforce=self.config.budget.enforce_budget)  # fmt: skip
+
+    def premium_possible(self, privacy: str) -> bool:
+        """Whether routing a task of this privacy could pick a premium provider."""
+        rule = self.config.routing.by_privacy.get(privacy)  # type: ignore[call-overload]
+        allowed = set(rule.allowed_providers) if rule else set()
+        if self.project.allowed_providers is not None:
+            allowed &= set(self.project.allowed_providers)
+        return any(
+            self.config.providers[p].cost_tier is CostTier.PREMIUM
+            for p in allowed
+            if p in self.config.providers and self.config.providers[p].enabled
+        )
+
+    def secrets(self) -> dict[str, str]:
+        """The vault's values for the project (none when there is no vault or no key).
+
+        Read once per execution: the key derivation is deliberately slow.
+        """
+        if self._secrets is None:
+            from convergio_tui.tools.vault import Vault, VaultError
+
+            try:
+                self._secrets = Vault().items(self.project.name)
+            except (VaultError, ValueError, OSError) as exc:
+                log.info("vault of %s not used: %s", self.project.name, exc)
+                self._secrets = {}
+        return self._secrets
+
+    def run_tag(self, run_id: int) -> str:
+        """See :func:`run_tag`."""
+        return run_tag(run_id)
+
+    def busy_providers(self) -> dict[str, int]:
+        """Running dispatches per provider."""
+        counts: dict[str, int] = {}
+        with self.lock:
+            for active in self.active.values():
+                counts[active.provider] = counts.get(active.provider, 0) + 1
+        return counts
+
+
+def run_tag(run_id: int) -> str:
+    """A marker put into each worker's environment (``CONVERGIO_RUN_TAG``) so a resumed
+    engine or a cancel can find exactly that run's processes (unique per database)."""
+    return f"{os.path.abspath(str(db.obj.database))}#{run_id}"

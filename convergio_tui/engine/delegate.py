@@ -1,0 +1,196 @@
+"""Dispatch: route a task again, reserve its budget, run its CLI, charge what it cost.
+
+:func:`prepare` runs on the scheduler thread (one dispatch decision at a time, so counts
+of running work are exact); :func:`execute` runs on an engine worker thread.
+
+Routing at dispatch uses the health and budget of this moment; a provider other than the
+one assigned before is a recorded fallback (``run.fallback_from``, ``run.route_reasons``
+and an ``event`` of kind ``route.fallback``). A premium reservation refused because a
+parallel dispatch took the headroom routes the task again without premium providers.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from convergio_tui import paths
+from convergio_tui.config.schema import CostTier
+from convergio_tui.engine import budget
+from convergio_tui.engine.context import EngineContext
+from convergio_tui.engine.planner import route_request
+from convergio_tui.engine.router import BudgetView, Decision, route
+from convergio_tui.engine.snapshot import budget_view
+from convergio_tui.store.db import immediate
+from convergio_tui.store.models import Event, Run, Task, now
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A dispatch decided and recorded: the run row exists, budget is reserved."""
+
+    task_id: int
+    code: str
+    title: str
+    privacy: str
+    round: int
+    prompt: str
+    run_id: int
+    provider: str
+    model: str
+    reasons: tuple[str, ...]
+    fallback_from: str | None
+    estimate_usd: float
+    timeout_s: float
+    log_path: Path
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """No provider can take the task now. ``waiting``: only cooling providers stand in the
+    way, so it will move by itself; otherwise a person must act."""
+
+    reason: str
+    waiting: bool
+
+
+@dataclass(frozen=True)
+class Busy:
+    """The chosen provider is at its ``max_parallel``: try again when a run ends."""
+
+    provider: str
+
+
+class _Abort(Exception):
+    """Roll the dispatch transaction back and return ``outcome`` instead."""
+
+    def __init__(self, outcome: Blocked | Busy | None) -> None:
+        super().__init__("dispatch aborted")
+        self.outcome = outcome
+
+
+def _blocked(ctx: EngineContext, task: Task, decision: Decision) -> Blocked:
+    req = route_request(task, ctx.project, task.privacy)
+    health = ctx.health()
+    reason = decision.reasons[-1].removeprefix("blocked: ") if decision.reasons else "no provider"
+    not_cooling = {k: v for k, v in health.items() if v.state != "cooldown"}
+    budget_now = ctx.budget_for(ctx.premium_possible(task.privacy))
+    waiting = not route(req, ctx.config, budget_now, not_cooling).blocked
+    if waiting:
+        cooling = [f"{k} ({v.detail})" for k, v in health.items() if v.state == "cooldown"]
+        reason = "waiting for a provider to cool down: " + "; ".join(cooling)
+    return Blocked(reason, waiting)
+
+
+def prepare(ctx: EngineContext, task: Task) -> Prepared | Blocked | Busy | None:
+    """Decide where ``task`` runs now and record the dispatch (run row, reservation, task
+    ``running``) in one transaction. None when the task changed under us (cancelled)."""
+    config = ctx.config
+    req = route_request(task, ctx.project, task.privacy)
+    decision = route(req, config, ctx.budget_for(ctx.premium_possible(task.privacy)), ctx.health())
+    if decision.blocked:
+        return _blocked(ctx, task, decision)
+    busy = ctx.busy_providers()
+    if (
+        busy.get(decision.provider or "", 0)
+        >= config.providers[decision.provider or ""].max_parallel
+    ):
+        return Busy(decision.provider or "")
+    try:
+        with immediate():
+            return _record(ctx, task, decision, busy)
+    except _Abort as abort:
+        return abort.outcome
+
+
+def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, int]) -> Prepared:
+    config = ctx.config
+    assert decision.provider is not None and decision.model is not None
+    planned = task.executor_agent
+    first_choice = decision.provider
+    run = Run.create(task=task.id, provider=decision.provider, model=decision.model,
+                     round=task.round, engine_pid=os.getpid(), route_reasons=list(decision.reasons))  # fmt: skip
+    premium = config.providers[decision.provider].cost_tier is CostTier.PREMIUM
+    if premium and not budget.reserve(config.budget, decision.provider, decision.model, run.id,
+                                      decision.estimate_usd):  # fmt: skip
+        # A parallel dispatch took the headroom since we routed: route without premium.
+        view = budget_view(config)
+        no_premium = BudgetView(view.cap_usd, 0.0, view.cap_usd, True)
+        req = route_request(task, ctx.project, task.privacy)
+        second = route(req, config, no_premium, ctx.health())
+        if second.blocked:
+            raise _Abort(_blocked(ctx, task, second))
+        assert second.provider is not None
+        if busy.get(second.provider, 0) >= config.providers[second.provider].max_parallel:
+            raise _Abort(Busy(second.provider))
+        note = (f"budget: reserving ${decision.estimate_usd:.4f} for {decision.provider} was "
+                "refused (parallel dispatches took the headroom); routed again without premium")  # fmt: skip
+        decision = Decision(
+            second.provider, second.model, (*second.reasons, note), second.estimate_usd
+        )
+        run.provider, run.model = second.provider, second.model
+    final = decision.provider
+    if planned and planned != final:
+        fallback_from: str | None = planned
+    else:
+        fallback_from = first_choice if first_choice != final else None
+    reasons = list(decision.reasons)
+    why = "; ".join(r for r in reasons if r.startswith(("health:", "budget:"))) or "routing changed"
+    if fallback_from:
+        reasons.append(f"fallback: {fallback_from} -> {decision.provider} because {why}")
+    log_path = paths.logs_dir() / f"{run.id}.log"
+    Run.update(fallback_from=fallback_from, route_reasons=reasons, log_path=str(log_path),
+               provider=run.provider, model=run.model).where(Run.id == run.id).execute()  # fmt: skip
+    moved = Task.update(
+        status="running", executor_agent=decision.provider, model=decision.model,
+        route_reasons=reasons, blocked_reason=None,
+    ).where(Task.id == task.id, Task.status.in_(("queued", "blocked"))).execute()  # fmt: skip
+    if not moved:
+        raise _Abort(None)
+    if fallback_from:
+        Event.create(
+            level="warning", kind="route.fallback", plan=ctx.plan_id, task=task.id,
+            message=f"{task.code}: {fallback_from} -> {decision.provider} because {why}",
+            data={"from": fallback_from, "to": decision.provider, "run": run.id},
+        )  # fmt: skip
+    provider = config.providers[decision.provider]
+    timeout = task.timeout_s or provider.timeout_s
+    return Prepared(
+        task.id, task.code, task.title, task.privacy, task.round, task.prompt, run.id,
+        decision.provider, decision.model or "", tuple(reasons), fallback_from,
+        decision.estimate_usd, float(timeout), log_path,
+    )  # fmt: skip
+
+
+def privacy_violation(ctx: EngineContext, prep: Prepared) -> str | None:
+    """Defence in depth, right before the subprocess starts: a sensitive task may only go
+    to a ``local`` provider and a ``privacy_safe`` model. The refusal text, or None."""
+    if prep.privacy != "sensitive":
+        return None
+    provider = ctx.config.providers.get(prep.provider)
+    if provider is None or provider.privacy_level != "local":
+        return f"sensitive task refused: {prep.provider} is not a local provider"
+    model = provider.model(prep.model)
+    if model is None or not model.privacy_safe:
+        return f"sensitive task refused: model {prep.model} of {prep.provider} is not privacy_safe"
+    return None
+
+
+def worker_env(ctx: EngineContext, prep: Prepared, extra: dict[str, str]) -> dict[str, str]:
+    """The child's environment: ours, the provider's, the invocation's, the vault's, and
+    the markers a resumed engine uses to find orphans."""
+    env = dict(os.environ)
+    env.pop("CLAUDECODE", None)
+    env.update(ctx.config.providers[prep.provider].env)
+    env.update(extra)
+    env.update(ctx.secrets())
+    env["CONVERGIO_RUN_TAG"] = ctx.run_tag(prep.run_id)
+    env["CONVERGIO_TASK"] = prep.code
+    return env
+
+
+def mark_run_started(run_id: int, pid: int) -> None:
+    """``on_start``: record the worker's pid and the moment it started (resume compares the
+    process's create time with it before killing an orphan)."""
+    Run.update(pid=pid, started_at=now()).where(Run.id == run_id).execute()

@@ -1,0 +1,289 @@
+"""The executor: waves in order, each wave's tasks in parallel on engine-owned threads.
+
+One scheduler loop (the thread calling :meth:`Executor.run`) makes every dispatch
+decision, so the counts behind ``--parallel``/``execution.max_parallel`` and each
+provider's ``max_parallel`` are exact; an :class:`~convergio_tui.engine.pool.EnginePool`
+runs the dispatches. The loop wakes when a dispatch ends or every half second to observe
+pause, cancel and cooldowns. It returns when the plan is done, failed or cancelled, or
+when nothing more can move without a person (pending escalations, blocked tasks).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from convergio_tui.config.schema import Config
+from convergio_tui.engine import budget, health
+from convergio_tui.engine.context import ActiveRun, EngineContext
+from convergio_tui.engine.delegate import Blocked, Busy, prepare
+from convergio_tui.engine.events import Bus, Listener, PlanChanged, RunStarted, TaskChanged
+from convergio_tui.engine.pool import EnginePool
+from convergio_tui.engine.resume import PlanBusy, acquire_runner, recover, release_runner
+from convergio_tui.engine.summary import RunSummary, summarize
+from convergio_tui.engine.taskflow import process
+from convergio_tui.engine.waves import current_wave, settle, start_wave
+from convergio_tui.store.db import close_database, immediate
+from convergio_tui.store.models import Plan, Run, Task, Wave, now
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.5  # the loop wakes at least this often when nothing ends
+CONTROL_POLL_S = 0.2  # pause, cancel and health are read at most this often while busy
+BLOCKED_RETRY_S = 1.0  # blocked tasks are routed again at most this often
+PAGE_SLACK = 8
+
+
+class Executor:
+    """Runs (or resumes) one plan. See the module docstring and ``/tmp/contracts.md``."""
+
+    def __init__(self, config: Config, plan_id: int, *, parallel: int | None = None,
+                 stop: threading.Event | None = None, listener: Listener | None = None) -> None:  # fmt: skip
+        self.config = config
+        self.plan_id = plan_id
+        self.parallel = parallel
+        self.stop_event = stop or threading.Event()
+        self.bus = Bus(listener)
+        self.summary: RunSummary | None = None
+        self.error: BaseException | None = None
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ctx: EngineContext | None = None
+
+    # -- public API ----------------------------------------------------------------------
+
+    def run(self) -> RunSummary:
+        """Block until the plan is done or nothing can move without a person.
+
+        Raises :class:`~convergio_tui.engine.resume.PlanBusy` when another live runner
+        owns the plan.
+        """
+        ctx = EngineContext.for_plan(
+            self.config, self.plan_id, self.bus, self.stop_event, self.parallel
+        )
+        acquire_runner(self.plan_id)
+        self._ctx = ctx
+        pool = EnginePool(ctx.parallel)
+        try:
+            recover(ctx)
+            self._begin()
+            self.summary = self._loop(ctx, pool)
+        except BaseException:
+            self.stop_event.set()  # running tasks go back to the queue, as on a stop
+            raise
+        finally:
+            if self.stop_event.is_set() or ctx.active:
+                self._cancel_all(ctx)
+            pool.shutdown(wait=True)
+            release_runner(self.plan_id)
+        return self.summary
+
+    def start(self) -> threading.Thread:
+        """Run on an engine-owned thread; the result lands in :attr:`summary`."""
+
+        def target() -> None:
+            try:
+                self.run()
+            except BaseException as exc:  # kept for the caller (the dashboard shows it)
+                self.error = exc
+                if not isinstance(exc, PlanBusy):
+                    log.exception("executor of plan %s failed", self.plan_id)
+            finally:
+                close_database()  # this engine thread's own connection
+
+        self._thread = threading.Thread(target=target, name=f"convergio-executor-{self.plan_id}")
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop dispatching, kill running process trees (their tasks go back to the queue)
+        and return once the threads have ended."""
+        self.stop_event.set()
+        self._wake.set()
+        if self._ctx is not None:
+            self._cancel_all(self._ctx)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        plan = Plan.get_by_id(self.plan_id)
+        if plan.status in ("todo", "failed"):
+            Plan.update(
+                status="doing", started_at=plan.started_at or now(), finished_at=None
+            ).where(Plan.id == self.plan_id).execute()
+            self.bus.emit(PlanChanged(self.plan_id, "doing"))
+        health.refresh(self.config)
+
+    def _finish_plan(self, status: str, message: str = "") -> RunSummary:
+        Plan.update(status=status, finished_at=now()).where(Plan.id == self.plan_id).execute()
+        self.bus.emit(PlanChanged(self.plan_id, status))
+        return summarize(self.plan_id, status, message)
+
+    def _loop(self, ctx: EngineContext, pool: EnginePool) -> RunSummary:
+        last_retry = last_control = 0.0
+        started: set[int] = set()
+        plan = Plan.get_by_id(self.plan_id)
+        wave: Wave | None = None
+        while True:
+            self._wake.clear()
+            if self.stop_event.is_set():
+                return summarize(self.plan_id, "stopped", "stopped; run again to resume")
+            # Pause, cancel and health are looked at a few times a second, not on every
+            # completion: with many short tasks these reads would dominate the loop.
+            if not ctx.active or time.monotonic() - last_control >= CONTROL_POLL_S:
+                last_control = time.monotonic()
+                if health.refresh(self.config):
+                    ctx.forget_health()
+                plan = Plan.get_by_id(self.plan_id)
+                self._observe_cancellations(ctx)
+                wave = None  # read again below
+            if plan.status == "cancelled":
+                self._cancel_all(ctx)
+                return summarize(self.plan_id, "cancelled", "plan cancelled")
+            timeout = POLL_S
+            if wave is None or not ctx.active:
+                wave = current_wave(self.plan_id)  # a wave only ends when nothing runs in it
+            if wave is None:
+                if not ctx.active:
+                    return self._finish_plan("done")
+            elif plan.status != "paused":
+                if wave.id not in started or wave.status in ("pending", "blocked", "failed"):
+                    problem = start_wave(ctx, wave)  # idempotent: repairs a half-started wave
+                    if problem and not ctx.active:
+                        return summarize(self.plan_id, plan.status, problem)
+                    started.add(wave.id)
+                retry = time.monotonic() - last_retry >= BLOCKED_RETRY_S
+                if retry:
+                    last_retry = time.monotonic()
+                self._dispatch(ctx, pool, wave.id, retry)
+                if not ctx.active:
+                    settled = settle(ctx, wave)
+                    if settled.action in ("advance", "continue"):
+                        continue
+                    if settled.action == "failed":
+                        return self._finish_plan("failed", settled.detail)
+                    if settled.action == "stuck":
+                        return summarize(self.plan_id, plan.status, settled.detail)
+                    until = health.next_recovery_at(self.config.enabled_providers())
+                    if until is not None:
+                        timeout = min(max(0.05, until - now() + 0.05), BLOCKED_RETRY_S)
+            self._wake.wait(timeout)
+
+    def _ready(self, task: Task) -> bool:
+        deps = list(task.depends_on or [])
+        if not deps:
+            return True
+        done = (
+            Task.select()
+            .where(Task.plan == self.plan_id, Task.code.in_(deps), Task.status == "done")
+            .count()
+        )
+        return done == len(deps)
+
+    def _dispatch(
+        self, ctx: EngineContext, pool: EnginePool, wave_id: int, retry_blocked: bool
+    ) -> None:
+        free = ctx.parallel - len(ctx.active)
+        statuses = ("queued", "blocked") if retry_blocked else ("queued",)
+        query = (
+            Task.select()
+            .where(Task.wave == wave_id, Task.status.in_(statuses))
+            .order_by(Task.priority, Task.code)
+        )
+        offset = 0
+        page_size = free + PAGE_SLACK  # a few more for tasks whose dependencies are not done
+        while free > 0 and not self.stop_event.is_set():
+            page = list(query.offset(offset).limit(page_size))
+            offset += page_size
+            for task in page:
+                if free <= 0:
+                    break
+                if task.id in ctx.active or task.id in ctx.hard_blocked or not self._ready(task):
+                    continue
+                if self._dispatch_one(ctx, pool, task):
+                    free -= 1
+            if len(page) < page_size:
+                break
+
+    def _dispatch_one(self, ctx: EngineContext, pool: EnginePool, task: Task) -> bool:
+        outcome = prepare(ctx, task)
+        if outcome is None or isinstance(outcome, Busy):
+            return False
+        if isinstance(outcome, Blocked):
+            (ctx.waiting.add if outcome.waiting else ctx.waiting.discard)(task.id)
+            if task.status != "blocked" or task.blocked_reason != outcome.reason:
+                Task.update(status="blocked", blocked_reason=outcome.reason).where(
+                    Task.id == task.id, Task.status.in_(("queued", "blocked"))
+                ).execute()
+                self.bus.emit(TaskChanged(task.id, "blocked", task.code, outcome.reason))
+            return False
+        ctx.waiting.discard(task.id)
+        cancel = threading.Event()
+        with ctx.lock:
+            ctx.active[task.id] = ActiveRun(task.id, outcome.run_id, outcome.provider, cancel)
+        self.bus.emit(RunStarted(outcome.run_id, task.id, task.code, outcome.provider, outcome.model,
+                                 str(outcome.log_path), outcome.fallback_from))  # fmt: skip
+        self.bus.emit(
+            TaskChanged(task.id, "running", task.code, f"{outcome.provider}·{outcome.model}")
+        )
+
+        def job() -> None:
+            try:
+                process(ctx, outcome, cancel)
+            except Exception as exc:  # a bug or a broken repository: stop this task, not the plan
+                log.exception("dispatch of %s failed", outcome.code)
+                self._engine_error(ctx, outcome.task_id, outcome.code, outcome.run_id, exc)
+            finally:
+                with ctx.lock:
+                    ctx.active.pop(outcome.task_id, None)
+                self._wake.set()
+
+        pool.submit(job)
+        return True
+
+    def _engine_error(
+        self, ctx: EngineContext, task_id: int, code: str, run_id: int, exc: Exception
+    ) -> None:
+        reason = f"engine error: {type(exc).__name__}: {exc}"[:1000]
+        with immediate():
+            if Run.select().where(Run.id == run_id, Run.status == "running").exists():
+                budget.release(run_id)
+                Run.update(status="failed", finished_at=now(), error_class="engine").where(
+                    Run.id == run_id
+                ).execute()
+        ctx.hard_blocked.add(task_id)
+        moved = (
+            Task.update(status="blocked", blocked_reason=reason)
+            .where(Task.id == task_id, Task.status.in_(("running", "submitted", "validating")))
+            .execute()
+        )
+        if moved:
+            self.bus.emit(TaskChanged(task_id, "blocked", code, reason))
+        self.bus.journal(
+            "engine.error",
+            f"{code}: {reason}",
+            level="error",
+            plan_id=self.plan_id,
+            task_id=task_id,
+        )
+
+    def _observe_cancellations(self, ctx: EngineContext) -> None:
+        with ctx.lock:
+            active = dict(ctx.active)
+        if not active:
+            return
+        for task in Task.select(Task.id).where(
+            Task.id.in_(list(active)), Task.status == "cancelled"
+        ):
+            active[task.id].cancel.set()
+
+    def _cancel_all(self, ctx: EngineContext) -> None:
+        with ctx.lock:
+            for active in ctx.active.values():
+                active.cancel.set()
+
+
+__all__ = ["Executor", "RunSummary"]

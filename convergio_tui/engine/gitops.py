@@ -1,0 +1,245 @@
+"""Git plumbing for task isolation (SPEC §7): wave branches, task worktrees, merges.
+
+Branches: wave ``convergio/<plan>/wave-<seq>`` from the previous wave's branch (wave 1:
+the project's base branch); task ``convergio/<plan>/<code>`` from its wave branch, checked
+out in ``<worktree_root>/<plan>/<code>``. Merges into a wave branch never touch a checkout:
+``git merge-tree --write-tree`` computes the result (and the conflicting paths), then
+``commit-tree`` + ``update-ref`` with the old value move the branch atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Convergio", "GIT_AUTHOR_EMAIL": "convergio@localhost",
+    "GIT_COMMITTER_NAME": "Convergio", "GIT_COMMITTER_EMAIL": "convergio@localhost",
+}  # fmt: skip
+_CONFIG = ("-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null")
+# Merges into one repository's wave branches are serialised in-process; update-ref with
+# the old value guards against another process moving the branch meanwhile.
+_merge_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+class GitError(RuntimeError):
+    """A git command failed; the message carries its stderr."""
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """A merge of a task branch into its wave branch."""
+
+    ok: bool
+    commit: str | None = None
+    conflicts: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run git in ``cwd`` non-interactively; raise :class:`GitError` on failure if ``check``."""
+    env = {**os.environ, **_IDENTITY, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    proc = subprocess.run(
+        ["git", *_CONFIG, *args], cwd=cwd, env=env, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, timeout=120,
+    )  # fmt: skip
+    if check and proc.returncode != 0:
+        raise GitError(
+            f"git {' '.join(args)} failed in {cwd}: {proc.stderr.strip() or proc.stdout.strip()}"
+        )
+    return proc
+
+
+def wave_branch_name(plan_id: int, seq: int) -> str:
+    """``convergio/<plan>/wave-<seq>``."""
+    return f"convergio/{plan_id}/wave-{seq}"
+
+
+def task_branch_name(plan_id: int, code: str) -> str:
+    """``convergio/<plan>/<code>``."""
+    return f"convergio/{plan_id}/{code}"
+
+
+def rev(repo: Path, ref: str) -> str | None:
+    """The commit ``ref`` names, or None."""
+    proc = git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def ensure_branch(repo: Path, name: str, start: str) -> str:
+    """Create branch ``name`` at ``start`` unless it exists; return its commit."""
+    head = rev(repo, f"refs/heads/{name}")
+    if head is not None:
+        return head
+    if rev(repo, start) is None:
+        raise GitError(f"cannot create {name}: {start!r} is not a commit in {repo}")
+    git(repo, "branch", name, start)
+    return rev(repo, name) or ""
+
+
+def ensure_worktree(repo: Path, path: Path, branch: str, start: str) -> Path:
+    """A worktree at ``path`` on ``branch`` (created from ``start`` if new); idempotent."""
+    if (path / ".git").exists():
+        current = git(path, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
+        if current == branch:
+            return path
+        raise GitError(f"{path} is a worktree on {current or 'a detached HEAD'}, not {branch}")
+    if path.exists():
+        shutil.rmtree(path)  # a half-made directory from an interrupted run
+    git(repo, "worktree", "prune")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if rev(repo, f"refs/heads/{branch}") is not None:
+        git(repo, "worktree", "add", str(path), branch)
+    else:
+        git(repo, "worktree", "add", "-b", branch, str(path), start)
+    return path
+
+
+def reset_worktree(path: Path, round_no: int) -> None:
+    """Throw away an interrupted round's work: uncommitted changes and its commit."""
+    git(path, "reset", "-q", "--hard", "HEAD")
+    git(path, "clean", "-q", "-fd")
+    subject = git(path, "log", "-1", "--format=%s", check=False).stdout.strip()
+    if subject.startswith("convergio(") and subject.endswith(f"[round {round_no}]"):
+        git(path, "reset", "-q", "--hard", "HEAD~1")
+
+
+def commit_all(path: Path, message: str) -> str | None:
+    """Commit every change in the worktree; the new commit, or None when nothing changed."""
+    git(path, "add", "-A")
+    if git(path, "diff", "--cached", "--quiet", check=False).returncode == 0:
+        return None
+    git(path, "commit", "-q", "--no-verify", "-m", message)
+    return rev(path, "HEAD")
+
+
+def changed_paths(repo: Path, base: str, head: str) -> list[str]:
+    """Paths that differ between ``base`` and ``head``."""
+    out = git(repo, "diff", "--name-only", f"{base}...{head}", check=False).stdout
+    return [line for line in out.splitlines() if line]
+
+
+def is_merged(repo: Path, source: str, target: str) -> bool:
+    """True when ``source`` is already contained in ``target``."""
+    if rev(repo, source) is None or rev(repo, target) is None:
+        return False
+    return git(repo, "merge-base", "--is-ancestor", source, target, check=False).returncode == 0
+
+
+def _lock_for(repo: Path) -> threading.Lock:
+    key = str(repo.resolve())
+    with _locks_guard:
+        return _merge_locks.setdefault(key, threading.Lock())
+
+
+def merge_branch(repo: Path, target: str, source: str, message: str) -> MergeResult:
+    """Merge ``source`` into branch ``target`` with a merge commit (``--no-ff``) without a
+    checkout; a conflict leaves ``target`` untouched and lists the conflicting paths."""
+    with _lock_for(repo):
+        old = rev(repo, f"refs/heads/{target}")
+        head = rev(repo, source)
+        if old is None or head is None:
+            return MergeResult(False, detail=f"missing branch: {target if old is None else source}")
+        if git(repo, "merge-base", "--is-ancestor", head, old, check=False).returncode == 0:
+            return MergeResult(True, old, detail="already merged")
+        proc = git(
+            repo,
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "--no-messages",
+            old,
+            head,
+            check=False,
+        )
+        lines = proc.stdout.splitlines()
+        if proc.returncode == 1:
+            conflicts = sorted({line for line in lines[1:] if line})
+            return MergeResult(
+                False, conflicts=conflicts, detail="conflict in " + ", ".join(conflicts)
+            )
+        if proc.returncode != 0 or not lines:
+            return MergeResult(False, detail=f"merge-tree failed: {proc.stderr.strip()}")
+        commit = git(
+            repo, "commit-tree", lines[0], "-p", old, "-p", head, "-m", message
+        ).stdout.strip()
+        git(repo, "update-ref", f"refs/heads/{target}", commit, old)
+    return MergeResult(True, commit)
+
+
+def remove_worktree(repo: Path, path: Path) -> None:
+    """Remove a task worktree (the branch stays for the record)."""
+    if git(repo, "worktree", "remove", "--force", str(path), check=False).returncode != 0:
+        shutil.rmtree(path, ignore_errors=True)
+        git(repo, "worktree", "prune", check=False)
+    parent = path.parent
+    if parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
+
+
+def conflicts_between(repo: Path, target: str, source: str) -> list[str]:
+    """Paths that would conflict when merging ``source`` into ``target`` (nothing written)."""
+    proc = git(
+        repo,
+        "merge-tree",
+        "--write-tree",
+        "--name-only",
+        "--no-messages",
+        target,
+        source,
+        check=False,
+    )
+    if proc.returncode != 1:
+        return []
+    return sorted({line for line in proc.stdout.splitlines()[1:] if line})
+
+
+def sync_task_branch(worktree: Path, wave_branch: str) -> str:
+    """Before a new round, bring the task branch up to its wave branch where that is safe.
+
+    Already merged (a wave review sent it back): fast-forward to the wave branch. Would
+    conflict with the wave branch (siblings changed the same lines): restart from the wave
+    branch, since that work cannot merge anyway. Returns what was done ("" for nothing).
+    """
+    if is_merged(worktree, "HEAD", wave_branch):
+        if rev(worktree, "HEAD") == rev(worktree, wave_branch):
+            return ""
+        git(worktree, "merge", "-q", "--ff-only", wave_branch)
+        return f"fast-forwarded to {wave_branch}"
+    conflicts = conflicts_between(worktree, wave_branch, "HEAD")
+    if conflicts:
+        git(worktree, "reset", "-q", "--hard", wave_branch)
+        return f"restarted from {wave_branch}: its work conflicted in {', '.join(conflicts)}"
+    return ""
+
+
+def clear_stale_locks(repo: Path, plan_id: int, worktrees: list[Path]) -> list[Path]:
+    """Remove git lock files a killed engine left in this plan's worktrees and branches.
+
+    Only our own: the worktrees' private index locks and ref locks under
+    ``refs/heads/convergio/<plan>/``; never the main checkout's index. Call it only while
+    holding the plan's runner lock (no live engine of the plan can own them).
+    """
+    removed: list[Path] = []
+    common = git(repo, "rev-parse", "--path-format=absolute", "--git-common-dir", check=False)
+    candidates: list[Path] = []
+    if common.returncode == 0 and common.stdout.strip():
+        refs = Path(common.stdout.strip()) / "refs" / "heads" / "convergio" / str(plan_id)
+        if refs.is_dir():
+            candidates.extend(refs.rglob("*.lock"))
+    for path in worktrees:
+        marker = path / ".git"
+        if marker.is_file() and marker.read_text().startswith("gitdir:"):
+            gitdir = Path(marker.read_text().split(":", 1)[1].strip())
+            candidates.extend(
+                p for p in (gitdir / "index.lock", gitdir / "HEAD.lock") if p.exists()
+            )
+    for lock in candidates:
+        lock.unlink(missing_ok=True)
+        removed.append(lock)
+    return removed

@@ -1,0 +1,173 @@
+"""Run one prepared dispatch on an engine worker thread and settle what it cost.
+
+Order matters: the privacy invariant is checked right before the subprocess starts; the
+run row is finished and the ledger settled in one transaction (a killed engine leaves
+either both or neither, so a resumed engine never charges twice); a rate-limit or auth
+error cools the provider down before this thread hands the task back to the scheduler,
+so sibling tasks dispatched after it route around that provider.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from convergio_tui import paths
+from convergio_tui.engine import budget, health
+from convergio_tui.engine.charging import Charge, charge_for
+from convergio_tui.engine.context import EngineContext
+from convergio_tui.engine.delegate import Prepared, mark_run_started, privacy_violation, worker_env
+from convergio_tui.engine.events import OutputLine
+from convergio_tui.store.db import immediate
+from convergio_tui.store.models import Run, Task, now
+from convergio_tui.workers import Worker, WorkerResult, get_worker, run_process
+from convergio_tui.workers.redact import Redactor
+from convergio_tui.workers.result import ErrorClass
+
+ARGV_ELEMENT_MAX = 300  # the prompt is in the log; the run row keeps a readable argv
+
+
+@dataclass(frozen=True)
+class Executed:
+    """How a dispatch ended. ``status`` is the run's: succeeded, failed, timeout,
+    cancelled, interrupted (the engine stopped), or refused (privacy invariant)."""
+
+    prep: Prepared
+    status: str
+    success: bool
+    text: str
+    error: str
+    error_class: str
+    cost_usd: float
+
+
+def _worker_for(ctx: EngineContext, provider: str) -> Worker:
+    """The worker module by provider name, else by the CLI the provider runs."""
+    try:
+        return get_worker(provider)
+    except KeyError:
+        return get_worker(Path(ctx.config.providers[provider].cli[0]).name)
+
+
+def _finish(ctx: EngineContext, prep: Prepared, status: str, *, result: WorkerResult | None,
+            exit_code: int | None, charge: Charge | None, argv: list[str] | None = None) -> None:  # fmt: skip
+    """Close the run row and settle (or only release) its budget, atomically."""
+    values: dict[str, object] = {"status": status, "finished_at": now(), "exit_code": exit_code}
+    if argv is not None:
+        redact = Redactor(ctx.secrets().values())
+        values["argv"] = [
+            redact(a if len(a) <= ARGV_ELEMENT_MAX else a[:ARGV_ELEMENT_MAX] + "…") for a in argv
+        ]
+    if result is not None:
+        values.update(input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+                      error_class=result.error_class.value)  # fmt: skip
+    with immediate():
+        if charge is None:
+            budget.release(prep.run_id)
+        else:
+            values.update(cost_usd=charge.usd, premium_requests=charge.premium_requests)
+            budget.settle(prep.provider, prep.model, prep.run_id, usd=charge.usd,
+                          premium=charge.premium, premium_requests=charge.premium_requests,
+                          note=charge.note)  # fmt: skip
+        Run.update(**values).where(Run.id == prep.run_id).execute()
+
+
+def finish_unstarted(ctx: EngineContext, prep: Prepared, error_class: str, error: str) -> None:
+    """Close a run whose process never started (worktree refused...): nothing charged."""
+    Run.update(error_class=error_class).where(Run.id == prep.run_id).execute()
+    _finish(ctx, prep, "failed", result=None, exit_code=None, charge=None)
+
+
+def _refuse(ctx: EngineContext, prep: Prepared, why: str) -> Executed:
+    finish_unstarted(ctx, prep, "privacy", why)
+    ctx.bus.journal("privacy.refused", f"{prep.code}: {why}", level="error",
+                    plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
+    return Executed(prep, "refused", False, "", why, "privacy", 0.0)
+
+
+def _status(ctx: EngineContext, timed_out: bool, cancelled: bool, success: bool) -> str:
+    if cancelled:
+        return "interrupted" if ctx.stop.is_set() else "cancelled"
+    if timed_out:
+        return "timeout"
+    return "succeeded" if success else "failed"
+
+
+def _cancelled(task_id: int) -> bool:
+    return Task.select().where(Task.id == task_id, Task.status == "cancelled").exists()
+
+
+def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Event) -> Executed:
+    """Run the provider CLI for ``prep`` in ``cwd``; record the run, charge and health."""
+    refusal = privacy_violation(ctx, prep)
+    if refusal is not None:
+        return _refuse(ctx, prep, refusal)
+    provider = ctx.config.providers[prep.provider]
+    worker = _worker_for(ctx, prep.provider)
+    # A NUL cannot travel in argv (an agent's garbage output quoted back by Thor may hold one).
+    prompt = prep.prompt.replace("\x00", "")
+    invocation = worker.build_invocation(list(provider.cli), prompt, prep.model, cwd)
+    env = worker_env(ctx, prep, dict(invocation.env))
+    bus, run_id, task_id = ctx.bus, prep.run_id, prep.task_id
+
+    def on_line(stream: str, line: str) -> None:
+        bus.emit(OutputLine(run_id, task_id, stream, line))
+
+    outcome = run_process(
+        list(invocation.argv), cwd=cwd, env=env, timeout_s=prep.timeout_s, log_path=prep.log_path,
+        stdin_text=invocation.stdin_text, listeners=(on_line,) if bus.listener else (),
+        secrets=tuple(ctx.secrets().values()), max_output_bytes=ctx.config.execution.max_output_bytes,
+        cancel=cancel, on_start=lambda pid: mark_run_started(run_id, pid),
+    )  # fmt: skip
+    result = worker.parse(outcome)
+    if outcome.timed_out and result.error_class is not ErrorClass.timeout:
+        result = WorkerResult(False, result.text, result.input_tokens, result.output_tokens,
+                              result.cost_usd, result.premium_requests, ErrorClass.timeout,
+                              result.error or f"timed out after {prep.timeout_s:g}s", result.session_id)  # fmt: skip
+    status = _status(ctx, outcome.timed_out, outcome.cancelled, result.success)
+    killed = outcome.exit_code is None or outcome.exit_code < 0
+    if killed and status not in ("interrupted", "cancelled") and _cancelled(prep.task_id):
+        status = "cancelled"  # a person cancelled it and killed the tree from elsewhere
+    charge = None
+    if status != "interrupted" and outcome.pid is not None:
+        model = provider.model(prep.model)
+        charge = charge_for(
+            provider, model, success=result.success, cost_usd=result.cost_usd,
+            input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+            premium_requests=result.premium_requests, estimate_usd=prep.estimate_usd,
+        )  # fmt: skip
+    _finish(ctx, prep, status, result=result, exit_code=outcome.exit_code, charge=charge,
+            argv=list(invocation.argv))  # fmt: skip
+    _after(ctx, prep, result, status, bool(charge and charge.premium and charge.usd > 0))
+    return Executed(prep, status, result.success and status == "succeeded", result.text,
+                    result.error or (outcome.spawn_error or ""), result.error_class.value,
+                    charge.usd if charge else 0.0)  # fmt: skip
+
+
+def _after(
+    ctx: EngineContext, prep: Prepared, result: WorkerResult, status: str, charged_premium: bool
+) -> None:
+    """Health feedback, budget alerts and the result artifact."""
+    if status in ("interrupted", "cancelled"):
+        return
+    cls = result.error_class.value
+    ctx_ok = ctx.providers_ok
+    if cls in health.COOLING_ERRORS:
+        ctx_ok.discard(prep.provider)
+        until = health.report_worker_error(ctx.config, prep.provider, cls, result.error)
+        ctx.forget_health()
+        wait = f" for {max(0.0, (until or now()) - now()):.0f}s"
+        ctx.bus.journal("provider.cooldown", f"{prep.provider} cooling down{wait} after "
+                        f"{cls.replace('_', ' ')} in {prep.code}: {result.error[:200]}",
+                        level="warning", plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
+    elif result.success and prep.provider not in ctx_ok:
+        health.report_worker_success(prep.provider)  # once per streak, not per run
+        ctx_ok.add(prep.provider)
+    if charged_premium:
+        for event in budget.raise_alerts(ctx.config.budget, ctx.plan_id):
+            ctx.bus.notify(event.level, event.kind, event.message)
+    if result.text:
+        artifact = paths.logs_dir() / f"{prep.run_id}.result.txt"
+        artifact.parent.mkdir(parents=True, exist_ok=True)
+        artifact.write_text(result.text, encoding="utf-8")

@@ -1,0 +1,55 @@
+"""``convergio run --dry-run``: where each unfinished task would go now, and its cost.
+
+Pure with respect to the plan: routes with the cached health and today's budget, runs
+no provider and no health check, writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convergio_tui.config.schema import Config
+from convergio_tui.engine.planner import route_request
+from convergio_tui.engine.router import route
+from convergio_tui.engine.snapshot import budget_view, health_views
+from convergio_tui.store.models import Plan, Task, Wave
+
+FINISHED = ("done", "cancelled", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One task's dispatch as it would happen now."""
+
+    code: str
+    wave: int
+    status: str
+    provider: str | None
+    model: str | None
+    estimate_usd: float
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {
+            "code": self.code, "wave": self.wave, "status": self.status,
+            "provider": self.provider, "model": self.model, "blocked": self.provider is None,
+            "estimate_usd": round(self.estimate_usd, 6), "reasons": list(self.reasons),
+        }  # fmt: skip
+
+
+def preview_plan(config: Config, plan_id: int) -> list[PreviewRow]:
+    """Route every unfinished task of the plan with today's health and budget."""
+    plan = Plan.get_by_id(plan_id)
+    health, budget = health_views(), budget_view(config)
+    rows = []
+    query = (
+        Task.select(Task, Wave).join(Wave).where(Task.plan == plan_id).order_by(Wave.seq, Task.code)
+    )
+    for task in query:
+        if task.status in FINISHED:
+            continue
+        decision = route(route_request(task, plan.project, task.privacy), config, budget, health)
+        rows.append(PreviewRow(task.code, task.wave.seq, task.status, decision.provider,
+                               decision.model, decision.estimate_usd, decision.reasons))  # fmt: skip
+    return rows

@@ -1,0 +1,85 @@
+"""What a finished ``Executor.run`` reports: the plan's state and what waits for a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from convergio_tui.store.models import Escalation, Task
+from convergio_tui.store.queries import task_costs
+
+FINISHED = ("done", "cancelled", "skipped")
+
+
+@dataclass(frozen=True)
+class WaitingTask:
+    """A task that cannot move by itself, and why."""
+
+    code: str
+    status: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON form."""
+        return {"code": self.code, "status": self.status, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The end of one execution: ``status`` is the plan's (done, failed, cancelled, doing,
+    paused) or ``stopped`` when :meth:`Executor.stop` ended it."""
+
+    plan_id: int
+    status: str
+    total: int
+    done: int
+    cost_usd: float
+    waiting: tuple[WaitingTask, ...] = field(default_factory=tuple)
+    message: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        """CLI.md: 0 when the plan is done, else 1 (something needs a person)."""
+        return 0 if self.status == "done" else 1
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {
+            "plan_id": self.plan_id, "status": self.status, "total": self.total,
+            "done": self.done, "cost_usd": round(self.cost_usd, 6), "message": self.message,
+            "waiting": [w.as_dict() for w in self.waiting],
+        }  # fmt: skip
+
+
+def _reason(task: Task, escalations: dict[int, Escalation], by_code: dict[str, Task]) -> str:
+    if task.status == "escalated":
+        esc = escalations.get(task.id)
+        return f"pending escalation #{esc.id}: {esc.reason}" if esc else "escalated"
+    if task.status == "blocked":
+        return task.blocked_reason or "blocked"
+    if task.status == "failed":
+        return "failed (rejected by a person)"
+    unmet = [d for d in task.depends_on or [] if by_code.get(d) and by_code[d].status != "done"]
+    if unmet:
+        return "waits for " + ", ".join(f"{d} ({by_code[d].status})" for d in unmet)
+    return task.status
+
+
+def summarize(plan_id: int, status: str, message: str = "") -> RunSummary:
+    """Count the plan's tasks and list those that wait for a person."""
+    tasks = list(Task.select().where(Task.plan == plan_id).order_by(Task.code))
+    by_code = {t.code: t for t in tasks}
+    escalations = {
+        e.task_id: e
+        for e in Escalation.select().where(
+            Escalation.status == "pending", Escalation.task.in_([t.id for t in tasks])
+        )
+    }
+    waiting = tuple(
+        WaitingTask(t.code, t.status, _reason(t, escalations, by_code))
+        for t in tasks
+        if t.status in ("blocked", "escalated", "failed")
+        or (t.status == "queued" and _reason(t, escalations, by_code).startswith("waits for"))
+    )
+    cost = sum(task_costs([t.id for t in tasks]).values())
+    done = sum(1 for t in tasks if t.status == "done")
+    return RunSummary(plan_id, status, len(tasks), done, cost, waiting, message)

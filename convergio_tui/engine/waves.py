@@ -1,0 +1,167 @@
+"""Wave lifecycle: start (branch, queue the tasks), settle (review, advance, fail, wait).
+
+Waves run in ``seq`` order. A wave's branch is made from the previous wave's branch (wave
+1: the project's base branch). When every task of a wave is finished the engine merges
+any task a person approved, then asks Thor for the wave review; a failed review sends
+the named tasks back (``thor.rounds.reject_wave``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from convergio_tui.engine import gitops
+from convergio_tui.engine.context import EngineContext
+from convergio_tui.engine.events import TaskChanged, WaveChanged
+from convergio_tui.engine.summary import FINISHED
+from convergio_tui.store.models import Task, Wave
+from convergio_tui.thor.review import WaveReviewInput, review_wave
+from convergio_tui.thor.rounds import reject_wave
+
+UNDONE = ("failed", "cancelled", "skipped")
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What the scheduler should do after :func:`settle`: ``advance`` (wave finished),
+    ``continue`` (work was re-queued), ``failed`` (the plan cannot finish), ``stuck``
+    (a person must act) or ``wait`` (only cooling providers stand in the way)."""
+
+    action: str
+    detail: str = ""
+
+
+def current_wave(plan_id: int) -> Wave | None:
+    """The first wave (by seq) not done or cancelled."""
+    return (
+        Wave.select()
+        .where(Wave.plan == plan_id, Wave.status.not_in(("done", "cancelled")))
+        .order_by(Wave.seq)
+        .first()
+    )
+
+
+def base_ref(ctx: EngineContext, wave: Wave) -> str:
+    """What the wave's branch is made from."""
+    if wave.seq <= 1:
+        return ctx.project.base_branch
+    previous = Wave.get_or_none(Wave.plan == ctx.plan_id, Wave.seq == wave.seq - 1)
+    if previous is not None and previous.branch:
+        return str(previous.branch)
+    return gitops.wave_branch_name(ctx.plan_id, wave.seq - 1)
+
+
+def _set_wave(ctx: EngineContext, wave: Wave, status: str, detail: str = "") -> None:
+    if wave.status != status:
+        Wave.update(status=status).where(Wave.id == wave.id).execute()
+        wave.status = status
+        ctx.bus.emit(WaveChanged(wave.id, wave.seq, status, detail))
+
+
+def start_wave(ctx: EngineContext, wave: Wave) -> str:
+    """Create the wave branch (idempotent), queue its pending tasks, mark it running.
+
+    Returns "" or, when the branch cannot be made (no such base branch, not a git
+    repository), the problem; the wave is then ``blocked`` until a person fixes it.
+    """
+    if ctx.worktrees and not wave.branch:
+        name = gitops.wave_branch_name(ctx.plan_id, wave.seq)
+        try:
+            gitops.ensure_branch(ctx.repo, name, base_ref(ctx, wave))
+        except (gitops.GitError, OSError) as exc:
+            problem = f"wave {wave.seq} cannot start: {exc}"
+            ctx.bus.journal("wave.blocked", problem, level="error", plan_id=ctx.plan_id)
+            _set_wave(ctx, wave, "blocked", problem)
+            return problem
+        Wave.update(branch=name).where(Wave.id == wave.id).execute()
+        wave.branch = name
+    Task.update(status="queued").where(Task.wave == wave.id, Task.status == "pending").execute()
+    if wave.status != "validating":
+        _set_wave(ctx, wave, "running")
+    return ""
+
+
+def skip_dependents(ctx: EngineContext, wave: Wave) -> int:
+    """Tasks that depend on a failed, cancelled or skipped task can never run: skip them."""
+    tasks = list(Task.select().where(Task.plan == ctx.plan_id))
+    status = {t.code: t.status for t in tasks}
+    skipped = 0
+    for task in tasks:
+        if task.wave_id != wave.id or task.status not in ("pending", "queued", "blocked"):
+            continue
+        dead = [d for d in task.depends_on or [] if status.get(d) in UNDONE]
+        if dead:
+            reason = "skipped: depends on " + ", ".join(f"{d} ({status[d]})" for d in dead)
+            Task.update(status="skipped", blocked_reason=reason).where(Task.id == task.id).execute()
+            ctx.bus.emit(TaskChanged(task.id, "skipped", task.code, reason))
+            skipped += 1
+    return skipped
+
+
+def _merge_approved(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> str:
+    """Merge tasks a person approved (their branch is not in the wave branch yet)."""
+    if not ctx.worktrees or not wave.branch:
+        return ""
+    for task in tasks:
+        if task.status != "done" or not task.branch:
+            continue
+        if gitops.rev(ctx.repo, f"refs/heads/{task.branch}") is None:
+            continue
+        if not gitops.is_merged(ctx.repo, task.branch, wave.branch):
+            result = gitops.merge_branch(ctx.repo, wave.branch, task.branch,
+                                         f"Merge {task.code} (approved) into {wave.branch}")  # fmt: skip
+            if not result.ok:
+                return f"{task.code} was approved but conflicts with {wave.branch}: {result.detail}"
+        if task.worktree:
+            gitops.remove_worktree(ctx.repo, Path(task.worktree))
+            Task.update(worktree=None).where(Task.id == task.id).execute()
+    return ""
+
+
+def _review(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> Settled:
+    problem = _merge_approved(ctx, wave, tasks)
+    if problem:
+        ctx.bus.journal("merge.conflict", problem, level="error", plan_id=ctx.plan_id)
+        _set_wave(ctx, wave, "blocked", problem)
+        return Settled("stuck", problem)
+    _set_wave(ctx, wave, "validating")
+    review = review_wave(WaveReviewInput(
+        wave_id=wave.id, repo=ctx.repo, wave_branch=str(wave.branch or ""),
+        base_ref=base_ref(ctx, wave) if ctx.worktrees else "", config=ctx.config,
+    ))  # fmt: skip
+    if review.passed:
+        _set_wave(ctx, wave, "done")
+        ctx.bus.journal("wave.done", f"wave {wave.seq} {wave.name} passed Thor's wave review",
+                        plan_id=ctx.plan_id)  # fmt: skip
+        return Settled("advance")
+    requeued = reject_wave(wave.id, review, ctx.config)
+    wave.status = "running"
+    ctx.bus.emit(WaveChanged(wave.id, wave.seq, "running", "wave review failed"))
+    escalated = Task.select().where(Task.wave == wave.id, Task.status == "escalated").exists()
+    if requeued or escalated:
+        return Settled("continue", f"wave review failed; {len(requeued)} task(s) re-queued")
+    _set_wave(ctx, wave, "failed", review.evidence_text[:500])
+    return Settled("failed", "wave review failed and no task could be re-queued")
+
+
+def settle(ctx: EngineContext, wave: Wave) -> Settled:
+    """Called when nothing runs and nothing more could be dispatched in ``wave``."""
+    if skip_dependents(ctx, wave):
+        return Settled("continue")
+    tasks = list(Task.select().where(Task.wave == wave.id))
+    statuses = {t.status for t in tasks}
+    if statuses <= set(FINISHED):
+        if "done" not in statuses:
+            _set_wave(ctx, wave, "cancelled" if "cancelled" in statuses else "done")
+            return Settled("advance")
+        return _review(ctx, wave, tasks)
+    if statuses <= {*FINISHED, "failed"}:
+        failed = ", ".join(sorted(t.code for t in tasks if t.status == "failed"))
+        _set_wave(ctx, wave, "failed", f"failed: {failed}")
+        return Settled("failed", f"task(s) failed: {failed}")
+    open_tasks = [t for t in tasks if t.status not in (*FINISHED, "failed")]
+    if any(t.id in ctx.waiting for t in open_tasks if t.status == "blocked"):
+        return Settled("wait", "waiting for a provider to cool down")
+    _set_wave(ctx, wave, "blocked", "needs a person")
+    return Settled("stuck", "nothing more can move without a person")

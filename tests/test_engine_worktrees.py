@@ -1,0 +1,98 @@
+"""Git isolation: worktrees and branches per SPEC §7, merges, conflicts with their paths,
+research results kept as artifacts, and running without worktrees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine_fixtures import dump, engine_config, git, import_spec, sim_calls, task
+
+from convergio_tui import paths
+from convergio_tui.engine.executor import Executor
+from convergio_tui.store.models import Event, GateResult, Run, Task, Wave
+
+
+def branches(repo: Path) -> set[str]:
+    """Local branch names."""
+    return set(git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads").split())
+
+
+def test_branches_worktrees_and_artifacts(repo: Path, sim_bin: Path, ollama: str, engine_db: Path,
+                                          tmp_path: Path) -> None:  # fmt: skip
+    config = engine_config(repo, ollama)
+    plan = import_spec(config, tmp_path, [
+        [task("T1-01", "SIM: write src/a.txt <<<A = 1\\n>>>", files=["src/a.txt"]),
+         task("T1-02", "What changed upstream?", type="research", priority="P2")],
+        [task("T2-01", "SIM: append src/a.txt <<<B = 2\\n>>>", depends_on=["T1-01"])],
+    ])  # fmt: skip
+    assert Executor(config, plan).run().status == "done", dump()
+    assert {"convergio/1/wave-1", "convergio/1/wave-2", "convergio/1/T1-01", "convergio/1/T1-02",
+            "convergio/1/T2-01", "main"} <= branches(repo)  # fmt: skip
+    # Wave 2 starts from wave 1: its task builds on T1-01's file.
+    assert git(repo, "show", "convergio/1/wave-2:src/a.txt") == "A = 1\nB = 2\n"
+    assert git(repo, "show", "main:README.md") == "# demo\n"  # main untouched
+    subjects = git(repo, "log", "--format=%s", "convergio/1/T1-01").splitlines()
+    assert subjects[0] == "convergio(T1-01): task T1-01 [round 1]"
+    merges = git(repo, "log", "--merges", "--format=%s", "convergio/1/wave-1").splitlines()
+    # The research task's branch has no commit: nothing to merge, no empty merge commit.
+    assert merges == ["Merge T1-01 (round 1) into convergio/1/wave-1"]
+    # Every worktree was removed after its merge, and git forgot it.
+    assert not any((tmp_path / "wt" / "1").glob("*"))
+    assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+    # The research task changed no file: its answer is the artifact.
+    research = Task.get(Task.code == "T1-02")
+    assert research.result_text and "nothing to change" in research.result_text
+    run = Run.get(Run.task == research.id)
+    assert (paths.logs_dir() / f"{run.id}.result.txt").read_text() == research.result_text
+    assert Path(run.log_path).is_file()
+    # Each run happened in its own worktree on its own branch.
+    cwds = {c["cwd"] for c in sim_calls(sim_bin)}
+    assert cwds == {str(tmp_path / "wt" / "1" / code) for code in ("T1-01", "T1-02", "T2-01")}
+    assert [w.branch for w in Wave.select().order_by(Wave.seq)] == [
+        "convergio/1/wave-1",
+        "convergio/1/wave-2",
+    ]
+
+
+def test_conflict_between_siblings_is_reported_with_paths(repo: Path, sim_bin: Path, ollama: str,
+                                                          engine_db: Path, tmp_path: Path) -> None:  # fmt: skip
+    config = engine_config(repo, ollama)
+    plan = import_spec(config, tmp_path, [[
+        task("A", "SIM: write app.txt <<<print('from A')\\n>>>"),
+        task("B", "SIM: delay=0.4\nSIM: write app.txt <<<print('from B')\\n>>>"),
+    ]])  # fmt: skip
+    assert Executor(config, plan).run().status == "done", dump()
+    b = Task.get(Task.code == "B")
+    assert (Task.get(Task.code == "A").round, b.round) == (1, 2)
+    gate4 = GateResult.get(GateResult.task == b.id, GateResult.round == 1, GateResult.gate == 4)
+    assert gate4.verdict == "fail" and "app.txt" in gate4.evidence
+    assert "conflict" in gate4.evidence.lower()
+    # Round 2 started from the wave branch (which has A's change) and merged on top of it.
+    assert git(repo, "show", "convergio/1/wave-1:app.txt") == "print('from B')\n"
+    assert "THOR-REJECTION round 1" in sim_calls(sim_bin)[-1]["prompt"]
+    noted = [
+        e.message for e in Event.select().where(Event.kind.in_(("merge.conflict", "task.branch")))
+    ]
+    assert any("app.txt" in message for message in noted)
+
+
+def test_without_worktrees_tasks_run_in_the_repository(repo: Path, sim_bin: Path, ollama: str,
+                                                       engine_db: Path, tmp_path: Path) -> None:  # fmt: skip
+    config = engine_config(repo, ollama, execution={"worktrees": False})
+    plan = import_spec(config, tmp_path, [[task("T1", "SIM: write made.txt <<<here\\n>>>")]])
+    assert Executor(config, plan).run().status == "done", dump()
+    assert (repo / "made.txt").read_text() == "here\n"
+    assert branches(repo) == {"main"}
+    assert {c["cwd"] for c in sim_calls(sim_bin)} == {str(repo)}
+    t = Task.get()
+    assert (t.worktree, t.branch, t.validated_by) == (None, None, "thor")
+
+
+def test_missing_base_branch_stops_with_the_reason(repo: Path, sim_bin: Path, ollama: str,
+                                                   engine_db: Path, tmp_path: Path) -> None:  # fmt: skip
+    config = engine_config(repo, ollama, projects={"demo": {"base_branch": "trunk"}})
+    plan = import_spec(config, tmp_path, [[task("T1", "SIM: write a.txt <<<a\\n>>>")]])
+    summary = Executor(config, plan).run()
+    assert (summary.status, summary.exit_code) == ("doing", 1)
+    assert "wave 1 cannot start" in summary.message and "trunk" in summary.message
+    assert Wave.get().status == "blocked" and sim_calls(sim_bin) == []
