@@ -1,0 +1,1 @@
+"""The built-in demo: a throw-away project, simulated agents and a three-wave plan."""

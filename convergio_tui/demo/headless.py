@@ -1,0 +1,75 @@
+"""``convergio demo --headless``: the demo plan through the real engine, printed as it runs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from convergio_tui.config.schema import Config
+from convergio_tui.engine.budget import status as budget_status
+from convergio_tui.engine.executor import Executor
+from convergio_tui.engine.summary import RunSummary
+from convergio_tui.store.models import Event, Run, Task
+
+_SHOWN = ("done", "escalated", "blocked", "failed")
+
+
+class DemoPrinter:
+    """Prints one line per interesting engine event, stamped with the demo's clock."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def __call__(self, event: Any) -> None:
+        kind = type(event).__name__
+        text = ""
+        if kind == "RunStarted":
+            via = f" (fallback from {event.fallback_from})" if event.fallback_from else ""
+            text = f"{event.code:<6} → {event.provider} · {event.model}{via}"
+        elif kind == "TaskChanged" and (
+            event.status in _SHOWN or event.detail.startswith("rejected")
+        ):
+            if event.status != "running":
+                text = f"{event.code:<6} {event.status}"
+                text += f": {event.detail}" if event.detail else ""
+        elif kind == "WaveChanged":
+            text = f"wave {event.seq} {event.status}"
+        elif kind == "Notice" and event.level in ("warning", "error"):
+            text = f"[{event.kind}] {event.message}"
+        if text:
+            click.echo(f"[demo {time.monotonic() - self.start:5.1f}s] {text}")
+
+
+def run_headless(config: Config, plan_id: int, db_path: str) -> RunSummary:
+    """Execute the demo plan without the dashboard and print a summary."""
+    click.echo("Convergio DEMO — simulated agents, real engine, gates, ledger. Ctrl-C stops.")
+    summary = Executor(config, plan_id, listener=DemoPrinter()).run()
+    print_summary(config, summary, db_path)
+    return summary
+
+
+def print_summary(config: Config, summary: RunSummary, db_path: str) -> None:
+    """What happened: tasks, providers, rejections, escalations, budget."""
+    click.echo("")
+    click.echo(f"DEMO summary: plan {summary.status}, {summary.done}/{summary.total} tasks done")
+    for task in Task.select().where(Task.plan == summary.plan_id).order_by(Task.code):
+        runs = list(Run.select().where(Run.task == task).order_by(Run.id))
+        providers = " → ".join(f"{r.provider}" for r in runs) or "-"
+        cost = sum(r.cost_usd for r in runs)
+        click.echo(
+            f"  {task.code:<6} {task.status:<10} round {task.round}  {providers:<28} "
+            f"${cost:.2f}  {task.title}"
+        )
+    spend = budget_status(config.budget)
+    click.echo(
+        f"budget: ${spend.spent_usd:.2f} of ${spend.cap_usd:.2f} premium cap ({spend.pct:.0f}%)"
+    )
+    alerts = Event.select().where(Event.kind.startswith("budget.")).order_by(Event.id)
+    for event in alerts:
+        click.echo(f"  {event.kind}: {event.message}")
+    for waiting in summary.waiting:
+        click.echo(f"waiting for a person: {waiting.code} — {waiting.reason}")
+    if summary.waiting:
+        click.echo(f"decide with: convergio --db {db_path} escalations list  (or in the dashboard)")

@@ -1,0 +1,47 @@
+"""The demo's throw-away git project: a tiny calculator package with unittest tests."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+FILES = {
+    "README.md": "# calc\n\nA tiny calculator, the subject of the Convergio demo.\n",
+    "calc/__init__.py": '"""A tiny calculator."""\n',
+    "calc/core.py": (
+        '"""Core operations."""\n\n\n'
+        "def add(a: float, b: float) -> float:\n"
+        '    """Return a + b."""\n'
+        "    return a + b\n"
+    ),
+    "tests/__init__.py": "",
+    "tests/test_core.py": (
+        "import unittest\n\nfrom calc.core import add\n\n\n"
+        "class AddTest(unittest.TestCase):\n"
+        "    def test_add(self) -> None:\n"
+        "        self.assertEqual(add(2, 3), 5)\n"
+    ),
+    ".gitignore": "__pycache__/\n",
+}
+
+
+def git(repo: Path, *args: str) -> None:
+    """Run git in ``repo`` with a fixed identity, failing loudly."""
+    subprocess.run(
+        ["git", "-c", "user.name=Convergio Demo", "-c", "user.email=demo@convergio.invalid",
+         *args],
+        cwd=repo, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def create_project(path: Path) -> Path:
+    """Create the demo repository at ``path`` on branch ``main`` with one commit."""
+    path.mkdir(parents=True)
+    for rel, text in FILES.items():
+        target = path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "chore: start the calculator")
+    return path
