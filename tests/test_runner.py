@@ -251,3 +251,16 @@ def test_a_missing_executable_is_reported_not_raised(tmp_path: Path) -> None:
     assert outcome.exit_code is None and outcome.pid is None
     assert outcome.spawn_error and "convergio-no-such-cli" in (tmp_path / "missing.log").read_text()
     assert claude.parse(outcome).error_class.value == "failed"
+
+
+def test_a_nul_byte_in_the_prompt_argv_is_reported_not_raised(tmp_path: Path) -> None:
+    # An agent's garbage output can carry NUL bytes into the next round's prompt.
+    outcome = run_process(
+        [sys.executable, "-c", "pass", "prompt with \x00 inside"],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        timeout_s=5,
+        log_path=tmp_path / "nul.log",
+    )
+    assert outcome.exit_code is None and outcome.spawn_error
+    assert claude.parse(outcome).success is False

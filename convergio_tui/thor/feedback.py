@@ -13,10 +13,15 @@ REJECTION_MARKER = "THOR-REJECTION"
 # Bounds the prompt's growth per round (some CLIs take the prompt as one argv string).
 MAX_SECTION_CHARS = 8000
 _DANGEROUS = re.compile(r"^\s*(?:THOR-REJECTION|SIM(?:\[[^\]]*\])?:)")
+# Control characters (NUL, escapes) from an agent's garbage output must not reach the
+# next prompt: a NUL cannot travel in argv, and escapes would redraw a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def defang(text: str) -> str:
-    """Quote lines that would read as a rejection marker or a simulator directive."""
+    """Quote lines that would read as a rejection marker or a simulator directive, and
+    replace control characters with U+FFFD."""
+    text = _CONTROL.sub("\ufffd", text)
     return "\n".join(f"> {line}" if _DANGEROUS.match(line) else line for line in text.splitlines())
 
 

@@ -158,7 +158,7 @@ def run_process(
             start_new_session=True,
             close_fds=True,
         )
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in argv or env
         return _not_started(sink, argv, str(exc), started)
     assert proc.stdout is not None and proc.stderr is not None
     threads = [

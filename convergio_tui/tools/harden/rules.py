@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -134,7 +135,16 @@ def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda r: r.priority))
 
 
+_DEFAULT_LOCK = threading.Lock()
+
+
 @functools.cache
-def default_rules() -> tuple[Rule, ...]:
-    """The shipped rules, compiled once per process."""
+def _load_default_rules() -> tuple[Rule, ...]:
     return load_rules()
+
+
+def default_rules() -> tuple[Rule, ...]:
+    """The shipped rules, compiled once per process (the lock stops parallel first calls
+    from each parsing the rule file)."""
+    with _DEFAULT_LOCK:
+        return _load_default_rules()
