@@ -1,0 +1,313 @@
+"""Benchmark: the dashboard's UI-thread cost on a 10,000-task plan under load.
+
+    python bench/dashboard_refresh.py [--seconds 20] [--tasks 10000] [--running 16] [--rate 500]
+
+A seeding subprocess writes a plan of ``--tasks`` tasks with ``--running`` live runs; a
+writer subprocess appends ``--rate`` lines per second to each live run's log and changes
+about twenty task or run rows per second, as an engine in another terminal would. The
+dashboard runs headless (``run_test``) in this process and the script prints:
+
+* the UI-thread time of each refresh job (applying a poll, flushing output panes, the
+  one-second clock): median and p99;
+* event-loop lag (how late a 10 ms timer fires: everything the UI thread did, rendering
+  included);
+* key-press-to-screen latency (a cursor move in the task table, until the screen is
+  updated);
+* peak RSS of this process.
+
+Targets (issue 5): median <= 20 ms, p99 <= 60 ms, key->screen <= 100 ms, RSS <= 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import RenderableType
+from textual.screen import Screen
+
+TARGETS = {"median_ms": 20.0, "p99_ms": 60.0, "key_ms": 100.0, "rss_mb": 300.0}
+
+
+def seed(db_path: Path, logs: Path, tasks: int, running: int) -> int:
+    """Write the big plan (run in a subprocess so this process's RSS stays the app's)."""
+    from convergio_tui.store.db import immediate, open_database
+    from convergio_tui.store.models import Plan, Project, Run, Task, Wave
+
+    open_database(db_path)
+    logs.mkdir(parents=True, exist_ok=True)
+    waves, per_wave = 10, tasks // 10
+    with immediate():
+        project = Project.create(name="bench", path=str(db_path.parent))
+        plan = Plan.create(
+            project=project, name="bench-10k", status="doing", started_at=time.time()
+        )
+        for w in range(1, waves + 1):
+            wave = Wave.create(
+                plan=plan, seq=w, name=f"wave {w}", status="running" if w == 1 else "pending"
+            )
+            rows = [
+                {"plan": plan.id, "wave": wave.id, "code": f"T{w:02d}-{i:04d}",
+                 "title": f"bench task {w}.{i} with a realistic title length", "prompt": "x",
+                 "type": "coding", "priority": "P1", "privacy": "internal",
+                 "executor_agent": "copilot", "model": "gpt-5", "status": "pending"}
+                for i in range(per_wave)
+            ]  # fmt: skip
+            for start in range(0, len(rows), 500):
+                Task.insert_many(rows[start : start + 500]).execute()
+        first = list(Task.select().where(Task.plan == plan).order_by(Task.id).limit(running))
+        for task in first:
+            task.status = "running"
+            task.save()
+            run = Run.create(task=task, provider="copilot", model="gpt-5", status="running")
+            run.log_path = str(logs / f"{run.id}.log")
+            run.save()
+            Path(run.log_path).write_text("")
+    return int(plan.id)
+
+
+def write_load(db_path: Path, plan_id: int, rate: int, seconds: float) -> None:
+    """Append ``rate`` lines/s to every live log and change ~20 rows/s, for ``seconds``."""
+    from convergio_tui.store.db import open_database
+    from convergio_tui.store.models import Run, Task
+
+    open_database(db_path, migrate_schema=False)
+    runs = list(Run.select().where(Run.status == "running"))
+    handles = [open(r.log_path, "a", buffering=1 << 16) for r in runs]  # noqa: SIM115
+    churn = [
+        t.id
+        for t in Task.select(Task.id)
+        .where(Task.plan == plan_id)
+        .order_by(Task.id)
+        .offset(100)
+        .limit(400)
+    ]
+    statuses = ("queued", "running", "validating", "done_like")
+    tick, per_tick = 0.02, max(1, rate // 50)
+    start = time.monotonic()
+    n = 0
+    while time.monotonic() - start < seconds:
+        for h, run in zip(handles, runs, strict=True):
+            h.write("".join(f"[out] run {run.id} line {n + i:09d} compiling module_{i % 97} … ok\n"
+                            for i in range(per_tick)))  # fmt: skip
+            h.flush()
+        n += per_tick
+        if n % (per_tick * 2) == 0:  # every 40 ms: one task row moves (25 rows/s)
+            task_id = churn[(n // per_tick) % len(churn)]
+            status = statuses[(n // per_tick) % 3]
+            Task.update(status=status).where(Task.id == task_id).execute()
+        time.sleep(max(0.0, tick - (time.monotonic() - start) % tick))
+    for h in handles:
+        h.close()
+
+
+@dataclass
+class Figures:
+    """What one measurement produced (seconds, bytes)."""
+
+    timings: dict[str, list[float]]
+    lags: list[float]
+    keys: list[float]
+    rss: int
+    first_screen: float
+    polls: int
+    gc_pauses: list[float]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The ``pct`` percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+class RssSampler(threading.Thread):
+    """Peak resident memory of this process, sampled every 100 ms."""
+
+    def __init__(self) -> None:
+        super().__init__(name="bench-rss", daemon=True)
+        import psutil
+
+        self.process = psutil.Process()
+        self.peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.1):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+async def measure(db_path: Path, plan_id: int, seconds: float, tasks: int) -> Figures:
+    """Drive the dashboard while the writer runs; return the figures."""
+    from textual import events
+
+    from convergio_tui import paths
+    from convergio_tui.config.loader import load_config
+    from convergio_tui.tui.app import create_app
+    from convergio_tui.tui.testing import wait_for_main, wait_until
+    from convergio_tui.tui.widgets.task_table import TaskTable
+
+    config = load_config(paths.shipped_config_path())
+    rss = RssSampler()
+    rss.start()
+    app = create_app(db_path, config, plan_id)
+    lags: list[float] = []
+    keys: list[float] = []
+    gc_pauses: list[float] = []
+    async with app.run_test(size=(160, 45)) as pilot:
+        started = time.perf_counter()
+        await wait_for_main(pilot, timeout_s=120)
+        table = app.screen.query_one(TaskTable)
+        await wait_until(pilot, lambda: table.row_count == tasks, 120)
+        first_screen = time.perf_counter() - started
+        await pilot.pause(2.0)  # warm-up: the first full read and the initial row measuring
+        app.screen.timings.clear()
+        expected = [time.perf_counter()]
+
+        def beat() -> None:
+            now = time.perf_counter()
+            lags.append(max(0.0, now - expected[0]))
+            expected[0] = now + 0.01
+
+        app.set_interval(0.01, beat)
+        gc_started: list[float] = []
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                gc_started.append(time.perf_counter())
+            elif info["generation"] == 2 and gc_started:
+                gc_pauses.append(time.perf_counter() - gc_started[-1])
+
+        gc.callbacks.append(on_gc)
+        # Key -> screen: from handing a key to the app until the compositor has produced
+        # the frame showing the moved cursor (headless, the frame is rendered, not written).
+        # Pilot.press is not used: it also waits until the whole process is idle.
+        frames: list[float] = []
+        display = app._display
+
+        def record_frame(screen: Screen[object], renderable: RenderableType | None) -> None:
+            if renderable is not None:
+                frames.append(time.perf_counter())
+            display(screen, renderable)
+
+        app._display = record_frame  # type: ignore[method-assign]  (bench instrumentation)
+        end = time.perf_counter() + seconds
+        down = True
+        while time.perf_counter() < end:
+            await asyncio.sleep(0.5)
+            before = table.cursor_row
+            t0 = time.perf_counter()
+            assert app._driver is not None
+            app._driver.send_message(events.Key("down" if down else "up", None))
+            while table.cursor_row == before:
+                await asyncio.sleep(0.0005)
+            moved = time.perf_counter()
+            while not frames or frames[-1] < moved:
+                await asyncio.sleep(0.0005)
+            keys.append(frames[-1] - t0 if frames[-1] - moved < 1 else float("nan"))
+            down = not down
+        timings = {k: list(v) for k, v in app.screen.timings.samples.items()}
+        polls = app.screen.polls
+    rss.stop.set()
+    gc.callbacks.remove(on_gc)
+    return Figures(timings, lags, keys, rss.peak, first_screen, polls, gc_pauses)
+
+
+def report(figures: Figures, args: argparse.Namespace) -> bool:
+    """Print the figures and whether each target is met."""
+    timings = figures.timings
+    every = [s for samples in timings.values() for s in samples]
+    print(f"dashboard refresh benchmark: {args.tasks} tasks, {args.running} running × {args.rate} lines/s, "
+          f"{args.seconds:.0f} s, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"first screen with every row: {figures.first_screen:.2f} s; polls applied: {figures.polls}"
+    )
+    print(f"{'UI-thread job':<28}{'ticks':>7}{'median ms':>11}{'p99 ms':>9}{'max ms':>9}")
+    for name, samples in sorted(timings.items()):
+        ms = [s * 1000 for s in samples]
+        print(
+            f"{name:<28}{len(ms):>7}{statistics.median(ms):>11.2f}{percentile(ms, 99):>9.2f}{max(ms):>9.2f}"
+        )
+    all_ms = [s * 1000 for s in every]
+    lag_ms = [s * 1000 for s in figures.lags]
+    key_ms = [s * 1000 for s in figures.keys]
+    rss_mb = figures.rss / 2**20
+    rows = [
+        ("refresh tick, median", statistics.median(all_ms), TARGETS["median_ms"], "ms"),
+        ("refresh tick, p99", percentile(all_ms, 99), TARGETS["p99_ms"], "ms"),
+        ("event-loop lag, median", statistics.median(lag_ms), TARGETS["median_ms"], "ms"),
+        ("event-loop lag, p99", percentile(lag_ms, 99), TARGETS["p99_ms"], "ms"),
+        ("key -> screen, median", statistics.median(key_ms), TARGETS["key_ms"], "ms"),
+        ("key -> screen, p95", percentile(key_ms, 95), TARGETS["key_ms"], "ms"),
+        ("peak RSS", rss_mb, TARGETS["rss_mb"], "MB"),
+    ]
+    pauses = [p * 1000 for p in figures.gc_pauses]
+    print(f"key presses: {len(key_ms)}, slowest {max(key_ms):.1f} ms; full GC passes: {len(pauses)}"
+          + (f", longest {max(pauses):.0f} ms" if pauses else ""))  # fmt: skip
+    ok = True
+    print(f"{'figure':<28}{'value':>10}{'target':>10}")
+    for name, value, target, unit in rows:
+        met = value <= target
+        ok &= met
+        print(f"{name:<28}{value:>8.1f} {unit}{target:>7.0f} {unit}  {'ok' if met else 'MISSED'}")
+    return ok
+
+
+def main() -> int:
+    """Seed, start the writer, measure, report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--running", type=int, default=16)
+    parser.add_argument("--rate", type=int, default=500, help="lines per second per running task")
+    parser.add_argument(
+        "--role", choices=("main", "seed", "writer"), default="main", help=argparse.SUPPRESS
+    )
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--plan", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role == "seed":
+        print(seed(args.db, args.db.parent / "logs", args.tasks, args.running))
+        return 0
+    if args.role == "writer":
+        write_load(args.db, args.plan, args.rate, args.seconds)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="convergio-bench-") as tmp:
+        os.environ["CONVERGIO_HOME"] = tmp
+        db = Path(tmp) / "convergio.db"
+        me = [
+            sys.executable,
+            __file__,
+            "--db",
+            str(db),
+            "--tasks",
+            str(args.tasks),
+            "--running",
+            str(args.running),
+        ]
+        plan_id = int(
+            subprocess.run(
+                [*me, "--role", "seed"], check=True, capture_output=True, text=True
+            ).stdout
+        )
+        writer = subprocess.Popen([*me, "--role", "writer", "--plan", str(plan_id), "--rate", str(args.rate),
+                                   "--seconds", str(args.seconds + 60)])  # fmt: skip
+        try:
+            figures = asyncio.run(measure(db, plan_id, args.seconds, args.tasks))
+        finally:
+            writer.kill()
+            writer.wait()
+        return 0 if report(figures, args) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

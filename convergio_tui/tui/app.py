@@ -1,0 +1,108 @@
+"""The Convergio dashboard app: it only wires screens, themes, keys, commands and services."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from convergio_tui.config.schema import Config
+from convergio_tui.tui.commands import DashboardCommands
+from convergio_tui.tui.context import DashboardContext
+from convergio_tui.tui.engine_bridge import InProcessEngine
+from convergio_tui.tui.messages import EngineNudged
+from convergio_tui.tui.screens.main import MainScreen
+from convergio_tui.tui.screens.startup import StartupScreen
+from convergio_tui.tui.themes import DEFAULT_THEME, layout_css_path, load_themes, variable_defaults
+
+
+class ConvergioApp(App[None]):
+    """``convergio dashboard``: opens on the startup check, then the plan."""
+
+    TITLE = "Convergio"
+    CSS_PATH = str(layout_css_path())
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+    BINDINGS = [
+        Binding("q", "request_quit", "Quit", id="app.quit"),
+        Binding("question_mark", "show_help_panel", "Keys", show=False, id="app.keys"),
+    ]
+
+    def __init__(self, ctx: DashboardContext, *, theme: str | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        themes = load_themes()
+        for found in themes.themes:
+            self.register_theme(found)
+        self.theme_problems = themes.problems
+        self.theme = theme if theme and theme in self.available_themes else DEFAULT_THEME
+        if theme and theme not in self.available_themes:
+            known = ", ".join(sorted(t.name for t in themes.themes))
+            self.theme_problems += (f"unknown theme {theme!r}; shipped and yours: {known}",)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """``$status-running``, ``$budget-alert``… for themes that do not set them."""
+        return variable_defaults(self.current_theme)
+
+    def on_mount(self) -> None:
+        """Start the log reader, then check the database."""
+        self.ctx.tailer.start()
+        for problem in self.theme_problems:
+            self.notify(problem, title="Theme file skipped", severity="warning")
+        self.push_screen(StartupScreen(self.ctx))
+
+    def start_engine(self, main: MainScreen) -> None:
+        """With ``--run``, execute the plan on engine-owned threads."""
+        if not self.ctx.run or self.ctx.engine is not None or self.ctx.plan_id is None:
+            return
+        self.ctx.engine = InProcessEngine(self.ctx.config, self.ctx.plan_id, _nudger(main))
+        self.ctx.engine.start()
+
+    def action_request_quit(self) -> None:
+        """Quit; with the engine running here, ask first (ctrl+q quits without asking)."""
+        from convergio_tui.tui.screens.confirm import ConfirmModal
+
+        if self.ctx.engine is None or self.ctx.engine.state != "running":
+            self.exit()
+            return
+        question = ("Quit and stop the engine? Running tasks are interrupted and go back to the "
+                    "queue; run the plan again to resume.")  # fmt: skip
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmModal(question, yes_label="Quit", no_label="Stay"), decided)
+
+    def on_unmount(self) -> None:
+        """Stop the engine (killing its process trees) and the log reader."""
+        if self.ctx.engine is not None:
+            self.ctx.engine.stop()
+        self.ctx.tailer.stop()
+
+
+def _nudger(main: MainScreen) -> Callable[[object], None]:
+    """An engine listener: state changes make the main screen poll; output lines do not."""
+
+    def listener(event: object) -> None:
+        if type(event).__name__ != "OutputLine":
+            main.post_message(EngineNudged())
+
+    return listener
+
+
+def create_app(
+    db_path: Path,
+    config: Config,
+    plan_id: int | None = None,
+    run: bool = False,
+    *,
+    clock: Callable[[], float] = time.time,
+    theme: str | None = None,
+    poll_interval_s: float = 0.5,
+) -> ConvergioApp:
+    """The dashboard for ``db_path`` (shared by the CLI, the tests and the screenshots)."""
+    ctx = DashboardContext(Path(db_path), config, plan_id, run, clock, poll_interval_s)
+    return ConvergioApp(ctx, theme=theme)

@@ -1,0 +1,32 @@
+"""What every screen needs: where the data is, the configuration, the plan, services."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from convergio_tui.config.schema import Config
+from convergio_tui.tui.engine_bridge import InProcessEngine
+from convergio_tui.tui.tailer import LogTailer
+
+
+@dataclass
+class DashboardContext:
+    """Shared by the app and its screens; ``plan_id`` changes when the user switches plan."""
+
+    db_path: Path
+    config: Config
+    plan_id: int | None = None
+    run: bool = False
+    clock: Callable[[], float] = time.time
+    poll_interval_s: float = 0.5
+    tailer: LogTailer = field(default_factory=LogTailer)
+    engine: InProcessEngine | None = None
+
+    def engine_label(self) -> str:
+        """Who executes the plan, for the header."""
+        if self.engine is not None:
+            return f"in this dashboard ({self.engine.state})"
+        return "watching the database"

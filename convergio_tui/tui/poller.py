@@ -1,0 +1,116 @@
+"""One read of everything the main screen shows, run on a worker thread.
+
+``read_delta`` returns a :class:`PlanDelta` of plain frozen values. Task rows are read
+in full only on the first read of a plan; later reads take the rows changed since the
+previous read (an ``updated_at`` watermark, re-reading a few seconds back so a slow
+writer's commit is not missed) and the UI diffs them into the table.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from convergio_tui.config.schema import Config
+from convergio_tui.engine import budget
+from convergio_tui.store import dashboard_queries as q
+
+# A row stamped just before the previous read may commit just after it.
+WATERMARK_SLACK_S = 5.0
+SPEND_BUCKETS = 96  # quarter hours of the budget day
+
+
+@dataclass(frozen=True)
+class PollRequest:
+    """What to read: the plan, the watermark, and whether to read all task rows."""
+
+    plan_id: int | None
+    since: float | None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class PlanDelta:
+    """The result of one read (``tasks`` holds every row when ``full``)."""
+
+    plan_id: int | None
+    full: bool
+    read_at: float
+    head: q.PlanHead | None
+    waves: tuple[q.WaveLine, ...]
+    tasks: tuple[q.TaskLine, ...]
+    task_ids: frozenset[int] | None
+    running: tuple[q.RunningRun, ...]
+    health: tuple[q.HealthLine, ...]
+    budget: budget.BudgetStatus
+    spend_series: tuple[float, ...]
+    premium_requests: tuple[tuple[str, float], ...]
+    escalations_total: int
+
+
+class DataVersions:
+    """``PRAGMA data_version`` last seen per worker thread (each has its own connection).
+
+    When a connection reports the value it reported at its previous read, no other
+    connection committed since then, so nothing changed since any later read either.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def unchanged(self) -> bool:
+        """Record this thread's value; True when it is the same as last time."""
+        version = q.data_version()
+        key = threading.get_ident()
+        with self._lock:
+            same = self._seen.get(key) == version
+            self._seen[key] = version
+        return same
+
+    def forget(self) -> None:
+        """Forget every value (after this process wrote, which data_version ignores)."""
+        with self._lock:
+            self._seen.clear()
+
+
+def read_delta(request: PollRequest, config: Config, now: float) -> PlanDelta:
+    """Read the main screen's data for ``request``; ``now`` is the displayed time.
+
+    The watermark (``read_at``) is wall-clock time like the rows' ``updated_at``, even when
+    the display runs on a fixed clock (screenshots, tests).
+    """
+    read_at = time.time()
+    plan_id = request.plan_id
+    head = q.plan_head(plan_id) if plan_id is not None else None
+    full = request.since is None or request.force
+    if head is None:
+        waves: tuple[q.WaveLine, ...] = ()
+        tasks: tuple[q.TaskLine, ...] = ()
+        ids: frozenset[int] | None = frozenset()
+        running: tuple[q.RunningRun, ...] = ()
+    else:
+        assert plan_id is not None
+        waves = q.plan_waves(plan_id)
+        since = None if full else (request.since or 0.0) - WATERMARK_SLACK_S
+        tasks = q.task_lines(plan_id, since=since)
+        ids = q.task_ids(plan_id) if full else None
+        running = q.running_runs(plan_id)
+    status = budget.status(config.budget, at=now)
+    _, start, end = budget.day_window(config.budget.timezone, now)
+    return PlanDelta(
+        plan_id=plan_id if head is not None else None,
+        full=full,
+        read_at=read_at,
+        head=head,
+        waves=waves,
+        tasks=tasks,
+        task_ids=ids,
+        running=running,
+        health=q.provider_health(),
+        budget=status,
+        spend_series=q.spend_series(start, end, SPEND_BUCKETS),
+        premium_requests=tuple(sorted(q.premium_requests_by_provider(start, end).items())),
+        escalations_total=q.count_pending_escalations(),
+    )

@@ -1,0 +1,123 @@
+"""EscalationsScreen: the inbox of tasks Thor gave up on, waiting for a person."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from convergio_tui.store.dashboard_queries import EscalationLine, escalations
+from convergio_tui.tui.context import DashboardContext
+from convergio_tui.tui.engine_bridge import ActionResult
+from convergio_tui.tui.format import available, duration, money
+
+COLUMNS = ("#", "task", "title", "plan", "rounds", "waiting", "spend", "reason")
+
+
+class EscalationTable(DataTable[Text]):
+    """The inbox table; enter is shown in the footer as "Decide"."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Decide", id="escalations.decide")]
+
+
+class EscalationsScreen(Screen[None]):
+    """Pending escalations of every plan, oldest first; enter opens the decision."""
+
+    BINDINGS = [
+        Binding("r", "reload", "Refresh", id="escalations.refresh"),
+        Binding("escape", "app.pop_screen", "Back", id="escalations.back"),
+    ]
+
+    class Listed(Message):
+        """The pending escalations were read."""
+
+        def __init__(self, lines: tuple[EscalationLine, ...]) -> None:
+            super().__init__()
+            self.lines = lines
+
+    def __init__(self, ctx: DashboardContext) -> None:
+        super().__init__(id="escalations")
+        self.ctx = ctx
+        self.lines: tuple[EscalationLine, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        """A title, the table, the footer."""
+        yield Static(
+            "Escalation inbox — tasks rejected three times by Thor", id="escalations-title"
+        )
+        yield EscalationTable(id="escalations-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="escalations-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, first read, and a slow refresh while open."""
+        table = self.query_one(DataTable)
+        for name in COLUMNS:
+            table.add_column(name, key=name)
+        table.border_title = "Pending escalations"
+        table.focus()
+        self.action_reload()
+        self.set_interval(3.0, self._auto_reload)
+
+    def _auto_reload(self) -> None:
+        if self.app.screen is self:
+            self.action_reload()
+
+    def action_reload(self) -> None:
+        """Read the inbox again."""
+        self._list()
+
+    @work(thread=True, group="escalations", exclusive=True, exit_on_error=False)
+    def _list(self) -> None:
+        self.post_message(self.Listed(escalations()))
+
+    def on_escalations_screen_listed(self, message: EscalationsScreen.Listed) -> None:
+        """Refill the table (an inbox is short), keeping the cursor on the same row."""
+        if message.lines == self.lines:
+            return
+        self.lines = message.lines
+        table = self.query_one(DataTable)
+        keep = table.cursor_row
+        table.clear()
+        now = self.ctx.clock()
+        for e in message.lines:
+            table.add_row(
+                Text(str(e.id)), Text(e.code, style="bold"), Text(e.title), Text(e.plan_name),
+                Text(str(e.round), justify="right"), Text(duration(now - e.created_at), justify="right"),
+                Text(money(e.spend_usd), justify="right"), Text(e.reason),
+                key=str(e.id),
+            )  # fmt: skip
+        if message.lines:
+            table.move_cursor(row=min(keep, len(message.lines) - 1))
+        table.border_title = f"Pending escalations · {len(message.lines)}"
+        empty = "" if message.lines else "Nothing waits for you. Escalated tasks appear here."
+        self.query_one("#escalations-empty", Static).update(empty)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Deciding needs a row."""
+        if action == "open":
+            return available(bool(self.lines))
+        return True
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the approval modal for the escalation under the cursor."""
+        from convergio_tui.tui.screens.approval import ApprovalModal
+
+        if not self.lines:
+            return
+        table = self.query_one(DataTable)
+        esc_id = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or 0)
+
+        def closed(_result: ActionResult | None) -> None:
+            self.action_reload()
+
+        self.app.push_screen(ApprovalModal(self.ctx, escalation_id=esc_id), closed)

@@ -1,0 +1,242 @@
+"""MainScreen: the plan at a glance, refreshed live from SQLite."""
+
+from __future__ import annotations
+
+import time
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer
+
+from convergio_tui.store.dashboard_queries import PlanHead, RunningRun
+from convergio_tui.tui.context import DashboardContext
+from convergio_tui.tui.messages import EngineNudged, PlanPolled
+from convergio_tui.tui.poller import DataVersions, PlanDelta, PollRequest, read_delta
+from convergio_tui.tui.screens.main_actions import MainActions
+from convergio_tui.tui.timing import TickTimings
+from convergio_tui.tui.widgets.budget_gauge import BudgetGauge, BudgetView
+from convergio_tui.tui.widgets.health_panel import HealthPanel
+from convergio_tui.tui.widgets.output_grid import OutputGrid
+from convergio_tui.tui.widgets.plan_header import PlanHeader
+from convergio_tui.tui.widgets.task_table import TaskTable
+from convergio_tui.tui.widgets.wave_progress import WaveProgress
+
+RECHECK_S = 30.0
+
+
+class MainScreen(MainActions):
+    """Header, waves, budget, health, tasks and output; polls without overlap."""
+
+    BINDINGS = [
+        Binding("e", "escalations", "Escalations", id="escalations.open"),
+        Binding("p", "toggle_pause", "Pause/Resume", id="plan.toggle-pause"),
+        Binding("c", "cancel_task", "Cancel task", id="task.cancel"),
+        Binding("s", "switch_plan", "Plans", id="plan.switch"),
+        Binding("f", "toggle_output", "Focus output", id="output.focus"),
+        Binding("t", "app.change_theme", "Theme", show=False, id="theme.switch"),
+    ]
+
+    def __init__(self, ctx: DashboardContext) -> None:
+        super().__init__(id="main")
+        self.ctx = ctx
+        self.head: PlanHead | None = None
+        self.polls = 0  # finished polls, for tests and the benchmark
+        self._running: tuple[RunningRun, ...] = ()
+        self._versions = DataVersions()
+        self._in_flight = False
+        self._force = True
+        self._since: float | None = None
+        self._escalations_seen: int | None = None
+        self._next: Timer | None = None  # the scheduled read, if any
+        self._last_read = time.monotonic()
+        self.timings = TickTimings()
+
+    def compose(self) -> ComposeResult:
+        """The layout; sizes live in themes/dashboard.tcss."""
+        yield PlanHeader(id="plan-header")
+        with Horizontal(id="overview"):
+            yield WaveProgress(id="waves")
+            yield BudgetGauge(id="budget")
+            yield HealthPanel(id="health")
+        yield TaskTable(id="tasks")
+        yield OutputGrid(id="output")
+        yield Footer()
+
+    def on_resize(self) -> None:
+        """Tighter layout on small terminals (100×30 stays usable)."""
+        self.set_class(self.size.width < 130, "-narrow")
+        self.set_class(self.size.height < 38, "-short")
+
+    def on_mount(self) -> None:
+        """Start polling, the one-second clock and the output flush."""
+        self.query_one(TaskTable).focus()
+        self.set_interval(1.0, self._tick)
+        self.set_interval(0.1, self._flush)
+        self.poll_now()
+
+    # -- polling: one read at a time, the next scheduled when the last is applied --------
+
+    def poll_now(self, *, force: bool = False) -> None:
+        """Read now (or as soon as the read in flight returns)."""
+        self._force = self._force or force
+        if self._next is not None:  # one schedule at a time: this call replaces it
+            self._next.stop()
+            self._next = None
+        if self._in_flight:
+            return  # its completion schedules the next read
+        if self.app.screen is not self:  # covered by a modal: try again later
+            self._next = self.set_timer(self.ctx.poll_interval_s, self.poll_now)
+            return
+        self._in_flight = True
+        full = self._force or self._since is None
+        self._force = False
+        # Even with no commit seen, re-read now and then: the day turns, cooldowns end.
+        recheck = time.monotonic() - self._last_read > RECHECK_S
+        self._read(
+            PollRequest(self.ctx.plan_id, None if full else self._since, force=full), recheck
+        )
+
+    @work(thread=True, group="poll", exit_on_error=False)
+    def _read(self, request: PollRequest, recheck: bool) -> None:
+        try:
+            if not (request.force or recheck) and self._versions.unchanged():
+                self.post_message(PlanPolled(None))
+                return
+            self.post_message(PlanPolled(read_delta(request, self.ctx.config, self.ctx.clock())))
+        except Exception as exc:  # the database went away or is locked: say so, keep polling
+            self.post_message(PlanPolled(None, f"{type(exc).__name__}: {exc}"))
+
+    def on_plan_polled(self, message: PlanPolled) -> None:
+        """Apply a read and schedule the next one."""
+        with self.timings.measure("poll"):
+            self._polled(message)
+
+    def _polled(self, message: PlanPolled) -> None:
+        self._in_flight = False
+        self.polls += 1
+        header = self.query_one(PlanHeader)
+        if message.error is not None:
+            header.show(
+                None, "", self.ctx.clock(), f"database unavailable, retrying: {message.error}"
+            )
+            self._force = True
+        elif message.delta is not None:
+            self._last_read = time.monotonic()
+            if message.delta.plan_id == self.ctx.plan_id or self.ctx.plan_id is None:
+                self.apply(message.delta)
+            else:  # the plan was switched while this read was in flight
+                self._force = True
+        if message.error is not None:  # back off: do not hammer a database that fails
+            self._next = self.set_timer(max(2.0, 4 * self.ctx.poll_interval_s), self.poll_now)
+        elif self._force:
+            self.call_later(self.poll_now)
+        else:
+            self._next = self.set_timer(self.ctx.poll_interval_s, self.poll_now)
+
+    def apply(self, delta: PlanDelta) -> None:
+        """Show one read: widgets take what changed."""
+        now = self.ctx.clock()
+        self.head = delta.head
+        if delta.plan_id is not None and self.ctx.plan_id is None:
+            self.ctx.plan_id = delta.plan_id
+        self.query_one(PlanHeader).show(
+            delta.head, self._engine_label(delta.head), now, self._missing()
+        )
+        self.query_one(WaveProgress).show(delta.waves)
+        self.query_one(BudgetGauge).show(
+            BudgetView(delta.budget, delta.spend_series, delta.premium_requests)
+        )
+        self.query_one(HealthPanel).show(delta.health, now)
+        table = self.query_one(TaskTable)
+        table.apply(delta.tasks, delta.task_ids, now)
+        if delta.head is not None and delta.head.tasks != table.known_rows:
+            self._force = True  # rows were added or deleted: read them all next time
+        self._since = delta.read_at
+        self.follow_runs(delta.running)
+        self._announce_escalations(delta.escalations_total)
+        self.update_bindings()
+
+    def follow_runs(self, running: tuple[RunningRun, ...]) -> None:
+        """Tail the live runs' logs and give the panes to the right ones."""
+        tailer = self.ctx.tailer
+        live = {r.run_id for r in running}
+        for run_id in tailer.following() - live:
+            tailer.unfollow(run_id)
+        for run in running:
+            if run.log_path:
+                tailer.follow(run.run_id, run.log_path)
+        self._running = running
+        grid = self.query_one(OutputGrid)
+        before = set(grid.shown_run_ids)
+        grid.show(running, self.query_one(TaskTable).selected_task_id, self.ctx.clock())
+        for run_id in set(grid.shown_run_ids) - before:
+            tailer.rewind(run_id)  # a new pane starts with the last few KB of its log
+
+    def _announce_escalations(self, total: int) -> None:
+        if self._escalations_seen is not None and total > self._escalations_seen:
+            self.notify("A task was escalated and waits for your decision (press e).",
+                        title="Escalation", severity="warning")  # fmt: skip
+        self._escalations_seen = total
+
+    def _engine_label(self, head: PlanHead | None) -> str:
+        if self.ctx.engine is not None or head is None:
+            return self.ctx.engine_label()
+        if head.runner_pid:
+            return f"convergio run (pid {head.runner_pid})"
+        return "no runner attached (convergio run PLAN)"
+
+    def _missing(self) -> str:
+        if self.ctx.plan_id is None:
+            return "No plan yet. Import one: convergio plan import SPEC.yaml"
+        return f"Plan #{self.ctx.plan_id} was not found (press s to choose a plan)."
+
+    def _tick(self) -> None:
+        if self.app.screen is not self:
+            return
+        with self.timings.measure("clock"):
+            now = self.ctx.clock()
+            self.query_one(PlanHeader).tick(now)
+            self.query_one(TaskTable).tick(now)
+            self.query_one(HealthPanel).tick(now)
+            self.query_one(OutputGrid).tick(now)
+
+    def _flush(self) -> None:
+        if self.app.screen is self:
+            with self.timings.measure("output"):
+                self.query_one(OutputGrid).flush(self.ctx.tailer)
+
+    def on_screen_resume(self) -> None:
+        """Back from a modal or another screen: catch up at once."""
+        self.poll_now(force=True)
+
+    def on_engine_nudged(self, _message: EngineNudged) -> None:
+        """The in-process engine changed something: do not wait for the next tick."""
+        self.poll_now()
+
+    @on(DataTable.RowHighlighted, "#tasks")
+    def _selection_moved(self) -> None:
+        grid = self.query_one(OutputGrid)
+        grid.show(self._running, self.query_one(TaskTable).selected_task_id, self.ctx.clock())
+        self.update_bindings()
+
+    @on(DataTable.RowSelected, "#tasks")
+    def _task_chosen(self) -> None:
+        self.action_open_task()
+
+    def on_budget_gauge_level_raised(self, message: BudgetGauge.LevelRaised) -> None:
+        """Amber or red: tell the person, once per level, with the terminal bell."""
+        status = message.status
+        if message.level == "capped":
+            text = f"Premium spend reached the ${status.cap_usd:.2f} daily cap."
+            if status.enforce:
+                text += " Premium providers are out of routing until tomorrow."
+            self.notify(text, title="Budget cap reached", severity="error", timeout=10)
+        else:
+            self.notify(
+                f"Premium spend is {status.pct:.0f}% of the ${status.cap_usd:.2f} daily cap.",
+                title="Budget alert", severity="warning", timeout=8,
+            )  # fmt: skip
+        self.app.bell()

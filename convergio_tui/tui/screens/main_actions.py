@@ -1,0 +1,150 @@
+"""The main screen's actions: open, pause/resume, cancel, switch plan, focus output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import work
+from textual.screen import Screen
+
+from convergio_tui.store.dashboard_queries import PlanHead, RunningRun, TaskLine
+from convergio_tui.tui import engine_bridge
+from convergio_tui.tui.context import DashboardContext
+from convergio_tui.tui.format import available
+from convergio_tui.tui.messages import ActionFinished
+from convergio_tui.tui.poller import DataVersions
+from convergio_tui.tui.widgets.output_grid import OutputGrid
+from convergio_tui.tui.widgets.task_table import TaskTable
+
+FINAL = ("done", "failed", "skipped", "cancelled")
+
+
+class MainActions(Screen[None]):
+    """Key and palette actions of the main screen; control writes run on worker threads."""
+
+    ctx: DashboardContext
+    head: PlanHead | None
+    _versions: DataVersions
+
+    def poll_now(self, *, force: bool = False) -> None:
+        """Read the database now (the main screen implements it)."""
+        raise NotImplementedError
+
+    def follow_runs(self, running: tuple[RunningRun, ...]) -> None:
+        """Tail these runs' logs (the main screen implements it)."""
+        raise NotImplementedError
+
+    _bindings_state: tuple[bool | None, ...] = ()
+
+    def update_bindings(self) -> None:
+        """Refresh the footer only when an action became (un)available: a refresh
+        recomposes the footer, far too costly for every poll and every cursor move."""
+        state = tuple(
+            self.check_action(a, ()) for a in ("toggle_pause", "open_task", "cancel_task")
+        )
+        if state != self._bindings_state:
+            self._bindings_state = state
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim what cannot be done now."""
+        if action == "toggle_pause":
+            return available(
+                self.head is not None and self.head.status in ("todo", "doing", "paused")
+            )
+        if action == "open_task":
+            return available(self._selected_line() is not None)
+        if action == "cancel_task":
+            line = self._selected_line()
+            return available(line is not None and line.status not in FINAL)
+        return True
+
+    def _selected_line(self) -> TaskLine | None:
+        table = self.query_one(TaskTable)
+        task_id = table.selected_task_id
+        return None if task_id is None else table.line(task_id)
+
+    def action_open_task(self) -> None:
+        """Open the selected task's detail."""
+        from convergio_tui.tui.screens.task_detail import TaskDetailScreen
+
+        task_id = self.query_one(TaskTable).selected_task_id
+        if task_id is not None:
+            self.app.push_screen(TaskDetailScreen(self.ctx, task_id))
+
+    def action_escalations(self) -> None:
+        """Open the escalation inbox."""
+        from convergio_tui.tui.screens.escalations import EscalationsScreen
+
+        self.app.push_screen(EscalationsScreen(self.ctx))
+
+    def action_toggle_pause(self) -> None:
+        """Pause a running plan, resume a paused one."""
+        if self.head is None:
+            return
+        if self.head.status == "paused":
+            self._control(engine_bridge.resume_plan, self.head.id)
+        else:
+            self._control(engine_bridge.pause_plan, self.head.id)
+
+    def action_cancel_task(self) -> None:
+        """Ask, then cancel the selected task (its process tree is killed)."""
+        from convergio_tui.tui.screens.confirm import ConfirmModal
+
+        line = self._selected_line()
+        if line is None or line.status in FINAL:
+            return
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self._control(engine_bridge.cancel_task, line.id, line.code)
+
+        question = f"Cancel {line.code} “{line.title}”? Its running process is killed."
+        self.app.push_screen(ConfirmModal(question, yes_label="Cancel task"), decided)
+
+    def action_switch_plan(self) -> None:
+        """Choose another plan to watch."""
+        from convergio_tui.tui.screens.plan_picker import PlanPickerModal
+
+        def chosen(plan_id: int | None) -> None:
+            if plan_id is not None and plan_id != self.ctx.plan_id:
+                self.switch_plan(plan_id)
+
+        self.app.push_screen(PlanPickerModal(self.ctx.plan_id), chosen)
+
+    def switch_plan(self, plan_id: int) -> None:
+        """Watch ``plan_id`` from now on."""
+        self.ctx.plan_id = plan_id
+        self.head = None
+        table = self.query_one(TaskTable)
+        table.reset()
+        self.follow_runs(())
+        self.poll_now(force=True)
+
+    def action_toggle_output(self) -> None:
+        """One large output pane, or a grid of them."""
+        grid = self.query_one(OutputGrid)
+        grid.toggle_focus()
+        self.set_class(grid.focused_mode, "-output-focused")
+
+    def _control(self, action: Callable[..., engine_bridge.ActionResult], *args: object) -> None:
+        self._run_control(action, args)
+
+    @work(thread=True, group="control", exit_on_error=False)
+    def _run_control(
+        self, action: Callable[..., engine_bridge.ActionResult], args: tuple[object, ...]
+    ) -> None:
+        try:
+            result = action(*args)
+        except Exception as exc:
+            result = engine_bridge.ActionResult(False, f"{type(exc).__name__}: {exc}")
+        self.post_message(ActionFinished(result))
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        """Say what happened and show it at once."""
+        result = message.result
+        self.notify(result.message, severity="information" if result.ok else "warning")
+        self._versions.forget()  # our own write does not move our data_version
+        if result.ok and self.ctx.engine is not None:
+            self.ctx.engine.resume_if_idle()
+        self.poll_now(force=True)

@@ -1,0 +1,179 @@
+"""TaskDetailScreen: prompt, why this provider, every run, every gate, the full log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Log, Static
+
+from convergio_tui.store.dashboard_queries import RunLine, TaskDetail, task_detail
+from convergio_tui.tui.context import DashboardContext
+from convergio_tui.tui.format import available, duration, elapsed, money, status_content
+from convergio_tui.tui.logfile import read_log, run_heading
+from convergio_tui.tui.widgets.gate_evidence import GateEvidence
+from convergio_tui.tui.widgets.run_table import RunTable
+
+LOG_LINES = 20_000
+LOG_BYTES_PER_READ = 4_000_000
+ACTIVE = ("queued", "running", "submitted", "validating")
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    """New log lines of the task's runs and where each run's log was read up to."""
+
+    lines: tuple[str, ...]
+    offsets: tuple[tuple[int, int], ...]
+
+
+def read_new_log(runs: tuple[RunLine, ...], offsets: dict[int, int]) -> LogChunk:
+    """What was appended to each run's log since ``offsets`` (a heading for new runs)."""
+    lines: list[str] = []
+    new_offsets = dict(offsets)
+    for run in runs:
+        if run.id not in offsets:
+            lines.append(run_heading(run.id, run.round, run.provider, run.model, run.status))
+        if not run.log_path:
+            new_offsets.setdefault(run.id, 0)
+            continue
+        piece = read_log(run.log_path, offsets.get(run.id, 0), LOG_BYTES_PER_READ)
+        if piece.skipped_bytes:
+            lines.append(
+                f"… {piece.skipped_bytes / 1e6:.1f} MB skipped: the log is {run.log_path} …"
+            )
+        lines.extend(piece.lines)
+        new_offsets[run.id] = piece.end
+    return LogChunk(tuple(lines), tuple(new_offsets.items()))
+
+
+class TaskDetailScreen(Screen[None]):
+    """Everything about one task; refreshes by itself while the task is active."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+        Binding("r", "reload", "Refresh", id="detail.refresh"),
+        Binding("d", "decide", "Decide escalation", id="detail.decide"),
+    ]
+
+    class Loaded(Message):
+        """The task and the new part of its log were read."""
+
+        def __init__(self, detail: TaskDetail | None, log: LogChunk) -> None:
+            super().__init__()
+            self.detail = detail
+            self.log = log
+
+    def __init__(self, ctx: DashboardContext, task_id: int) -> None:
+        super().__init__(id="task-detail")
+        self.ctx = ctx
+        self.task_id = task_id
+        self.detail: TaskDetail | None = None
+        self._offsets: dict[int, int] = {}
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        """Title, prompt and reasons, runs, gates and log."""
+        yield Static("reading the task…", id="detail-title")
+        with Horizontal(id="detail-top"):
+            with VerticalScroll(id="detail-prompt"):
+                yield Static("", id="detail-prompt-text")
+            with VerticalScroll(id="detail-reasons"):
+                yield Static("", id="detail-reasons-text")
+        yield RunTable(id="detail-runs")
+        with Horizontal(id="detail-bottom"):
+            yield GateEvidence(id="detail-gates")
+            yield Log(max_lines=LOG_LINES, id="detail-log", auto_scroll=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Label the boxes, read, and keep reading while the task moves."""
+        self.query_one("#detail-prompt").border_title = "Prompt"
+        self.query_one("#detail-reasons").border_title = "Why this provider"
+        self.query_one("#detail-gates").border_title = "Thor gate results by round"
+        self.query_one("#detail-log").border_title = "Log (every run)"
+        self.action_reload()
+        self.set_interval(2.0, self._auto_reload)
+
+    def _auto_reload(self) -> None:
+        if (
+            self.detail is not None
+            and self.detail.line.status in ACTIVE
+            and self.app.screen is self
+        ):
+            self.action_reload()
+
+    def action_reload(self) -> None:
+        """Read the task again (and any new log lines)."""
+        if not self._loading:
+            self._loading = True
+            self._load(dict(self._offsets))
+
+    @work(thread=True, group="detail", exit_on_error=False)
+    def _load(self, offsets: dict[int, int]) -> None:
+        detail = task_detail(self.task_id)
+        log = read_new_log(detail.runs, offsets) if detail is not None else LogChunk((), ())
+        self.post_message(self.Loaded(detail, log))
+
+    def on_task_detail_screen_loaded(self, message: TaskDetailScreen.Loaded) -> None:
+        """Show what was read."""
+        self._loading = False
+        detail = message.detail
+        if detail is None:
+            self.query_one("#detail-title", Static).update(f"Task {self.task_id} no longer exists.")
+            return
+        self.detail = detail
+        self._offsets = dict(message.log.offsets)
+        now = self.ctx.clock()
+        self.query_one("#detail-title", Static).update(self._title(detail, now))
+        self.query_one("#detail-prompt-text", Static).update(Content(detail.prompt))
+        self.query_one("#detail-reasons-text", Static).update(self._reasons(detail))
+        self.query_one(RunTable).show(detail.runs, now)
+        self.query_one(GateEvidence).show(detail.gates)
+        if message.log.lines:
+            self.query_one(Log).write_lines(message.log.lines)
+        self.refresh_bindings()
+
+    def _title(self, detail: TaskDetail, now: float) -> Content:
+        line = detail.line
+        target = f"{line.provider}·{line.model}" if line.provider else "no provider"
+        took = duration(elapsed(line.started_at, line.finished_at, now))
+        meta = (f"\n{line.type} · {line.priority} · {line.privacy} · {target} · round {line.round}"
+                f" · cost {money(line.cost_usd)} · elapsed {took}")  # fmt: skip
+        if detail.validated_by:
+            meta += f" · validated by {detail.validated_by}"
+        return Content.assemble(
+            (f"{line.code} ", "bold $primary"), (line.title, "bold"), "  ", status_content(line.status),
+            (meta, "$foreground-muted"),
+        )  # fmt: skip
+
+    def _reasons(self, detail: TaskDetail) -> Content:
+        if not detail.reasons:
+            return Content.styled("no routing reasons recorded", "$foreground-muted")
+        lines = [
+            Content.assemble((f"{i}. ", "$foreground-muted"), r)
+            for i, r in enumerate(detail.reasons, 1)
+        ]
+        if detail.blocked_reason:
+            lines.append(Content.styled(f"blocked: {detail.blocked_reason}", "$status-blocked"))
+        return Content("\n").join(lines)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Deciding is for escalated tasks only."""
+        if action == "decide":
+            return available(self.detail is not None and self.detail.line.status == "escalated")
+        return True
+
+    def action_decide(self) -> None:
+        """Open the approval modal of this task's pending escalation."""
+        from convergio_tui.tui.screens.approval import ApprovalModal
+
+        self.app.push_screen(
+            ApprovalModal(self.ctx, task_id=self.task_id), lambda _: self.action_reload()
+        )

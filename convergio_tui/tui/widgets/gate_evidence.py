@@ -1,0 +1,62 @@
+"""GateEvidence: every Thor gate verdict, round by round, with its evidence."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from convergio_tui.store.dashboard_queries import GateLine
+
+VERDICT = {
+    "pass": ("✔", "$status-done"),
+    "fail": ("✘", "$status-failed"),
+    "skip": ("–", "$foreground-muted"),
+}
+MAX_EVIDENCE_LINES = 12
+
+
+def round_content(number: int, gates: list[GateLine]) -> Content:
+    """One round: a heading with the outcome, then one line (or more) per gate."""
+    failed = sum(g.verdict == "fail" for g in gates)
+    outcome = (f"rejected: {failed} of {len(gates)} gates failed", "$status-failed") if failed \
+        else (f"passed: {len(gates)} gates", "$status-done")  # fmt: skip
+    lines = [Content.assemble((f"Round {number} — ", "bold"), (outcome[0], f"bold {outcome[1]}"))]
+    for g in gates:
+        glyph, style = VERDICT.get(g.verdict, ("?", ""))
+        evidence = (g.evidence or "").splitlines() or [""]
+        if len(evidence) > MAX_EVIDENCE_LINES:
+            more = len(evidence) - MAX_EVIDENCE_LINES
+            evidence = [*evidence[:MAX_EVIDENCE_LINES], f"… {more} more lines"]
+        head = Content.assemble(
+            ("  ", ""),
+            (f"{glyph} {g.verdict:<4}", style),
+            f" {g.gate:>2} {g.name:<13} ",
+            evidence[0],
+        )
+        lines.append(head)
+        lines.extend(Content(" " * 26 + extra) for extra in evidence[1:])
+    return Content("\n").join(lines)
+
+
+class GateEvidence(VerticalScroll):
+    """Scrollable gate results; empty rounds say so."""
+
+    DEFAULT_CSS = """
+    GateEvidence > #gate-lines { width: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        """One text block."""
+        yield Static("no gate results yet", id="gate-lines")
+
+    def show(self, gates: tuple[GateLine, ...]) -> None:
+        """Display ``gates`` grouped by round."""
+        if not gates:
+            self.query_one("#gate-lines", Static).update("no gate results yet")
+            return
+        blocks = [round_content(n, list(g)) for n, g in groupby(gates, key=lambda g: g.round)]
+        self.query_one("#gate-lines", Static).update(Content("\n\n").join(blocks))

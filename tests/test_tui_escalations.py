@@ -1,0 +1,153 @@
+"""The escalation inbox and the approval modal write decisions the engine acts on."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from convergio_tui.config.schema import Config
+from convergio_tui.store.db import close_database
+from convergio_tui.store.models import Escalation, Task, Wave
+from convergio_tui.thor import escalations
+from convergio_tui.tui import sample_data
+from convergio_tui.tui.app import ConvergioApp, create_app
+from convergio_tui.tui.screens.approval import ApprovalModal
+from convergio_tui.tui.screens.escalations import EscalationsScreen
+from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
+from convergio_tui.tui.widgets.task_table import TaskTable
+
+SIZE = (160, 45)
+
+
+@pytest.fixture
+def sample(isolated_home: Path, shipped_config: Config) -> Iterator[sample_data.SampleIds]:
+    """The sample plan (T2-03 escalated after three rounds) under the isolated home."""
+    ids = sample_data.seed(
+        isolated_home / "convergio.db", shipped_config, logs_dir=isolated_home / "logs"
+    )
+    yield ids
+    close_database()
+
+
+def make_app(home: Path, config: Config, plan_id: int) -> ConvergioApp:
+    """The dashboard on the sample, polling fast."""
+    return create_app(home / "convergio.db", sample_data.sample_config(config), plan_id,
+                      poll_interval_s=0.1, clock=lambda: sample_data.SAMPLE_NOW)  # fmt: skip
+
+
+async def open_modal(pilot: Pilot[None]) -> ApprovalModal:
+    """Main screen → e (inbox) → enter (the first escalation)."""
+    await wait_for_main(pilot)
+    await pilot.press("e")
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, EscalationsScreen) and pilot.app.screen.lines
+    )
+    await pilot.press("enter")
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, ApprovalModal) and pilot.app.screen.detail
+    )
+    screen = pilot.app.screen
+    assert isinstance(screen, ApprovalModal)
+    return screen
+
+
+def test_approving_from_the_modal_marks_the_task_done(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    task_id = sample.task_ids["T2-03"]
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            modal = await open_modal(pilot)
+            text = screen_text(app)
+            assert "Round 3" in text and "2 files changed" in text and "T2-03" in text
+            await pilot.press("a")
+            await wait_until(pilot, lambda: Task.get_by_id(task_id).status == "done")
+            await wait_until(pilot, lambda: app.screen is not modal)  # closed on success
+            # back on the inbox, now empty; the main table shows the task done at once
+            await wait_until(
+                pilot, lambda: isinstance(app.screen, EscalationsScreen) and not app.screen.lines
+            )
+            await pilot.press("escape")
+            table = app.screen.query_one(TaskTable)
+            await wait_until(
+                pilot, lambda: table.get_cell(str(task_id), "status").plain == "✔ done"
+            )
+
+    asyncio.run(scenario())
+    task = Task.get_by_id(task_id)
+    assert task.validated_by.startswith("human:")
+    assert Escalation.get(Escalation.task == task_id).status == "approved"
+
+
+def test_retry_with_another_provider_model_and_note(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    task_id = sample.task_ids["T2-03"]
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            modal = await open_modal(pilot)
+            modal.query_one(Select).value = "opencode"
+            modal.query_one("#approval-model", Input).focus()
+            await pilot.press(*"ollama/llama3.3")
+            modal.query_one("#approval-note", Input).focus()
+            await pilot.press(*"mock the clock")
+            await pilot.press("tab")  # leave the text field, then decide by key
+            await pilot.press("r")
+            await wait_until(pilot, lambda: Task.get_by_id(task_id).status == "queued")
+
+    asyncio.run(scenario())
+    task = Task.get_by_id(task_id)
+    assert (task.round, task.executor_agent, task.model) == (4, "opencode", "ollama/llama3.3")
+    assert "mock the clock" in task.prompt
+    assert Escalation.get(Escalation.task == task_id).status == "retried"
+
+
+def test_reject_fails_the_task_and_blocks_its_wave(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    task_id = sample.task_ids["T2-03"]
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_modal(pilot)
+            await pilot.press("x")
+            await wait_until(pilot, lambda: Task.get_by_id(task_id).status == "failed")
+
+    asyncio.run(scenario())
+    assert Wave.get_by_id(Task.get_by_id(task_id).wave_id).status == "blocked"
+
+
+def test_a_decision_made_elsewhere_meanwhile_is_refused_clearly(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            modal = await open_modal(pilot)
+            other = threading.Thread(
+                target=lambda: escalations.decide(sample.escalation_id, "reject", "bob")
+            )
+            other.start()
+            other.join(10)
+            await pilot.press("a")
+            await wait_until(
+                pilot, lambda: any(n.title == "Decision refused" for n in app._notifications)
+            )
+            assert app.screen is modal and not modal.deciding
+            assert "already decided" in next(
+                n.message for n in app._notifications if n.title == "Decision refused"
+            )
+
+    asyncio.run(scenario())
+    assert Task.get_by_id(sample.task_ids["T2-03"]).status == "failed"  # bob's decision stands
