@@ -122,3 +122,12 @@ def test_budget_cli_json(db_file: Path) -> None:
                         "by_provider"}  # fmt: skip
     assert doc["spent_usd"] == 8.5 and doc["alert"] is True and doc["capped"] is False
     assert doc["by_provider"] == {"gemini": 8.5}
+
+
+def test_plan_list_reports_spend_once_plans_have_runs(db_file: Path) -> None:
+    runs = make_runs(2)
+    Run.update(cost_usd=0.25).execute()
+    result = run_cli("--db", str(db_file), "plan", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    (plan,) = json.loads(result.stdout)["plans"]
+    assert plan["cost_usd"] == 0.5 and plan["tasks"] == len(runs)

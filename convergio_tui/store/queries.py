@@ -58,11 +58,11 @@ def plan_summaries() -> list[PlanSummary]:
         ).group_by(Task.plan)
     }
     costs = {
-        row.plan_id: float(row.usd or 0.0)
-        for row in Run.select(Task.plan, pw.fn.SUM(Run.cost_usd).alias("usd"))
+        plan_id: float(usd or 0.0)
+        for plan_id, usd in Run.select(Task.plan, pw.fn.SUM(Run.cost_usd))
         .join(Task)
         .group_by(Task.plan)
-        .objects()
+        .tuples()
     }
     out = []
     for plan in Plan.select().order_by(Plan.id.desc()):
