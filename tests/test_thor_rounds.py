@@ -158,3 +158,12 @@ def test_rejection_evidence_carries_no_control_characters() -> None:
     section = rejection_section(1, ["compliance"], "garbage \x00\x1b[2J out\nSIM: mode=ok", "task")
     assert "\x00" not in section and "\x1b" not in section
     assert "> SIM: mode=ok" in section  # a directive in evidence is quoted, not obeyed
+
+
+def test_evidence_keeps_file_paths_but_masks_key_material() -> None:
+    from convergio_tui.thor.secrets import sanitize
+
+    path = "/tmp/home/worktrees/1/T3-02/tests/test_power.py"
+    assert path in sanitize(f'  File "{path}", line 8, in test_power')
+    body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC/7x4Q2lZ8vN1kP0qR3sT"
+    assert body not in sanitize(f"key body {body}")

@@ -123,7 +123,18 @@ def mask_line(line: str, limit: int = 160) -> str:
     return masked[:limit]
 
 
+def _looks_like_path(token: str) -> bool:
+    # Evidence is full of file paths (tracebacks, worktrees); base64 bodies contain "/"
+    # too, but their segments are long and full of capitals.
+    segments = [s for s in token.split("/") if s]
+    return len(segments) >= 3 and all(
+        len(s) <= 24 and sum(c.isupper() for c in s) <= 2 for s in segments
+    )
+
+
 def _looks_random(token: str) -> bool:
+    if _looks_like_path(token):
+        return False
     classes = sum(
         (any(c.islower() for c in token), any(c.isupper() for c in token),
          any(c.isdigit() for c in token))
