@@ -3,15 +3,18 @@ subprocess runner (streaming, timeout, process-tree kill, redaction).
 
 ``get_worker("claude").build_invocation(template, prompt, model, workdir)`` gives the
 argv, stdin and extra env; ``run_process`` runs it; ``get_worker(...).parse(outcome)``
-turns the outcome into a ``WorkerResult``. Nothing here imports Textual.
+turns the outcome into a ``WorkerResult``; ``describer("claude")`` turns one output line
+into what a person reads on the dashboard. Nothing here imports Textual.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from convergio_tui.workers import claude, copilot, gemini, opencode
+from convergio_tui.workers.describe import strip_prefix
 from convergio_tui.workers.invocation import Invocation
 from convergio_tui.workers.result import ErrorClass, WorkerResult
 from convergio_tui.workers.runner import ProcessOutcome, run_process
@@ -35,6 +38,10 @@ class Worker(Protocol):
         """The run's verdict, tokens and cost from its output."""
         ...
 
+    def describe_line(self, line: str) -> str | None:
+        """One output line as a person reads it (None: nothing worth showing)."""
+        ...
+
 
 _WORKERS: dict[str, Worker] = {
     "claude": claude,
@@ -54,6 +61,12 @@ def get_worker(provider_name: str) -> Worker:
         ) from None
 
 
+def describer(provider_name: str) -> Callable[[str], str | None]:
+    """The provider's ``describe_line``; for an unknown provider, lines stay as they are."""
+    worker = _WORKERS.get(provider_name)
+    return worker.describe_line if worker is not None else strip_prefix
+
+
 __all__ = [
     "PROVIDERS",
     "ErrorClass",
@@ -61,6 +74,7 @@ __all__ = [
     "ProcessOutcome",
     "Worker",
     "WorkerResult",
+    "describer",
     "get_worker",
     "run_process",
 ]

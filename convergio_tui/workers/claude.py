@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from convergio_tui.workers import describe
 from convergio_tui.workers.invocation import Invocation, has_placeholder, substitute
 from convergio_tui.workers.parsing import (
     cap_text,
@@ -105,3 +106,86 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     classify = "\n".join(part for part in (detail, stderr) if part)
     message = f"claude {reason}: {detail}" + (f"\n{stderr}" if stderr else "")
     return done.as_failure(error_class_for(outcome, classify, status=status), message)
+
+
+# -- the dashboard's view of one stream-json line --------------------------------------
+
+
+def _describe_content(content: object) -> str | None:
+    """Assistant text and tool calls, and tool results, of one message's content."""
+    if isinstance(content, str):
+        return describe.words(content)
+    lines: list[str] = []
+    for item in content if isinstance(content, list) else []:
+        kind = describe.dig(item, "type")
+        if kind == "text" and (text := describe.words(item.get("text"))):
+            lines.append(text)
+        elif kind == "tool_use":
+            lines.append(describe.tool_line(item.get("name"), item.get("input")))
+        elif kind == "tool_result":
+            lines.append(describe.tool_result_line(not item.get("is_error"), _result_text(item)))
+    return "\n".join(lines) or None
+
+
+def _result_text(item: dict[str, Any]) -> str:
+    content = item.get("content")
+    if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
+        return " ".join(str(describe.dig(c, "text") or "") for c in content)
+    return str(content or "")
+
+
+def _describe_result(event: dict[str, Any]) -> str:
+    if not event.get("is_error") and event.get("subtype") == "success":
+        usage = event.get("usage")
+        input_tokens = sum(
+            to_int(describe.dig(usage, key))
+            for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        )
+        output_tokens = describe.dig(usage, "output_tokens")
+        return describe.done_line(input_tokens, output_tokens, event.get("total_cost_usd"))
+    reason = event.get("terminal_reason") or event.get("subtype")
+    status = event.get("api_error_status")
+    return describe.failure_line(event.get("result"), status=status, reason=reason)
+
+
+def _describe_system(event: dict[str, Any]) -> str | None:
+    subtype = event.get("subtype")
+    if subtype == "init":
+        return describe.started_line(event.get("model"))
+    if subtype == "api_retry":
+        attempt, most = event.get("attempt"), event.get("max_retries")
+        status = event.get("error_status")
+        return (
+            "↻ retrying the API call"
+            + (f" ({attempt}/{most})" if attempt and most else "")
+            + (f" after {status}" if status else "")
+        )
+    return None
+
+
+def _describe_rate_limit(event: dict[str, Any]) -> str | None:
+    status = describe.dig(event, "rate_limit_info", "status")
+    kind = describe.dig(event, "rate_limit_info", "rateLimitType")
+    if status == "rejected":
+        return f"{describe.FAILED} rate limited" + (f" ({kind})" if kind else "")
+    if status == "allowed_warning":
+        return "⚠ close to the rate limit" + (f" ({kind})" if kind else "")
+    return None
+
+
+def describe_line(line: str) -> str | None:
+    """One line of Claude's output as a person reads it; None for lines worth nothing."""
+    event, text = describe.parse_event(line)
+    if event is None:
+        return text
+    kind = event.get("type")
+    content = describe.dig(event, "message", "content")
+    if kind == "assistant" or (kind == "user" and isinstance(content, list)):
+        return _describe_content(content)  # a user line with a list carries tool results
+    if kind == "result":
+        return _describe_result(event)
+    if kind == "system":
+        return _describe_system(event)
+    if kind == "rate_limit_event":
+        return _describe_rate_limit(event)
+    return None

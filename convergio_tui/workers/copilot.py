@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from convergio_tui.workers import describe
 from convergio_tui.workers.invocation import Invocation, substitute
 from convergio_tui.workers.parsing import (
     cap_text,
@@ -100,3 +101,46 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
         f"result exitCode {result.get('exitCode')}, process exit code {outcome.exit_code}"
     )
     return done.as_failure(error_class_for(outcome, detail), f"copilot failed: {detail}")
+
+
+# -- the dashboard's view of one JSON event line ----------------------------------------
+
+
+def _describe_result(event: dict[str, Any]) -> str:
+    usage = event.get("usage")
+    if event.get("exitCode") == 0:
+        premium = to_float(describe.dig(usage, "premiumRequests"))
+        extra = f"{premium:g} premium request{'s' if premium != 1 else ''}" if premium else ""
+        inp, out = describe.dig(usage, "inputTokens"), describe.dig(usage, "outputTokens")
+        return describe.done_line(inp, out, None, extra=extra)
+    return f"{describe.FAILED} failed (exit code {event.get('exitCode')})"
+
+
+def _describe_tool_done(data: dict[str, Any]) -> str:
+    error = data.get("error")
+    detail = describe.dig(error, "message") if isinstance(error, dict) else error
+    if detail is None:
+        detail = describe.dig(data, "result", "content")
+    return describe.tool_result_line(bool(data.get("success")), detail)
+
+
+def describe_line(line: str) -> str | None:
+    """One line of Copilot's output as a person reads it; None for lines worth nothing."""
+    event, text = describe.parse_event(line)
+    if event is None:
+        return text
+    kind, data = str(event.get("type", "")), _data(event)
+    if kind == "assistant.message":
+        return describe.words(data.get("content"))
+    if kind == "tool.execution_start":
+        return describe.tool_line(data.get("toolName"), data.get("arguments"))
+    if kind == "tool.execution_complete":
+        return _describe_tool_done(data)
+    if kind == "session.start":
+        return describe.started_line(data.get("model") or data.get("selectedModel"))
+    if kind == "result":
+        return _describe_result(event)
+    if kind.endswith("error"):
+        detail = data.get("message") or data.get("errorType")
+        return describe.failure_line(detail, status=data.get("statusCode"))
+    return None  # message deltas (the whole message follows), turn and session bookkeeping

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from convergio_tui.workers import describe
 from convergio_tui.workers.invocation import Invocation, substitute
 from convergio_tui.workers.parsing import (
     cap_text,
@@ -118,3 +119,58 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
         detail = meaning or f"exit code {outcome.exit_code}"
     klass = _EXIT_CLASSES.get(outcome.exit_code or 0) or error_class_for(outcome, detail)
     return done.as_failure(klass, f"gemini failed (exit code {outcome.exit_code}): {detail}")
+
+
+# -- the dashboard's view of one stream-json line --------------------------------------
+
+
+def _describe_result(event: dict[str, Any]) -> str:
+    stats = event.get("stats") if isinstance(event.get("stats"), dict) else {}
+    if event.get("status") == "success":
+        return describe.done_line(*_tokens(stats))
+    error = event.get("error")
+    return _describe_error(error if isinstance(error, dict) else {"message": error})
+
+
+def _describe_error(error: dict[str, Any]) -> str:
+    """A fatal error object (``{"type", "message", "code"}``) as one failure line."""
+    code = error.get("code")
+    status = code if isinstance(code, int) and 400 <= code < 600 else None
+    return describe.failure_line(error.get("message"), status=status, reason=error.get("type"))
+
+
+def _describe_response(event: dict[str, Any]) -> str:
+    stats = event.get("stats") if isinstance(event.get("stats"), dict) else {}
+    answer = describe.words(event.get("response"))
+    return "\n".join(filter(None, [answer, describe.done_line(*_tokens(stats))]))
+
+
+def describe_line(line: str) -> str | None:
+    """One line of Gemini's output as a person reads it; None for lines worth nothing.
+
+    Assistant text arrives as deltas: each shows as it comes, an empty one not at all.
+    A fatal error is a JSON object on stderr and reads as a failure line.
+    """
+    event, text = describe.parse_event(line)
+    if event is None:
+        return text
+    kind = event.get("type")
+    if kind == "message":
+        return describe.words(event.get("content")) if event.get("role") == "assistant" else None
+    if kind == "tool_use":
+        return describe.tool_line(event.get("tool_name"), event.get("parameters"))
+    if kind == "tool_result":
+        detail = describe.dig(event, "error", "message") or event.get("output")
+        return describe.tool_result_line(event.get("status") == "success", detail)
+    if kind == "init":
+        return describe.started_line(event.get("model"))
+    if kind == "result":
+        return _describe_result(event)
+    if kind == "error":
+        mark = "⚠" if event.get("severity") == "warning" else describe.FAILED
+        return f"{mark} {describe.cut(str(event.get('message', 'error')))}"
+    if isinstance(event.get("error"), dict):
+        return _describe_error(event["error"])
+    if "response" in event:  # -o json: the whole answer and the stats in one object
+        return _describe_response(event)
+    return None

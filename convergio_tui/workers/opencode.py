@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from convergio_tui.workers import describe
 from convergio_tui.workers.invocation import Invocation, substitute
 from convergio_tui.workers.parsing import (
     cap_text,
@@ -82,3 +83,50 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     detail = "\n".join(errors[-12:])
     message = f"opencode error (exit code {outcome.exit_code}): {detail}"
     return done.as_failure(error_class_for(outcome, detail), message)
+
+
+# -- the dashboard's view of one JSON line ----------------------------------------------
+
+
+def _describe_tool(part: dict[str, Any]) -> str:
+    """The call, and on a second line how it ended (OpenCode reports it once done)."""
+    state = part.get("state") if isinstance(part.get("state"), dict) else {}
+    call = describe.tool_line(part.get("tool"), state.get("input"))
+    status = state.get("status")
+    if status == "completed":
+        return f"{call}\n{describe.tool_result_line(True)}"
+    if status == "error":
+        return f"{call}\n{describe.tool_result_line(False, state.get('error'))}"
+    return call
+
+
+def _describe_step(part: dict[str, Any]) -> str:
+    tokens = part.get("tokens") if isinstance(part.get("tokens"), dict) else {}
+    output = to_int(tokens.get("output")) + to_int(tokens.get("reasoning"))
+    label = "done" if part.get("reason") == "stop" else "step done"
+    return describe.done_line(tokens.get("input"), output, part.get("cost"), label=label)
+
+
+def _describe_error(event: dict[str, Any]) -> str:
+    error = event.get("error")
+    status = describe.dig(error, "data", "statusCode")
+    name = describe.dig(error, "name")
+    detail = describe.dig(error, "data", "message") or _error_text(event)
+    return describe.failure_line(detail, status=status, reason=name)
+
+
+def describe_line(line: str) -> str | None:
+    """One line of OpenCode's output as a person reads it; None for lines worth nothing."""
+    event, text = describe.parse_event(line)
+    if event is None:
+        return text
+    kind, part = event.get("type"), _part(event)
+    if kind == "text":
+        return describe.words(part.get("text"))
+    if kind == "tool_use":
+        return _describe_tool(part)
+    if kind == "step_finish":
+        return _describe_step(part)
+    if kind == "error":
+        return _describe_error(event)
+    return None  # step_start, done: bookkeeping
