@@ -1,11 +1,14 @@
 """Benchmark: the dashboard's UI-thread cost on a 10,000-task plan under load.
 
     python bench/dashboard_refresh.py [--seconds 20] [--tasks 10000] [--running 16] [--rate 500]
+                                      [--lines json|plain]
 
 A seeding subprocess writes a plan of ``--tasks`` tasks with ``--running`` live runs; a
 writer subprocess appends ``--rate`` lines per second to each live run's log and changes
 about twenty task or run rows per second, as an engine in another terminal would. The
-dashboard runs headless (``run_test``) in this process and the script prints:
+log lines are Copilot's JSON events by default (``--lines json``: what a real CLI prints,
+so the output panes pay for describing them) or short plain lines (``--lines plain``).
+The dashboard runs headless (``run_test``) in this process and the script prints:
 
 * the UI-thread time of each refresh job (applying a poll, flushing output panes, the
   one-second clock): median and p99;
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import statistics
 import subprocess
@@ -76,7 +80,33 @@ def seed(db_path: Path, logs: Path, tasks: int, running: int) -> int:
     return int(plan.id)
 
 
-def write_load(db_path: Path, plan_id: int, rate: int, seconds: float) -> None:
+def log_line(run_id: int, n: int, kind: str) -> str:
+    """One log line as the engine writes it: a Copilot JSON event, or plain text."""
+    if kind == "plain":
+        return f"[out] run {run_id} line {n:09d} compiling module_{n % 97} … ok\n"
+    event: dict[str, object]
+    if n % 10 == 3:  # now and then a tool call, as a real agent makes
+        event = {
+            "type": "tool.execution_start",
+            "data": {
+                "toolCallId": f"call_{n:08x}",
+                "toolName": "bash",
+                "arguments": {"command": f"pytest -q tests/test_module_{n % 97}.py"},
+            },
+        }
+    else:
+        event = {
+            "type": "assistant.message",
+            "data": {
+                "messageId": f"{n:016x}",
+                "content": f"run {run_id} step {n:09d}: compiling module_{n % 97} … ok",
+            },
+        }
+    event |= {"id": f"{run_id:08x}{n:08x}", "timestamp": "2026-11-24T03:58:32Z"}
+    return "[out] " + json.dumps(event, separators=(",", ":")) + "\n"
+
+
+def write_load(db_path: Path, plan_id: int, rate: int, seconds: float, kind: str) -> None:
     """Append ``rate`` lines/s to every live log and change ~20 rows/s, for ``seconds``."""
     from convergio_tui.store.db import open_database
     from convergio_tui.store.models import Run, Task
@@ -98,8 +128,7 @@ def write_load(db_path: Path, plan_id: int, rate: int, seconds: float) -> None:
     n = 0
     while time.monotonic() - start < seconds:
         for h, run in zip(handles, runs, strict=True):
-            h.write("".join(f"[out] run {run.id} line {n + i:09d} compiling module_{i % 97} … ok\n"
-                            for i in range(per_tick)))  # fmt: skip
+            h.write("".join(log_line(run.id, n + i, kind) for i in range(per_tick)))
             h.flush()
         n += per_tick
         if n % (per_tick * 2) == 0:  # every 40 ms: one task row moves (25 rows/s)
@@ -226,7 +255,7 @@ def report(figures: Figures, args: argparse.Namespace) -> bool:
     """Print the figures and whether each target is met."""
     timings = figures.timings
     every = [s for samples in timings.values() for s in samples]
-    print(f"dashboard refresh benchmark: {args.tasks} tasks, {args.running} running × {args.rate} lines/s, "
+    print(f"dashboard refresh benchmark: {args.tasks} tasks, {args.running} running × {args.rate} {args.lines} lines/s, "
           f"{args.seconds:.0f} s, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")  # fmt: skip
     print(
         f"first screen with every row: {figures.first_screen:.2f} s; polls applied: {figures.polls}"
@@ -270,6 +299,9 @@ def main() -> int:
     parser.add_argument("--running", type=int, default=16)
     parser.add_argument("--rate", type=int, default=500, help="lines per second per running task")
     parser.add_argument(
+        "--lines", choices=("json", "plain"), default="json", help="what the agents print"
+    )
+    parser.add_argument(
         "--role", choices=("main", "seed", "writer"), default="main", help=argparse.SUPPRESS
     )
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -279,7 +311,7 @@ def main() -> int:
         print(seed(args.db, args.db.parent / "logs", args.tasks, args.running))
         return 0
     if args.role == "writer":
-        write_load(args.db, args.plan, args.rate, args.seconds)
+        write_load(args.db, args.plan, args.rate, args.seconds, args.lines)
         return 0
     with tempfile.TemporaryDirectory(prefix="convergio-bench-") as tmp:
         os.environ["CONVERGIO_HOME"] = tmp
@@ -300,7 +332,7 @@ def main() -> int:
             ).stdout
         )
         writer = subprocess.Popen([*me, "--role", "writer", "--plan", str(plan_id), "--rate", str(args.rate),
-                                   "--seconds", str(args.seconds + 60)])  # fmt: skip
+                                   "--seconds", str(args.seconds + 60), "--lines", args.lines])  # fmt: skip
         try:
             figures = asyncio.run(measure(db, plan_id, args.seconds, args.tasks))
         finally:

@@ -113,3 +113,31 @@ def test_read_log_is_bounded_and_resumable(tmp_path: Path) -> None:
         handle.write(" done\n")
     assert read_log(log, whole.end).lines == ("partial done",)
     assert read_log(tmp_path / "missing.log").lines == ()
+
+
+def test_only_logs_in_focus_are_read_and_one_coming_back_rereads_its_tail(
+    tmp_path: Path,
+) -> None:
+    shown, hidden = tmp_path / "8.log", tmp_path / "9.log"
+    shown.write_text("[out] a1\n")
+    hidden.write_text("[out] b1\n")
+    tailer = LogTailer()
+    tailer.follow(8, str(shown))
+    tailer.follow(9, str(hidden))
+    tailer.focus([8])
+    tailer.sweep()
+    assert tailer.drain(8, 10).lines == ["a1"]
+    assert tailer.drain(9, 10).lines == []  # not read at all
+    with shown.open("a") as a, hidden.open("a") as b:
+        a.write("[out] a2\n")
+        b.write("[out] b2\n")
+    tailer.sweep()
+    assert tailer.drain(8, 10).lines == ["a2"] and tailer.drain(9, 10).lines == []
+    tailer.focus([9])
+    tailer.sweep()
+    assert tailer.drain(9, 10).lines == ["b1", "b2"]
+    tailer.focus(None)  # every log again: 8 comes back with its recent lines, once each
+    tailer.sweep()
+    assert tailer.drain(8, 10).lines == ["a1", "a2"]
+    tailer.sweep()
+    assert tailer.drain(8, 10).lines == [] and tailer.drain(9, 10).lines == []

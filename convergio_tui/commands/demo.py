@@ -36,5 +36,5 @@ def demo(headless: bool) -> None:
             return
         from convergio_tui.tui.app import create_app
 
-        app = create_app(setup.db_path, config, plan_id=plan_id, run=True)
+        app = create_app(setup.db_path, config, plan_id=plan_id, run=True, demo=True)
         app.run()

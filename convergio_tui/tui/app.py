@@ -33,6 +33,9 @@ class ConvergioApp(App[None]):
     def __init__(self, ctx: DashboardContext, *, theme: str | None = None) -> None:
         super().__init__()
         self.ctx = ctx
+        if ctx.demo:  # the terminal's title says it too
+            self.title = f"{self.TITLE} · DEMO"
+            self.sub_title = "simulated agents"
         themes = load_themes()
         for found in themes.themes:
             self.register_theme(found)
@@ -102,7 +105,12 @@ def create_app(
     clock: Callable[[], float] = time.time,
     theme: str | None = None,
     poll_interval_s: float = 0.5,
+    demo: bool = False,
 ) -> ConvergioApp:
-    """The dashboard for ``db_path`` (shared by the CLI, the tests and the screenshots)."""
+    """The dashboard for ``db_path`` (shared by the CLI, the tests and the screenshots).
+
+    ``demo`` labels it as ``convergio demo`` (simulated agents) in the header and title.
+    """
     ctx = DashboardContext(Path(db_path), config, plan_id, run, clock, poll_interval_s)
+    ctx.demo = demo
     return ConvergioApp(ctx, theme=theme)

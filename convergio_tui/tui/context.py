@@ -11,6 +11,8 @@ from convergio_tui.config.schema import Config
 from convergio_tui.tui.engine_bridge import InProcessEngine
 from convergio_tui.tui.tailer import LogTailer
 
+DEMO_LABEL = "DEMO · simulated agents"
+
 
 @dataclass
 class DashboardContext:
@@ -24,6 +26,7 @@ class DashboardContext:
     poll_interval_s: float = 0.5
     tailer: LogTailer = field(default_factory=LogTailer)
     engine: InProcessEngine | None = None
+    demo: bool = False  # ``convergio demo``: simulated agents, said on screen
 
     def engine_label(self) -> str:
         """Who executes the plan, for the header."""

@@ -26,6 +26,7 @@ from convergio_tui.store.models import (
     Task,
     Wave,
 )  # fmt: skip
+from convergio_tui.tui.sample_logs import sample_log
 
 # A fixed moment (2026-05-20 15:00 UTC) so screenshots do not change from run to run.
 SAMPLE_NOW = 1_779_289_200.0
@@ -162,7 +163,7 @@ def _run(task: Task, rnd: int, begin: float, live: bool, logs_dir: Path, now: fl
         cost_usd=cost, premium_requests=1.0 if provider == "copilot" and not live else 0.0,
     )  # fmt: skip
     log = logs_dir / f"{run.id}.log"
-    lines = _log_lines(task, rnd, provider, model, finished=not live)
+    lines = _log_lines(task, rnd, provider, model, run)
     log.write_text("\n".join(lines) + "\n", encoding="utf-8")
     run.log_path = str(log)
     run.save()
@@ -173,32 +174,12 @@ def _run(task: Task, rnd: int, begin: float, live: bool, logs_dir: Path, now: fl
     return run
 
 
-def _log_lines(task: Task, rnd: int, provider: str, model: str, *, finished: bool) -> list[str]:
-    """What an agent prints while it works, in the engine's ``[out]``/``[err]`` log format."""
+def _log_lines(task: Task, rnd: int, provider: str, model: str, run: Run) -> list[str]:
+    """What the agent printed, in its CLI's JSON lines, as the engine logs them."""
+    done = None if run.status == "running" else (run.input_tokens, run.output_tokens, run.cost_usd)
+    worktree = f"/home/dev/.convergio/worktrees/{task.plan_id}/{task.code}"
     slug = task.code.lower().replace("-", "_")
-    lines = [
-        f"[out] ▶ {provider} · {model} · round {rnd} · worktree convergio/{task.plan_id}/{task.code}",
-        f"[out] task: {task.title}",
-        "[out] reading app/auth/__init__.py, app/auth/session.py, tests/conftest.py",
-        f"[out] plan: {task.title.lower()} with a focused change and tests",
-        f"[out] editing app/auth/{slug}.py (+38 -4)",
-        f"[out] editing tests/test_{slug}.py (+52)",
-        f"[out] $ pytest -q tests/test_{slug}.py",
-        "[out] ........F..",
-        f"[err] FAILED tests/test_{slug}.py::test_rejects_bad_input - AssertionError: 400 != 422",
-        "[out] fixing: validate the payload before hashing",
-        f"[out] editing app/auth/{slug}.py (+6 -2)",
-        f"[out] $ pytest -q tests/test_{slug}.py",
-        "[out] ........... 11 passed in 0.91s",
-        "[out] $ ruff check app tests",
-        "[out] All checks passed!",
-    ]
-    if finished:
-        lines += [
-            "[out] committing: 2 files changed, 96 insertions(+), 6 deletions(-)",
-            "[out] done",
-        ]
-    return lines
+    return sample_log(provider, model, title=task.title, slug=slug, worktree=worktree, done=done)
 
 
 def _gates(task: Task, run: Run, rnd: int, *, fail: bool) -> None:

@@ -4,7 +4,10 @@ It works the same beside an external ``convergio run`` and in-process, since bot
 ``run.log_path``. The UI thread never reads files: a timer drains the buffers of the
 panes on screen. Each sweep reads at most ``max_read_bytes`` per log and each buffer
 keeps at most ``buffer_lines`` lines, so a task printing 100 MB costs bounded memory
-and bounded time; what is skipped is counted and shown as such.
+and bounded time; what is skipped is counted and shown as such. A log followed with its
+provider's ``describe`` is turned into pane lines here (``pane_lines``), on this thread,
+and only as much of a burst as a buffer keeps is described. With ``focus`` set to the
+panes on screen, only their logs are read: a hidden run costs nothing until it shows.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from convergio_tui.tui.logfile import clean_line
+from convergio_tui.tui.pane_lines import Describer, newest_pane_lines
 
 
 @dataclass
 class _Tail:
     path: str
+    describe: Describer | None = None
     handle: BinaryIO | None = None
     offset: int | None = None
     partial: bytes = b""
@@ -28,6 +33,13 @@ class _Tail:
     dropped: int = 0
     skipped_bytes: int = 0
     rewind: bool = False
+
+
+def _rewind(tail: _Tail) -> None:
+    """Forget the buffer; the next sweep starts again from the log's last few KB."""
+    tail.rewind = True
+    tail.pending.clear()
+    tail.dropped = tail.skipped_bytes = 0
 
 
 @dataclass(frozen=True)
@@ -55,24 +67,40 @@ class LogTailer:
         self._start_tail = start_tail_bytes
         self._interval = interval_s
         self._tails: dict[int, _Tail] = {}
+        self._focus: frozenset[int] | None = None  # None: read every followed log
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def follow(self, key: int, path: str) -> None:
-        """Start tailing ``path`` under ``key`` (a run id) from its last few KB."""
+    def follow(self, key: int, path: str, describe: Describer | None = None) -> None:
+        """Start tailing ``path`` under ``key`` (a run id) from its last few KB.
+
+        With ``describe`` (the run's provider's ``describe_line``) lines are buffered
+        as a person reads them; without it, as the log has them.
+        """
         with self._lock:
             if key not in self._tails:
-                self._tails[key] = _Tail(path, pending=deque(maxlen=self._buffer_lines))
+                pending: deque[str] = deque(maxlen=self._buffer_lines)
+                self._tails[key] = _Tail(path, describe, pending=pending)
 
     def rewind(self, key: int) -> None:
         """Re-read the last few KB of ``key`` (a new pane wants some context)."""
         with self._lock:
             tail = self._tails.get(key)
             if tail is not None:
-                tail.rewind = True
-                tail.pending.clear()
-                tail.dropped = tail.skipped_bytes = 0
+                _rewind(tail)
+
+    def focus(self, keys: Iterable[int] | None) -> None:
+        """Read only the logs of ``keys`` (None: all); one coming back re-reads its tail."""
+        wanted = None if keys is None else frozenset(keys)
+        with self._lock:
+            if wanted == self._focus:
+                return
+            if self._focus is not None:
+                back = (wanted if wanted is not None else frozenset(self._tails)) - self._focus
+                for key in back & self._tails.keys():
+                    _rewind(self._tails[key])  # what it missed meanwhile is old news
+            self._focus = wanted
 
     def unfollow(self, key: int) -> None:
         """Stop tailing ``key`` and forget its buffer."""
@@ -101,9 +129,10 @@ class LogTailer:
         return out
 
     def sweep(self) -> None:
-        """Read what was appended to every followed log since the last sweep."""
+        """Read what was appended to every followed log in focus since the last sweep."""
         with self._lock:
-            tails = list(self._tails.values())
+            focus = self._focus
+            tails = [t for k, t in self._tails.items() if focus is None or k in focus]
         for tail in tails:
             try:
                 self._read(tail)
@@ -137,11 +166,11 @@ class LogTailer:
         if len(tail.partial) > 64 * 1024:  # a "line" with no end in sight: show it cut
             parts.append(tail.partial)
             tail.partial = b""
-        lines = [clean_line(p) for p in parts]
+        lines, undescribed = newest_pane_lines(parts, tail.describe, self._buffer_lines)
         with self._lock:
             overflow = max(0, len(tail.pending) + len(lines) - self._buffer_lines)
             tail.pending.extend(lines)
-            tail.dropped += overflow
+            tail.dropped += overflow + undescribed
             tail.skipped_bytes += skipped
 
     def start(self) -> None:

@@ -12,7 +12,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer
 
 from convergio_tui.store.dashboard_queries import PlanHead, RunningRun
-from convergio_tui.tui.context import DashboardContext
+from convergio_tui.tui.context import DEMO_LABEL, DashboardContext
 from convergio_tui.tui.messages import EngineNudged, PlanPolled
 from convergio_tui.tui.poller import DataVersions, PlanDelta, PollRequest, read_delta
 from convergio_tui.tui.screens.main_actions import MainActions
@@ -23,6 +23,7 @@ from convergio_tui.tui.widgets.output_grid import OutputGrid
 from convergio_tui.tui.widgets.plan_header import PlanHeader
 from convergio_tui.tui.widgets.task_table import TaskTable
 from convergio_tui.tui.widgets.wave_progress import WaveProgress
+from convergio_tui.workers import describer
 
 RECHECK_S = 30.0
 
@@ -56,7 +57,7 @@ class MainScreen(MainActions):
 
     def compose(self) -> ComposeResult:
         """The layout; sizes live in themes/dashboard.tcss."""
-        yield PlanHeader(id="plan-header")
+        yield PlanHeader(id="plan-header", badge=DEMO_LABEL if self.ctx.demo else "")
         with Horizontal(id="overview"):
             yield WaveProgress(id="waves")
             yield BudgetGauge(id="budget")
@@ -166,8 +167,8 @@ class MainScreen(MainActions):
         for run_id in tailer.following() - live:
             tailer.unfollow(run_id)
         for run in running:
-            if run.log_path:
-                tailer.follow(run.run_id, run.log_path)
+            if run.log_path:  # the panes read the provider's JSON as a person would
+                tailer.follow(run.run_id, run.log_path, describer(run.provider))
         self._running = running
         grid = self.query_one(OutputGrid)
         before = set(grid.shown_run_ids)

@@ -78,6 +78,7 @@ class OutputGrid(Container):
 
     def flush(self, tailer: LogTailer) -> int:
         """Write what the tailer read for each pane on screen; return lines written."""
+        tailer.focus(self.shown_run_ids)  # the tailer reads (and describes) these logs only
         written = 0
         for pane in self.query(OutputPane):
             if not pane.is_mounted or not pane.query(Log):

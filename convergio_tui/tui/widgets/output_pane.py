@@ -2,15 +2,73 @@
 
 from __future__ import annotations
 
+from rich.highlighter import Highlighter
+from rich.style import Style
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Log
 
 from convergio_tui.store.dashboard_queries import RunningRun
 from convergio_tui.tui.format import duration
+from convergio_tui.tui.pane_lines import ERR_MARK, NOTE_MARK
 from convergio_tui.tui.tailer import Drained
+from convergio_tui.workers.describe import DONE, FAILED, RESULT, STARTED, TOOL
 
 MAX_LINES = 1000
+# A line's first characters say what it is; the pane colours it from the theme.
+_KINDS = ((NOTE_MARK, "note"), (DONE, "done"), (FAILED, "failed"), (f"{RESULT} error", "warn"),
+          (TOOL, "tool"), (RESULT, "quiet"), (STARTED, "tool"), ("… ", "note"))  # fmt: skip
+
+
+def line_kind(line: str) -> str | None:
+    """``err``, ``note``, ``done``, ``failed``, ``warn``, ``tool``, ``quiet`` or None (text).
+
+    A failure on stderr (Gemini prints its fatal errors there) reads as a failure.
+    """
+    err = line.startswith(ERR_MARK)
+    body = line[len(ERR_MARK) :] if err else line
+    for mark, kind in _KINDS:
+        if body.startswith(mark):
+            return kind
+    return "err" if err else None
+
+
+class _MarkHighlighter(Highlighter):
+    """Styles a whole pane line by its mark: stderr dim, the end green or red."""
+
+    def __init__(self, log: PaneLog) -> None:
+        self.log = log
+
+    def highlight(self, text: Text) -> None:
+        """Apply the component style of the line's kind, if it has one."""
+        kind = line_kind(text.plain)
+        if kind is not None:
+            # The full style resolves translucent theme colours ($text-muted) against the
+            # background; the background itself is left to the log (it tints on focus).
+            full = self.log.get_component_rich_style(f"pane-log--{kind}")
+            text.stylize(Style(color=full.color, bold=full.bold, dim=full.dim, italic=full.italic))
+
+
+class PaneLog(Log):
+    """A ``Log`` whose lines are coloured by their mark (``[err]``, ``✔``, ``⚙``…)."""
+
+    COMPONENT_CLASSES = {"pane-log--err", "pane-log--note", "pane-log--done",
+                         "pane-log--failed", "pane-log--warn", "pane-log--tool",
+                         "pane-log--quiet"}  # fmt: skip
+    DEFAULT_CSS = """
+    PaneLog > .pane-log--err { color: $text-muted; text-style: dim; }
+    PaneLog > .pane-log--note { color: $text-muted; text-style: italic; }
+    PaneLog > .pane-log--done { color: $status-done; }
+    PaneLog > .pane-log--failed { color: $status-failed; text-style: bold; }
+    PaneLog > .pane-log--warn { color: $text-warning; }
+    PaneLog > .pane-log--tool { color: $text-secondary; }
+    PaneLog > .pane-log--quiet { color: $text-muted; }
+    """
+
+    def __init__(self, *, max_lines: int) -> None:
+        super().__init__(highlight=True, max_lines=max_lines, auto_scroll=True)
+        self.highlighter = _MarkHighlighter(self)
 
 
 class OutputPane(Vertical):
@@ -29,7 +87,7 @@ class OutputPane(Vertical):
 
     def compose(self) -> ComposeResult:
         """The log, following its end."""
-        yield Log(max_lines=MAX_LINES, auto_scroll=True)
+        yield PaneLog(max_lines=MAX_LINES)
 
     def __init__(self, run: RunningRun, now: float) -> None:
         super().__init__()

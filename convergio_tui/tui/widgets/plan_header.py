@@ -9,6 +9,7 @@ from convergio_tui.store.dashboard_queries import PlanHead
 from convergio_tui.tui.format import duration, elapsed, money, status_content
 
 LABEL = "$foreground-muted"
+BADGE = "bold $text-warning on $warning-muted"
 BAR_WIDTH = 24
 
 
@@ -28,8 +29,9 @@ class PlanHeader(Static):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, badge: str = "") -> None:
         super().__init__(id=id)
+        self.badge = badge  # "DEMO · simulated agents" in ``convergio demo``
         self._head: PlanHead | None = None
         self._engine = ""
         self._missing: str = ""
@@ -57,12 +59,16 @@ class PlanHeader(Static):
             self._shown = content
             self.update(content, layout=False)
 
+    def _brand(self) -> Content:
+        """``Convergio``, with the badge beside it when there is one."""
+        if not self.badge:
+            return Content.styled("Convergio", "bold $primary")
+        return Content.assemble(("Convergio", "bold $primary"), " ", (f" {self.badge} ", BADGE))
+
     def _content(self) -> Content:
         head = self._head
         if head is None:
-            return Content.assemble(
-                ("Convergio", "bold $primary"), "  ", (self._missing, "$warning")
-            )
+            return Content.assemble(self._brand(), "  ", (self._missing, "$warning"))
         width = self.content_region.width or 160
         pct = 100 * head.done / head.tasks if head.tasks else 0
         end = head.finished_at if head.status not in ("doing", "paused") else None
@@ -72,7 +78,7 @@ class PlanHeader(Static):
             (f"⚑ {pending} pending", "bold $status-escalated") if pending else ("none pending", "")
         )
         first = Content.assemble(
-            ("Convergio", "bold $primary"), ("  plan ", LABEL), (f"#{head.id} {head.name}", "bold"),
+            self._brand(), ("  plan ", LABEL), (f"#{head.id} {head.name}", "bold"),
             ("  project ", LABEL), head.project, ("  status ", LABEL), status_content(head.status),
             ("  engine ", LABEL), self._engine,
         )  # fmt: skip
@@ -84,7 +90,7 @@ class PlanHeader(Static):
         )  # fmt: skip
         if max(first.cell_length, second.cell_length) > width:  # compact wording
             first = Content.assemble(
-                ("Convergio", "bold $primary"), "  ", (f"#{head.id} {head.name}", "bold"), "  ",
+                self._brand(), "  ", (f"#{head.id} {head.name}", "bold"), "  ",
                 status_content(head.status), ("  engine ", LABEL), self._engine,
             )[:width]  # fmt: skip
             second = Content.assemble(

@@ -1,0 +1,51 @@
+"""``convergio demo`` says on screen that its agents are simulated; a real dashboard not."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from convergio_tui.config.schema import Config
+from convergio_tui.store.db import close_database
+from convergio_tui.tui import sample_data
+from convergio_tui.tui.app import create_app
+from convergio_tui.tui.testing import screen_text, wait_for_main
+
+LABEL = "DEMO · simulated agents"
+
+
+@pytest.fixture
+def sample(isolated_home: Path, shipped_config: Config) -> Iterator[sample_data.SampleIds]:
+    """The sample plan in a fresh database under the isolated home."""
+    ids = sample_data.seed(
+        isolated_home / "convergio.db", shipped_config, logs_dir=isolated_home / "logs"
+    )
+    yield ids
+    close_database()
+
+
+@pytest.mark.parametrize("size", [(160, 45), (100, 30)], ids=["wide", "narrow"])
+@pytest.mark.parametrize("demo", [True, False], ids=["demo", "real"])
+def test_the_demo_label_is_on_screen_only_in_the_demo(
+    demo: bool,
+    size: tuple[int, int],
+    sample: sample_data.SampleIds,
+    isolated_home: Path,
+    shipped_config: Config,
+) -> None:
+    async def scenario() -> None:
+        config = sample_data.sample_config(shipped_config)
+        app = create_app(isolated_home / "convergio.db", config, sample.plan_id,
+                         clock=lambda: sample_data.SAMPLE_NOW, demo=demo)  # fmt: skip
+        async with app.run_test(size=size) as pilot:
+            await wait_for_main(pilot)
+            header_line = screen_text(app).splitlines()[0]
+            assert (LABEL in header_line) is demo
+            assert ("add-login" in header_line) is True  # the plan is still named beside it
+            assert ("DEMO" in app.title) is demo
+            assert (app.sub_title == "simulated agents") is demo
+
+    asyncio.run(scenario())
