@@ -16,8 +16,9 @@ from convergio_tui.store.db import close_database, open_database
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Fixtures for engine-level tests: a sim PATH, a git project, configs, a stand-in Ollama.
-pytest_plugins = ["engine_fixtures"]
+# Shared fixtures: engine (a sim PATH, a git project, configs, a stand-in Ollama) and
+# dashboard (the seeded sample plan).
+pytest_plugins = ["engine_fixtures", "tui_fixtures"]
 
 
 @pytest.fixture(autouse=True)

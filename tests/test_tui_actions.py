@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from tui_fixtures import make_app
 
 from convergio_tui.config.schema import Config
-from convergio_tui.store.db import close_database
 from convergio_tui.store.models import Plan, Task
 from convergio_tui.tui import sample_data
-from convergio_tui.tui.app import ConvergioApp, create_app
 from convergio_tui.tui.screens.confirm import ConfirmModal
 from convergio_tui.tui.screens.plan_picker import PlanPickerModal
 from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
@@ -20,22 +17,6 @@ from convergio_tui.tui.widgets.plan_header import PlanHeader
 from convergio_tui.tui.widgets.task_table import TaskTable
 
 SIZE = (160, 45)
-
-
-@pytest.fixture
-def sample(isolated_home: Path, shipped_config: Config) -> Iterator[sample_data.SampleIds]:
-    """The sample plan in a fresh database under the isolated home."""
-    ids = sample_data.seed(
-        isolated_home / "convergio.db", shipped_config, logs_dir=isolated_home / "logs"
-    )
-    yield ids
-    close_database()
-
-
-def make_app(home: Path, config: Config, plan_id: int | None) -> ConvergioApp:
-    """The dashboard on the sample, polling fast."""
-    return create_app(home / "convergio.db", sample_data.sample_config(config), plan_id,
-                      poll_interval_s=0.1, clock=lambda: sample_data.SAMPLE_NOW)  # fmt: skip
 
 
 def test_pause_and_resume_from_the_footer_key(

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from convergio_tui.config.schema import Config
-from convergio_tui.store.db import close_database
 from convergio_tui.tui import sample_data
 from convergio_tui.tui.app import create_app
 from convergio_tui.tui.testing import screen_text, wait_for_main
 
 LABEL = "DEMO · simulated agents"
-
-
-@pytest.fixture
-def sample(isolated_home: Path, shipped_config: Config) -> Iterator[sample_data.SampleIds]:
-    """The sample plan in a fresh database under the isolated home."""
-    ids = sample_data.seed(
-        isolated_home / "convergio.db", shipped_config, logs_dir=isolated_home / "logs"
-    )
-    yield ids
-    close_database()
 
 
 @pytest.mark.parametrize("size", [(160, 45), (100, 30)], ids=["wide", "narrow"])

@@ -7,14 +7,12 @@ runner into a real log, and read back by the real tailer (and, live, by the dash
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from convergio_tui.config.schema import Config
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
-from convergio_tui.store.db import close_database
 from convergio_tui.store.models import Run
 from convergio_tui.tui import sample_data
 from convergio_tui.tui.app import create_app
@@ -129,16 +127,6 @@ def test_a_long_message_is_cut_to_a_bounded_number_of_lines() -> None:
 
     lines = pane_lines(("[out] " + "|".join(f"l{i}" for i in range(100))).encode(), echo)
     assert len(lines) == 40 and lines[0] == "l0" and lines[-1].startswith("… 61 more lines")
-
-
-@pytest.fixture
-def sample(isolated_home: Path, shipped_config: Config) -> Iterator[sample_data.SampleIds]:
-    """The sample plan in a fresh database under the isolated home."""
-    ids = sample_data.seed(
-        isolated_home / "convergio.db", shipped_config, logs_dir=isolated_home / "logs"
-    )
-    yield ids
-    close_database()
 
 
 def test_the_dashboard_pane_shows_described_output_and_dims_stderr(

@@ -4,41 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
+from tui_fixtures import make_app
 
 from convergio_tui.config.schema import Config
-from convergio_tui.store.db import close_database
 from convergio_tui.store.models import Escalation, Task, Wave
 from convergio_tui.thor import escalations
 from convergio_tui.tui import sample_data
-from convergio_tui.tui.app import ConvergioApp, create_app
 from convergio_tui.tui.screens.approval import ApprovalModal
 from convergio_tui.tui.screens.escalations import EscalationsScreen
 from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
 from convergio_tui.tui.widgets.task_table import TaskTable
 
 SIZE = (160, 45)
-
-
-@pytest.fixture
-def sample(isolated_home: Path, shipped_config: Config) -> Iterator[sample_data.SampleIds]:
-    """The sample plan (T2-03 escalated after three rounds) under the isolated home."""
-    ids = sample_data.seed(
-        isolated_home / "convergio.db", shipped_config, logs_dir=isolated_home / "logs"
-    )
-    yield ids
-    close_database()
-
-
-def make_app(home: Path, config: Config, plan_id: int) -> ConvergioApp:
-    """The dashboard on the sample, polling fast."""
-    return create_app(home / "convergio.db", sample_data.sample_config(config), plan_id,
-                      poll_interval_s=0.1, clock=lambda: sample_data.SAMPLE_NOW)  # fmt: skip
 
 
 async def open_modal(pilot: Pilot[None]) -> ApprovalModal:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from convergio_tui.config.schema import Config
-from convergio_tui.store.db import close_database
 from convergio_tui.store.models import Ledger, Run, Task, now
 from convergio_tui.tui import sample_data
 from convergio_tui.tui.app import ConvergioApp, create_app
@@ -20,16 +19,6 @@ from convergio_tui.tui.widgets.output_pane import OutputPane
 from convergio_tui.tui.widgets.task_table import TaskTable
 
 SIZE = (160, 45)
-
-
-@pytest.fixture
-def sample(isolated_home: Path, shipped_config: Config) -> Iterator[sample_data.SampleIds]:
-    """The sample plan in a fresh database under the isolated home."""
-    ids = sample_data.seed(
-        isolated_home / "convergio.db", shipped_config, logs_dir=isolated_home / "logs"
-    )
-    yield ids
-    close_database()
 
 
 def app_for(home: Path, config: Config, plan_id: int, **changes: object) -> ConvergioApp:
