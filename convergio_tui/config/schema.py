@@ -9,8 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import Field, PrivateAttr
 
+from convergio_tui.config.strict import StrictModel
 from convergio_tui.config.thor_schema import ThorConfig
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
@@ -31,13 +32,7 @@ class CostTier(StrEnum):
         return ("free", "zero", "premium").index(self.value)
 
 
-class Strict(BaseModel):
-    """Base: forbid unknown keys, freeze instances."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelConfig(Strict):
+class ModelConfig(StrictModel):
     """One model a provider offers, with its list prices."""
 
     id: str = Field(min_length=1)
@@ -48,7 +43,7 @@ class ModelConfig(Strict):
     enabled: bool = True
 
 
-class ProviderConfig(Strict):
+class ProviderConfig(StrictModel):
     """One AI CLI: how to run it headless, what it costs, where its data goes."""
 
     enabled: bool = True
@@ -71,7 +66,7 @@ class ProviderConfig(Strict):
         return None
 
 
-class PriorityRule(Strict):
+class PriorityRule(StrictModel):
     """Routing rule for one priority level."""
 
     label: str = ""
@@ -81,20 +76,20 @@ class PriorityRule(Strict):
     prefer_model: Literal["strongest", "cheapest"] | None = None
 
 
-class TypeRule(Strict):
+class TypeRule(StrictModel):
     """Routing preference for one task type."""
 
     preferred_providers: list[str] = Field(min_length=1)
     default_model: str | None = None
 
 
-class PrivacyRule(Strict):
+class PrivacyRule(StrictModel):
     """Which providers may see tasks of one privacy level."""
 
     allowed_providers: list[str] = Field(min_length=1)
 
 
-class RoutingConfig(Strict):
+class RoutingConfig(StrictModel):
     """The four-dimension routing rules."""
 
     by_priority: dict[Literal["P0", "P1", "P2", "P3"], PriorityRule]
@@ -104,7 +99,7 @@ class RoutingConfig(Strict):
     by_privacy: dict[Literal["public", "internal", "sensitive"], PrivacyRule]
 
 
-class ProjectConfig(Strict):
+class ProjectConfig(StrictModel):
     """A project: where its repository is and what may see its code."""
 
     path: str
@@ -113,7 +108,7 @@ class ProjectConfig(Strict):
     base_branch: str = "main"
 
 
-class BudgetConfig(Strict):
+class BudgetConfig(StrictModel):
     """The daily premium cap and its fallback chain."""
 
     max_premium_per_day: float = Field(default=10.0, ge=0)
@@ -126,7 +121,7 @@ class BudgetConfig(Strict):
     estimated_output_tokens: int = Field(default=4000, ge=0)
 
 
-class HealthConfig(Strict):
+class HealthConfig(StrictModel):
     """How provider health is checked and cached."""
 
     ttl_s: float = Field(default=60, ge=0)
@@ -135,7 +130,7 @@ class HealthConfig(Strict):
     cooldown_max_s: float = Field(default=900, ge=0)
 
 
-class ExecutionConfig(Strict):
+class ExecutionConfig(StrictModel):
     """How plans are executed."""
 
     max_parallel: int = Field(default=4, ge=1)
@@ -145,14 +140,14 @@ class ExecutionConfig(Strict):
     max_behind: int = Field(default=50, ge=0)
 
 
-class VaultConfig(Strict):
+class VaultConfig(StrictModel):
     """The env vault and its optional Azure Key Vault sync."""
 
     backend: Literal["local", "azure"] = "local"
     azure_vault_name: str | None = None
 
 
-class Config(Strict):
+class Config(StrictModel):
     """The whole validated ``orchestrator.yaml``."""
 
     providers: dict[str, ProviderConfig] = Field(min_length=1)

@@ -8,24 +8,12 @@ is loaded, so a typo is an error with its file and line, not a gate crash mid-ru
 
 from __future__ import annotations
 
-import re
+from pydantic import Field, field_validator
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from convergio_tui.config.strict import StrictModel, check_regex
 
 
-def _check_regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
-    return value
-
-
-class ThorConfig(_Strict):
+class ThorConfig(StrictModel):
     """Settings of the ten Thor gates (SPEC §8)."""
 
     # Rounds and commands.
@@ -72,9 +60,9 @@ class ThorConfig(_Strict):
     @field_validator("debug_patterns", "error_handling_patterns")
     @classmethod
     def _patterns_compile(cls, value: list[str]) -> list[str]:
-        return [_check_regex(v) for v in value]
+        return [check_regex(v) for v in value]
 
     @field_validator("commit_message_pattern")
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
-        return None if value is None else _check_regex(value)
+        return None if value is None else check_regex(value)

@@ -6,20 +6,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from convergio_tui.config.errors import PlanSpecError, Problem
 from convergio_tui.config.loader import validate_located
+from convergio_tui.config.strict import StrictModel
 from convergio_tui.config.yaml_lines import LocatedYaml, LocatedYamlError, load_located
 
 TaskType = Literal["coding", "research", "review", "test", "bulk", "pr-ops", "docs"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TaskSpec(_Strict):
+class TaskSpec(StrictModel):
     """One task as written in the spec."""
 
     code: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -36,14 +33,14 @@ class TaskSpec(_Strict):
     depends_on: list[str] = Field(default_factory=list)
 
 
-class WaveSpec(_Strict):
+class WaveSpec(StrictModel):
     """One wave: tasks that may run in parallel."""
 
     name: str = Field(min_length=1)
     tasks: list[TaskSpec] = Field(min_length=1)
 
 
-class PlanSpec(_Strict):
+class PlanSpec(StrictModel):
     """A whole plan spec."""
 
     name: str = Field(min_length=1)

@@ -19,29 +19,17 @@ so an agent cannot loosen the rules it is judged by.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from convergio_tui.config.strict import StrictModel, check_regex
 from convergio_tui.thor import git as g
 from convergio_tui.thor.shell import CommandClock
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
-    return value
-
-
-class ForbiddenPattern(_Strict):
+class ForbiddenPattern(StrictModel):
     """A regex no added line may match."""
 
     pattern: str
@@ -51,10 +39,10 @@ class ForbiddenPattern(_Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        return _regex(value)
+        return check_regex(value)
 
 
-class RequiredHeader(_Strict):
+class RequiredHeader(StrictModel):
     """A regex that must match one of the first ``within`` lines of matching files."""
 
     globs: list[str] = Field(min_length=1)
@@ -65,10 +53,10 @@ class RequiredHeader(_Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        return _regex(value)
+        return check_regex(value)
 
 
-class Constitution(_Strict):
+class Constitution(StrictModel):
     """The whole rules file."""
 
     forbidden: list[ForbiddenPattern] = Field(default_factory=list)
