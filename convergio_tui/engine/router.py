@@ -97,10 +97,8 @@ def choose_model(
         note += " as a privacy-safe model)" if sensitive else ")"
     rule = config.routing.by_priority.get(req.priority)  # type: ignore[call-overload]
     if rule is not None and rule.prefer_model:
-        pick = max(usable, key=_strength) if rule.prefer_model == "strongest" else None
-        if rule.prefer_model == "cheapest":
-            pick = min(usable, key=_strength)
-        assert pick is not None
+        choose = max if rule.prefer_model == "strongest" else min
+        pick = choose(usable, key=_strength)
         return pick, f"model {pick.id}: {req.priority} prefers the {rule.prefer_model}{note}"
     type_rule = config.routing.by_type.get(req.type)  # type: ignore[call-overload]
     if type_rule is not None and type_rule.default_model in by_id:
