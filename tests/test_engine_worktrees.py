@@ -96,3 +96,32 @@ def test_missing_base_branch_stops_with_the_reason(repo: Path, sim_bin: Path, ol
     assert (summary.status, summary.exit_code) == ("doing", 1)
     assert "wave 1 cannot start" in summary.message and "trunk" in summary.message
     assert Wave.get().status == "blocked" and sim_calls(sim_bin) == []
+
+
+def test_many_worktrees_made_and_removed_at_once_in_one_repository(
+    repo: Path, tmp_path: Path
+) -> None:
+    # Parallel tasks create and remove worktrees side by side; git's worktree admin files
+    # must never be read half-written ("failed to read .../commondir").
+    import threading
+
+    from convergio_tui.engine import gitops
+
+    errors: list[BaseException] = []
+
+    def make_and_drop(i: int) -> None:
+        try:
+            for round_no in range(3):
+                path = tmp_path / "wt" / f"T{i}-{round_no}"
+                gitops.ensure_worktree(repo, path, f"convergio/x/T{i}-{round_no}", "main")
+                gitops.remove_worktree(repo, path)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make_and_drop, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(git(repo, "worktree", "list").splitlines()) == 1  # only the main checkout is left

@@ -21,9 +21,11 @@ _IDENTITY = {
     "GIT_COMMITTER_NAME": "Convergio", "GIT_COMMITTER_EMAIL": "convergio@localhost",
 }  # fmt: skip
 _CONFIG = ("-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null")
-# Merges into one repository's wave branches are serialised in-process; update-ref with
-# the old value guards against another process moving the branch meanwhile.
-_merge_locks: dict[str, threading.Lock] = {}
+# Merges into one repository's wave branches, and worktree add/remove/prune, are
+# serialised in-process per repository: a `worktree prune` or `add` running beside another
+# `add` reads its half-written admin folder and fails ("failed to read .../commondir").
+# update-ref with the old value guards against another process moving a branch meanwhile.
+_repo_locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
@@ -91,12 +93,13 @@ def ensure_worktree(repo: Path, path: Path, branch: str, start: str) -> Path:
         raise GitError(f"{path} is a worktree on {current or 'a detached HEAD'}, not {branch}")
     if path.exists():
         shutil.rmtree(path)  # a half-made directory from an interrupted run
-    git(repo, "worktree", "prune")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if rev(repo, f"refs/heads/{branch}") is not None:
-        git(repo, "worktree", "add", str(path), branch)
-    else:
-        git(repo, "worktree", "add", "-b", branch, str(path), start)
+    with _lock_for(repo):
+        git(repo, "worktree", "prune")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if rev(repo, f"refs/heads/{branch}") is not None:
+            git(repo, "worktree", "add", str(path), branch)
+        else:
+            git(repo, "worktree", "add", "-b", branch, str(path), start)
     return path
 
 
@@ -134,7 +137,7 @@ def is_merged(repo: Path, source: str, target: str) -> bool:
 def _lock_for(repo: Path) -> threading.Lock:
     key = str(repo.resolve())
     with _locks_guard:
-        return _merge_locks.setdefault(key, threading.Lock())
+        return _repo_locks.setdefault(key, threading.Lock())
 
 
 def merge_branch(repo: Path, target: str, source: str, message: str) -> MergeResult:
@@ -147,56 +150,48 @@ def merge_branch(repo: Path, target: str, source: str, message: str) -> MergeRes
             return MergeResult(False, detail=f"missing branch: {target if old is None else source}")
         if git(repo, "merge-base", "--is-ancestor", head, old, check=False).returncode == 0:
             return MergeResult(True, old, detail="already merged")
-        proc = git(
-            repo,
-            "merge-tree",
-            "--write-tree",
-            "--name-only",
-            "--no-messages",
-            old,
-            head,
-            check=False,
-        )
-        lines = proc.stdout.splitlines()
-        if proc.returncode == 1:
-            conflicts = sorted({line for line in lines[1:] if line})
+        proc, tree, conflicts = _merge_tree(repo, old, head)
+        if conflicts:
             return MergeResult(
                 False, conflicts=conflicts, detail="conflict in " + ", ".join(conflicts)
             )
-        if proc.returncode != 0 or not lines:
+        if tree is None:
             return MergeResult(False, detail=f"merge-tree failed: {proc.stderr.strip()}")
-        commit = git(
-            repo, "commit-tree", lines[0], "-p", old, "-p", head, "-m", message
-        ).stdout.strip()
+        commit = git(repo, "commit-tree", tree, "-p", old, "-p", head, "-m", message).stdout.strip()
         git(repo, "update-ref", f"refs/heads/{target}", commit, old)
     return MergeResult(True, commit)
 
 
 def remove_worktree(repo: Path, path: Path) -> None:
     """Remove a task worktree (the branch stays for the record)."""
-    if git(repo, "worktree", "remove", "--force", str(path), check=False).returncode != 0:
-        shutil.rmtree(path, ignore_errors=True)
-        git(repo, "worktree", "prune", check=False)
+    with _lock_for(repo):
+        if git(repo, "worktree", "remove", "--force", str(path), check=False).returncode != 0:
+            shutil.rmtree(path, ignore_errors=True)
+            git(repo, "worktree", "prune", check=False)
     parent = path.parent
     if parent.is_dir() and not any(parent.iterdir()):
         parent.rmdir()
 
 
+def _merge_tree(
+    repo: Path, target: str, source: str
+) -> tuple[subprocess.CompletedProcess[str], str | None, list[str]]:
+    """Merge in memory (``git merge-tree``): the process, the merged tree id when clean,
+    and the conflicting paths when not. Nothing is written to any branch or checkout."""
+    proc = git(
+        repo, "merge-tree", "--write-tree", "--name-only", "--no-messages", target, source,
+        check=False,
+    )  # fmt: skip
+    lines = proc.stdout.splitlines()
+    if proc.returncode == 1:
+        return proc, None, sorted({line for line in lines[1:] if line})
+    tree = lines[0] if proc.returncode == 0 and lines else None
+    return proc, tree, []
+
+
 def conflicts_between(repo: Path, target: str, source: str) -> list[str]:
     """Paths that would conflict when merging ``source`` into ``target`` (nothing written)."""
-    proc = git(
-        repo,
-        "merge-tree",
-        "--write-tree",
-        "--name-only",
-        "--no-messages",
-        target,
-        source,
-        check=False,
-    )
-    if proc.returncode != 1:
-        return []
-    return sorted({line for line in proc.stdout.splitlines()[1:] if line})
+    return _merge_tree(repo, target, source)[2]
 
 
 def sync_task_branch(worktree: Path, wave_branch: str) -> str:
