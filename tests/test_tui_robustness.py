@@ -6,11 +6,9 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 
 from convergio_tui.config.schema import Config
@@ -120,16 +118,6 @@ def test_newer_schema_is_explained(tmp_path: Path, shipped_config: Config) -> No
             assert pilot.app.screen.check_action("migrate", ()) is False  # not offered
 
     asyncio.run(scenario())
-
-
-@pytest.fixture
-def sample(isolated_home: Path, shipped_config: Config) -> Iterator[sample_data.SampleIds]:
-    """The sample plan in a fresh database under the isolated home."""
-    ids = sample_data.seed(
-        isolated_home / "convergio.db", shipped_config, logs_dir=isolated_home / "logs"
-    )
-    yield ids
-    close_database()
 
 
 def test_100_mb_of_output_from_one_task_never_freezes_the_ui(
