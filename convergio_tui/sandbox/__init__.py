@@ -1,0 +1,1 @@
+"""Confinement of agent processes: bubblewrap sandbox, environment allow-list, network relay."""
