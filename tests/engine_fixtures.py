@@ -94,6 +94,12 @@ def engine_config_dict(
         "worktrees": True,
         "worktree_root": str(repo.parent / "wt"),
     }
+    # The real sandbox: the simulated agents write their invocation log from inside it,
+    # and see their CONVERGIO_SIM_* directives through env_pass.
+    sim_log = os.environ.get("CONVERGIO_SIM_LOG")
+    data["sandbox"] = {"mode": "auto", "writable": [str(Path(sim_log).parent)] if sim_log else []}
+    for provider in data["providers"].values():
+        provider["env_pass"] = [*provider.get("env_pass", []), "CONVERGIO_SIM_*"]
     for key, value in sections.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
             for sub, sub_value in value.items():
@@ -145,8 +151,11 @@ def sim_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The simulated claude/copilot/gemini/opencode first on PATH; returns the sim log."""
     bin_dir = install_sim_bin(tmp_path / "bin")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
-    log = tmp_path / "sim.jsonl"
+    log = tmp_path / "sim-log" / "sim.jsonl"
+    log.parent.mkdir()
     monkeypatch.setenv("CONVERGIO_SIM_LOG", str(log))
+    # The agents' HOME: their state folders are made here, not in the real home.
+    monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
     for var in list(os.environ):
         if var.startswith("CONVERGIO_SIM_") and var != "CONVERGIO_SIM_LOG":
             monkeypatch.delenv(var)

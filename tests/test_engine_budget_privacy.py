@@ -122,7 +122,7 @@ def test_vault_values_reach_worker_env_and_are_redacted(repo: Path, sim_bin: Pat
     monkeypatch.setenv("CONVERGIO_VAULT_KEY", "a passphrase for the test vault")
     secret = "tok-Very-Secret-4242"
     Vault().set("demo", "API_TOKEN", secret)
-    seen = tmp_path / "seen.txt"
+    seen = sim_bin.parent / "seen.txt"  # the sandbox lets agents write the sim log's folder
     wrapper = ['sh', '-c', 'printf %s "$API_TOKEN" > "$SEEN_FILE"; exec opencode "$@"', 'sh',
                'run', '--format', 'json', '-m', '{model}', '{prompt}']  # fmt: skip
     config = engine_config(

@@ -84,12 +84,13 @@ def test_second_runner_is_refused_while_the_first_lives(repo: Path, sim_bin: Pat
     assert Plan.get_by_id(plan).runner_pid is None
 
 
+@pytest.mark.parametrize("mode", ["auto", "off"])
 def test_sigkilled_engine_orphan_is_killed_and_task_completes_once(
-    repo: Path, sim_bin: Path, ollama: str, engine_db: Path, tmp_path: Path
+    repo: Path, sim_bin: Path, ollama: str, engine_db: Path, tmp_path: Path, mode: str
 ) -> None:
-    data = engine_config_dict(repo, ollama)
+    data = engine_config_dict(repo, ollama, sandbox={"mode": mode})
     cfg = write_config(tmp_path / "orchestrator.yaml", data)
-    config = engine_config(repo, ollama)
+    config = engine_config(repo, ollama, sandbox={"mode": mode})
     plan = import_spec(
         config, tmp_path, [[task("T1", "Fix it.\nSIM: write a.txt <<<a\\n>>>", priority="P0")]]
     )
@@ -98,8 +99,12 @@ def test_sigkilled_engine_orphan_is_killed_and_task_completes_once(
     orphans = tagged(engine_db)
     engine.send_signal(signal.SIGKILL)
     engine.wait()
-    time.sleep(0.2)
-    assert set(orphans) <= set(tagged(engine_db))  # the agent and its child outlive the engine
+    if mode == "auto":
+        # Sandboxed: the agent's whole tree dies with the engine (--die-with-parent).
+        wait_for(lambda: tagged(engine_db) == [], timeout=30)
+    else:
+        time.sleep(0.2)
+        assert set(orphans) <= set(tagged(engine_db))  # unsandboxed, they outlive the engine
 
     summary = Executor(config, plan).run()  # no hang mode here: the re-run succeeds
     assert summary.status == "done", dump()

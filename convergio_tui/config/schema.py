@@ -57,6 +57,9 @@ class ProviderConfig(StrictModel):
     default_model: str
     endpoint: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
+    # None: the shipped defaults for this CLI (convergio_tui/sandbox/defaults.py).
+    state_dirs: list[str] | None = None
+    env_pass: list[str] | None = None
 
     def model(self, model_id: str) -> ModelConfig | None:
         """The enabled model with this id, if the provider offers it."""
@@ -147,6 +150,15 @@ class VaultConfig(StrictModel):
     azure_vault_name: str | None = None
 
 
+class SandboxConfig(StrictModel):
+    """How agent processes are confined (``auto``: bubblewrap on Linux, sandbox-exec on
+    macOS; ``off``: unsandboxed, serialised, checked only after each run)."""
+
+    mode: Literal["auto", "off"] = "auto"
+    writable: list[str] = Field(default_factory=list)
+    hidden: list[str] = Field(default_factory=lambda: ["~/.ssh", "~/.aws", "~/.gnupg", "~/.netrc"])
+
+
 class Config(StrictModel):
     """The whole validated ``orchestrator.yaml``."""
 
@@ -158,6 +170,7 @@ class Config(StrictModel):
     execution: ExecutionConfig = ExecutionConfig()
     thor: ThorConfig = ThorConfig()
     vault: VaultConfig = VaultConfig()
+    sandbox: SandboxConfig = SandboxConfig()
     _source: str = PrivateAttr(default="")
 
     @property

@@ -48,6 +48,11 @@ class EngineContext:
     providers_ok: set[str] = field(default_factory=set)  # succeeded since their last error
     infra_retries: dict[tuple[int, int], int] = field(default_factory=dict)  # (task, round)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The integrity check's window bookkeeping: a counter, when each task's dispatch
+    # ended, and the wave-branch commits the engine made (only these may move them).
+    seq: int = 0
+    ended: dict[int, int] = field(default_factory=dict)
+    engine_commits: set[str] = field(default_factory=set)
     _secrets: dict[str, str] | None = None
     _health: tuple[float, dict[str, HealthView]] | None = None
 
@@ -57,6 +62,10 @@ class EngineContext:
         """Build the context of ``plan_id`` (raises ``Plan.DoesNotExist``)."""
         plan = Plan.get_by_id(plan_id)
         width = parallel if parallel is not None else config.execution.max_parallel
+        if config.sandbox.mode == "off":
+            # Unsandboxed agents run one at a time so the integrity check can attribute
+            # every change in a run's window to that run's agent.
+            width = 1
         return cls(config, plan_id, plan.project, bus, stop, max(1, width))
 
     @property
@@ -129,6 +138,29 @@ class EngineContext:
                 log.info("vault of %s not used: %s", self.project.name, exc)
                 self._secrets = {}
         return self._secrets
+
+    def tick(self) -> int:
+        """Advance and return the window counter."""
+        with self.lock:
+            self.seq += 1
+            return self.seq
+
+    def dispatch_ended(self, task_id: int) -> None:
+        """Record that ``task_id``'s dispatch (run, review, merge) is over."""
+        with self.lock:
+            self.active.pop(task_id, None)
+            self.seq += 1
+            self.ended[task_id] = self.seq
+
+    def active_since(self, token: int) -> set[int]:
+        """Tasks whose dispatch was under way at some moment since ``tick()`` gave ``token``."""
+        with self.lock:
+            return set(self.active) | {t for t, at in self.ended.items() if at >= token}
+
+    @property
+    def db_file(self) -> Path:
+        """The database file (hidden from every agent)."""
+        return Path(os.path.abspath(str(db.obj.database)))
 
     def run_tag(self, run_id: int) -> str:
         """See :func:`run_tag`."""

@@ -177,19 +177,6 @@ def privacy_violation(ctx: EngineContext, prep: Prepared) -> str | None:
     return None
 
 
-def worker_env(ctx: EngineContext, prep: Prepared, extra: dict[str, str]) -> dict[str, str]:
-    """The child's environment: ours, the provider's, the invocation's, the vault's, and
-    the markers a resumed engine uses to find orphans."""
-    env = dict(os.environ)
-    env.pop("CLAUDECODE", None)
-    env.update(ctx.config.providers[prep.provider].env)
-    env.update(extra)
-    env.update(ctx.secrets())
-    env["CONVERGIO_RUN_TAG"] = ctx.run_tag(prep.run_id)
-    env["CONVERGIO_TASK"] = prep.code
-    return env
-
-
 def mark_run_started(run_id: int, pid: int) -> None:
     """``on_start``: record the worker's pid and the moment it started (resume compares the
     process's create time with it before killing an orphan)."""

@@ -26,6 +26,7 @@ from convergio_tui.engine.taskflow import process
 from convergio_tui.engine.waves import current_wave, settle, start_wave
 from convergio_tui.store.db import close_database, immediate
 from convergio_tui.store.models import Plan, Run, Task, Wave, now
+from convergio_tui.workers.redact import redactor_for
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Executor:
         ctx = EngineContext.for_plan(
             self.config, self.plan_id, self.bus, self.stop_event, self.parallel
         )
+        self.bus.use_redactor(redactor_for(ctx.secrets().values()))
         acquire_runner(self.plan_id)
         self._ctx = ctx
         pool = EnginePool(ctx.parallel)
@@ -237,8 +239,7 @@ class Executor:
                 log.exception("dispatch of %s failed", outcome.code)
                 self._engine_error(ctx, outcome.task_id, outcome.code, outcome.run_id, exc)
             finally:
-                with ctx.lock:
-                    ctx.active.pop(outcome.task_id, None)
+                ctx.dispatch_ended(outcome.task_id)
                 self._wake.set()
 
         pool.submit(job)

@@ -9,16 +9,18 @@ so sibling tasks dispatched after it route around that provider.
 
 from __future__ import annotations
 
+import shlex
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from convergio_tui import paths
-from convergio_tui.engine import budget, health
+from convergio_tui.engine import budget, guard, health
 from convergio_tui.engine.charging import Charge, charge_for
 from convergio_tui.engine.context import EngineContext
-from convergio_tui.engine.delegate import Prepared, mark_run_started, privacy_violation, worker_env
+from convergio_tui.engine.delegate import Prepared, mark_run_started, privacy_violation
 from convergio_tui.engine.events import OutputLine
+from convergio_tui.sandbox.confine import SandboxUnavailable, relaying, run_folder
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Run, Task, now
 from convergio_tui.workers import Worker, WorkerResult, get_worker, run_process
@@ -79,11 +81,11 @@ def finish_unstarted(ctx: EngineContext, prep: Prepared, error_class: str, error
     _finish(ctx, prep, "failed", result=None, exit_code=None, charge=None)
 
 
-def _refuse(ctx: EngineContext, prep: Prepared, why: str) -> Executed:
-    finish_unstarted(ctx, prep, "privacy", why)
-    ctx.bus.journal("privacy.refused", f"{prep.code}: {why}", level="error",
+def _refuse(ctx: EngineContext, prep: Prepared, why: str, error_class: str = "privacy") -> Executed:
+    finish_unstarted(ctx, prep, error_class, why)
+    ctx.bus.journal(f"{error_class}.refused", f"{prep.code}: {why}", level="error",
                     plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
-    return Executed(prep, "refused", False, "", why, "privacy", 0.0)
+    return Executed(prep, "refused", False, "", why, error_class, 0.0)
 
 
 def _status(ctx: EngineContext, timed_out: bool, cancelled: bool, success: bool) -> str:
@@ -98,8 +100,10 @@ def _cancelled(task_id: int) -> bool:
     return Task.select().where(Task.id == task_id, Task.status == "cancelled").exists()
 
 
-def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Event) -> Executed:
-    """Run the provider CLI for ``prep`` in ``cwd``; record the run, charge and health."""
+def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Event,
+            branch: str | None = None) -> Executed:  # fmt: skip
+    """Run the provider CLI for ``prep`` in ``cwd`` (confined, watched by the integrity
+    check); record the run, charge and health. ``branch`` is the task's own branch."""
     refusal = privacy_violation(ctx, prep)
     if refusal is not None:
         return _refuse(ctx, prep, refusal)
@@ -108,23 +112,46 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     # A NUL cannot travel in argv (an agent's garbage output quoted back by Thor may hold one).
     prompt = prep.prompt.replace("\x00", "")
     invocation = worker.build_invocation(list(provider.cli), prompt, prep.model, cwd)
-    env = worker_env(ctx, prep, dict(invocation.env))
     bus, run_id, task_id = ctx.bus, prep.run_id, prep.task_id
 
     def on_line(stream: str, line: str) -> None:
         bus.emit(OutputLine(run_id, task_id, stream, line))
 
-    outcome = run_process(
-        list(invocation.argv), cwd=cwd, env=env, timeout_s=prep.timeout_s, log_path=prep.log_path,
-        stdin_text=invocation.stdin_text, listeners=(on_line,) if bus.listener else (),
-        secrets=tuple(ctx.secrets().values()), max_output_bytes=ctx.config.execution.max_output_bytes,
-        cancel=cancel, on_start=lambda pid: mark_run_started(run_id, pid),
-    )  # fmt: skip
+    worktree = cwd if ctx.worktrees else None
+    with run_folder(guard.run_dir_base(), str(run_id)) as run_dir:
+        try:
+            confined = guard.confined_command(
+                ctx, prep.provider, list(invocation.argv), cwd=cwd, privacy=prep.privacy,
+                branch=branch, invocation_env=dict(invocation.env), run_id=run_id,
+                task_code=prep.code, run_dir=run_dir,
+            )  # fmt: skip
+        except SandboxUnavailable as exc:
+            return _refuse(ctx, prep, str(exc), error_class="sandbox")
+        watched = guard.watch(ctx, task_id, worktree, branch)
+        with relaying(confined):
+            outcome = run_process(
+                confined.argv, cwd=cwd, env=confined.env, timeout_s=prep.timeout_s,
+                log_path=prep.log_path, stdin_text=invocation.stdin_text,
+                listeners=(on_line,) if bus.listener else (),
+                secrets=tuple(ctx.secrets().values()),
+                max_output_bytes=ctx.config.execution.max_output_bytes, cancel=cancel,
+                on_start=lambda pid: mark_run_started(run_id, pid),
+                header=f"$ {shlex.join(invocation.argv)}"
+                + (" [sandboxed]" if confined.spec is not None else " [UNSANDBOXED]"),
+            )  # fmt: skip
+    findings = guard.check(ctx, task_id, watched)
     result = worker.parse(outcome)
     if outcome.timed_out and result.error_class is not ErrorClass.timeout:
         result = WorkerResult(False, result.text, result.input_tokens, result.output_tokens,
                               result.cost_usd, result.premium_requests, ErrorClass.timeout,
                               result.error or f"timed out after {prep.timeout_s:g}s", result.session_id)  # fmt: skip
+    if findings:
+        evidence = "integrity check failed: " + "; ".join(findings)
+        result = WorkerResult(False, result.text, result.input_tokens, result.output_tokens,
+                              result.cost_usd, result.premium_requests, ErrorClass.integrity,
+                              evidence, result.session_id)  # fmt: skip
+        ctx.bus.journal("integrity.violation", f"{prep.code}: {evidence}", level="error",
+                        plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
     status = _status(ctx, outcome.timed_out, outcome.cancelled, result.success)
     killed = outcome.exit_code is None or outcome.exit_code < 0
     if killed and status not in ("interrupted", "cancelled") and _cancelled(prep.task_id):
@@ -169,5 +196,4 @@ def _after(
             ctx.bus.notify(event.level, event.kind, event.message)
     if result.text:
         artifact = paths.logs_dir() / f"{prep.run_id}.result.txt"
-        artifact.parent.mkdir(parents=True, exist_ok=True)
-        artifact.write_text(result.text, encoding="utf-8")
+        paths.write_private_text(artifact, result.text)  # agent output: the user's eyes only

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -116,24 +117,50 @@ def review_prompt(wave_name: str, codes: list[str], diff_text: str) -> str:
     )
 
 
+def strictest(levels: Iterable[str]) -> str:
+    """The strictest privacy level among ``levels`` (public < internal < sensitive)."""
+    order = ("public", "internal", "sensitive")
+    return max(levels, key=order.index, default="internal")
+
+
 def run_review(
-    config: Config, reviewer: Reviewer, prompt: str, workdir: Path, log_name: str
-) -> CrossReview:
-    """Run the reviewer headless in ``workdir`` and read its verdict."""
+    config: Config, reviewer: Reviewer, prompt: str, workdir: Path, log_name: str,
+    privacy: str = "internal",
+) -> CrossReview:  # fmt: skip
+    """Run the reviewer headless in ``workdir``, confined like any agent (sandbox,
+    environment allow-list; no network but a local endpoint when ``privacy`` is
+    sensitive), and read its verdict."""
+    from convergio_tui.sandbox.confine import (
+        RunRequest, SandboxUnavailable, confine, relaying, run_folder,
+    )  # fmt: skip
+    from convergio_tui.store.models import db
     from convergio_tui.workers import get_worker, run_process
 
     assert reviewer.provider is not None and reviewer.model is not None
     provider = config.providers[reviewer.provider]
     worker = get_worker(reviewer.provider)
     inv = worker.build_invocation(list(provider.cli), prompt, reviewer.model, workdir)
-    env = {**os.environ, **provider.env, **inv.env}
     timeout = min(provider.timeout_s, config.thor.command_timeout_s)
     log_path = paths.logs_dir() / f"{log_name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    outcome = run_process(
-        list(inv.argv), cwd=workdir, env=env, timeout_s=timeout, log_path=log_path,
-        stdin_text=inv.stdin_text,
-    )  # fmt: skip
+    root = config.execution.worktree_root
+    with run_folder(paths.home_dir() / "run", log_name) as run_dir:
+        request = RunRequest(
+            provider=reviewer.provider, argv=list(inv.argv), workdir=workdir, privacy=privacy,
+            run_dir=run_dir, invocation_env=inv.env,
+            db_file=Path(os.path.abspath(str(db.obj.database))),
+            protected=(Path(root).expanduser() if root else paths.worktrees_dir(),),
+        )  # fmt: skip
+        try:
+            confined = confine(config, request)
+        except SandboxUnavailable as exc:
+            return CrossReview(None, "", f"cross-review not run: {exc}")
+        with relaying(confined):
+            outcome = run_process(
+                confined.argv, cwd=workdir, env=confined.env, timeout_s=timeout,
+                log_path=log_path, stdin_text=inv.stdin_text,
+                header=f"$ {shlex.join(inv.argv)} [cross-review]",
+            )  # fmt: skip
     result = worker.parse(outcome)
     cost = float(result.cost_usd or 0.0)
     _charge(config, reviewer, cost, float(result.premium_requests or 0.0), log_name)

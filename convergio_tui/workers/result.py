@@ -15,6 +15,7 @@ class ErrorClass(StrEnum):
     timeout = "timeout"  # killed at timeout_s
     crashed = "crashed"  # died by a signal / abnormally
     failed = "failed"  # anything else, including no structured result
+    integrity = "integrity"  # the agent changed what it must not: a person decides
     none = "none"  # success
 
 

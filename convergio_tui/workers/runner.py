@@ -132,16 +132,20 @@ def run_process(
     cancel: threading.Event | None = None,
     on_start: Callable[[int], None] | None = None,
     kill_grace_s: float = 2.0,
+    header: str | None = None,
 ) -> ProcessOutcome:
     """Run ``argv`` in ``cwd`` and return its outcome; never leaves a process behind.
 
     ``listeners`` are called from reader threads as ``(stream, line)`` with stream
     ``"stdout"``, ``"stderr"`` or ``"convergio"`` (the runner's own notes): they must be
-    thread-safe and quick. ``on_start(pid)`` runs right after the spawn.
+    thread-safe and quick. ``on_start(pid)`` runs right after the spawn. ``header`` is the
+    log's first line (default: the command), e.g. the agent's own command without the
+    sandbox around it.
     """
     started = time.monotonic()
     sink = OutputSink(log_path, Redactor(secrets), listeners, max_output_bytes)
-    sink.header(f"$ {shlex.join(argv)}" + (" < prompt on stdin" if stdin_text is not None else ""))
+    first = header if header is not None else f"$ {shlex.join(argv)}"
+    sink.header(first + (" < prompt on stdin" if stdin_text is not None else ""))
     child_env = {k: v for k, v in env.items() if k != "CLAUDECODE"}
     if not argv:
         return _not_started(sink, argv, "empty argv", started)

@@ -1,0 +1,208 @@
+"""After every run, check what the agent could have touched but must not have.
+
+Taken before and after the run, outside the agent's reach: the repository's refs, the
+main checkout (HEAD, index, files), the hooks and git config, the worktrees of sibling
+tasks that were idle meanwhile, and which branch the task's own worktree is on. Any
+difference the engine did not make itself fails the run; refs and hooks/config files are
+put back. With the sandbox on this never fires (those paths are read-only or hidden);
+with ``sandbox.mode: off`` it is the only guard, which is why unsandboxed runs are
+serialised: then every change in a run's window is the agent's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from convergio_tui.engine import gitops
+
+CONFIG_FILES = ("config", "config.worktree", "info/attributes")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the integrity check compares; file contents are kept to restore them."""
+
+    refs: dict[str, str]
+    main: str  # fingerprint of the main checkout: HEAD, index, changed files
+    hooks: dict[str, bytes]
+    configs: dict[str, bytes | None]
+    siblings: dict[str, str] = field(default_factory=dict)  # worktree -> fingerprint
+    own_head: str | None = None  # the symbolic ref of the task's worktree
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def _file_bytes(path: Path) -> bytes:
+    try:
+        if path.is_symlink():
+            return b"link:" + os.readlink(path).encode()
+        return path.read_bytes() if path.is_file() else b"dir"
+    except OSError:
+        return b"unreadable"
+
+
+def checkout_fingerprint(path: Path) -> str:
+    """HEAD (symbolic and commit), the index and every changed or untracked file's bytes."""
+    head = gitops.git(path, "rev-parse", "-q", "--verify", "HEAD", check=False).stdout
+    symbolic = gitops.git(path, "symbolic-ref", "-q", "HEAD", check=False).stdout
+    index = gitops.git(path, "ls-files", "-s", "-z", check=False).stdout
+    status = gitops.git(
+        path, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules",
+        check=False,
+    ).stdout  # fmt: skip
+    contents = [_file_bytes(path / entry[3:]) for entry in status.split("\0") if len(entry) > 3]
+    return _digest(head.encode(), symbolic.encode(), index.encode(), status.encode(), *contents)
+
+
+def _refs(repo: Path) -> dict[str, str]:
+    out = gitops.git(repo, "for-each-ref", "--format=%(refname)%00%(objectname)", check=False)
+    refs = {}
+    for line in out.stdout.splitlines():
+        name, _, oid = line.partition("\0")
+        refs[name] = oid
+    return refs
+
+
+def _hooks_dir(common: Path) -> Path:
+    return common / "hooks"
+
+
+def _hooks(common: Path) -> dict[str, bytes]:
+    folder = _hooks_dir(common)
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for entry in sorted(folder.iterdir()):
+        mode = b"x" if os.access(entry, os.X_OK) else b"-"
+        found[entry.name] = mode + _file_bytes(entry)
+    return found
+
+
+def _configs(common: Path, admin: Path | None) -> dict[str, bytes | None]:
+    found: dict[str, bytes | None] = {}
+    places = [(common, name) for name in CONFIG_FILES]
+    if admin is not None and admin != common:
+        places.append((admin, "config.worktree"))
+    for base, name in places:
+        path = base / name
+        found[str(path)] = path.read_bytes() if path.is_file() else None
+    return found
+
+
+def common_dir(repo: Path) -> Path:
+    """The repository's git common directory."""
+    out = gitops.git(repo, "rev-parse", "--path-format=absolute", "--git-common-dir").stdout
+    return Path(out.strip())
+
+
+def take(repo: Path, worktree: Path | None, siblings: Iterable[Path]) -> Snapshot:
+    """Snapshot ``repo`` around a run in ``worktree`` (None: the run used the checkout
+    itself) with the idle ``siblings`` worktrees."""
+    common = common_dir(repo)
+    admin = None
+    own_head = None
+    if worktree is not None and worktree != repo:
+        admin = Path(
+            gitops.git(worktree, "rev-parse", "--path-format=absolute", "--git-dir").stdout.strip()
+        )
+        own_head = gitops.git(worktree, "symbolic-ref", "-q", "HEAD", check=False).stdout.strip()
+    return Snapshot(
+        refs=_refs(repo),
+        main=checkout_fingerprint(repo) if worktree != repo else "",
+        hooks=_hooks(common),
+        configs=_configs(common, admin),
+        siblings={str(p): checkout_fingerprint(p) for p in siblings if (p / ".git").exists()},
+        own_head=own_head or None,
+    )
+
+
+RefAllowed = Callable[[str, str | None, str | None], bool]
+
+
+def compare(
+    before: Snapshot, after: Snapshot, own_ref: str | None, allowed: RefAllowed
+) -> list[str]:
+    """What changed that the agent must not have changed, one finding per line. Pure.
+
+    ``allowed(ref, old, new)`` says whether the engine (or a sibling that was running)
+    may have moved ``ref``; the task's own ``own_ref`` may always move.
+    """
+    findings = []
+    for ref in sorted(set(before.refs) | set(after.refs)):
+        old, new = before.refs.get(ref), after.refs.get(ref)
+        if old == new or ref == own_ref or allowed(ref, old, new):
+            continue
+        if old is None:
+            findings.append(f"ref {ref} was created at {new}")
+        elif new is None:
+            findings.append(f"ref {ref} was deleted (was {old})")
+        else:
+            findings.append(f"ref {ref} moved from {old} to {new}")
+    if before.main != after.main:
+        findings.append("the main checkout changed (HEAD, index or files)")
+    for name in sorted(set(before.hooks) | set(after.hooks)):
+        if before.hooks.get(name) != after.hooks.get(name):
+            verb = "planted" if name not in before.hooks else "changed"
+            findings.append(f"git hook {name} was {verb}")
+    for path in sorted(set(before.configs) | set(after.configs)):
+        if before.configs.get(path) != after.configs.get(path):
+            findings.append(f"git config file {path} changed")
+    for path in sorted(before.siblings):
+        if after.siblings.get(path) != before.siblings[path]:
+            findings.append(f"sibling worktree {path} changed")
+    if before.own_head != after.own_head:
+        findings.append(
+            f"the task's worktree left its branch: {before.own_head} -> {after.own_head}"
+        )
+    return findings
+
+
+def restore(
+    repo: Path, before: Snapshot, after: Snapshot, keep: Callable[[str], bool]
+) -> list[str]:
+    """Put back every ref ``keep`` does not accept, and the hooks and config files.
+    Returns what was restored."""
+    done = []
+    for ref in sorted(set(before.refs) | set(after.refs)):
+        old, new = before.refs.get(ref), after.refs.get(ref)
+        if old == new or keep(ref):
+            continue
+        if old is None:
+            gitops.git(repo, "update-ref", "-d", ref, check=False)
+            done.append(f"deleted {ref}")
+        else:
+            gitops.git(repo, "update-ref", ref, old, check=False)
+            done.append(f"reset {ref} to {old[:12]}")
+    common = common_dir(repo)
+    for name in set(before.hooks) | set(after.hooks):
+        if before.hooks.get(name) == after.hooks.get(name):
+            continue
+        path = _hooks_dir(common) / name
+        saved = before.hooks.get(name)
+        if saved is None:
+            path.unlink(missing_ok=True)
+            done.append(f"removed hook {name}")
+        elif saved[1:] not in (b"dir", b"unreadable") and not saved[1:].startswith(b"link:"):
+            path.write_bytes(saved[1:])
+            path.chmod(0o755 if saved[:1] == b"x" else 0o644)
+            done.append(f"restored hook {name}")
+    for key in set(before.configs) | set(after.configs):
+        saved_config = before.configs.get(key)
+        if saved_config == after.configs.get(key):
+            continue
+        if saved_config is None:
+            Path(key).unlink(missing_ok=True)
+        else:
+            Path(key).write_bytes(saved_config)
+        done.append(f"restored {key}")
+    return done
