@@ -32,3 +32,20 @@ def health(refresh: bool, as_json: bool) -> None:
         if isinstance(until, (int, float)):
             wait = f" until {datetime.fromtimestamp(until).strftime('%H:%M:%S')}"
         click.echo(f"{name:<10} {row['state']:<9}{wait} {latency:>8}  {row['detail']}")
+    _sandbox_line(cfg.sandbox.mode)
+
+
+def _sandbox_line(mode: str) -> None:
+    """Say how agents are confined; unsandboxed or impossible in the alert colour."""
+    from convergio_tui.sandbox.available import unavailable_reason
+
+    if mode == "off":
+        click.secho(
+            "sandbox    off       agents unsandboxed (sandbox.mode: off)", fg="red", bold=True
+        )
+        return
+    reason = unavailable_reason()
+    if reason is not None:
+        click.secho(f"sandbox    missing   {reason}", fg="red", bold=True)
+    else:
+        click.echo("sandbox    on        every agent runs in a sandbox")

@@ -154,6 +154,7 @@ def _report(summary: Any, as_json: bool) -> None:
 def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> None:
     """Execute (or resume) PLAN (id or name) headless."""
     from convergio_tui.engine.resume import PlanBusy
+    from convergio_tui.sandbox.confine import SandboxUnavailable
     from convergio_tui.store.queries import find_plan
 
     ctx = context()
@@ -197,6 +198,8 @@ def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> No
         display.close()
     if isinstance(executor.error, PlanBusy):
         fail(f"error: {executor.error}", 1)
+    if isinstance(executor.error, SandboxUnavailable):
+        fail(f"error: {executor.error}", 2)
     if executor.error is not None:
         raise executor.error
     assert executor.summary is not None

@@ -24,6 +24,7 @@ from convergio_tui.engine.resume import PlanBusy, acquire_runner, recover, relea
 from convergio_tui.engine.summary import RunSummary, summarize
 from convergio_tui.engine.taskflow import process
 from convergio_tui.engine.waves import current_wave, settle, start_wave
+from convergio_tui.sandbox.confine import SandboxUnavailable, require_sandbox
 from convergio_tui.store.db import close_database, immediate
 from convergio_tui.store.models import Plan, Run, Task, Wave, now
 from convergio_tui.workers.redact import redactor_for
@@ -58,8 +59,10 @@ class Executor:
         """Block until the plan is done or nothing can move without a person.
 
         Raises :class:`~convergio_tui.engine.resume.PlanBusy` when another live runner
-        owns the plan.
+        owns the plan, :class:`~convergio_tui.sandbox.confine.SandboxUnavailable` when
+        agents should be sandboxed and cannot be.
         """
+        require_sandbox(self.config)  # refuse before anything is written or started
         ctx = EngineContext.for_plan(
             self.config, self.plan_id, self.bus, self.stop_event, self.parallel
         )
@@ -89,7 +92,7 @@ class Executor:
                 self.run()
             except BaseException as exc:  # kept for the caller (the dashboard shows it)
                 self.error = exc
-                if not isinstance(exc, PlanBusy):
+                if not isinstance(exc, (PlanBusy, SandboxUnavailable)):  # said in one line
                     log.exception("executor of plan %s failed", self.plan_id)
             finally:
                 close_database()  # this engine thread's own connection

@@ -20,7 +20,7 @@ from convergio_tui.tui.timing import TickTimings
 from convergio_tui.tui.widgets.budget_gauge import BudgetGauge, BudgetView
 from convergio_tui.tui.widgets.health_panel import HealthPanel
 from convergio_tui.tui.widgets.output_grid import OutputGrid
-from convergio_tui.tui.widgets.plan_header import PlanHeader
+from convergio_tui.tui.widgets.plan_header import UNSANDBOXED, PlanHeader
 from convergio_tui.tui.widgets.task_table import TaskTable
 from convergio_tui.tui.widgets.wave_progress import WaveProgress
 from convergio_tui.workers import describer
@@ -57,7 +57,12 @@ class MainScreen(MainActions):
 
     def compose(self) -> ComposeResult:
         """The layout; sizes live in themes/dashboard.tcss."""
-        yield PlanHeader(id="plan-header", badge=DEMO_LABEL if self.ctx.demo else "")
+        unsandboxed = self.ctx.config.sandbox.mode == "off"
+        yield PlanHeader(
+            id="plan-header",
+            badge=DEMO_LABEL if self.ctx.demo else "",
+            alert=UNSANDBOXED if unsandboxed else "",
+        )
         with Horizontal(id="overview"):
             yield WaveProgress(id="waves")
             yield BudgetGauge(id="budget")

@@ -10,6 +10,8 @@ from convergio_tui.tui.format import duration, elapsed, money, status_content
 
 LABEL = "$foreground-muted"
 BADGE = "bold $text-warning on $warning-muted"
+ALERT = "bold $text-error on $error-muted"
+UNSANDBOXED = "agents unsandboxed"
 BAR_WIDTH = 24
 
 
@@ -29,9 +31,10 @@ class PlanHeader(Static):
     }
     """
 
-    def __init__(self, *, id: str | None = None, badge: str = "") -> None:
+    def __init__(self, *, id: str | None = None, badge: str = "", alert: str = "") -> None:
         super().__init__(id=id)
         self.badge = badge  # "DEMO · simulated agents" in ``convergio demo``
+        self.alert = alert  # "agents unsandboxed" with ``sandbox.mode: off``
         self._head: PlanHead | None = None
         self._engine = ""
         self._missing: str = ""
@@ -60,10 +63,13 @@ class PlanHeader(Static):
             self.update(content, layout=False)
 
     def _brand(self) -> Content:
-        """``Convergio``, with the badge beside it when there is one."""
-        if not self.badge:
-            return Content.styled("Convergio", "bold $primary")
-        return Content.assemble(("Convergio", "bold $primary"), " ", (f" {self.badge} ", BADGE))
+        """``Convergio``, with the badge and the alert beside it when there are any."""
+        parts: list[str | tuple[str, str]] = [("Convergio", "bold $primary")]
+        if self.badge:
+            parts += [" ", (f" {self.badge} ", BADGE)]
+        if self.alert:
+            parts += [" ", (f" {self.alert} ", ALERT)]
+        return Content.assemble(*parts)
 
     def _content(self) -> Content:
         head = self._head
