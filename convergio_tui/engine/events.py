@@ -8,6 +8,7 @@ the ``event`` table so a later reader (the dashboard, a person) sees why things 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,17 +98,57 @@ EngineEvent = (
 Listener = Callable[[EngineEvent], None]
 
 
-class Bus:
-    """Fans events out to one optional listener; a failing listener never stops the engine."""
+def _identity(text: str) -> str:
+    return text
 
-    def __init__(self, listener: Listener | None = None) -> None:
+
+def _masked(value: Any, redact: Callable[[str], str]) -> Any:
+    """``value`` (a journal row's data) with every string in it redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _masked(v, redact) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(v, redact) for v in value]
+    return value
+
+
+class Bus:
+    """Fans events out to one optional listener; a failing listener never stops the engine.
+
+    ``redact`` (the project's vault redactor, set by the executor once it knows the
+    project) masks the text of every event and journal row: a detail or an error quoted
+    from an agent must not carry a secret to the screen or into the ``event`` table.
+    """
+
+    def __init__(
+        self, listener: Listener | None = None, redact: Callable[[str], str] | None = None
+    ) -> None:
         self.listener = listener
+        self.redact: Callable[[str], str] = _identity
+        self.use_redactor(redact)
+
+    def use_redactor(self, redact: Callable[[str], str] | None) -> None:
+        """Mask events and journal rows with ``redact`` from now on (None: no masking)."""
+        # An empty Redactor is falsy: skip the per-event work when there is nothing to mask.
+        self.redact = redact or _identity
+
+    def _clean(self, event: EngineEvent) -> EngineEvent:
+        if self.redact is _identity or isinstance(event, OutputLine):
+            return event  # output lines were redacted by the runner, line by line
+        changes = {
+            f.name: self.redact(getattr(event, f.name))
+            for f in dataclasses.fields(event)
+            if f.type == "str" and isinstance(getattr(event, f.name), str)
+        }
+        return dataclasses.replace(event, **changes)
 
     def emit(self, event: EngineEvent) -> None:
         """Deliver ``event`` (errors in the listener are logged and swallowed)."""
         if self.listener is None:
             return
         try:
+            event = self._clean(event)
             self.listener(event)
         except Exception:  # a broken UI must not kill a run
             log.exception("engine listener failed on %r", event)
@@ -123,6 +164,8 @@ class Bus:
         data: dict[str, Any] | None = None,
     ) -> None:
         """Record an ``event`` row and tell the listener."""
+        if self.redact is not _identity:
+            message, data = self.redact(message), _masked(data, self.redact)
         record(kind, message, level=level, plan_id=plan_id, task_id=task_id, data=data)
         self.emit(Notice(level, kind, message, task_id))
 

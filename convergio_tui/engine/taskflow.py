@@ -152,7 +152,7 @@ def review_and_settle(ctx: EngineContext, prep: Prepared, done: Executed, space:
         task_id=prep.task_id, run_id=prep.run_id, round=prep.round, repo=ctx.repo,
         worktree=space.worktree, task_branch=space.branch, wave_branch=space.wave_branch,
         config=ctx.config, worker_success=done.success, worker_error=done.error,
-        result_text=done.text,
+        result_text=done.text, secrets=tuple(ctx.secrets().values()),
     ))  # fmt: skip
     if review.passed and space.branch and space.wave_branch:
         merged = gitops.merge_branch(ctx.repo, space.wave_branch, space.branch,

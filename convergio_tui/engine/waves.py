@@ -129,6 +129,7 @@ def _review(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> Settled:
     review = review_wave(WaveReviewInput(
         wave_id=wave.id, repo=ctx.repo, wave_branch=str(wave.branch or ""),
         base_ref=base_ref(ctx, wave) if ctx.worktrees else "", config=ctx.config,
+        secrets=tuple(ctx.secrets().values()),
     ))  # fmt: skip
     if review.passed:
         _set_wave(ctx, wave, "done")

@@ -7,15 +7,21 @@ Test and demo instrument (convergio-sim). Directive lines, anywhere in the promp
     SIM: append NOTES.md <<<one more line\\n>>>
     SIM[round>=3]: write app.py <<<good>>>
     SIM[round<3]: mode=fail
+    SIM: say <<<assistant text, in the tool's output format>>>
+    SIM: print <<<raw stdout line(s), outside any format>>>
 
 Content between ``<<<`` and ``>>>`` may use ``\\n``, ``\\t`` and ``\\\\`` escapes, or span
-several lines (the block ends at the first line containing ``>>>``). The round is
+several lines (the block ends at the first line containing ``>>>``). In content,
+``${env:NAME}`` is the value of the environment variable NAME (a vault secret the
+engine injected: the prompt names it without holding it) and ``${json:NAME}`` that
+value JSON-escaped with non-ASCII text kept. The round is
 1 + the number of prompt lines starting with ``THOR-REJECTION``. The prompt wins over
 ``CONVERGIO_SIM_<NAME>_<KEY>``, which wins over ``CONVERGIO_SIM_<KEY>``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections import deque
@@ -40,6 +46,8 @@ REJECTION_PREFIX = "THOR-REJECTION"
 _DIRECTIVE = re.compile(r"^\s*SIM(?:\[(?P<cond>[^\]]*)\])?:\s*(?P<body>.*)$")
 _CONDITION = re.compile(r"^\s*round\s*(<=|>=|==|!=|<|>)\s*(\d+)\s*$")
 _FILE_OP = re.compile(r"^(write|append)\s+(\S+)\s*<<<(.*)$", re.DOTALL)
+_MESSAGE = re.compile(r"^(say|print)\s*<<<(.*)$", re.DOTALL)
+_ENV_REF = re.compile(r"\$\{(env|json):([A-Za-z_][A-Za-z0-9_]*)\}")
 _ESCAPE = re.compile(r"\\(n|t|\\)")
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
 _NUMERIC_KEYS: dict[str, type[int] | type[float]] = {
@@ -75,6 +83,7 @@ class Behaviour:
         "flood_mb",
         "ignore_term",
         "lines",
+        "messages",
         "mode",
         "ops",
         "output_tokens",
@@ -90,6 +99,7 @@ class Behaviour:
         self.output_tokens: int | None = None
         self.ignore_term = False
         self.ops: list[FileOp] = []
+        self.messages: list[tuple[str, str]] = []  # ("say" | "print", text), in order
         self.round = 1
 
 
@@ -156,12 +166,9 @@ def _set_key(behaviour: Behaviour, key: str, value: str) -> None:
     # Unknown keys are ignored so prompts written for newer sims still run.
 
 
-def _file_op(body: str, following: deque[str]) -> FileOp:
-    """Parse a write/append body; ``following`` feeds a multi-line ``<<<`` block."""
-    match = _FILE_OP.match(body)
-    if match is None:
-        raise SimError(f"cannot read SIM directive {body!r} (use: write PATH <<<content>>>)")
-    kind, path, rest = match.group(1), check_path(match.group(2)), match.group(3)
+def _block(rest: str, following: deque[str], what: str, env: Mapping[str, str]) -> str:
+    """The content of a ``<<<`` block that starts with ``rest``; ``following`` feeds a
+    multi-line block. Escapes are applied, then ``${env:NAME}``/``${json:NAME}``."""
     if ">>>" not in rest:
         chunks = [rest]
         while following:
@@ -171,12 +178,26 @@ def _file_op(body: str, following: deque[str]) -> FileOp:
                 break
             chunks.append(line)
         else:
-            raise SimError(f"unterminated <<< block for {path!r}")
+            raise SimError(f"unterminated <<< block for {what!r}")
         rest = "\n".join(chunks)
     else:
         rest = rest[: rest.rindex(">>>")]
     content = _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], rest)
-    return FileOp(kind, path, content)
+    return _ENV_REF.sub(lambda m: _env_ref(m.group(1), m.group(2), env), content)
+
+
+def _env_ref(kind: str, name: str, env: Mapping[str, str]) -> str:
+    value = env.get(name, "")
+    return json.dumps(value, ensure_ascii=False)[1:-1] if kind == "json" else value
+
+
+def _file_op(body: str, following: deque[str], env: Mapping[str, str]) -> FileOp:
+    """Parse a write/append body; ``following`` feeds a multi-line ``<<<`` block."""
+    match = _FILE_OP.match(body)
+    if match is None:
+        raise SimError(f"cannot read SIM directive {body!r} (use: write PATH <<<content>>>)")
+    kind, path, rest = match.group(1), check_path(match.group(2)), match.group(3)
+    return FileOp(kind, path, _block(rest, following, path, env))
 
 
 def resolve(prompt: str, name: str, env: Mapping[str, str]) -> Behaviour:
@@ -196,9 +217,15 @@ def resolve(prompt: str, name: str, env: Mapping[str, str]) -> Behaviour:
             continue
         body = match.group("body").strip()
         if body.startswith(("write ", "append ")):
-            op = _file_op(body, lines)
+            op = _file_op(body, lines, env)
             if _condition_holds(match.group("cond"), behaviour.round):
                 behaviour.ops.append(op)
+            continue
+        said = _MESSAGE.match(body)
+        if said is not None:
+            text = _block(said.group(2), lines, said.group(1), env)
+            if _condition_holds(match.group("cond"), behaviour.round):
+                behaviour.messages.append((said.group(1), text))
             continue
         if not _condition_holds(match.group("cond"), behaviour.round):
             continue

@@ -35,6 +35,16 @@ def apply_op(op: FileOp) -> str:
     return target
 
 
+def _message(speaker: Speaker, kind: str, text: str) -> None:
+    """``say``: assistant text in the tool's format; ``print``: raw stdout, as a tool
+    (or a program it runs) may print outside its format."""
+    if kind == "say":
+        speaker.say(text)
+        return
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
 def _pace(speaker: Speaker, beh: Behaviour) -> None:
     """Spread ``lines`` (or a few progress lines) over ``delay`` seconds."""
     if beh.lines > 0:
@@ -132,6 +142,8 @@ def perform(speaker: Speaker, beh: Behaviour) -> int:
         for op in beh.ops:
             speaker.tool(op, apply_op(op))
             written.append(op.path)
+        for kind, text in beh.messages:
+            _message(speaker, kind, text)
     _pace(speaker, beh)
     if mode == "flood":
         _flood(speaker, beh.flood_mb)

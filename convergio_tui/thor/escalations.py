@@ -7,6 +7,7 @@ more round, optionally on another provider/model and with a note) or rejects (th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,7 @@ from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Escalation, Event, Run, Task, Wave, now
 from convergio_tui.thor.feedback import reviewer_note
 from convergio_tui.thor.secrets import sanitize
+from convergio_tui.workers.redact import project_redactor
 
 Action = Literal["approve", "retry", "reject"]
 ACTIONS: tuple[str, ...] = ("approve", "retry", "reject")
@@ -84,8 +86,14 @@ def _diff_stat_of(task: Task) -> str:
     return diff_stat(repo, wave_branch, task.branch) if repo.is_dir() else ""
 
 
-def open_escalation(task: Task, diff_stat: str = "") -> Escalation:
-    """Create the pending escalation for ``task`` (call inside a transaction)."""
+def open_escalation(
+    task: Task, diff_stat: str = "", *, redact: Callable[[str], str] | None = None
+) -> Escalation:
+    """Create the pending escalation for ``task`` (call inside a transaction).
+
+    ``redact`` (the project's vault redactor) masks the summary's diff stat; the rounds
+    come from rejection events, masked when they were written.
+    """
     rounds = round_history(int(task.id))
     last = rounds[-1] if rounds else {}
     failing = [g["name"] for g in last.get("gates", []) if g.get("verdict") == "fail"]
@@ -95,7 +103,7 @@ def open_escalation(task: Task, diff_stat: str = "") -> Escalation:
     )
     summary = {
         "rounds": rounds,
-        "diff_stat": diff_stat or _diff_stat_of(task),
+        "diff_stat": _masked(diff_stat or _diff_stat_of(task), redact),
         "spend_usd": task_spend(int(task.id)),
     }
     escalation = Escalation.create(task=task.id, reason=reason, summary=summary)
@@ -171,6 +179,9 @@ def decide(
     if config is not None and provider and provider not in config.providers:
         known = ", ".join(config.providers)
         raise EscalationError(f"unknown provider {provider!r} (known: {known})", bad_input=True)
+    # A pasted secret must reach neither the DB nor the next agent's argv. The vault is
+    # read before the write transaction: its key derivation is deliberately slow.
+    redact = _note_redactor(escalation_id) if note else None
     with immediate():
         esc = Escalation.get_or_none(Escalation.id == escalation_id)
         if esc is None:
@@ -180,7 +191,7 @@ def decide(
                 f"escalation {escalation_id} was already decided ({esc.status} by {esc.decided_by})"
             )
         task: Task = esc.task
-        note = sanitize(note) if note else note  # a pasted secret must not reach the DB
+        note = sanitize(note, redact) if note else note
         if config is not None and model:
             _check_model(config, provider or task.executor_agent, model)
         esc.decided_by, esc.decided_at, esc.note = user, now(), note
@@ -191,6 +202,16 @@ def decide(
         else:
             _reject(esc, task, user)
     return _view(Escalation.get_by_id(escalation_id))
+
+
+def _masked(text: str, redact: Callable[[str], str] | None) -> str:
+    return redact(text) if redact is not None else text
+
+
+def _note_redactor(escalation_id: int) -> Callable[[str], str] | None:
+    """The vault redactor of the escalated task's project (None: no such escalation)."""
+    esc = Escalation.get_or_none(Escalation.id == escalation_id)
+    return None if esc is None else project_redactor(str(esc.task.plan.project.name))
 
 
 def _check_model(config: Config, provider: str | None, model: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -49,6 +50,9 @@ class Review:
     thor_seconds: float = 0.0  # Thor's own time, excluding the commands it ran
     git_seconds: float = 0.0  # the part of thor_seconds spent waiting for git
     failed_gates: tuple[str, ...] = field(default=())
+    # The project's vault redactor the review used: what is later made of the review
+    # (the next prompt, the journal, an escalation) is masked with it too.
+    redact: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
 
 
 def evidence_text(outcomes: list[GateOutcome]) -> str:
@@ -67,17 +71,23 @@ def make_review(
     git_seconds: float = 0.0,
     *,
     need_pass: bool = True,
+    redact: Callable[[str], str] | None = None,
 ) -> Review:
     """A :class:`Review` from gate outcomes: passed when none failed and (``need_pass``,
-    the task rule the database enforces too) at least one gate really passed."""
+    the task rule the database enforces too) at least one gate really passed.
+    ``redact`` masks the evidence text and diff stat and travels with the review."""
     failed = tuple(o.name for o in outcomes if o.failed)
+    text = evidence_text(outcomes)
+    if redact is not None:
+        text, diff_stat = redact(text), redact(diff_stat)
     passed = not failed and (not need_pass or any(o.verdict == "pass" for o in outcomes))
     return Review(
         passed=passed,
         outcomes=outcomes,
-        evidence_text=evidence_text(outcomes),
+        evidence_text=text,
         diff_stat=diff_stat,
         thor_seconds=seconds,
         git_seconds=git_seconds,
         failed_gates=failed,
+        redact=redact,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import GateResult
 from convergio_tui.thor.outcome import GateOutcome
@@ -9,11 +11,16 @@ from convergio_tui.thor.secrets import sanitize
 
 
 def record_task_gates(
-    task_id: int, run_id: int | None, round_no: int, outcomes: list[GateOutcome]
+    task_id: int,
+    run_id: int | None,
+    round_no: int,
+    outcomes: list[GateOutcome],
+    redact: Callable[[str], str] | None = None,
 ) -> None:
     """Replace the task's verdicts for ``round_no`` (a re-review must not keep stale fails).
 
-    Evidence is masked here too: callers outside the gates may record verdicts.
+    Evidence is masked here too (``redact``: the project's vault values): callers
+    outside the gates may record verdicts.
     """
     with immediate():
         GateResult.delete().where(
@@ -22,7 +29,7 @@ def record_task_gates(
         for o in outcomes:
             GateResult.create(
                 task=task_id, run=run_id, round=round_no, gate=o.gate, name=o.name,
-                verdict=o.verdict, evidence=sanitize(o.evidence),
+                verdict=o.verdict, evidence=sanitize(o.evidence, redact),
             )  # fmt: skip
 
 
@@ -38,11 +45,16 @@ def next_wave_round(wave_id: int) -> int:
     return int(last or 0) + 1
 
 
-def record_wave_gates(wave_id: int, round_no: int, outcomes: list[GateOutcome]) -> None:
+def record_wave_gates(
+    wave_id: int,
+    round_no: int,
+    outcomes: list[GateOutcome],
+    redact: Callable[[str], str] | None = None,
+) -> None:
     """Store one wave review's verdicts (``task`` is NULL for wave-level rows)."""
     with immediate():
         for o in outcomes:
             GateResult.create(
                 wave=wave_id, round=round_no, gate=o.gate, name=o.name,
-                verdict=o.verdict, evidence=sanitize(o.evidence),
+                verdict=o.verdict, evidence=sanitize(o.evidence, redact),
             )  # fmt: skip

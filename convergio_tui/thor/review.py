@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from convergio_tui.thor.outcome import GateOutcome, Review, Scope, make_review
 from convergio_tui.thor.record import next_wave_round, record_task_gates, record_wave_gates
 from convergio_tui.thor.secrets import sanitize
 from convergio_tui.thor.shell import CommandClock
+from convergio_tui.workers.redact import redactor_for
 
 __all__ = [
     "GateOutcome",
@@ -51,6 +52,9 @@ class TaskReviewInput:
     worker_success: bool
     worker_error: str
     result_text: str
+    # The project's vault values: masked in every piece of evidence Thor stores or
+    # hands on (the engine passes ``tuple(ctx.secrets().values())``).
+    secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class WaveReviewInput:
     wave_branch: str
     base_ref: str
     config: Config
+    secrets: tuple[str, ...] = ()  # the project's vault values, as for a task review
 
 
 def brief(task: Task) -> TaskBrief:
@@ -75,9 +80,9 @@ def brief(task: Task) -> TaskBrief:
     )
 
 
-def _clean(outcome: GateOutcome) -> GateOutcome:
+def _clean(outcome: GateOutcome, redact: Callable[[str], str]) -> GateOutcome:
     """Mask secrets and bound the evidence before it is stored or sent to an agent."""
-    text = sanitize(outcome.evidence)
+    text = sanitize(outcome.evidence, redact)
     if len(text) > MAX_EVIDENCE_CHARS:
         text = text[:MAX_EVIDENCE_CHARS] + "\n... (evidence truncated)"
     return GateOutcome(
@@ -107,7 +112,7 @@ def run_gates(ctx: GateContext, scope: Scope) -> list[GateOutcome]:
             outcome = gate.check(ctx)
         except Exception as exc:  # a broken gate must not let work through
             outcome = gate.failed(f"gate could not run: {type(exc).__name__}: {exc}")
-        outcomes.append(_clean(_respect_approvals(ctx, outcome)))
+        outcomes.append(_clean(_respect_approvals(ctx, outcome), ctx.redact))
         ctx.earlier.append(outcomes[-1])
     return outcomes
 
@@ -134,6 +139,7 @@ def review_task(inp: TaskReviewInput) -> Review:
     """Run gates 1–4, 8, 9 on one round of a task and record them in ``gate_result``."""
     started = time.monotonic()
     commands, git_clock = CommandClock(), CommandClock()
+    redact = redactor_for(inp.secrets)
     task = Task.get_by_id(inp.task_id)
     repo = Path(inp.repo)
     workdir = Path(inp.worktree) if inp.worktree is not None else repo
@@ -171,11 +177,12 @@ def review_task(inp: TaskReviewInput) -> Review:
         head_branch_checked_out=checked_out,
         git_clock=git_clock,
         git_error=git_error,
+        redact=redact,
     )
     outcomes = run_gates(ctx, "task")
-    record_task_gates(inp.task_id, inp.run_id, inp.round, outcomes)
+    record_task_gates(inp.task_id, inp.run_id, inp.round, outcomes, redact)
     own = time.monotonic() - started - commands.seconds
-    return make_review(outcomes, stat or "", own, git_clock.seconds)
+    return make_review(outcomes, stat or "", own, git_clock.seconds, redact=redact)
 
 
 def _path_tasks(
@@ -215,6 +222,7 @@ def review_wave(inp: WaveReviewInput) -> Review:
     """Run all ten gates over the wave's whole diff (``base_ref...wave_branch``)."""
     started = time.monotonic()
     commands, git_clock = CommandClock(), CommandClock()
+    redact = redactor_for(inp.secrets)
     wave = Wave.get_by_id(inp.wave_id)
     tasks = list(Task.select().where(Task.wave == inp.wave_id).order_by(Task.code))
     repo = Path(inp.repo)
@@ -255,9 +263,10 @@ def review_wave(inp: WaveReviewInput) -> Review:
                 if t.status == "done" and str(t.validated_by or "").startswith("human:")
             },
             git_error="; ".join(problems) or None,
+            redact=redact,
         )
         outcomes = run_gates(ctx, "wave")
-    record_wave_gates(inp.wave_id, next_wave_round(inp.wave_id), outcomes)
+    record_wave_gates(inp.wave_id, next_wave_round(inp.wave_id), outcomes, redact)
     own = time.monotonic() - started - commands.seconds
     # Each task already passed on its own: a wave with nothing more to check is not failed.
-    return make_review(outcomes, stat, own, git_clock.seconds, need_pass=False)
+    return make_review(outcomes, stat, own, git_clock.seconds, need_pass=False, redact=redact)

@@ -8,6 +8,8 @@ so no intermediate ``rejected`` status lingers for the engine to trip over.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from convergio_tui.config.schema import Config
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Event, Task, Wave, now
@@ -27,13 +29,15 @@ def accept_task(task_id: int) -> None:
         ).execute()
 
 
-def _round_record(round_no: int, scope: str, outcomes: list[GateOutcome]) -> dict[str, object]:
+def _round_record(
+    round_no: int, scope: str, outcomes: list[GateOutcome], redact: Callable[[str], str] | None
+) -> dict[str, object]:
     return {
         "round": round_no,
         "scope": scope,
         "gates": [
             {"gate": o.gate, "name": o.name, "verdict": o.verdict,
-             "evidence": sanitize(o.evidence) if o.failed else ""}
+             "evidence": sanitize(o.evidence, redact) if o.failed else ""}
             for o in outcomes
         ],
     }  # fmt: skip
@@ -42,27 +46,33 @@ def _round_record(round_no: int, scope: str, outcomes: list[GateOutcome]) -> dic
 def _reject(
     task: Task, review: Review, config: Config, scope: str, outcomes: list[GateOutcome]
 ) -> str:
-    """Append the evidence, log the rejection, then requeue or escalate. In a transaction."""
+    """Append the evidence, log the rejection, then requeue or escalate. In a transaction.
+
+    Everything written is masked with the review's vault redactor first: the prompt
+    becomes the next agent's argv, so a value in it would reach a process list.
+    """
     round_no = int(task.round)
+    redact = review.redact
     names = [o.name for o in outcomes if o.failed] or ["review"]
     evidence = sanitize(
         "\n\n".join(
             f"[gate {o.gate} {o.name}: FAIL]\n{o.evidence.strip()}" for o in outcomes if o.failed
         )
-        or review.evidence_text
+        or review.evidence_text,
+        redact,
     )
     task.prompt = f"{task.prompt}{rejection_section(round_no, names, evidence, scope)}"
     Event.create(
         level="warning", kind="rejected", plan=task.plan_id, task=task.id,
         message=f"{task.code} rejected by Thor in round {round_no} ({scope}): {', '.join(names)}",
-        data=_round_record(round_no, scope, outcomes),
+        data=_round_record(round_no, scope, outcomes, redact),
     )  # fmt: skip
     task.validated_by = None
     task.validated_at = None
     if round_no >= config.thor.max_rounds:
         task.status = "escalated"
         task.save()
-        open_escalation(task, review.diff_stat)
+        open_escalation(task, review.diff_stat, redact=redact)
         return "escalated"
     task.round = round_no + 1
     task.status = "queued"

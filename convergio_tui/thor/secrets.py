@@ -148,13 +148,17 @@ def _mask_entropy(line: str) -> str:
     )
 
 
-def sanitize(text: str) -> str:
+def sanitize(text: str, redact: Callable[[str], str] | None = None) -> str:
     """Mask anything secret-like in free text (command output, notes) before storing it.
 
-    Every value the scanner finds is masked wherever it appears; lines it flags without
-    a value have their long tokens masked; long random-looking tokens (a private key's
-    body) are masked everywhere.
+    ``redact`` (the project's vault redactor) runs first: a value is masked whole, in
+    every form, before the shape rules below could cut it into unrecognisable pieces.
+    Then every value the scanner finds is masked wherever it appears; lines it flags
+    without a value have their long tokens masked; long random-looking tokens (a private
+    key's body) are masked everywhere.
     """
+    if redact is not None:
+        text = redact(text)
     if not text:
         return text
     raws = _raw_scan(text, "evidence")

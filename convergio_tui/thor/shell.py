@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,11 +59,16 @@ def tail(text: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
 
 
 def run_shell(
-    command: str, cwd: Path, timeout_s: float, clock: CommandClock | None = None
+    command: str,
+    cwd: Path,
+    timeout_s: float,
+    clock: CommandClock | None = None,
+    redact: Callable[[str], str] | None = None,
 ) -> CommandResult:
     """Run ``command`` through the shell in ``cwd``; stdout and stderr are merged.
 
     The command gets its own process group so a timeout kills everything it started.
+    ``redact`` masks secret values in the whole output before the tail is cut from it.
     """
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -85,6 +91,9 @@ def run_shell(
     if clock is not None:
         clock.add(duration)
     text = out.decode("utf-8", errors="replace") if out else ""
+    if redact is not None:
+        # Before cutting: a cut through a value would leave a fragment no mask matches.
+        text = redact(text)
     code = proc.returncode if proc.returncode is not None else -1
     return CommandResult(command, code, tail(text), timed_out, duration)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -57,6 +57,8 @@ class GateContext:
     earlier: list[GateOutcome] = field(default_factory=list)  # verdicts of lower gates
     approved: dict[str, str] = field(default_factory=dict)  # code -> human:<user> (wave)
     git_error: str | None = None  # git could not compare the branches: gate 4 fails
+    # The project's vault redactor: gates apply it before cutting text into evidence.
+    redact: Callable[[str], str] = field(default=lambda text: text)
 
     @property
     def thor(self) -> ThorConfig:
@@ -70,7 +72,9 @@ class GateContext:
             return CommandResult(
                 command, -1, f"not run: {self.git_error or 'no checkout'}", False, 0.0
             )
-        return run_shell(command, self.workdir, self.thor.command_timeout_s, self.clock)
+        return run_shell(
+            command, self.workdir, self.thor.command_timeout_s, self.clock, self.redact
+        )
 
     def label(self, path: str) -> str:
         """``path`` prefixed with its task codes at wave scope (``[T1-02] src/x.py``)."""

@@ -44,7 +44,7 @@ class BuildGate(Gate):
                     codes = [task.code for task in ctx.tasks]
                     named = [c for c in codes if mentions(review.text, c)]
                     problems.append(
-                        f"cross-review: VERDICT: FAIL ({review.detail})\n{tail(review.text)}"
+                        f"cross-review: VERDICT: FAIL ({review.detail})\n{tail(ctx.redact(review.text))}"
                     )
                     if named:
                         blame.tasks(named)
@@ -77,10 +77,13 @@ class BuildGate(Gate):
         diff_text = g.git(
             ctx.repo, "diff", "--no-color", f"{ctx.base}...{ctx.head}", clock=ctx.git_clock
         ).stdout
+        # The prompt may travel in the reviewer's argv: no vault value may ride along.
+        diff_text = ctx.redact(diff_text)
         prompt = cr.review_prompt(str(wave.name), [x.code for x in ctx.tasks], diff_text)
         started = time.monotonic()
         log_name = f"thor-wave-{ctx.wave_id}-review-{int(time.time())}"
-        review = cr.run_review(ctx.config, reviewer, prompt, ctx.workdir, log_name)
+        privacy = cr.strictest([str(x.privacy) for x in tasks] + [str(wave.plan.project.privacy)])
+        review = cr.run_review(ctx.config, reviewer, prompt, ctx.workdir, log_name, privacy)
         ctx.clock.add(time.monotonic() - started)  # the reviewer's time is not Thor's own
         if review.verdict is None:
             return None, f"cross-review gave no verdict: {review.detail}"

@@ -34,7 +34,7 @@ class ConstitutionGate(Gate):
         problems: list[str] = []
         blame = Blame(ctx)
         for rule in found.forbidden:
-            hits = find_patterns(ctx.diff, [rule.pattern], include=rule.globs)
+            hits = find_patterns(ctx.diff, [rule.pattern], include=rule.globs, redact=ctx.redact)
             if hits:
                 why = rule.message or f"forbidden pattern {rule.pattern!r}"
                 items = [f"{ctx.label(h.path)}:{h.line}: {h.text}" for h in hits]

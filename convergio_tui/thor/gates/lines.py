@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from convergio_tui.thor.git import DiffInfo
@@ -52,8 +52,13 @@ def find_patterns(
     patterns: Iterable[str],
     include: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
+    redact: Callable[[str], str] | None = None,
 ) -> list[LineHit]:
-    """Every added line matching any of ``patterns`` (first matching pattern reported)."""
+    """Every added line matching any of ``patterns`` (first matching pattern reported).
+
+    Patterns see the line as written; the snippet shown is cut from the line after
+    ``redact`` (a cut through a secret value would leave a fragment no mask matches).
+    """
     compiled = [(p, re.compile(p)) for p in patterns]
     if not compiled:
         return []
@@ -61,7 +66,8 @@ def find_patterns(
     for path, number, text in added_lines(diff, include, exclude):
         for raw, rx in compiled:
             if rx.search(text):
-                hits.append(LineHit(path, number, raw, snippet(text)))
+                shown = redact(text) if redact is not None else text
+                hits.append(LineHit(path, number, raw, snippet(shown)))
                 break
     return hits
 

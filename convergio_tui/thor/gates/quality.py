@@ -25,7 +25,9 @@ class QualityGate(Gate):
                 problems.append(f"lint command failed:\n{result.evidence()}")
                 blame.everyone()
         if ctx.diff is not None and ctx.thor.debug_patterns and ctx.diff.added_line_count():
-            hits = find_patterns(ctx.diff, ctx.thor.debug_patterns, exclude=ctx.thor.doc_globs)
+            hits = find_patterns(
+                ctx.diff, ctx.thor.debug_patterns, exclude=ctx.thor.doc_globs, redact=ctx.redact
+            )
             checked.append(f"{ctx.diff.added_line_count()} added line(s) free of debug leftovers")
             if hits:
                 items = [

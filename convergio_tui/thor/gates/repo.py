@@ -56,7 +56,7 @@ class RepoGate(Gate):
                 + bullet_list([ctx.label(p) for p in conflicts])
             )
             blame.paths(conflicts)
-        markers = find_patterns(ctx.diff, CONFLICT_MARKERS)
+        markers = find_patterns(ctx.diff, CONFLICT_MARKERS, redact=ctx.redact)
         if markers:
             problems.append(
                 "conflict markers added:\n"

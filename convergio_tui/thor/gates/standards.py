@@ -7,6 +7,8 @@ rule, ``file:line`` and a masked excerpt, never the value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from convergio_tui.thor import secrets
 from convergio_tui.thor.gates.base import Blame, Gate, GateContext, bullet_list
 from convergio_tui.thor.gates.lines import find_patterns
@@ -14,16 +16,26 @@ from convergio_tui.thor.git import DiffInfo
 from convergio_tui.thor.outcome import GateOutcome
 
 
-def scan_added(diff: DiffInfo) -> list[secrets.SecretHit]:
-    """Scanner findings on added lines, reported at their real file lines."""
+def scan_added(
+    diff: DiffInfo, redact: Callable[[str], str] | None = None
+) -> list[secrets.SecretHit]:
+    """Scanner findings on added lines, reported at their real file lines.
+
+    The scanner sees the lines as written (a vault value shaped like a credential must
+    still fail the gate); on a line holding a vault value the excerpt is cut from the
+    redacted line instead, so no fragment of the value survives the cut.
+    """
     hits: list[secrets.SecretHit] = []
     for path in sorted(diff.added):
         lines = diff.added[path]
         text = "\n".join(t for _, t in lines)
         for hit in secrets.scan(text, path):
             if 0 < hit.line <= len(lines):
-                real = lines[hit.line - 1][0]
-                hits.append(secrets.SecretHit(path, real, hit.kind, hit.rule, hit.excerpt))
+                real, line = lines[hit.line - 1]
+                excerpt = hit.excerpt
+                if redact is not None and redact(line) != line:
+                    excerpt = secrets.mask_line(redact(line))
+                hits.append(secrets.SecretHit(path, real, hit.kind, hit.rule, excerpt))
     return hits
 
 
@@ -41,7 +53,7 @@ class StandardsGate(Gate):
             return self.skipped("the diff adds no lines")
         problems: list[str] = []
         blame = Blame(ctx)
-        found = scan_added(ctx.diff)
+        found = scan_added(ctx.diff, ctx.redact)
         if found:
             items = [
                 f"{ctx.label(h.path)}:{h.line}: {h.kind} ({h.rule}): {h.excerpt}" for h in found
@@ -52,7 +64,11 @@ class StandardsGate(Gate):
             )
             blame.paths(h.path for h in found)
         rules = ctx.thor.error_handling_patterns
-        bad = find_patterns(ctx.diff, rules, include=ctx.thor.code_globs) if rules else []
+        bad = (
+            find_patterns(ctx.diff, rules, include=ctx.thor.code_globs, redact=ctx.redact)
+            if rules
+            else []
+        )
         if bad:
             items = [f"{ctx.label(h.path)}:{h.line}: matches /{h.pattern}/: {h.text}" for h in bad]
             problems.append(
