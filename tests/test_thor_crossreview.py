@@ -70,16 +70,23 @@ def test_reviewer_is_the_preferred_one_that_did_not_write_the_wave(shipped_confi
 def box(
     tmp_path: Path, db_file: Path, shipped_config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> Sandbox:
-    script = tmp_path / "reviewer.py"
-    script.write_text(REVIEWER)
     providers = dict(shipped_config.providers)
+    # The reviewer runs in the sandbox: it sees REVIEW_* through env_pass and may write
+    # only its capture folder.
     providers["claude"] = providers["claude"].model_copy(
-        update={"cli": [sys.executable, str(script)]}
-    )
+        update={"cli": [sys.executable, str(tmp_path / "capture" / "reviewer.py")],
+                "env_pass": ["REVIEW_*"]}
+    )  # fmt: skip
+    capture = tmp_path / "capture"
+    capture.mkdir()
+    script = capture / "reviewer.py"
+    script.write_text(REVIEWER)
+    sandbox = shipped_config.sandbox.model_copy(update={"writable": [str(capture)]})
     config = with_thor(
-        shipped_config.model_copy(update={"providers": providers}), cross_review=True
+        shipped_config.model_copy(update={"providers": providers, "sandbox": sandbox}),
+        cross_review=True,
     )
-    monkeypatch.setenv("REVIEW_CAPTURE", str(tmp_path / "prompt.txt"))
+    monkeypatch.setenv("REVIEW_CAPTURE", str(capture / "prompt.txt"))
     sandbox = Sandbox(tmp_path, config)
     for code, name in (("T1-01", "a"), ("T1-02", "b")):
         task = sandbox.add_task(code, privacy="public", executor_agent="copilot")
@@ -102,7 +109,7 @@ def test_failing_cross_review_names_the_task_and_is_charged(
 
     assert outcome.verdict == "fail" and outcome.tasks == ("T1-02",)
     assert "VERDICT: FAIL" in outcome.evidence and "T1-02 writes b.txt" in outcome.evidence
-    prompt = (tmp_path / "prompt.txt").read_text()
+    prompt = (tmp_path / "capture" / "prompt.txt").read_text()
     assert (
         "+a content" in prompt
         and "+b content" in prompt
@@ -139,4 +146,4 @@ def test_no_cross_review_after_an_earlier_gate_failed(
     outcome = gate10(box.review_wave(config))
 
     assert outcome.verdict == "skip" and "earlier gates already failed" in outcome.evidence
-    assert not (tmp_path / "prompt.txt").exists()
+    assert not (tmp_path / "capture" / "prompt.txt").exists()

@@ -150,6 +150,35 @@ def confine(config: Config, request: RunRequest) -> Confined:
     return Confined(bwrap_argv(spec, argv, bwrap), env, spec, endpoint, socket)
 
 
+def confine_command(config: Config, argv: list[str], workdir: Path, *, network: bool,
+                    db_file: Path | None) -> tuple[list[str], dict[str, str]]:  # fmt: skip
+    """Thor's configured commands run code an agent wrote (a test, a build script): the
+    same sandbox and base allow-list, without provider state or secrets; no network at
+    all for sensitive work. Returns the argv and environment."""
+    overrides = {"TMPDIR": "/tmp"} if sandboxed(config) and sys.platform.startswith("linux") else {}
+    env = agent_env(os.environ, provider_env={}, env_pass=(), secrets={}, markers={},
+                    overrides=overrides)  # fmt: skip
+    if not sandboxed(config):
+        return list(argv), env
+    require_sandbox(config)
+    root = config.execution.worktree_root
+    protected = protected_paths(
+        paths.home_dir(), db_file,
+        (paths.vault_dir(), paths.logs_dir(), Path(root).expanduser() if root else paths.worktrees_dir()),
+    )  # fmt: skip
+    scope = RunScope(
+        workdir=workdir, executable=argv[0], path_env=env.get("PATH", ""), home=home_of(env),
+        writable=tuple(config.sandbox.writable), hidden=tuple(config.sandbox.hidden),
+        protected=protected, network=network,
+    )  # fmt: skip
+    spec = build_spec(scope)
+    if sys.platform == "darwin":
+        from convergio_tui.sandbox.macos import sandbox_exec_argv
+
+        return sandbox_exec_argv(spec, list(argv), None), env
+    return bwrap_argv(spec, list(argv), shutil.which("bwrap") or "bwrap"), env
+
+
 @contextmanager
 def relaying(confined: Confined) -> Iterator[None]:
     """Serve the relay's host side for the length of the run (a no-op without one)."""
