@@ -175,3 +175,27 @@ def test_a_ref_beside_its_own_branch_is_caught_even_in_the_sandbox(
     ), dump()
     assert "deleted refs/heads/convergio/1/T1/extra" in (t1.blocked_reason or "")
     assert git(repo, "for-each-ref", "refs/heads/convergio/1/T1/extra") == ""
+
+
+def test_thor_runs_the_code_an_agent_wrote_inside_the_sandbox(
+    repo: Path, sim_bin: Path, ollama: str, engine_db: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # The agent writes a script; the task's verify command runs it under Thor. Outside
+    # the sandbox it would read the vault key from Thor's environment and the database.
+    monkeypatch.setenv("CONVERGIO_VAULT_KEY", VAULT_KEY)
+    check = (
+        "import os, sys\\n"
+        "leaks = [k for k in ('CONVERGIO_VAULT_KEY', 'CONVERGIO_DB', 'CONVERGIO_HOME') if k in os.environ]\\n"
+        f"try:\\n    leaks.append(open({str(engine_db)!r}, 'rb').read(15).decode())\\n"
+        "except OSError:\\n    pass\\n"
+        "print('leaked:', leaks)\\n"
+        "sys.exit(1 if leaks else 0)\\n"
+    )
+    config = engine_config(repo, ollama)
+    plan = import_spec(config, tmp_path, [[task(
+        "T1", f"Add a check.\nSIM: write leak_check <<<{check}>>>", type="bulk", priority="P3",
+        verify=[f"{sys.executable} leak_check"],  # not *.py: gate 8 would ask for tests
+    )]])  # fmt: skip
+    assert Executor(config, plan).run().status == "done", dump()
+    assert Task.get(Task.code == "T1").validated_by == "thor"

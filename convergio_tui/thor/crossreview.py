@@ -131,7 +131,11 @@ def run_review(
     environment allow-list; no network but a local endpoint when ``privacy`` is
     sensitive), and read its verdict."""
     from convergio_tui.sandbox.confine import (
-        RunRequest, SandboxUnavailable, confine, relaying, run_folder,
+        RunRequest,
+        SandboxUnavailable,
+        confine,
+        relaying,
+        run_folder,
     )  # fmt: skip
     from convergio_tui.store.models import db
     from convergio_tui.workers import get_worker, run_process

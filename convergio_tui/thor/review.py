@@ -77,6 +77,7 @@ def brief(task: Task) -> TaskBrief:
         files=tuple(task.files or ()),
         verify=tuple(task.verify or ()),
         status=str(task.status),
+        privacy=str(task.privacy),
     )
 
 

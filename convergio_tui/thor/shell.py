@@ -64,16 +64,22 @@ def run_shell(
     timeout_s: float,
     clock: CommandClock | None = None,
     redact: Callable[[str], str] | None = None,
+    wrap: Callable[[list[str]], tuple[list[str], dict[str, str]]] | None = None,
 ) -> CommandResult:
     """Run ``command`` through the shell in ``cwd``; stdout and stderr are merged.
 
     The command gets its own process group so a timeout kills everything it started.
     ``redact`` masks secret values in the whole output before the tail is cut from it.
+    ``wrap`` turns ``sh -c command`` into the confined argv and environment (the sandbox:
+    the command runs code an agent wrote).
     """
     started = time.monotonic()
+    argv, env = ["sh", "-c", command], None
+    if wrap is not None:
+        argv, env = wrap(argv)
     proc = subprocess.Popen(
-        command,
-        shell=True,
+        argv,
+        env=env,
         cwd=str(cwd),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

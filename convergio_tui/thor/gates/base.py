@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,8 @@ from typing import ClassVar
 
 from convergio_tui.config.schema import Config
 from convergio_tui.config.thor_schema import ThorConfig
+from convergio_tui.sandbox.confine import SandboxUnavailable, confine_command
+from convergio_tui.store.models import db
 from convergio_tui.thor.git import DiffInfo
 from convergio_tui.thor.outcome import GateOutcome, Scope
 from convergio_tui.thor.shell import CommandClock, CommandResult, run_shell
@@ -25,6 +28,7 @@ class TaskBrief:
     files: tuple[str, ...]
     verify: tuple[str, ...]
     status: str = ""
+    privacy: str = "internal"
 
 
 @dataclass
@@ -72,9 +76,19 @@ class GateContext:
             return CommandResult(
                 command, -1, f"not run: {self.git_error or 'no checkout'}", False, 0.0
             )
-        return run_shell(
-            command, self.workdir, self.thor.command_timeout_s, self.clock, self.redact
-        )
+        workdir = self.workdir
+        network = all(t.privacy != "sensitive" for t in self.tasks)
+
+        def wrap(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+            return confine_command(self.config, argv, workdir, network=network,
+                                   db_file=Path(os.path.abspath(str(db.obj.database))))  # fmt: skip
+
+        try:
+            return run_shell(
+                command, workdir, self.thor.command_timeout_s, self.clock, self.redact, wrap
+            )
+        except SandboxUnavailable as exc:
+            return CommandResult(command, -1, f"not run: {exc}", False, 0.0)
 
     def label(self, path: str) -> str:
         """``path`` prefixed with its task codes at wave scope (``[T1-02] src/x.py``)."""
