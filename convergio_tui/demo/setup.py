@@ -60,6 +60,11 @@ def demo_config(project: Path, home: Path, ollama_url: str) -> dict[str, Any]:
     data["health"]["ttl_s"] = 30
     data["execution"]["max_parallel"] = 4
     data["execution"]["worktree_root"] = str(home / "worktrees")
+    # The simulated agents are ours, so the demo still runs where no sandbox can be made
+    # (a fresh machine without bubblewrap): unsandboxed, and the header says so.
+    from convergio_tui.sandbox.available import unavailable_reason
+
+    data["sandbox"]["mode"] = "auto" if unavailable_reason() is None else "off"
     return data
 
 
