@@ -60,6 +60,11 @@ def test_shipped_config_reproduces_design_table(shipped_config) -> None:
         ("timezone: local ", "timezone: Mars/Olympus ", "timezone", "budget.timezone", "unknown timezone"),
         ("    default_model: gpt-5\n", "    default_model: gpt-6\n", "default_model: gpt-6",
          "providers.copilot.default_model", "'gpt-6' is not one of this provider's models"),
+        ("  writable: []  ", '  writable: ["cache/pip"]  ', 'writable: ["cache', "sandbox.writable",
+         "'cache/pip' is not absolute"),
+        ("  mode: auto  ", "  mode: strict  ", "mode: strict", "sandbox.mode", "'auto' or 'off'"),
+        ('    env_pass: ["GEMINI_*", "GOOGLE_*"]', "    env_pass: GEMINI_*", "env_pass: GEMINI_*",
+         "providers.gemini.env_pass", "valid list"),
     ],
 )  # fmt: skip
 def test_bad_config_names_file_line_key(tmp_path: Path, old: str, new: str, needle: str,

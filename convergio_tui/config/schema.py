@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, field_validator
 
 from convergio_tui.config.strict import StrictModel
 from convergio_tui.config.thor_schema import ThorConfig
@@ -157,6 +157,15 @@ class SandboxConfig(StrictModel):
     mode: Literal["auto", "off"] = "auto"
     writable: list[str] = Field(default_factory=list)
     hidden: list[str] = Field(default_factory=lambda: ["~/.ssh", "~/.aws", "~/.gnupg", "~/.netrc"])
+
+    @field_validator("writable", "hidden")
+    @classmethod
+    def _absolute(cls, entries: list[str]) -> list[str]:
+        # A relative path would mean something different in every worktree.
+        for entry in entries:
+            if not (entry.startswith("/") or entry == "~" or entry.startswith("~/")):
+                raise ValueError(f"{entry!r} is not absolute: start it with / or ~/")
+        return entries
 
 
 class Config(StrictModel):
