@@ -6,9 +6,15 @@ default under ``$CONVERGIO_HOME`` (``~/.convergio``).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from importlib import resources
 from pathlib import Path
+
+# Convergio's files hold prompts, code, agent output and spend: readable by the user only.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 
 
 def home_dir() -> Path:
@@ -61,3 +67,75 @@ def vault_dir() -> Path:
 def worktrees_dir() -> Path:
     """Default root for task worktrees."""
     return home_dir() / "worktrees"
+
+
+def tighten(path: Path | str, mode: int = PRIVATE_FILE) -> None:
+    """Drop the permission bits of ``path`` that ``mode`` lacks (never adds one).
+
+    Silent when ``path`` is missing or not ours to change: tightening is best effort on
+    files we did not create.
+    """
+    with contextlib.suppress(OSError):
+        current = stat.S_IMODE(os.stat(path).st_mode)
+        if current & ~mode:
+            os.chmod(path, current & mode)
+
+
+def _tighten_fd(fd: int, mode: int = PRIVATE_FILE) -> None:
+    with contextlib.suppress(OSError):
+        current = stat.S_IMODE(os.fstat(fd).st_mode)
+        if current & ~mode:
+            os.fchmod(fd, current & mode)
+
+
+def _ours(path: Path) -> bool:
+    """True for ``$CONVERGIO_HOME`` and anything under it."""
+    home = Path(os.path.abspath(home_dir()))
+    return path == home or home in path.parents
+
+
+def private_dir(path: Path | str) -> Path:
+    """Create ``path`` and its missing parents owner-only (0700, whatever the umask).
+
+    Existing directories are tightened only where they are Convergio's own
+    (``$CONVERGIO_HOME`` and below): a project or a configured root elsewhere keeps its mode.
+    """
+    absolute = Path(os.path.abspath(Path(path).expanduser()))
+    missing: list[Path] = []
+    current = absolute
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        # The mode is masked by the umask, which can only remove bits: never wider than 0700.
+        with contextlib.suppress(FileExistsError):  # another thread made it meanwhile
+            os.mkdir(directory, PRIVATE_DIR)
+    for directory in (absolute, *absolute.parents):
+        if _ours(directory):
+            tighten(directory, PRIVATE_DIR)
+    return absolute
+
+
+def open_private(path: Path | str, flags: int) -> int:
+    """``os.open`` of a file Convergio writes (a log, an artifact): created 0600 in a
+    private directory, an existing one tightened, and a symlink planted at ``path`` is
+    refused (``O_NOFOLLOW``) rather than written through."""
+    target = Path(path).expanduser()
+    private_dir(target.parent)
+    fd = os.open(target, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE)
+    _tighten_fd(fd)
+    return fd
+
+
+def write_private_text(path: Path | str, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` (replacing its content) readable by the user only."""
+    fd = open_private(path, os.O_WRONLY | os.O_TRUNC)
+    with os.fdopen(fd, "w", encoding=encoding) as handle:
+        handle.write(text)
+
+
+def create_private_file(path: Path | str) -> None:
+    """Create ``path`` empty and 0600 unless it exists (then leave it as it is): for SQLite,
+    which gives its -wal and -shm files the mode of the database file."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE))

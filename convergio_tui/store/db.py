@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import peewee as pw
 
+from convergio_tui import paths
 from convergio_tui.store.migrations import migrate
 from convergio_tui.store.models import db
 
@@ -25,7 +27,10 @@ def open_database(path: Path | str, *, migrate_schema: bool = True) -> pw.Sqlite
     Each thread gets its own connection (peewee's default); the proxy is process-wide.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(path.parent)
+    # Created 0600 before SQLite opens it: SQLite gives -wal and -shm the database's mode.
+    with contextlib.suppress(OSError):  # a directory, no permission...: SQLite says why
+        paths.create_private_file(path)
     close_database()
     database = pw.SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=10)
     db.initialize(database)
@@ -39,6 +44,10 @@ def open_database(path: Path | str, *, migrate_schema: bool = True) -> pw.Sqlite
         if "locked" in str(exc):
             hint = "another process holds a write lock; retry in a moment"
         raise DatabaseUnavailable(f"cannot open database {path}: {exc} ({hint})") from exc
+    # Only once SQLite accepted the file: a database made by an older Convergio (or its
+    # -wal/-shm) may be world-readable, but a file that is not a database is left alone.
+    for suffix in ("", "-wal", "-shm"):
+        paths.tighten(f"{path}{suffix}")
     return database
 
 

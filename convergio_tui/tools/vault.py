@@ -235,7 +235,7 @@ class Vault:
             raise
 
     def _ensure_dir(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(self.directory)  # a missing Convergio home is made 0700 too
         with contextlib.suppress(PermissionError):
             os.chmod(self.directory, 0o700)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
+from convergio_tui import paths
 from convergio_tui.workers.capture import LineBuffer
 from convergio_tui.workers.redact import Redactor
 
@@ -40,9 +41,8 @@ class OutputSink:
         self._lock = threading.Lock()
         self._log: IO[bytes] | None = None
         if log_path is not None:
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            # Logs hold prompts and code: readable by the user only.
-            fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            # Logs hold prompts and code: readable by the user only, in a private directory.
+            fd = paths.open_private(log_path, os.O_WRONLY | os.O_APPEND)
             self._log = os.fdopen(fd, "ab")
 
     def _write(self, stream: str, text: str) -> None:
