@@ -62,7 +62,34 @@ def _m001_initial(database: pw.SqliteDatabase) -> None:
         database.execute_sql(sql)
 
 
-MIGRATIONS: list[Migration] = [_m001_initial]
+# v2: the v1 guard's condition is NULL, not false, when validated_by is NULL and the gates
+# pass (NULL = 'thor' is NULL, and NOT NULL is NULL), so the trigger did not fire and
+# `SET status='done', validated_by=NULL` went through. Each test is now IS / COALESCE'd to
+# a plain true or false, and anything but 'thor' or 'human:<user>' is refused.
+_DONE_GUARD_V2 = """
+CREATE TRIGGER task_done_guard BEFORE UPDATE OF status ON task
+WHEN NEW.status = 'done' AND OLD.status IS NOT 'done' AND NOT COALESCE(
+    (NEW.validated_by IS 'thor'
+     AND EXISTS (SELECT 1 FROM gate_result g WHERE g.task_id = NEW.id
+                 AND g.round = NEW.round AND g.verdict = 'pass')
+     AND NOT EXISTS (SELECT 1 FROM gate_result g WHERE g.task_id = NEW.id
+                     AND g.round = NEW.round AND g.verdict = 'fail'))
+    OR (COALESCE(NEW.validated_by, '') LIKE 'human:_%'
+        AND EXISTS (SELECT 1 FROM escalation e WHERE e.task_id = NEW.id
+                    AND e.status = 'approved')),
+    0)
+BEGIN
+    SELECT RAISE(ABORT, 'task may become done only through Thor or an approved escalation');
+END
+"""
+
+
+def _m002_done_guard_refuses_null(database: pw.SqliteDatabase) -> None:
+    database.execute_sql("DROP TRIGGER IF EXISTS task_done_guard")
+    database.execute_sql(_DONE_GUARD_V2)
+
+
+MIGRATIONS: list[Migration] = [_m001_initial, _m002_done_guard_refuses_null]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
