@@ -123,12 +123,14 @@ def _exit_code_for(exc: Exception) -> int:
     from convergio_tui.config.errors import InputError
     from convergio_tui.store.db import DatabaseUnavailable
     from convergio_tui.store.migrations import SchemaTooNew
+    from convergio_tui.textsafe import printable
 
+    # Messages quote the input (a plan spec's values): no escape sequence may reach the terminal.
     if isinstance(exc, InputError | SchemaTooNew | DatabaseUnavailable):
-        click.echo(f"error: {exc}", err=True)
+        click.echo(printable(f"error: {exc}"), err=True)
         return 2
     if isinstance(exc, peewee.OperationalError):
         # A locked or unreadable database is an environment problem, not a bug: say so.
-        click.echo(f"error: database {_db_hint()}: {exc}", err=True)
+        click.echo(printable(f"error: database {_db_hint()}: {exc}"), err=True)
         return 1
     raise exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from convergio_tui.commands.common import context, emit_json, json_option
+from convergio_tui.commands.common import context, echo, emit_json, json_option
 
 
 @click.command()
@@ -21,9 +21,9 @@ def budget(as_json: bool) -> None:
         emit_json(current.as_dict())
         return
     flag = " CAPPED" if current.capped else (" ALERT" if current.alert else "")
-    click.echo(
+    echo(
         f"{current.date}: ${current.spent_usd:.2f} of ${current.cap_usd:.2f} "
         f"({current.pct:.0f}%), ${current.reserved_usd:.2f} reserved{flag}"
     )
     for provider, usd in sorted(current.by_provider.items()):
-        click.echo(f"  {provider:<10} ${usd:.4f}")
+        echo(f"  {provider:<10} ${usd:.4f}")

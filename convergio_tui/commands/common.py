@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from convergio_tui.textsafe import printable
+
 if TYPE_CHECKING:
     from convergio_tui.cli import CliContext
 
@@ -21,9 +23,18 @@ def emit_json(document: Any) -> None:
     click.echo(json.dumps(document, indent=2, sort_keys=False, default=str))
 
 
+def echo(text: object = "", *, err: bool = False) -> None:
+    """Print ``text`` on stdout (stderr with ``err``) with terminal controls neutralised.
+
+    Every line of human-readable output goes through here: titles, evidence and agent
+    errors may hold escape sequences that would otherwise drive the terminal.
+    """
+    click.echo(printable(str(text)), err=err)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``message`` on stderr and exit with ``code``."""
-    click.echo(message, err=True)
+    echo(message, err=True)
     raise click.exceptions.Exit(code)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from convergio_tui.commands.common import context, emit_json, json_option
+from convergio_tui.commands.common import context, echo, emit_json, json_option
 from convergio_tui.config.errors import ConfigError
 
 
@@ -26,12 +26,12 @@ def check(as_json: bool) -> None:
                        "errors": [p.as_dict() for p in exc.problems]})  # fmt: skip
         else:
             for problem in exc.problems:
-                click.echo(f"error: {problem}", err=True)
+                echo(f"error: {problem}", err=True)
         raise click.exceptions.Exit(2) from None
     if as_json:
         emit_json({"ok": True, "file": str(ctx.config_path), "errors": []})
     else:
-        click.echo(
+        echo(
             f"{ctx.config_path}: ok ({len(cfg.providers)} providers, "
             f"{len(cfg.projects)} projects, cap ${cfg.budget.max_premium_per_day:.2f}/day)"
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from convergio_tui.commands.common import echo
+
 
 @click.command()
 @click.option("--headless", is_flag=True, help="Run without the dashboard and print a summary.")
@@ -28,7 +30,7 @@ def demo(headless: bool) -> None:
         config = load_config(setup.config_path)
         open_database(setup.db_path)
         plan_id = import_plan(setup.spec_path, config)
-        click.echo(f"demo project: {setup.project}\ndemo database: {setup.db_path}")
+        echo(f"demo project: {setup.project}\ndemo database: {setup.db_path}")
         if headless:
             from convergio_tui.demo.headless import run_headless
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from convergio_tui.commands.common import context, emit_json, fail, json_option
+from convergio_tui.commands.common import context, echo, emit_json, fail, json_option
+from convergio_tui.textsafe import one_line
 
 
 def current_user() -> str:
@@ -50,16 +51,17 @@ def list_(show_all: bool, plan_id: int | None, as_json: bool) -> None:
         emit_json({"escalations": [v.as_dict() for v in views]})
         return
     if not views:
-        click.echo("no pending escalations" if not show_all else "no escalations")
+        echo("no pending escalations" if not show_all else "no escalations")
         return
     for v in views:
         gates = _last_failing(v.rounds)
-        click.echo(
+        echo(
             f"{v.id:>4}  {v.status:<8} plan {v.plan_id} wave {v.wave_seq} {v.task_code:<8} "
-            f"{len(v.rounds)} round(s)  ${v.spend_usd:.2f}  {_when(v.created_at)}  {v.task_title}"
+            f"{len(v.rounds)} round(s)  ${v.spend_usd:.2f}  {_when(v.created_at)}  "
+            f"{one_line(v.task_title)}"
         )
-        click.echo(f"      last failing gates: {', '.join(gates) or '-'}")
-    click.echo("decide with: convergio escalations show|approve|retry|reject ID")
+        echo(f"      last failing gates: {', '.join(gates) or '-'}")
+    echo("decide with: convergio escalations show|approve|retry|reject ID")
 
 
 def _last_failing(rounds: list[dict[str, Any]]) -> list[str]:
@@ -82,22 +84,20 @@ def show(escalation_id: int, as_json: bool) -> None:
     if as_json:
         emit_json(view.as_dict())
         return
-    click.echo(f"escalation {view.id} [{view.status}] {view.task_code} {view.task_title}")
-    click.echo(f"plan {view.plan_id} {view.plan_name}, wave {view.wave_seq}; round {view.round}; "
+    echo(f"escalation {view.id} [{view.status}] {view.task_code} {one_line(view.task_title)}")
+    echo(f"plan {view.plan_id} {one_line(view.plan_name)}, wave {view.wave_seq}; round {view.round}; "
                f"{view.provider}/{view.model}; spent ${view.spend_usd:.4f}")  # fmt: skip
-    click.echo(f"reason: {view.reason}")
+    echo(f"reason: {view.reason}")
     for r in view.rounds:
-        click.echo(f"\n--- round {r.get('round')} ({r.get('scope', 'task')}) ---")
+        echo(f"\n--- round {r.get('round')} ({r.get('scope', 'task')}) ---")
         for g in r.get("gates", []):
-            click.echo(f"  gate {g['gate']} {g['name']}: {g['verdict']}")
+            echo(f"  gate {g['gate']} {g['name']}: {g['verdict']}")
             if g.get("evidence"):
-                click.echo("    " + str(g["evidence"]).replace("\n", "\n    "))
+                echo("    " + str(g["evidence"]).replace("\n", "\n    "))
     if view.diff_stat:
-        click.echo(f"\ndiff stat:\n{view.diff_stat}")
+        echo(f"\ndiff stat:\n{view.diff_stat}")
     if view.decided_by:
-        click.echo(
-            f"\ndecided by {view.decided_by} at {_when(view.decided_at or 0)}: {view.note or ''}"
-        )
+        echo(f"\ndecided by {view.decided_by} at {_when(view.decided_at or 0)}: {view.note or ''}")
 
 
 def _decide(action: str, escalation_id: int, note: str | None, provider: str | None,
@@ -114,9 +114,9 @@ def _decide(action: str, escalation_id: int, note: str | None, provider: str | N
     if as_json:
         emit_json(view.as_dict())
         return
-    click.echo(f"escalation {view.id} {view.status} by {view.decided_by}: {view.task_code} "
+    echo(f"escalation {view.id} {view.status} by {view.decided_by}: {view.task_code} "
                f"is now {_task_status(view.task_id)}")  # fmt: skip
-    click.echo("run `convergio run PLAN` again to continue the plan")
+    echo("run `convergio run PLAN` again to continue the plan")
 
 
 def _task_status(task_id: int) -> str:

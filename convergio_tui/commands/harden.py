@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from convergio_tui.commands.common import echo
 from convergio_tui.tools.harden import ROTATE_REMINDER, fix_findings, scan_paths
 from convergio_tui.tools.harden.report import to_json, to_sarif, to_text
 from convergio_tui.tools.vault import KEY_ENV, Vault, VaultError, validate_project
@@ -60,24 +61,24 @@ def harden(
         vault = Vault()
     report = scan_paths(path, tracked_only=not all_files, workers=workers, allow_file=allow_file)
     render = {"text": to_text, "json": to_json, "sarif": to_sarif}[fmt]
-    click.echo(render(report))
+    echo(render(report))
     if not fix or not report.findings:
         raise SystemExit(1 if report.findings else 0)
     root = path if path.is_dir() else Path(".")
     try:
         fixed = fix_findings(root, report.findings, vault=vault, project=project)
     except (VaultError, OSError) as exc:  # nothing was rewritten when the vault fails
-        click.echo(f"error: fix stopped: {exc}", err=True)
+        echo(f"error: fix stopped: {exc}", err=True)
         raise SystemExit(2) from None
     # Human notes go to stderr so --format json/sarif stays one document on stdout.
-    click.echo(f"fixed {len(fixed.fixed)} finding(s) in {len(fixed.files)} file(s)", err=True)
+    echo(f"fixed {len(fixed.fixed)} finding(s) in {len(fixed.files)} file(s)", err=True)
     if fixed.backup_dir:
-        click.echo(f"originals backed up under {fixed.backup_dir}", err=True)
+        echo(f"originals backed up under {fixed.backup_dir}", err=True)
     if fixed.stored:
         names = ", ".join(sorted(fixed.stored))
-        click.echo(f"stored in the vault of {project}: {names}", err=True)
+        echo(f"stored in the vault of {project}: {names}", err=True)
     if fixed.skipped:
-        click.echo(f"{len(fixed.skipped)} finding(s) not fixed (file changed)", err=True)
+        echo(f"{len(fixed.skipped)} finding(s) not fixed (file changed)", err=True)
     if any(f.category == "credential" for f in fixed.fixed):
-        click.echo(ROTATE_REMINDER, err=True)
+        echo(ROTATE_REMINDER, err=True)
     raise SystemExit(1 if fixed.skipped else 0)

@@ -6,7 +6,8 @@ from datetime import datetime
 
 import click
 
-from convergio_tui.commands.common import context, emit_json, json_option
+from convergio_tui.commands.common import context, echo, emit_json, json_option
+from convergio_tui.textsafe import one_line
 
 
 @click.command()
@@ -31,7 +32,8 @@ def health(refresh: bool, as_json: bool) -> None:
         wait = ""
         if isinstance(until, (int, float)):
             wait = f" until {datetime.fromtimestamp(until).strftime('%H:%M:%S')}"
-        click.echo(f"{name:<10} {row['state']:<9}{wait} {latency:>8}  {row['detail']}")
+        # The detail quotes the provider CLI's own output: neutralise it.
+        echo(f"{name:<10} {row['state']:<9}{wait} {latency:>8}  {one_line(str(row['detail']))}")
     _sandbox_line(cfg.sandbox.mode)
 
 

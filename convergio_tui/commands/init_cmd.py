@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from convergio_tui import paths
-from convergio_tui.commands.common import context
+from convergio_tui.commands.common import context, echo
 
 
 @click.command()
@@ -19,9 +19,9 @@ def init(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "orchestrator.yaml"
     if target.exists():
-        click.echo(f"{target} exists; left unchanged")
+        echo(f"{target} exists; left unchanged")
     else:
         shutil.copyfile(paths.shipped_config_path(), target)
-        click.echo(f"wrote {target}")
+        echo(f"wrote {target}")
     ctx.open_db()
-    click.echo(f"database ready at {ctx.db_path}")
+    echo(f"database ready at {ctx.db_path}")

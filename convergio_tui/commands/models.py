@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from convergio_tui.commands.common import echo
 from convergio_tui.tools.model_registry import (
     check_registry,
     fetch_ollama_tags,
@@ -33,9 +34,9 @@ def refresh(ctx: click.Context, as_json: bool) -> None:
     ctx.obj.open_db()
     result = refresh_table(config)
     if as_json:
-        click.echo(json.dumps(vars(result)))
+        echo(json.dumps(vars(result)))
         return
-    click.echo(
+    echo(
         f"model registry: {len(result.added)} added, {len(result.updated)} updated, "
         f"{len(result.removed)} removed"
     )
@@ -56,13 +57,11 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     if not rows:
         rows, source = registry_rows(ctx.obj.config), "config"
         if not as_json:
-            click.echo(
-                "registry is empty; showing the configuration (run: models refresh)", err=True
-            )
+            echo("registry is empty; showing the configuration (run: models refresh)", err=True)
     if as_json:
-        click.echo(json.dumps({"source": source, "models": rows}))
+        echo(json.dumps({"source": source, "models": rows}))
         return
-    click.echo(
+    echo(
         f"{'provider':<10} {'model':<24} {'tier':<8} {'mult':>5} {'in$/M':>7} {'out$/M':>7}  flags"
     )
     for r in rows:
@@ -71,7 +70,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
             for f, on in (("privacy-safe", r["privacy_safe"]), ("disabled", not r["enabled"]))
             if on
         )
-        click.echo(
+        echo(
             f"{r['provider']:<10} {r['model_id']:<24} {r['tier']:<8} {r['multiplier']:>5g} "
             f"{_money(r['input_usd_per_mtok']):>7} {_money(r['output_usd_per_mtok']):>7}  {flags}"
         )
@@ -95,11 +94,11 @@ def check(ctx: click.Context, as_json: bool, no_db: bool) -> None:
         db_rows = read_table()
     report = check_registry(config, ollama_tags=tags, db_rows=db_rows)
     if as_json:
-        click.echo(json.dumps(report.as_dict()))
+        echo(json.dumps(report.as_dict()))
     else:
         for p in report.problems:
-            click.echo(f"FAIL {p.check:<14} {p.message}")
+            echo(f"FAIL {p.check:<14} {p.message}")
         for note in report.notes:
-            click.echo(f"note {note}")
-        click.echo("model registry ok" if report.ok else f"{len(report.problems)} problem(s)")
+            echo(f"note {note}")
+        echo("model registry ok" if report.ok else f"{len(report.problems)} problem(s)")
     raise SystemExit(0 if report.ok else 1)

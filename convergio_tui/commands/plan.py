@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from convergio_tui.commands.common import context, emit_json, fail, json_option
+from convergio_tui.commands.common import context, echo, emit_json, fail, json_option
+from convergio_tui.textsafe import one_line
 
 
 @click.group()
@@ -31,7 +32,7 @@ def import_(spec: Path, project: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"plan_id": plan_id})
     else:
-        click.echo(plan_id)
+        echo(plan_id)
 
 
 @plan.command("list")
@@ -46,10 +47,10 @@ def list_(as_json: bool) -> None:
         emit_json({"plans": [s.as_dict() for s in summaries]})
         return
     if not summaries:
-        click.echo("no plans yet: convergio plan import SPEC.yaml")
+        echo("no plans yet: convergio plan import SPEC.yaml")
     for s in summaries:
-        click.echo(
-            f"{s.id:>4}  {s.name:<28} {s.project:<16} {s.status:<10} "
+        echo(
+            f"{s.id:>4}  {one_line(s.name):<28} {one_line(s.project):<16} {s.status:<10} "
             f"{s.done}/{s.tasks} done  ${s.cost_usd:.2f}"
         )
 
@@ -71,12 +72,14 @@ def show(plan_ref: str, as_json: bool) -> None:
         return
     head = doc["plan"]
     assert isinstance(head, dict)
-    click.echo(f"plan {head['id']} {head['name']} [{head['status']}] project {head['project']}")
+    name, project = one_line(str(head["name"])), one_line(str(head["project"]))
+    echo(f"plan {head['id']} {name} [{head['status']}] project {project}")
     for wave in doc["waves"]:  # type: ignore[union-attr]
-        click.echo(f"  wave {wave['seq']} {wave['name']} [{wave['status']}]")
+        echo(f"  wave {wave['seq']} {one_line(wave['name'])} [{wave['status']}]")
         for t in wave["tasks"]:
             target = f"{t['executor_agent']}·{t['model']}" if t["executor_agent"] else "blocked"
-            click.echo(
+            echo(
                 f"    {t['code']:<8} {t['status']:<10} {t['type']:<8} {t['priority']} "
-                f"{t['privacy']:<9} {target:<34} r{t['round']} ${t['cost_usd']:.4f}  {t['title']}"
+                f"{t['privacy']:<9} {one_line(target):<34} r{t['round']} ${t['cost_usd']:.4f}  "
+                f"{one_line(t['title'])}"
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from convergio_tui.commands.common import context, emit_json, json_option
+from convergio_tui.commands.common import context, echo, emit_json, json_option
 from convergio_tui.config.schema import PRIORITIES, PRIVACY_LEVELS, TASK_TYPES
 from convergio_tui.engine.router import BudgetView, HealthView, RouteRequest
 from convergio_tui.engine.router import route as route_task
@@ -47,6 +47,6 @@ def route(
         emit_json(decision.as_dict())
         return
     target = f"{decision.provider} · {decision.model}" if decision.provider else "BLOCKED"
-    click.echo(target)
+    echo(target)
     for reason in decision.reasons:
-        click.echo(f"  - {reason}")
+        echo(f"  - {reason}")

@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from convergio_tui.commands.common import context, emit_json, fail
+from convergio_tui.commands.common import context, echo, emit_json, fail
+from convergio_tui.textsafe import markup_safe, one_line
 
 _SHOWN_STATUSES = (
     "running",
@@ -37,9 +38,9 @@ class PlainDisplay:
         self._last: dict[int, str] = {}  # task id -> last status shown
 
     def line(self, text: str) -> None:
-        """Print one line (thread-safe)."""
+        """Print one line (thread-safe), terminal controls and line breaks neutralised."""
         with self._lock:
-            click.echo(text)
+            click.echo(one_line(text))
 
     def handle(self, event: Any) -> None:
         """Engine listener."""
@@ -73,17 +74,18 @@ class RichDisplay(PlainDisplay):
         self.progress.start()
 
     def _title(self) -> str:
-        return f"plan {self.name}: {self.done}/{self.total} done"
+        # Progress descriptions are Rich markup: a plan name is shown as written.
+        return markup_safe(f"plan {self.name}: {self.done}/{self.total} done", one_line=True)
 
     def line(self, text: str) -> None:
         """Print above the live display."""
-        self.progress.console.print(text, markup=False, highlight=False)
+        self.progress.console.print(one_line(text), markup=False, highlight=False)
 
     def handle(self, event: Any) -> None:
         """Engine listener: update the bars, print notable events."""
         kind = type(event).__name__
         if kind == "RunStarted":
-            label = f"  {event.code} {event.provider}·{event.model}"
+            label = markup_safe(f"  {event.code} {event.provider}·{event.model}", one_line=True)
             self.rows[event.run_id] = self.progress.add_task(label, total=None)
         elif kind == "RunFinished" and event.run_id in self.rows:
             self.progress.remove_task(self.rows.pop(event.run_id))
@@ -124,25 +126,25 @@ def _dry_run(cfg: Any, plan: Any, as_json: bool) -> None:
         emit_json({"plan_id": plan.id, "tasks": [r.as_dict() for r in rows],
                    "estimate_usd": round(total, 6)})  # fmt: skip
         return
-    click.echo(f"plan {plan.id} {plan.name}: dry run, nothing is executed")
+    echo(f"plan {plan.id} {one_line(plan.name)}: dry run, nothing is executed")
     for r in rows:
         target = f"{r.provider}·{r.model}" if r.provider else "BLOCKED"
-        click.echo(f"  w{r.wave} {r.code:<10} {target:<34} est ${r.estimate_usd:.4f}")
+        echo(f"  w{r.wave} {r.code:<10} {target:<34} est ${r.estimate_usd:.4f}")
         for reason in r.reasons:
-            click.echo(f"      - {reason}")
-    click.echo(f"estimated premium spend: ${total:.4f}")
+            echo(f"      - {reason}")
+    echo(f"estimated premium spend: ${total:.4f}")
 
 
 def _report(summary: Any, as_json: bool) -> None:
     if as_json:
         emit_json(summary.as_dict())
         return
-    click.echo(f"plan {summary.plan_id} {summary.status}: {summary.done}/{summary.total} tasks done, "
-               f"${summary.cost_usd:.4f} spent" + (f" ({summary.message})" if summary.message else ""))  # fmt: skip
+    echo(f"plan {summary.plan_id} {summary.status}: {summary.done}/{summary.total} tasks done, "
+         f"${summary.cost_usd:.4f} spent" + (f" ({summary.message})" if summary.message else ""))  # fmt: skip
     if summary.waiting:
-        click.echo("needs a person:" if summary.status != "done" else "notes:")
+        echo("needs a person:" if summary.status != "done" else "notes:")
         for w in summary.waiting:
-            click.echo(f"  {w.code:<10} {w.status:<10} {w.reason}")
+            echo(f"  {w.code:<10} {w.status:<10} {one_line(w.reason)}")
 
 
 @click.command()

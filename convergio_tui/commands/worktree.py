@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from convergio_tui.commands.common import echo
 from convergio_tui.tools.worktree_check import check_worktree
 
 
@@ -61,11 +62,11 @@ def check(
         busy_paths=busy,
     )
     if as_json:
-        click.echo(json.dumps(report.as_dict()))
+        echo(json.dumps(report.as_dict()))
     else:
         for item in report.checks:
             mark = "ok  " if item.ok else "FAIL"
-            click.echo(f"{mark} {item.name:<16} {item.detail}")
-        click.echo("worktree is safe" if report.ok else "worktree refused")
+            echo(f"{mark} {item.name:<16} {item.detail}")
+        echo("worktree is safe" if report.ok else "worktree refused")
     # SystemExit, not ctx.exit: click returns (not raises) Exit codes outside standalone mode.
     raise SystemExit(0 if report.ok else 1)

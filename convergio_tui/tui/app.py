@@ -10,6 +10,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from convergio_tui.config.schema import Config
+from convergio_tui.textsafe import printable
 from convergio_tui.tui.commands import DashboardCommands
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.engine_bridge import InProcessEngine
@@ -53,7 +54,9 @@ class ConvergioApp(App[None]):
         """Start the log reader, then check the database."""
         self.ctx.tailer.start()
         for problem in self.theme_problems:
-            self.notify(problem, title="Theme file skipped", severity="warning")
+            self.notify(
+                printable(problem), title="Theme file skipped", severity="warning", markup=False
+            )
         self.push_screen(StartupScreen(self.ctx))
 
     def start_engine(self, main: MainScreen) -> None:

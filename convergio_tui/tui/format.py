@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.color import Color, ColorParseError
 from textual.content import Content
 
+from convergio_tui.textsafe import one_line
+
 # Theme variable that colours each task/wave/plan status (see tui/themes.py).
 STATUS_VARIABLE = {
     "pending": "status-pending",
@@ -112,6 +114,6 @@ def bar(fraction: float, width: int, style: str = "", empty_style: str = "dim") 
 
 
 def shorten(text: str, width: int) -> str:
-    """``text`` on one line, cut to ``width`` cells with an ellipsis."""
-    one_line = " ".join(text.split())
-    return one_line if len(one_line) <= width else one_line[: max(0, width - 1)] + "…"
+    """``text`` on one line, controls made visible, cut to ``width`` cells with an ellipsis."""
+    line = " ".join(one_line(text).split())
+    return line if len(line) <= width else line[: max(0, width - 1)] + "…"

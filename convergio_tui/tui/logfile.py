@@ -9,14 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from convergio_tui.textsafe import printable
+
 MAX_LINE_CHARS = 400
 
 
 def clean_line(raw: bytes, max_chars: int = MAX_LINE_CHARS) -> str:
-    """One log line for display: decoded, ``[out]`` prefix dropped, cut to ``max_chars``."""
+    """One log line for display: decoded, ``[out]`` prefix dropped, terminal controls made
+    visible (agent output may hold escape sequences), cut to ``max_chars``."""
     text = raw.decode("utf-8", errors="replace").rstrip("\r")
     if text.startswith("[out] "):
         text = text[6:]
+    text = printable(text)
     if len(text) > max_chars:
         text = text[: max_chars - 1] + "…"
     return text
@@ -58,4 +62,4 @@ def read_log(path: str | Path, start: int = 0, max_bytes: int = 2_000_000) -> Lo
 
 def run_heading(run_id: int, rnd: int, provider: str, model: str, status: str) -> str:
     """The line that separates one run's log from the next in the task detail."""
-    return f"──── run {run_id} · round {rnd} · {provider}·{model} · {status} ────"
+    return printable(f"──── run {run_id} · round {rnd} · {provider}·{model} · {status} ────")

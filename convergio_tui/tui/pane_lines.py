@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from convergio_tui.textsafe import printable
 from convergio_tui.tui.logfile import MAX_LINE_CHARS, clean_line
 
 Describer = Callable[[str], str | None]
@@ -21,6 +22,8 @@ MAX_EVENT_LINES = 40  # one long assistant message must not push everything else
 
 
 def _cut(text: str, max_chars: int) -> str:
+    # Described text quotes the agent (JSON-decoded: escapes are real controls again).
+    text = printable(text)
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from convergio_tui.store.dashboard_queries import EscalationDetail, escalation_detail, escalations
+from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui import engine_bridge
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.engine_bridge import ActionResult
@@ -97,20 +98,21 @@ class ApprovalModal(ModalScreen[ActionResult | None]):
         self.escalation_id = detail.line.id
         line = detail.line
         title.update(Content.assemble(
-            (f"Escalation #{line.id} · ", "bold $status-escalated"), (f"{line.code} ", "bold"), line.title,
+            (f"Escalation #{line.id} · ", "bold $status-escalated"), (f"{one_line(line.code)} ", "bold"),
+            one_line(line.title),
         ))  # fmt: skip
         waited = duration(self.ctx.clock() - line.created_at)
-        target = f"{detail.provider}·{detail.model}" if detail.provider else "no provider"
+        target = one_line(f"{detail.provider}·{detail.model}") if detail.provider else "no provider"
         runs = len(detail.runs)
         self.query_one("#approval-meta", Static).update(Content.assemble(
-            ("plan ", "$foreground-muted"), line.plan_name, ("  rounds ", "$foreground-muted"), str(line.round),
+            ("plan ", "$foreground-muted"), one_line(line.plan_name), ("  rounds ", "$foreground-muted"), str(line.round),
             ("  runs ", "$foreground-muted"), str(runs), ("  spend so far ", "$foreground-muted"),
             (money(line.spend_usd), "bold"), ("  last routed to ", "$foreground-muted"), target,
-            ("  waiting ", "$foreground-muted"), waited, "\n", ("reason ", "$foreground-muted"), line.reason,
+            ("  waiting ", "$foreground-muted"), waited, "\n", ("reason ", "$foreground-muted"), printable(line.reason),
         ))  # fmt: skip
         self.query_one(GateEvidence).show(detail.gates)
         diff = detail.diff_stat or "no diff stat recorded for this task"
-        self.query_one("#approval-diff-text", Static).update(Content(diff))
+        self.query_one("#approval-diff-text", Static).update(Content(printable(diff)))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -155,10 +157,13 @@ class ApprovalModal(ModalScreen[ActionResult | None]):
         if message.result.ok:
             if self.ctx.engine is not None:  # --run: the plan can move again
                 self.ctx.engine.resume_if_idle()
-            self.app.notify(message.result.message, title="Escalation decided")
+            self.app.notify(
+                printable(message.result.message), title="Escalation decided", markup=False
+            )
             self.dismiss(message.result)
             return
-        self.notify(message.result.message, title="Decision refused", severity="error")
+        self.notify(printable(message.result.message), title="Decision refused", severity="error",
+                    markup=False)  # fmt: skip
         for button in self.query(Button):
             button.disabled = False
         self.refresh_bindings()

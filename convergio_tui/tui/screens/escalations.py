@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from convergio_tui.store.dashboard_queries import EscalationLine, escalations
+from convergio_tui.textsafe import one_line
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.engine_bridge import ActionResult
 from convergio_tui.tui.format import available, duration, money
@@ -86,9 +87,10 @@ class EscalationsScreen(Screen[None]):
         now = self.ctx.clock()
         for e in message.lines:
             table.add_row(
-                Text(str(e.id)), Text(e.code, style="bold"), Text(e.title), Text(e.plan_name),
+                Text(str(e.id)), Text(one_line(e.code), style="bold"), Text(one_line(e.title)),
+                Text(one_line(e.plan_name)),
                 Text(str(e.round), justify="right"), Text(duration(now - e.created_at), justify="right"),
-                Text(money(e.spend_usd), justify="right"), Text(e.reason),
+                Text(money(e.spend_usd), justify="right"), Text(one_line(e.reason)),
                 key=str(e.id),
             )  # fmt: skip
         if message.lines:

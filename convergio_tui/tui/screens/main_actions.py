@@ -8,6 +8,7 @@ from textual import work
 from textual.screen import Screen
 
 from convergio_tui.store.dashboard_queries import PlanHead, RunningRun, TaskLine
+from convergio_tui.textsafe import printable
 from convergio_tui.tui import engine_bridge
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.format import available
@@ -143,7 +144,9 @@ class MainActions(Screen[None]):
     def on_action_finished(self, message: ActionFinished) -> None:
         """Say what happened and show it at once."""
         result = message.result
-        self.notify(result.message, severity="information" if result.ok else "warning")
+        # The message names the task (and may quote an error): shown as written.
+        self.notify(printable(result.message), severity="information" if result.ok else "warning",
+                    markup=False)  # fmt: skip
         self._versions.forget()  # our own write does not move our data_version
         if result.ok and self.ctx.engine is not None:
             self.ctx.engine.resume_if_idle()

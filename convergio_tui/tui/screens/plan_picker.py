@@ -13,6 +13,7 @@ from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
 from convergio_tui.store.dashboard_queries import PlanChoice, plan_choices
+from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui.format import money
 
 
@@ -56,7 +57,7 @@ class PlanPickerModal(ModalScreen[int | None]):
         options = self.query_one(OptionList)
         options.clear_options()
         if message.error:
-            options.add_option(Option(Content(message.error), disabled=True))
+            options.add_option(Option(Content(printable(message.error)), disabled=True))
             return
         if not message.plans:
             options.add_option(
@@ -65,7 +66,7 @@ class PlanPickerModal(ModalScreen[int | None]):
             return
         for p in message.plans:
             marker = "● " if p.id == self.current else "  "
-            text = (f"{marker}#{p.id:<4} {p.name:<28} {p.project:<16} {p.status:<10} "
+            text = (f"{marker}#{p.id:<4} {one_line(p.name):<28} {one_line(p.project):<16} {p.status:<10} "
                     f"{p.done}/{p.tasks} done  {money(p.cost_usd)}")  # fmt: skip
             options.add_option(Option(Content(text), id=str(p.id)))
         ids = [p.id for p in message.plans]

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 from convergio_tui.store.dashboard_queries import DbProbe
 from convergio_tui.store.db import close_database, open_database
 from convergio_tui.store.migrations import SCHEMA_VERSION
+from convergio_tui.textsafe import printable
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.messages import DatabaseChecked
 
@@ -55,9 +56,11 @@ class ProblemScreen(Screen[None]):
         with Middle(), Center(), Vertical(id="problem-box", classes="dialog"):
             yield Static(Content.styled(TITLES.get(self.probe.state, "Problem"), "bold $error"),
                          id="problem-title")  # fmt: skip
-            yield Static(Content(self.probe.message), id="problem-message")
+            yield Static(Content(printable(self.probe.message)), id="problem-message")
             yield Static(Content(HINTS.get(self.probe.state, "")), id="problem-hint")
-            yield Static(Content.styled(f"database: {self.probe.path}", "$foreground-muted"))
+            yield Static(
+                Content.styled(printable(f"database: {self.probe.path}"), "$foreground-muted")
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -100,5 +103,5 @@ class ProblemScreen(Screen[None]):
             self.action_retry()
             return
         self.probe = message.probe
-        self.query_one("#problem-message", Static).update(Content(message.probe.message))
+        self.query_one("#problem-message", Static).update(Content(printable(message.probe.message)))
         self.refresh_bindings()

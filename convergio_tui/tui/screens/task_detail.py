@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Log, Static
 
 from convergio_tui.store.dashboard_queries import RunLine, TaskDetail, task_detail
+from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.format import available, duration, elapsed, money, status_content
 from convergio_tui.tui.logfile import read_log, run_heading
@@ -132,7 +133,8 @@ class TaskDetailScreen(Screen[None]):
         self._offsets = dict(message.log.offsets)
         now = self.ctx.clock()
         self.query_one("#detail-title", Static).update(self._title(detail, now))
-        self.query_one("#detail-prompt-text", Static).update(Content(detail.prompt))
+        # The prompt holds the plan author's text and agents' output quoted by Thor.
+        self.query_one("#detail-prompt-text", Static).update(Content(printable(detail.prompt)))
         self.query_one("#detail-reasons-text", Static).update(self._reasons(detail))
         self.query_one(RunTable).show(detail.runs, now)
         self.query_one(GateEvidence).show(detail.gates)
@@ -142,14 +144,15 @@ class TaskDetailScreen(Screen[None]):
 
     def _title(self, detail: TaskDetail, now: float) -> Content:
         line = detail.line
-        target = f"{line.provider}·{line.model}" if line.provider else "no provider"
+        target = one_line(f"{line.provider}·{line.model}") if line.provider else "no provider"
         took = duration(elapsed(line.started_at, line.finished_at, now))
         meta = (f"\n{line.type} · {line.priority} · {line.privacy} · {target} · round {line.round}"
                 f" · cost {money(line.cost_usd)} · elapsed {took}")  # fmt: skip
         if detail.validated_by:
-            meta += f" · validated by {detail.validated_by}"
+            meta += f" · validated by {one_line(detail.validated_by)}"
         return Content.assemble(
-            (f"{line.code} ", "bold $primary"), (line.title, "bold"), "  ", status_content(line.status),
+            (f"{one_line(line.code)} ", "bold $primary"), (one_line(line.title), "bold"), "  ",
+            status_content(line.status),
             (meta, "$foreground-muted"),
         )  # fmt: skip
 
@@ -157,11 +160,12 @@ class TaskDetailScreen(Screen[None]):
         if not detail.reasons:
             return Content.styled("no routing reasons recorded", "$foreground-muted")
         lines = [
-            Content.assemble((f"{i}. ", "$foreground-muted"), r)
+            Content.assemble((f"{i}. ", "$foreground-muted"), printable(r))
             for i, r in enumerate(detail.reasons, 1)
         ]
         if detail.blocked_reason:
-            lines.append(Content.styled(f"blocked: {detail.blocked_reason}", "$status-blocked"))
+            blocked = printable(f"blocked: {detail.blocked_reason}")
+            lines.append(Content.styled(blocked, "$status-blocked"))
         return Content("\n").join(lines)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

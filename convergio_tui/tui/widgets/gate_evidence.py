@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from convergio_tui.store.dashboard_queries import GateLine
+from convergio_tui.textsafe import one_line, printable
 
 VERDICT = {
     "pass": ("✔", "$status-done"),
@@ -27,14 +28,16 @@ def round_content(number: int, gates: list[GateLine]) -> Content:
     lines = [Content.assemble((f"Round {number} — ", "bold"), (outcome[0], f"bold {outcome[1]}"))]
     for g in gates:
         glyph, style = VERDICT.get(g.verdict, ("?", ""))
-        evidence = (g.evidence or "").splitlines() or [""]
+        # Evidence quotes agent and command output: controls become visible text (first,
+        # so that no control character can split or join lines either).
+        evidence = printable(g.evidence or "").splitlines() or [""]
         if len(evidence) > MAX_EVIDENCE_LINES:
             more = len(evidence) - MAX_EVIDENCE_LINES
             evidence = [*evidence[:MAX_EVIDENCE_LINES], f"… {more} more lines"]
         head = Content.assemble(
             ("  ", ""),
             (f"{glyph} {g.verdict:<4}", style),
-            f" {g.gate:>2} {g.name:<13} ",
+            f" {g.gate:>2} {one_line(g.name):<13} ",
             evidence[0],
         )
         lines.append(head)

@@ -7,9 +7,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Log
 
 from convergio_tui.store.dashboard_queries import RunningRun
+from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import duration
 from convergio_tui.tui.pane_lines import ERR_MARK, NOTE_MARK
 from convergio_tui.tui.tailer import Drained
@@ -99,7 +101,10 @@ class OutputPane(Vertical):
     def retitle(self, now: float) -> None:
         """``T2-01 · claude·claude-opus-4-5 · round 1`` over ``running 3m12s``."""
         run, self._now = self.run, now
-        self.border_title = f"{run.code} · {run.provider}·{run.model} · round {run.round}"
+        # A Content, not a str: a border title string is parsed as markup.
+        self.border_title = Content(
+            one_line(f"{run.code} · {run.provider}·{run.model} · round {run.round}")
+        )
         took = duration(now - run.started_at)
         self.border_subtitle = f"running {took}" + (
             "" if self.lines_written else " · waiting for output"

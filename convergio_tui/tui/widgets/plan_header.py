@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from convergio_tui.store.dashboard_queries import PlanHead
+from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import duration, elapsed, money, status_content
 
 LABEL = "$foreground-muted"
@@ -43,6 +44,8 @@ class PlanHeader(Static):
 
     def show(self, head: PlanHead | None, engine: str, now: float, missing: str = "") -> None:
         """Display ``head`` (None: ``missing`` explains why there is no plan)."""
+        # Two fixed lines: plan and project names are written by people, errors by SQLite.
+        engine, missing = one_line(engine), one_line(missing)
         self._head, self._engine, self._missing, self._now = head, engine, missing, now
         self._show(self._content())
 
@@ -79,13 +82,14 @@ class PlanHeader(Static):
         pct = 100 * head.done / head.tasks if head.tasks else 0
         end = head.finished_at if head.status not in ("doing", "paused") else None
         took = duration(elapsed(head.started_at, end, self._now))
+        name, project = one_line(head.name), one_line(head.project)
         pending = head.pending_escalations
         escalations = (
             (f"⚑ {pending} pending", "bold $status-escalated") if pending else ("none pending", "")
         )
         first = Content.assemble(
-            self._brand(), ("  plan ", LABEL), (f"#{head.id} {head.name}", "bold"),
-            ("  project ", LABEL), head.project, ("  status ", LABEL), status_content(head.status),
+            self._brand(), ("  plan ", LABEL), (f"#{head.id} {name}", "bold"),
+            ("  project ", LABEL), project, ("  status ", LABEL), status_content(head.status),
             ("  engine ", LABEL), self._engine,
         )  # fmt: skip
         second = Content.assemble(
@@ -96,7 +100,7 @@ class PlanHeader(Static):
         )  # fmt: skip
         if max(first.cell_length, second.cell_length) > width:  # compact wording
             first = Content.assemble(
-                self._brand(), "  ", (f"#{head.id} {head.name}", "bold"), "  ",
+                self._brand(), "  ", (f"#{head.id} {name}", "bold"), "  ",
                 status_content(head.status), ("  engine ", LABEL), self._engine,
             )[:width]  # fmt: skip
             second = Content.assemble(

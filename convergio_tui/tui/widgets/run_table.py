@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from convergio_tui.store.dashboard_queries import RunLine
+from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import duration, elapsed, money, status_text
 
 COLUMNS = ("run", "round", "provider", "model", "status", "tokens in", "tokens out", "cost",
@@ -34,8 +35,9 @@ class RunTable(DataTable[Text]):
         self.clear()
         for r in runs:
             note = f"fallback from {r.fallback_from}" if r.fallback_from else (r.error_class or "")
+            provider, model, note = one_line(r.provider), one_line(r.model), one_line(note)
             self.add_row(
-                Text(str(r.id)), Text(str(r.round), justify="right"), Text(r.provider), Text(r.model),
+                Text(str(r.id)), Text(str(r.round), justify="right"), Text(provider), Text(model),
                 status_text(r.status, variables), Text(f"{r.input_tokens:,}", justify="right"),
                 Text(f"{r.output_tokens:,}", justify="right"), Text(money(r.cost_usd), justify="right"),
                 Text("—" if r.exit_code is None else str(r.exit_code), justify="right"),

@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from convergio_tui.store.dashboard_queries import TaskLine
+from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import duration, elapsed, money, status_text
 
 # key, label, width (title's width follows the table's)
@@ -27,10 +28,13 @@ PADDING = 1
 
 
 def task_cells(line: TaskLine, now: float) -> dict[str, str]:
-    """The plain text of each cell of ``line`` (compared to skip unchanged cells)."""
-    target = f"{line.provider}·{line.model}" if line.provider else "— no provider"
+    """The plain text of each cell of ``line`` (compared to skip unchanged cells), with
+    terminal controls and line breaks neutralised: a title is written by whoever wrote
+    the plan."""
+    target = one_line(f"{line.provider}·{line.model}") if line.provider else "— no provider"
     return {
-        "code": line.code, "title": line.title, "type": line.type, "priority": line.priority,
+        "code": one_line(line.code), "title": one_line(line.title), "type": line.type,
+        "priority": line.priority,
         "privacy": line.privacy, "target": target, "status": line.status,
         "round": str(line.round), "cost": money(line.cost_usd) if line.cost_usd else "—",
         "elapsed": duration(elapsed(line.started_at, line.finished_at, now)),
