@@ -113,8 +113,10 @@ def test_many_worktrees_made_and_removed_at_once_in_one_repository(
         try:
             for round_no in range(3):
                 path = tmp_path / "wt" / f"T{i}-{round_no}"
-                gitops.ensure_worktree(repo, path, f"convergio/x/T{i}-{round_no}", "main")
-                gitops.remove_worktree(repo, path)
+                gitops.ensure_worktree(
+                    repo, path, f"convergio/x/T{i}-{round_no}", "main", root=tmp_path / "wt"
+                )
+                gitops.remove_worktree(repo, path, root=tmp_path / "wt")
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 

@@ -109,6 +109,7 @@ def test_a_real_run_leaves_only_private_files(repo: Path, sim_bin: Path, ollama:
     assert mode(paths.db_path()) == 0o600
     for path in logs.iterdir():
         assert mode(path) == 0o600, path
+    assert mode(tmp_path / "wt") == 0o700  # the worktree root Convergio made
 
 
 def test_the_vault_is_private_from_a_missing_home(isolated_home: Path,

@@ -5,22 +5,26 @@ the project's base branch); task ``convergio/<plan>/<code>`` from its wave branc
 out in ``<worktree_root>/<plan>/<code>``. Merges into a wave branch never touch a checkout:
 ``git merge-tree --write-tree`` computes the result (and the conflicting paths), then
 ``commit-tree`` + ``update-ref`` with the old value move the branch atomically.
+
+Every git call is hardened (:mod:`convergio_tui.gitsafe`: no hook, fsmonitor, filter...),
+and nothing is deleted outside the worktree root (:mod:`convergio_tui.safe_fs`).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from convergio_tui import gitsafe, paths, safe_fs
 
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "Convergio", "GIT_AUTHOR_EMAIL": "convergio@localhost",
     "GIT_COMMITTER_NAME": "Convergio", "GIT_COMMITTER_EMAIL": "convergio@localhost",
 }  # fmt: skip
-_CONFIG = ("-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null")
 # Merges into one repository's wave branches, and worktree add/remove/prune, are
 # serialised in-process per repository: a `worktree prune` or `add` running beside another
 # `add` reads its half-written admin folder and fails ("failed to read .../commondir").
@@ -31,6 +35,10 @@ _locks_guard = threading.Lock()
 
 class GitError(RuntimeError):
     """A git command failed; the message carries its stderr."""
+
+
+class UnsafeWorktreeError(GitError):
+    """A worktree path is a symlink, is reached through one, or is outside the root."""
 
 
 @dataclass(frozen=True)
@@ -44,12 +52,8 @@ class MergeResult:
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run git in ``cwd`` non-interactively; raise :class:`GitError` on failure if ``check``."""
-    env = {**os.environ, **_IDENTITY, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    proc = subprocess.run(
-        ["git", *_CONFIG, *args], cwd=cwd, env=env, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=120,
-    )  # fmt: skip
+    """Run hardened git in ``cwd``; raise :class:`GitError` on failure if ``check``."""
+    proc = gitsafe.run(cwd, *args, extra_env=_IDENTITY, capture_output=True, text=True, timeout=120)
     if check and proc.returncode != 0:
         raise GitError(
             f"git {' '.join(args)} failed in {cwd}: {proc.stderr.strip() or proc.stdout.strip()}"
@@ -84,18 +88,38 @@ def ensure_branch(repo: Path, name: str, start: str) -> str:
     return rev(repo, name) or ""
 
 
-def ensure_worktree(repo: Path, path: Path, branch: str, start: str) -> Path:
-    """A worktree at ``path`` on ``branch`` (created from ``start`` if new); idempotent."""
+def _in_tree(path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """git in the task worktree ``path`` with the work tree pinned to it: a ``core.worktree``
+    in the worktree's config (an agent can write it) would otherwise aim ``reset --hard``
+    and ``clean -fd`` at another directory."""
+    return git(path, f"--work-tree={os.path.abspath(path)}", *args, check=check)
+
+
+def _safely(action: Callable[..., object], *args: object, **kwargs: object) -> None:
+    """Run a :mod:`safe_fs` check or deletion; a refusal becomes :class:`UnsafeWorktreeError`."""
+    try:
+        action(*args, **kwargs)
+    except safe_fs.UnsafePathError as exc:
+        raise UnsafeWorktreeError(str(exc)) from exc
+
+
+def ensure_worktree(repo: Path, path: Path, branch: str, start: str, *, root: Path) -> Path:
+    """A worktree at ``path`` on ``branch`` (created from ``start`` if new); idempotent.
+
+    ``path`` must be strictly inside ``root`` with no symlink on the way, else
+    :class:`UnsafeWorktreeError` before anything is touched.
+    """
+    _safely(safe_fs.check_inside, path, root)
     if (path / ".git").exists():
         current = git(path, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
         if current == branch:
             return path
         raise GitError(f"{path} is a worktree on {current or 'a detached HEAD'}, not {branch}")
-    if path.exists():
-        shutil.rmtree(path)  # a half-made directory from an interrupted run
+    if path.exists() or path.is_symlink():
+        _safely(safe_fs.safe_rmtree, path, root)  # a half-made directory from an interrupted run
     with _lock_for(repo):
         git(repo, "worktree", "prune")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(path.parent)
         if rev(repo, f"refs/heads/{branch}") is not None:
             git(repo, "worktree", "add", str(path), branch)
         else:
@@ -105,19 +129,19 @@ def ensure_worktree(repo: Path, path: Path, branch: str, start: str) -> Path:
 
 def reset_worktree(path: Path, round_no: int) -> None:
     """Throw away an interrupted round's work: uncommitted changes and its commit."""
-    git(path, "reset", "-q", "--hard", "HEAD")
-    git(path, "clean", "-q", "-fd")
+    _in_tree(path, "reset", "-q", "--hard", "HEAD")
+    _in_tree(path, "clean", "-q", "-fd")
     subject = git(path, "log", "-1", "--format=%s", check=False).stdout.strip()
     if subject.startswith("convergio(") and subject.endswith(f"[round {round_no}]"):
-        git(path, "reset", "-q", "--hard", "HEAD~1")
+        _in_tree(path, "reset", "-q", "--hard", "HEAD~1")
 
 
 def commit_all(path: Path, message: str) -> str | None:
     """Commit every change in the worktree; the new commit, or None when nothing changed."""
-    git(path, "add", "-A")
-    if git(path, "diff", "--cached", "--quiet", check=False).returncode == 0:
+    _in_tree(path, "add", "-A")
+    if _in_tree(path, "diff", "--cached", "--quiet", check=False).returncode == 0:
         return None
-    git(path, "commit", "-q", "--no-verify", "-m", message)
+    _in_tree(path, "commit", "-q", "--no-verify", "-m", message)
     return rev(path, "HEAD")
 
 
@@ -162,15 +186,16 @@ def merge_branch(repo: Path, target: str, source: str, message: str) -> MergeRes
     return MergeResult(True, commit)
 
 
-def remove_worktree(repo: Path, path: Path) -> None:
-    """Remove a task worktree (the branch stays for the record)."""
+def remove_worktree(repo: Path, path: Path, *, root: Path) -> None:
+    """Remove a task worktree (the branch stays for the record), and its plan directory
+    when that is left empty. A ``path`` that is not safely inside ``root`` raises
+    :class:`UnsafeWorktreeError` and nothing is removed."""
+    _safely(safe_fs.check_inside, path, root)
     with _lock_for(repo):
         if git(repo, "worktree", "remove", "--force", str(path), check=False).returncode != 0:
-            shutil.rmtree(path, ignore_errors=True)
+            _safely(safe_fs.safe_rmtree, path, root, ignore_errors=True)
             git(repo, "worktree", "prune", check=False)
-    parent = path.parent
-    if parent.is_dir() and not any(parent.iterdir()):
-        parent.rmdir()
+    safe_fs.remove_empty_dir(path.parent, root)
 
 
 def _merge_tree(
@@ -204,11 +229,11 @@ def sync_task_branch(worktree: Path, wave_branch: str) -> str:
     if is_merged(worktree, "HEAD", wave_branch):
         if rev(worktree, "HEAD") == rev(worktree, wave_branch):
             return ""
-        git(worktree, "merge", "-q", "--ff-only", wave_branch)
+        _in_tree(worktree, "merge", "-q", "--ff-only", wave_branch)
         return f"fast-forwarded to {wave_branch}"
     conflicts = conflicts_between(worktree, wave_branch, "HEAD")
     if conflicts:
-        git(worktree, "reset", "-q", "--hard", wave_branch)
+        _in_tree(worktree, "reset", "-q", "--hard", wave_branch)
         return f"restarted from {wave_branch}: its work conflicted in {', '.join(conflicts)}"
     return ""
 

@@ -184,7 +184,7 @@ def _accept_if_settled(ctx: EngineContext, task: Task) -> bool:
             return False
     accept_task(task.id)
     if task.worktree:
-        gitops.remove_worktree(ctx.repo, Path(task.worktree))
+        gitops.remove_worktree(ctx.repo, Path(task.worktree), root=ctx.worktree_root)
         Task.update(worktree=None).where(Task.id == task.id).execute()
     return True
 

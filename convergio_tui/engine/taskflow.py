@@ -65,7 +65,7 @@ def workspace(ctx: EngineContext, prep: Prepared) -> Workspace:
     wave_branch = task.wave.branch or gitops.wave_branch_name(ctx.plan_id, task.wave.seq)
     branch = gitops.task_branch_name(ctx.plan_id, task.code)
     path = ctx.worktree_for(task.code)
-    gitops.ensure_worktree(ctx.repo, path, branch, wave_branch)
+    gitops.ensure_worktree(ctx.repo, path, branch, wave_branch, root=ctx.worktree_root)
     gitops.reset_worktree(path, prep.round)
     synced = gitops.sync_task_branch(path, wave_branch)
     if synced:
@@ -161,7 +161,7 @@ def review_and_settle(ctx: EngineContext, prep: Prepared, done: Executed, space:
             review = conflict_review(ctx, prep, review, merged)
         else:
             assert space.worktree is not None
-            gitops.remove_worktree(ctx.repo, space.worktree)
+            gitops.remove_worktree(ctx.repo, space.worktree, root=ctx.worktree_root)
             Task.update(worktree=None).where(Task.id == prep.task_id).execute()
     if review.passed:
         if _status(prep.task_id) == "validating":

@@ -114,7 +114,7 @@ def _merge_approved(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> str:
             if not result.ok:
                 return f"{task.code} was approved but conflicts with {wave.branch}: {result.detail}"
         if task.worktree:
-            gitops.remove_worktree(ctx.repo, Path(task.worktree))
+            gitops.remove_worktree(ctx.repo, Path(task.worktree), root=ctx.worktree_root)
             Task.update(worktree=None).where(Task.id == task.id).execute()
     return ""
 

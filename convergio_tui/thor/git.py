@@ -1,9 +1,12 @@
-"""Read-only git queries Thor needs; none touches a checkout except ``temp_worktree``."""
+"""Read-only git queries Thor needs; none touches a checkout except ``temp_worktree``.
+
+Every call is hardened (:mod:`convergio_tui.gitsafe`): Thor reads what an agent wrote, so
+no hook, fsmonitor, filter, textconv or external diff of that repository may run.
+"""
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 import time
@@ -12,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from convergio_tui import gitsafe, safe_fs
 from convergio_tui.thor.shell import CommandClock
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
@@ -44,15 +48,12 @@ class DiffInfo:
 def git(
     repo: Path, *args: str, clock: CommandClock | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``git -C repo args``; raise :class:`GitError` on failure when ``check``."""
+    """Run hardened ``git -C repo args``; raise :class:`GitError` on failure when ``check``."""
     started = time.monotonic()
-    proc = subprocess.run(
-        ["git", "-C", str(repo), "-c", "core.quotePath=false", *args],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        stdin=subprocess.DEVNULL,
-    )
+    proc = gitsafe.run(
+        repo, "-c", "core.quotePath=false", *args, read_only=True, capture_output=True,
+        text=True, errors="replace",
+    )  # fmt: skip
     if clock is not None:
         clock.add(time.monotonic() - started)
     if check and proc.returncode != 0:
@@ -61,12 +62,11 @@ def git(
 
 
 def git_input(repo: Path, stdin: str, *args: str, clock: CommandClock | None = None) -> str:
-    """Run ``git -C repo args`` with ``stdin``; its stdout, whatever the exit code."""
+    """Run hardened ``git -C repo args`` with ``stdin``; its stdout, whatever the exit code."""
     started = time.monotonic()
-    proc = subprocess.run(
-        ["git", "-C", str(repo), *args], input=stdin, capture_output=True, text=True,
-        errors="replace",
-    )  # fmt: skip
+    proc = gitsafe.run(
+        repo, *args, read_only=True, input=stdin, capture_output=True, text=True, errors="replace"
+    )
     if clock is not None:
         clock.add(time.monotonic() - started)
     return proc.stdout
@@ -200,12 +200,10 @@ def blob_sizes(
     if not paths:
         return {}
     started = time.monotonic()
-    proc = subprocess.run(
-        ["git", "-C", str(repo), "cat-file", "--batch-check=%(objectsize)"],
-        input="".join(f"{ref}:{p}\n" for p in paths),
-        capture_output=True,
-        text=True,
-    )
+    proc = gitsafe.run(
+        repo, "cat-file", "--batch-check=%(objectsize)", read_only=True,
+        input="".join(f"{ref}:{p}\n" for p in paths), capture_output=True, text=True,
+    )  # fmt: skip
     if clock is not None:
         clock.add(time.monotonic() - started)
     sizes: dict[str, int] = {}
@@ -217,16 +215,25 @@ def blob_sizes(
 
 @contextmanager
 def temp_worktree(repo: Path, ref: str, clock: CommandClock | None = None) -> Iterator[Path]:
-    """Check ``ref`` out (detached) in a throw-away worktree; removed on exit."""
-    parent = Path(tempfile.mkdtemp(prefix="convergio-thor-"))
+    """Check ``ref`` out (detached) in a throw-away worktree; removed on exit.
+
+    Gates run commands in it, so on exit its folder is deleted only while it is still the
+    private directory made here, not a symlink someone put in its place
+    (:class:`~convergio_tui.safe_fs.UnsafePathError` then, and nothing is deleted).
+    """
+    temp_root = Path(tempfile.gettempdir())
+    parent = Path(tempfile.mkdtemp(prefix="convergio-thor-", dir=temp_root))
     path = parent / "wt"
     git(repo, "worktree", "add", "--detach", "--quiet", str(path), ref, clock=clock)
     try:
         yield path
     finally:
-        git(repo, "worktree", "remove", "--force", str(path), clock=clock, check=False)
-        shutil.rmtree(parent, ignore_errors=True)
-        git(repo, "worktree", "prune", clock=clock, check=False)
+        try:
+            safe_fs.check_inside(path, temp_root)  # before git deletes anything either
+            git(repo, "worktree", "remove", "--force", str(path), clock=clock, check=False)
+            safe_fs.safe_rmtree(parent, temp_root, ignore_errors=True)
+        finally:
+            git(repo, "worktree", "prune", clock=clock, check=False)
 
 
 def blob_texts(
@@ -236,11 +243,10 @@ def blob_texts(
     if not paths:
         return {}
     started = time.monotonic()
-    proc = subprocess.run(
-        ["git", "-C", str(repo), "cat-file", "--batch"],
-        input="".join(f"{ref}:{p}\n" for p in paths).encode(),
-        capture_output=True,
-    )
+    proc = gitsafe.run(
+        repo, "cat-file", "--batch", read_only=True,
+        input="".join(f"{ref}:{p}\n" for p in paths).encode(), capture_output=True,
+    )  # fmt: skip
     if clock is not None:
         clock.add(time.monotonic() - started)
     out, pos, texts = proc.stdout, 0, {}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from convergio_tui import paths
+from convergio_tui import gitsafe, paths
 
 CLAIM_FILE = "convergio-task.pid"
 CHECK_NAMES = (
@@ -62,13 +62,8 @@ class WorktreeReport:
 
 
 def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-C", str(path), *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
-    )
+    # Hardened: the worktree was just written by an agent (hooks, fsmonitor, filters...).
+    return gitsafe.run(path, *args, read_only=True, capture_output=True, text=True, timeout=30)
 
 
 def _git_out(path: Path, *args: str) -> str | None:
