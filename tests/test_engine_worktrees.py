@@ -26,12 +26,12 @@ def test_branches_worktrees_and_artifacts(repo: Path, sim_bin: Path, ollama: str
         [task("T2-01", "SIM: append src/a.txt <<<B = 2\\n>>>", depends_on=["T1-01"])],
     ])  # fmt: skip
     assert Executor(config, plan).run().status == "done", dump()
-    assert {"convergio/1/wave-1", "convergio/1/wave-2", "convergio/1/T1-01", "convergio/1/T1-02",
-            "convergio/1/T2-01", "main"} <= branches(repo)  # fmt: skip
+    assert {"convergio/1/wave-1", "convergio/1/wave-2", "convergio/1/T1-01/work", "convergio/1/T1-02/work",
+            "convergio/1/T2-01/work", "main"} <= branches(repo)  # fmt: skip
     # Wave 2 starts from wave 1: its task builds on T1-01's file.
     assert git(repo, "show", "convergio/1/wave-2:src/a.txt") == "A = 1\nB = 2\n"
     assert git(repo, "show", "main:README.md") == "# demo\n"  # main untouched
-    subjects = git(repo, "log", "--format=%s", "convergio/1/T1-01").splitlines()
+    subjects = git(repo, "log", "--format=%s", "convergio/1/T1-01/work").splitlines()
     assert subjects[0] == "convergio(T1-01): task T1-01 [round 1]"
     merges = git(repo, "log", "--merges", "--format=%s", "convergio/1/wave-1").splitlines()
     # The research task's branch has no commit: nothing to merge, no empty merge commit.

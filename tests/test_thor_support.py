@@ -98,7 +98,7 @@ class Sandbox:
 
     def branch(self, task: Task) -> str:
         """The task's branch name."""
-        return f"convergio/{self.plan.id}/{task.code}"
+        return f"convergio/{self.plan.id}/{task.code}/work"
 
     def worktree(self, task: Task) -> Path:
         """The task's worktree, created from the wave branch on first use."""

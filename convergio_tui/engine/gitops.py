@@ -67,8 +67,9 @@ def wave_branch_name(plan_id: int, seq: int) -> str:
 
 
 def task_branch_name(plan_id: int, code: str) -> str:
-    """``convergio/<plan>/<code>``."""
-    return f"convergio/{plan_id}/{code}"
+    """``convergio/<plan>/<code>/work``: each task's ref alone in its own folder, so the
+    sandbox can let an agent move exactly that ref and no other."""
+    return f"convergio/{plan_id}/{code}/work"
 
 
 def rev(repo: Path, ref: str) -> str | None:

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from convergio_tui.engine import gitops
+from convergio_tui.engine import gitops, guard
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Prepared
 from convergio_tui.engine.events import RunFinished, TaskChanged
@@ -98,7 +98,7 @@ def process(ctx: EngineContext, prep: Prepared, cancel: threading.Event) -> None
         if prep.task_id in ctx.active:
             ctx.active[prep.task_id].worktree = space.worktree
     try:
-        done = execute(ctx, prep, space.cwd, cancel)
+        done = execute(ctx, prep, space.cwd, cancel, space.branch)
     finally:
         if space.worktree is not None:
             release_worktree(space.worktree)
@@ -124,7 +124,7 @@ def after_run(ctx: EngineContext, prep: Prepared, done: Executed, space: Workspa
         return
     if done.status == "cancelled":
         return  # a person cancelled the task; its status already says so
-    if done.status == "refused":
+    if done.status == "refused" or done.error_class == "integrity":
         _hard_block(ctx, prep, done.error, "task.blocked")
         return
     key = (tid, prep.round)
@@ -157,6 +157,7 @@ def review_and_settle(ctx: EngineContext, prep: Prepared, done: Executed, space:
     if review.passed and space.branch and space.wave_branch:
         merged = gitops.merge_branch(ctx.repo, space.wave_branch, space.branch,
                                      f"Merge {prep.code} (round {prep.round}) into {space.wave_branch}")  # fmt: skip
+        guard.record_merge(ctx, merged)
         if not merged.ok:
             review = conflict_review(ctx, prep, review, merged)
         else:
