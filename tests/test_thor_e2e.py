@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from conftest import run_cli
 from engine_fixtures import (
+    dump,
     engine_config,
     engine_config_dict,
     import_spec,
@@ -121,7 +122,9 @@ def test_three_failures_escalate_then_cli_approval_completes_the_plan(
     tasks = {t.code: t for t in Task.select().where(Task.plan == plan_id)}
     assert tasks["T1-01"].status == "done" and tasks["T1-01"].validated_by.startswith("human:")
     assert tasks["T2-01"].status == "done" and tasks["T2-01"].validated_by == "thor"
-    assert len(sim_calls(sim_bin)) == 5  # three rounds of T1-01, one each for the others
+    calls = sim_calls(sim_bin)
+    # three rounds of T1-01, one each for the others
+    assert len(calls) == 5, (dump(), [(c.get("tool"), str(c.get("prompt"))[:60]) for c in calls])
     wave_gate_1 = GateResult.get(
         (GateResult.wave == tasks["T1-01"].wave_id)
         & GateResult.task.is_null()
