@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,15 @@ def _executable_mounts(executable: str, path_env: str, protected: Iterable[Path]
     return [Mount(folder, Access.READ) for folder in sorted(folders - mine)]
 
 
+def _runtime_mounts() -> list[Mount]:
+    """Convergio's own Python and package stay readable wherever they are installed (a
+    checkout or virtualenv under ``/tmp`` included): the relay runs on them inside the
+    sandbox, and so do the simulated agents of the demo and the tests."""
+    package_parent = Path(__file__).resolve().parents[2]
+    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(package_parent)}
+    return [Mount(str(Path(p).resolve()), Access.READ) for p in sorted(places) if os.path.isdir(p)]
+
+
 def _state_mounts(entries: Iterable[str], home: Path) -> list[Mount]:
     mounts = []
     for entry in entries:
@@ -138,6 +148,7 @@ def build_spec(scope: RunScope) -> SandboxSpec:
     if git is not None:
         mounts += _git_mounts(git, scope.task_ref)
     mounts += _executable_mounts(scope.executable, scope.path_env, scope.protected)
+    mounts += _runtime_mounts()
     mounts += _state_mounts(scope.state_dirs, scope.home)
     hidden = [*scope.protected, *(expand(e, scope.home) for e in scope.hidden)]
     mounts += _hidden_mounts(hidden)
