@@ -37,3 +37,22 @@ def test_the_demo_label_is_on_screen_only_in_the_demo(
             assert (app.sub_title == "simulated agents") is demo
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("mode", ["off", "auto"])
+def test_unsandboxed_agents_are_said_in_the_header(
+    mode: str, sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    async def scenario() -> None:
+        config = sample_data.sample_config(shipped_config)
+        config = config.model_copy(
+            update={"sandbox": config.sandbox.model_copy(update={"mode": mode})}
+        )
+        app = create_app(isolated_home / "convergio.db", config, sample.plan_id,
+                         clock=lambda: sample_data.SAMPLE_NOW)  # fmt: skip
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for_main(pilot)
+            header_line = screen_text(app).splitlines()[0]
+            assert ("agents unsandboxed" in header_line) is (mode == "off")
+
+    asyncio.run(scenario())
