@@ -68,7 +68,7 @@ def main() -> int:
             return RunRequest(
                 provider="opencode", argv=["true"], workdir=worktree, privacy=privacy,
                 run_dir=run_dir, task_ref="refs/heads/convergio/1/T1/work",
-                db_file=root / "home" / "convergio.db", protected=(root / "wt",),
+                db_file=root / "home" / "convergio.db",
             )  # fmt: skip
 
         def bare() -> None:

@@ -64,9 +64,15 @@ def vault_dir() -> Path:
     return home_dir() / "vault"
 
 
-def worktrees_dir() -> Path:
-    """Default root for task worktrees."""
-    return home_dir() / "worktrees"
+def worktrees_dir(configured: str | None = None) -> Path:
+    """The root for task worktrees: ``execution.worktree_root`` when ``configured``, else
+    ``$CONVERGIO_HOME/worktrees``."""
+    return Path(configured).expanduser() if configured else home_dir() / "worktrees"
+
+
+def run_dirs() -> Path:
+    """Where per-run private folders live (the relay's socket); hidden from agents."""
+    return home_dir() / "run"
 
 
 def tighten(path: Path | str, mode: int = PRIVATE_FILE) -> None:

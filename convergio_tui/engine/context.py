@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,7 +13,8 @@ from convergio_tui.config.schema import Config, CostTier
 from convergio_tui.engine.events import Bus
 from convergio_tui.engine.router import BudgetView, HealthView
 from convergio_tui.engine.snapshot import budget_view, health_views
-from convergio_tui.store.models import Plan, Project, db
+from convergio_tui.store.db import database_file
+from convergio_tui.store.models import Plan, Project
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,7 @@ class EngineContext:
     @property
     def worktree_root(self) -> Path:
         """``execution.worktree_root`` or ``$CONVERGIO_HOME/worktrees``."""
-        root = self.config.execution.worktree_root
-        return Path(root).expanduser() if root else paths.worktrees_dir()
+        return paths.worktrees_dir(self.config.execution.worktree_root)
 
     def worktree_for(self, code: str) -> Path:
         """``<worktree_root>/<plan_id>/<task_code>``."""
@@ -160,7 +159,9 @@ class EngineContext:
     @property
     def db_file(self) -> Path:
         """The database file (hidden from every agent)."""
-        return Path(os.path.abspath(str(db.obj.database)))
+        found = database_file()
+        assert found is not None, "the engine runs with its database open"
+        return found
 
     def run_tag(self, run_id: int) -> str:
         """See :func:`run_tag`."""
@@ -178,4 +179,4 @@ class EngineContext:
 def run_tag(run_id: int) -> str:
     """A marker put into each worker's environment (``CONVERGIO_RUN_TAG``) so a resumed
     engine or a cancel can find exactly that run's processes (unique per database)."""
-    return f"{os.path.abspath(str(db.obj.database))}#{run_id}"
+    return f"{database_file()}#{run_id}"

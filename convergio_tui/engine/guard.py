@@ -3,10 +3,9 @@ environment allow-list, relay) and the integrity check taken around it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from convergio_tui import paths
 from convergio_tui.engine import gitops, integrity
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.sandbox.confine import Confined, RunRequest, confine
@@ -32,14 +31,9 @@ def confined_command(ctx: EngineContext, provider: str, argv: list[str], *, cwd:
         task_ref=f"refs/heads/{branch}" if branch else None, invocation_env=invocation_env,
         secrets=ctx.secrets(),
         markers={"CONVERGIO_RUN_TAG": ctx.run_tag(run_id), "CONVERGIO_TASK": task_code},
-        db_file=ctx.db_file, protected=(ctx.worktree_root,),
+        db_file=ctx.db_file,
     )  # fmt: skip
     return confine(ctx.config, request)
-
-
-def run_dir_base() -> Path:
-    """Where per-run private folders live (inside ``CONVERGIO_HOME``, hidden from agents)."""
-    return paths.home_dir() / "run"
 
 
 def _codes(ids: set[int]) -> set[str]:
@@ -79,13 +73,10 @@ def check(ctx: EngineContext, task_id: int, w: Watch) -> list[str]:
             return True
         return ref.removeprefix(prefix).startswith("wave-") and new in ctx.engine_commits
 
-    siblings = [Path(p) for p in w.before.siblings if Path(p).name not in busy]
-    after = integrity.take(ctx.repo, w.worktree or ctx.repo, siblings)
-    before = integrity.Snapshot(
-        w.before.refs, w.before.main, w.before.hooks, w.before.configs,
-        {p: f for p, f in w.before.siblings.items() if Path(p).name not in busy},
-        w.before.own_head,
-    )  # fmt: skip
+    before = replace(
+        w.before, siblings={p: f for p, f in w.before.siblings.items() if Path(p).name not in busy}
+    )
+    after = integrity.take(ctx.repo, w.worktree or ctx.repo, [Path(p) for p in before.siblings])
     findings = integrity.compare(before, after, w.own_ref, allowed)
     if findings:
         restored = integrity.restore(

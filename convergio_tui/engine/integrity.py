@@ -28,7 +28,7 @@ class Snapshot:
 
     refs: dict[str, str]
     main: str  # fingerprint of the main checkout: HEAD, index, changed files
-    hooks: dict[str, bytes]
+    hooks: dict[str, tuple[bool, bytes]]  # name -> (executable, content)
     configs: dict[str, bytes | None]
     siblings: dict[str, str] = field(default_factory=dict)  # worktree -> fingerprint
     own_head: str | None = None  # the symbolic ref of the task's worktree
@@ -49,6 +49,11 @@ def _file_bytes(path: Path) -> bytes:
         return path.read_bytes() if path.is_file() else b"dir"
     except OSError:
         return b"unreadable"
+
+
+def _is_content(data: bytes) -> bool:
+    """Whether ``_file_bytes`` read a regular file (not one of its markers)."""
+    return data not in (b"dir", b"unreadable") and not data.startswith(b"link:")
 
 
 def checkout_fingerprint(path: Path) -> str:
@@ -77,15 +82,11 @@ def _hooks_dir(common: Path) -> Path:
     return common / "hooks"
 
 
-def _hooks(common: Path) -> dict[str, bytes]:
+def _hooks(common: Path) -> dict[str, tuple[bool, bytes]]:
     folder = _hooks_dir(common)
     if not folder.is_dir():
         return {}
-    found = {}
-    for entry in sorted(folder.iterdir()):
-        mode = b"x" if os.access(entry, os.X_OK) else b"-"
-        found[entry.name] = mode + _file_bytes(entry)
-    return found
+    return {e.name: (os.access(e, os.X_OK), _file_bytes(e)) for e in sorted(folder.iterdir())}
 
 
 def _configs(common: Path, admin: Path | None) -> dict[str, bytes | None]:
@@ -192,9 +193,11 @@ def restore(
         if saved is None:
             path.unlink(missing_ok=True)
             done.append(f"removed hook {name}")
-        elif saved[1:] not in (b"dir", b"unreadable") and not saved[1:].startswith(b"link:"):
-            path.write_bytes(saved[1:])
-            path.chmod(0o755 if saved[:1] == b"x" else 0o644)
+        elif _is_content(saved[1]) and (path.is_symlink() or not path.is_dir()):
+            executable, content = saved
+            path.unlink(missing_ok=True)  # never write through whatever stands there now
+            path.write_bytes(content)
+            path.chmod(0o755 if executable else 0o644)
             done.append(f"restored hook {name}")
     for key in set(before.configs) | set(after.configs):
         saved_config = before.configs.get(key)

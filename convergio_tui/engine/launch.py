@@ -118,7 +118,7 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
         bus.emit(OutputLine(run_id, task_id, stream, line))
 
     worktree = cwd if ctx.worktrees else None
-    with run_folder(guard.run_dir_base(), str(run_id)) as run_dir:
+    with run_folder(paths.run_dirs(), str(run_id)) as run_dir:
         try:
             confined = guard.confined_command(
                 ctx, prep.provider, list(invocation.argv), cwd=cwd, privacy=prep.privacy,

@@ -57,7 +57,6 @@ class RunRequest:
     secrets: Mapping[str, str] = field(default_factory=dict)
     markers: Mapping[str, str] = field(default_factory=dict)
     db_file: Path | None = None
-    protected: tuple[Path, ...] = ()
 
 
 def sandboxed(config: Config) -> bool:
@@ -106,48 +105,65 @@ def loopback_endpoint(url: str | None) -> tuple[str, int] | None:
         return None
 
 
+def _tmpdir(config: Config) -> dict[str, str]:
+    """``TMPDIR`` pointed at the sandbox's private ``/tmp`` (Linux, sandbox on)."""
+    return {"TMPDIR": "/tmp"} if sandboxed(config) and sys.platform.startswith("linux") else {}
+
+
+def _spec(config: Config, env: Mapping[str, str], *, workdir: Path, executable: str,
+          db_file: Path | None, network: bool, task_ref: str | None = None,
+          state: tuple[str, ...] = (), extra_writable: tuple[Path, ...] = ()) -> SandboxSpec:  # fmt: skip
+    """The sandbox of one process: Convergio's own files (home, database, vaults, logs, the
+    worktree root) hidden, plus the configuration's ``writable`` and ``hidden``."""
+    protected = protected_paths(
+        paths.home_dir(), db_file,
+        (paths.vault_dir(), paths.logs_dir(), paths.worktrees_dir(config.execution.worktree_root)),
+    )  # fmt: skip
+    return build_spec(RunScope(
+        workdir=workdir, executable=executable, path_env=env.get("PATH", ""), home=home_of(env),
+        task_ref=task_ref, state_dirs=state, writable=tuple(config.sandbox.writable),
+        hidden=tuple(config.sandbox.hidden), protected=protected,
+        extra_writable=extra_writable, network=network,
+    ))  # fmt: skip
+
+
+def _wrapped(spec: SandboxSpec, argv: list[str], endpoint: tuple[str, int] | None) -> list[str]:
+    """``argv`` inside ``spec``: sandbox-exec on macOS, bubblewrap elsewhere."""
+    if sys.platform == "darwin":
+        from convergio_tui.sandbox.macos import sandbox_exec_argv
+
+        return sandbox_exec_argv(spec, argv, endpoint)
+    return bwrap_argv(spec, argv, shutil.which("bwrap") or "bwrap")
+
+
 def confine(config: Config, request: RunRequest) -> Confined:
     """The confined command for ``request`` (raises :class:`SandboxUnavailable`)."""
     provider = config.providers[request.provider]
-    on = sandboxed(config)
-    overrides = dict(request.invocation_env)
-    if on:
+    overrides = {**request.invocation_env, **_tmpdir(config)}
+    if sandboxed(config):
         overrides["IS_SANDBOX"] = "1"  # claude refuses to skip permissions as root without it
-        if sys.platform.startswith("linux"):
-            overrides["TMPDIR"] = "/tmp"  # the sandbox's private /tmp
     env = agent_env(
         os.environ, provider_env=provider.env, env_pass=env_pass(provider),
         secrets=request.secrets, markers=request.markers, overrides=overrides,
     )  # fmt: skip
-    if not on:
+    if not sandboxed(config):
         return Confined(list(request.argv), env, None)
     require_sandbox(config)
     network = request.privacy != "sensitive"
     endpoint = None if network else loopback_endpoint(provider.endpoint)
-    socket = request.run_dir / "relay.sock" if endpoint else None
-    protected = protected_paths(
-        paths.home_dir(), request.db_file,
-        (paths.vault_dir(), paths.logs_dir(), *request.protected),
+    spec = _spec(
+        config, env, workdir=request.workdir, executable=request.argv[0],
+        db_file=request.db_file, network=network, task_ref=request.task_ref,
+        state=state_dirs(provider), extra_writable=(request.run_dir,) if endpoint else (),
     )  # fmt: skip
-    scope = RunScope(
-        workdir=request.workdir, executable=request.argv[0], path_env=env.get("PATH", ""),
-        home=home_of(env), task_ref=request.task_ref, state_dirs=state_dirs(provider),
-        writable=tuple(config.sandbox.writable), hidden=tuple(config.sandbox.hidden),
-        protected=protected, extra_writable=(request.run_dir,) if endpoint else (),
-        network=network,
-    )  # fmt: skip
-    spec = build_spec(scope)
     argv = list(request.argv)
-    if sys.platform == "darwin":
-        from convergio_tui.sandbox.macos import sandbox_exec_argv
-
-        return Confined(sandbox_exec_argv(spec, argv, endpoint), env, spec, endpoint)
-    if endpoint is not None and socket is not None:
+    socket = None
+    if endpoint is not None and sys.platform != "darwin":  # macOS: the profile allows it
         from convergio_tui.sandbox.relay import relay_argv
 
+        socket = request.run_dir / "relay.sock"
         argv = relay_argv(sys.executable, endpoint[0], endpoint[1], str(socket), argv)
-    bwrap = shutil.which("bwrap") or "bwrap"
-    return Confined(bwrap_argv(spec, argv, bwrap), env, spec, endpoint, socket)
+    return Confined(_wrapped(spec, argv, endpoint), env, spec, endpoint, socket)
 
 
 def confine_command(config: Config, argv: list[str], workdir: Path, *, network: bool,
@@ -155,28 +171,14 @@ def confine_command(config: Config, argv: list[str], workdir: Path, *, network: 
     """Thor's configured commands run code an agent wrote (a test, a build script): the
     same sandbox and base allow-list, without provider state or secrets; no network at
     all for sensitive work. Returns the argv and environment."""
-    overrides = {"TMPDIR": "/tmp"} if sandboxed(config) and sys.platform.startswith("linux") else {}
     env = agent_env(os.environ, provider_env={}, env_pass=(), secrets={}, markers={},
-                    overrides=overrides)  # fmt: skip
+                    overrides=_tmpdir(config))  # fmt: skip
     if not sandboxed(config):
         return list(argv), env
     require_sandbox(config)
-    root = config.execution.worktree_root
-    protected = protected_paths(
-        paths.home_dir(), db_file,
-        (paths.vault_dir(), paths.logs_dir(), Path(root).expanduser() if root else paths.worktrees_dir()),
-    )  # fmt: skip
-    scope = RunScope(
-        workdir=workdir, executable=argv[0], path_env=env.get("PATH", ""), home=home_of(env),
-        writable=tuple(config.sandbox.writable), hidden=tuple(config.sandbox.hidden),
-        protected=protected, network=network,
-    )  # fmt: skip
-    spec = build_spec(scope)
-    if sys.platform == "darwin":
-        from convergio_tui.sandbox.macos import sandbox_exec_argv
-
-        return sandbox_exec_argv(spec, list(argv), None), env
-    return bwrap_argv(spec, list(argv), shutil.which("bwrap") or "bwrap"), env
+    spec = _spec(config, env, workdir=workdir, executable=argv[0], db_file=db_file,
+                 network=network)  # fmt: skip
+    return _wrapped(spec, list(argv), None), env
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,13 @@ def open_database(path: Path | str, *, migrate_schema: bool = True) -> pw.Sqlite
     for suffix in ("", "-wal", "-shm"):
         paths.tighten(f"{path}{suffix}")
     return database
+
+
+def database_file() -> Path | None:
+    """The absolute path of the open database file (None when none is open)."""
+    if db.obj is None:
+        return None
+    return Path(os.path.abspath(str(db.obj.database)))
 
 
 class DatabaseUnavailable(Exception):

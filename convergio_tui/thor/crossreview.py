@@ -9,7 +9,6 @@ the same worker modules and runner as a task; its cost is charged to the ledger.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import time
@@ -137,7 +136,7 @@ def run_review(
         relaying,
         run_folder,
     )  # fmt: skip
-    from convergio_tui.store.models import db
+    from convergio_tui.store.db import database_file
     from convergio_tui.workers import get_worker, run_process
 
     assert reviewer.provider is not None and reviewer.model is not None
@@ -147,13 +146,10 @@ def run_review(
     timeout = min(provider.timeout_s, config.thor.command_timeout_s)
     log_path = paths.logs_dir() / f"{log_name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    root = config.execution.worktree_root
-    with run_folder(paths.home_dir() / "run", log_name) as run_dir:
+    with run_folder(paths.run_dirs(), log_name) as run_dir:
         request = RunRequest(
             provider=reviewer.provider, argv=list(inv.argv), workdir=workdir, privacy=privacy,
-            run_dir=run_dir, invocation_env=inv.env,
-            db_file=Path(os.path.abspath(str(db.obj.database))),
-            protected=(Path(root).expanduser() if root else paths.worktrees_dir(),),
+            run_dir=run_dir, invocation_env=inv.env, db_file=database_file(),
         )  # fmt: skip
         try:
             confined = confine(config, request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import ClassVar
 from convergio_tui.config.schema import Config
 from convergio_tui.config.thor_schema import ThorConfig
 from convergio_tui.sandbox.confine import SandboxUnavailable, confine_command
-from convergio_tui.store.models import db
+from convergio_tui.store.db import database_file
 from convergio_tui.thor.git import DiffInfo
 from convergio_tui.thor.outcome import GateOutcome, Scope
 from convergio_tui.thor.shell import CommandClock, CommandResult, run_shell
@@ -81,7 +80,7 @@ class GateContext:
 
         def wrap(argv: list[str]) -> tuple[list[str], dict[str, str]]:
             return confine_command(self.config, argv, workdir, network=network,
-                                   db_file=Path(os.path.abspath(str(db.obj.database))))  # fmt: skip
+                                   db_file=database_file())  # fmt: skip
 
         try:
             return run_shell(
