@@ -11,7 +11,8 @@ from pathlib import Path
 from convergio_tui import paths
 from convergio_tui.config.schema import Config, CostTier
 from convergio_tui.engine.events import Bus
-from convergio_tui.engine.router import BudgetView, HealthView
+from convergio_tui.engine.privacy import Effective, for_plan
+from convergio_tui.engine.router import BudgetView, HealthView, RouteRequest
 from convergio_tui.engine.snapshot import budget_view, health_views
 from convergio_tui.store.db import database_file
 from convergio_tui.store.models import Plan, Project
@@ -19,6 +20,7 @@ from convergio_tui.store.models import Plan, Project
 log = logging.getLogger(__name__)
 
 HEALTH_CACHE_S = 0.2
+CONFIG_RECHECK_S = 1.0
 
 
 @dataclass
@@ -55,6 +57,9 @@ class EngineContext:
     engine_commits: set[str] = field(default_factory=set)
     _secrets: dict[str, str] | None = None
     _health: tuple[float, dict[str, HealthView]] | None = None
+    _current: Config | None = None  # the configuration file as last re-read
+    _config_checked: float = 0.0
+    _config_mtime: int | None = None
 
     @classmethod
     def for_plan(cls, config: Config, plan_id: int, bus: Bus, stop: threading.Event,
@@ -111,12 +116,42 @@ class EngineContext:
         return BudgetView(cap_usd=self.config.budget.max_premium_per_day,
                           enforce=self.config.budget.enforce_budget)  # fmt: skip
 
-    def premium_possible(self, privacy: str) -> bool:
-        """Whether routing a task of this privacy could pick a premium provider."""
-        rule = self.config.routing.by_privacy.get(privacy)  # type: ignore[call-overload]
+    def current_config(self) -> Config:
+        """The configuration as the file says now (re-read when it changed, at most every
+        ``CONFIG_RECHECK_S``), for what must only tighten at dispatch: project privacy and
+        ``allowed_providers``. An edit that does not validate is ignored (and said once)."""
+        source = self.config.source
+        at = time.monotonic()
+        if not source or at - self._config_checked < CONFIG_RECHECK_S:
+            return self._current or self.config
+        self._config_checked = at
+        try:
+            mtime = Path(source).stat().st_mtime_ns
+        except OSError:
+            return self._current or self.config
+        if mtime != self._config_mtime:
+            from convergio_tui.config.errors import InputError
+            from convergio_tui.config.loader import load_config
+
+            self._config_mtime = mtime
+            try:
+                self._current = load_config(Path(source))
+            except InputError as exc:
+                self.bus.journal("config.ignored", f"{source} changed but is not valid: {exc}",
+                                 level="warning", plan_id=self.plan_id)  # fmt: skip
+        return self._current or self.config
+
+    def effective_privacy(self, task_privacy: str | None) -> Effective:
+        """The privacy and project allow-list a run of this plan is routed with now (see
+        :mod:`engine.privacy`): stricter than or as strict as everything recorded."""
+        return for_plan(self.current_config(), Plan.get_by_id(self.plan_id), task_privacy)
+
+    def premium_possible(self, req: RouteRequest) -> bool:
+        """Whether routing this request could pick a premium provider."""
+        rule = self.config.routing.by_privacy.get(req.privacy)  # type: ignore[call-overload]
         allowed = set(rule.allowed_providers) if rule else set()
-        if self.project.allowed_providers is not None:
-            allowed &= set(self.project.allowed_providers)
+        if req.project_allowed is not None:
+            allowed &= set(req.project_allowed)
         return any(
             self.config.providers[p].cost_tier is CostTier.PREMIUM
             for p in allowed

@@ -12,7 +12,7 @@ parallel dispatch took the headroom routes the task again without premium provid
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from convergio_tui import paths
@@ -20,7 +20,8 @@ from convergio_tui.config.schema import CostTier
 from convergio_tui.engine import budget
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.planner import route_request
-from convergio_tui.engine.router import BudgetView, Decision, route
+from convergio_tui.engine.privacy import Effective
+from convergio_tui.engine.router import BudgetView, Decision, RouteRequest, route
 from convergio_tui.engine.snapshot import budget_view
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Event, Run, Task, now
@@ -70,12 +71,21 @@ class _Abort(Exception):
         self.outcome = outcome
 
 
+def dispatch_request(ctx: EngineContext, task: Task) -> tuple[RouteRequest, Effective]:
+    """The router's view of ``task`` now: its privacy and the project's allow-list as
+    they stand at this dispatch (they only ever tighten, see :mod:`engine.privacy`)."""
+    eff = ctx.effective_privacy(task.privacy)
+    req = replace(route_request(task, ctx.project, eff.privacy),
+                  project_allowed=eff.project_allowed)  # fmt: skip
+    return req, eff
+
+
 def _blocked(ctx: EngineContext, task: Task, decision: Decision) -> Blocked:
-    req = route_request(task, ctx.project, task.privacy)
+    req, _ = dispatch_request(ctx, task)
     health = ctx.health()
     reason = decision.reasons[-1].removeprefix("blocked: ") if decision.reasons else "no provider"
     not_cooling = {k: v for k, v in health.items() if v.state != "cooldown"}
-    budget_now = ctx.budget_for(ctx.premium_possible(task.privacy))
+    budget_now = ctx.budget_for(ctx.premium_possible(req))
     waiting = not route(req, ctx.config, budget_now, not_cooling).blocked
     if waiting:
         cooling = [f"{k} ({v.detail})" for k, v in health.items() if v.state == "cooldown"]
@@ -87,8 +97,9 @@ def prepare(ctx: EngineContext, task: Task) -> Prepared | Blocked | Busy | None:
     """Decide where ``task`` runs now and record the dispatch (run row, reservation, task
     ``running``) in one transaction. None when the task changed under us (cancelled)."""
     config = ctx.config
-    req = route_request(task, ctx.project, task.privacy)
-    decision = route(req, config, ctx.budget_for(ctx.premium_possible(task.privacy)), ctx.health())
+    req, eff = dispatch_request(ctx, task)
+    decision = route(req, config, ctx.budget_for(ctx.premium_possible(req)), ctx.health())
+    decision = replace(decision, reasons=(*eff.reasons, *decision.reasons))
     if decision.blocked:
         return _blocked(ctx, task, decision)
     busy = ctx.busy_providers()
@@ -99,12 +110,13 @@ def prepare(ctx: EngineContext, task: Task) -> Prepared | Blocked | Busy | None:
         return Busy(decision.provider or "")
     try:
         with immediate():
-            return _record(ctx, task, decision, busy)
+            return _record(ctx, task, decision, busy, req)
     except _Abort as abort:
         return abort.outcome
 
 
-def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, int]) -> Prepared:
+def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, int],
+            req: RouteRequest) -> Prepared:  # fmt: skip
     config = ctx.config
     assert decision.provider is not None and decision.model is not None
     planned = task.executor_agent
@@ -117,7 +129,6 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
         # A parallel dispatch took the headroom since we routed: route without premium.
         view = budget_view(config)
         no_premium = BudgetView(view.cap_usd, 0.0, view.cap_usd, True)
-        req = route_request(task, ctx.project, task.privacy)
         second = route(req, config, no_premium, ctx.health())
         if second.blocked:
             raise _Abort(_blocked(ctx, task, second))
@@ -144,7 +155,7 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
                provider=run.provider, model=run.model).where(Run.id == run.id).execute()  # fmt: skip
     moved = Task.update(
         status="running", executor_agent=decision.provider, model=decision.model,
-        route_reasons=reasons, blocked_reason=None,
+        route_reasons=reasons, blocked_reason=None, privacy=req.privacy,
     ).where(Task.id == task.id, Task.status.in_(("queued", "blocked"))).execute()  # fmt: skip
     if not moved:
         raise _Abort(None)
@@ -157,7 +168,7 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
     provider = config.providers[decision.provider]
     timeout = task.timeout_s or provider.timeout_s
     return Prepared(
-        task.id, task.code, task.title, task.privacy, task.round, task.prompt, run.id,
+        task.id, task.code, task.title, req.privacy, task.round, task.prompt, run.id,
         decision.provider, decision.model or "", tuple(reasons), fallback_from,
         decision.estimate_usd, float(timeout), log_path,
     )  # fmt: skip

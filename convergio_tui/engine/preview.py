@@ -6,10 +6,11 @@ no provider and no health check, writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.planner import route_request
+from convergio_tui.engine.privacy import for_plan
 from convergio_tui.engine.router import route
 from convergio_tui.engine.snapshot import budget_view, health_views
 from convergio_tui.store.models import Plan, Task, Wave
@@ -49,7 +50,10 @@ def preview_plan(config: Config, plan_id: int) -> list[PreviewRow]:
     for task in query:
         if task.status in FINISHED:
             continue
-        decision = route(route_request(task, plan.project, task.privacy), config, budget, health)
+        eff = for_plan(config, plan, task.privacy)
+        req = replace(route_request(task, plan.project, eff.privacy),
+                      project_allowed=eff.project_allowed)  # fmt: skip
+        decision = route(req, config, budget, health)
         rows.append(PreviewRow(task.code, task.wave.seq, task.status, decision.provider,
                                decision.model, decision.estimate_usd, decision.reasons))  # fmt: skip
     return rows
