@@ -12,6 +12,7 @@ from collections.abc import Callable
 import peewee as pw
 
 from convergio_tui.store import models as m
+from convergio_tui.store.plan_uids import plan_uids_and_identity
 
 Migration = Callable[[pw.SqliteDatabase], None]
 
@@ -89,7 +90,10 @@ def _m002_done_guard_refuses_null(database: pw.SqliteDatabase) -> None:
     database.execute_sql(_DONE_GUARD_V2)
 
 
-MIGRATIONS: list[Migration] = [_m001_initial, _m002_done_guard_refuses_null]
+MIGRATIONS: list[Migration] = [
+    _m001_initial, _m002_done_guard_refuses_null,
+    plan_uids_and_identity,  # v3 (store/plan_uids.py)
+]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -7,6 +7,7 @@ Schema changes go through ``store/migrations.py``; never call ``create_tables`` 
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import Any
 
@@ -32,6 +33,21 @@ def now() -> float:
     return time.time()
 
 
+_UID_FIRST = "abcdefghijklmnopqrstuvwxyz"
+_UID_REST = _UID_FIRST + "234567"  # lowercase base32
+
+
+def new_uid(length: int = 10) -> str:
+    """A random identifier for names outside the database (branches, worktrees, markers).
+
+    10 lowercase base32 characters (~50 bits), the first a letter so a uid can never be
+    read as a plan id: a migrated plan keeps its id as its uid (see ``migrations``).
+    """
+    return secrets.choice(_UID_FIRST) + "".join(
+        secrets.choice(_UID_REST) for _ in range(length - 1)
+    )
+
+
 class JSONField(pw.TextField):
     """A JSON document stored as text."""
 
@@ -51,10 +67,11 @@ class Base(pw.Model):
 
 
 class Project(Base):
-    """A code repository that plans work on."""
+    """A code repository that plans work on, identified by its resolved absolute path;
+    its name is the configuration's key for that path, else the directory's name."""
 
-    name = pw.CharField(unique=True)
-    path = pw.TextField()
+    name = pw.CharField()
+    path = pw.TextField(unique=True)
     privacy = pw.CharField(default="internal")
     allowed_providers = JSONField(null=True)
     base_branch = pw.CharField(default="main")
@@ -66,6 +83,10 @@ class Plan(Base):
 
     project = pw.ForeignKeyField(Project, backref="plans", on_delete="CASCADE")
     name = pw.CharField()
+    # Names this plan's branches and worktrees (`convergio/<uid>/...`): unique across
+    # databases, where the plan id is not.
+    uid = pw.CharField(unique=True, default=new_uid)
+    privacy = pw.CharField(null=True)  # the spec's plan-level privacy, if any
     status = pw.CharField(default="todo", index=True)
     spec_path = pw.TextField(null=True)
     created_at = pw.FloatField(default=now)
@@ -237,7 +258,29 @@ class Event(Base):
     data = JSONField(null=True)
 
 
+class StoreMeta(Base):
+    """Facts about the database itself (table ``meta``), e.g. its identity."""
+
+    key = pw.CharField(primary_key=True)
+    value = pw.TextField()
+
+    class Meta:
+        table_name = "meta"
+
+
+DATABASE_ID_KEY = "database_id"
+
+
+def database_identity() -> str:
+    """This database's random identity, written once by the migration that made the
+    table: it tells the branches and worktrees it made from another database's."""
+    row = StoreMeta.get_or_none(StoreMeta.key == DATABASE_ID_KEY)
+    if row is None:
+        raise RuntimeError("the database has no identity: it was not migrated")
+    return str(row.value)
+
+
 ALL_MODELS: list[type[Base]] = [
     Project, Plan, Wave, Task, Run, Ledger, GateResult, Escalation, ProviderHealth, ModelEntry,
-    Event,
+    Event, StoreMeta,
 ]  # fmt: skip
