@@ -11,6 +11,7 @@ from typing import Any
 from convergio_tui.config.schema import Config
 from convergio_tui.config.thor_schema import ThorConfig
 from convergio_tui.store.models import Plan, Project, Task, Wave
+from convergio_tui.thor.crossreview import ReviewRunner
 from convergio_tui.thor.review import (
     Review,
     TaskReviewInput,
@@ -157,10 +158,14 @@ class Sandbox:
         finally:
             git(self.repo, "worktree", "remove", "--force", str(wt))
 
-    def review_wave(self, config: Config | None = None) -> Review:
-        """Thor's review of the whole wave against ``main``."""
+    def review_wave(
+        self, config: Config | None = None, cross_review: ReviewRunner | None = None
+    ) -> Review:
+        """Thor's review of the whole wave against ``main`` (``cross_review``: the engine's
+        dispatch of gate 10's reviewer, when the test has an engine)."""
         return review_wave(
             WaveReviewInput(
-                self.wave.id, self.repo, self.wave_branch, "main", config or self.config
+                self.wave.id, self.repo, self.wave_branch, "main", config or self.config,
+                cross_review=cross_review,
             )
-        )
+        )  # fmt: skip

@@ -31,7 +31,7 @@ from convergio_tui.store.models import Event, Run, Task, now
 class Prepared:
     """A dispatch decided and recorded: the run row exists, budget is reserved."""
 
-    task_id: int
+    task_id: int | None  # None: a run of the wave itself (Thor's cross-review)
     code: str
     title: str
     privacy: str
@@ -45,6 +45,7 @@ class Prepared:
     estimate_usd: float
     timeout_s: float
     log_path: Path
+    wave_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ class RouteRequest:
     model: str | None = None
     prompt_chars: int = 0
     project_allowed: tuple[str, ...] | None = None
+    # Providers this run must not use, and why (Thor's cross-review: the wave's author).
+    avoid: tuple[str, ...] = ()
+    avoid_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,12 @@ def route(
     # 1. Candidates.
     cands = config.enabled_providers()
     reasons.append(f"candidates: {', '.join(cands) or 'none enabled'}")
+    avoided = [p for p in cands if p in req.avoid]
+    if avoided:
+        cands = [p for p in cands if p not in avoided]
+        reasons.append(
+            f"excluded {', '.join(avoided)}" + (f": {req.avoid_reason}" if req.avoid_reason else "")
+        )
 
     # 2. Privacy (hard, never overridden).
     privacy_rule = config.routing.by_privacy.get(req.privacy)  # type: ignore[call-overload]
@@ -252,7 +261,8 @@ def _blocked_reason(
     req: RouteRequest, after_privacy: list[str], unhealthy: dict[str, str], over_cap: list[str]
 ) -> str:
     if not after_privacy:
-        return f"no provider is allowed for {req.privacy} tasks"
+        other = f" other than {', '.join(req.avoid)}" if req.avoid else ""
+        return f"no provider{other} is allowed for {req.privacy} tasks"
     allowed = ", ".join(after_privacy)
     only = f"only {allowed} allowed" if req.privacy == "sensitive" else f"allowed: {allowed}"
     causes = []

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from convergio_tui.engine import gitops
 from convergio_tui.engine.context import EngineContext
+from convergio_tui.engine.crossreview_run import runner_for
 from convergio_tui.engine.events import TaskChanged, WaveChanged
 from convergio_tui.engine.summary import FINISHED
 from convergio_tui.store.models import Task, Wave
@@ -129,7 +130,7 @@ def _review(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> Settled:
     review = review_wave(WaveReviewInput(
         wave_id=wave.id, repo=ctx.repo, wave_branch=str(wave.branch or ""),
         base_ref=base_ref(ctx, wave) if ctx.worktrees else "", config=ctx.config,
-        secrets=tuple(ctx.secrets().values()),
+        secrets=tuple(ctx.secrets().values()), cross_review=runner_for(ctx, wave),
     ))  # fmt: skip
     if review.passed:
         _set_wave(ctx, wave, "done")

@@ -13,6 +13,7 @@ import peewee as pw
 
 from convergio_tui.store import models as m
 from convergio_tui.store.plan_uids import plan_uids_and_identity
+from convergio_tui.store.wave_runs import allow_wave_runs
 
 Migration = Callable[[pw.SqliteDatabase], None]
 
@@ -93,6 +94,7 @@ def _m002_done_guard_refuses_null(database: pw.SqliteDatabase) -> None:
 MIGRATIONS: list[Migration] = [
     _m001_initial, _m002_done_guard_refuses_null,
     plan_uids_and_identity,  # v3 (store/plan_uids.py)
+    allow_wave_runs,  # v4 (store/wave_runs.py)
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -151,7 +151,9 @@ class Task(Base):
 class Run(Base):
     """One dispatch of a task to a provider."""
 
-    task = pw.ForeignKeyField(Task, backref="runs", on_delete="CASCADE")
+    # A task's run, or (task NULL) a run of the wave itself: Thor's cross-review.
+    task = pw.ForeignKeyField(Task, null=True, backref="runs", on_delete="CASCADE")
+    wave = pw.ForeignKeyField(Wave, null=True, backref="runs", on_delete="CASCADE")
     provider = pw.CharField()
     model = pw.CharField()
     round = pw.IntegerField(default=1)

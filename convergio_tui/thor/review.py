@@ -17,6 +17,7 @@ from pathlib import Path
 from convergio_tui.config.schema import Config
 from convergio_tui.store.models import Task, Wave
 from convergio_tui.thor import git as g
+from convergio_tui.thor.crossreview import ReviewRunner
 from convergio_tui.thor.gates import GateContext, TaskBrief, gates_for
 from convergio_tui.thor.outcome import GateOutcome, Review, Scope, make_review
 from convergio_tui.thor.record import next_wave_round, record_task_gates, record_wave_gates
@@ -67,6 +68,8 @@ class WaveReviewInput:
     base_ref: str
     config: Config
     secrets: tuple[str, ...] = ()  # the project's vault values, as for a task review
+    # The engine runs a cross-review when gate 10 asks for one (thor.cross_review).
+    cross_review: ReviewRunner | None = None
 
 
 def brief(task: Task) -> TaskBrief:
@@ -265,6 +268,7 @@ def review_wave(inp: WaveReviewInput) -> Review:
             },
             git_error="; ".join(problems) or None,
             redact=redact,
+            cross_review=inp.cross_review,
         )
         outcomes = run_gates(ctx, "wave")
     record_wave_gates(inp.wave_id, next_wave_round(inp.wave_id), outcomes, redact)

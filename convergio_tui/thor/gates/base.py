@@ -11,6 +11,7 @@ from convergio_tui.config.schema import Config
 from convergio_tui.config.thor_schema import ThorConfig
 from convergio_tui.sandbox.confine import SandboxUnavailable, confine_command
 from convergio_tui.store.db import database_file
+from convergio_tui.thor.crossreview import ReviewRunner
 from convergio_tui.thor.git import DiffInfo
 from convergio_tui.thor.outcome import GateOutcome, Scope
 from convergio_tui.thor.shell import CommandClock, CommandResult, run_shell
@@ -62,6 +63,8 @@ class GateContext:
     git_error: str | None = None  # git could not compare the branches: gate 4 fails
     # The project's vault redactor: gates apply it before cutting text into evidence.
     redact: Callable[[str], str] = field(default=lambda text: text)
+    # The engine's cross-review dispatch (wave scope; None: nobody to ask).
+    cross_review: ReviewRunner | None = None
 
     @property
     def thor(self) -> ThorConfig:

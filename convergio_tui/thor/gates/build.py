@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from convergio_tui.store.models import Task, Wave
+from convergio_tui.store.models import Wave
 from convergio_tui.thor import crossreview as cr
 from convergio_tui.thor import git as g
 from convergio_tui.thor.gates.base import Blame, Gate, GateContext
@@ -65,15 +65,9 @@ class BuildGate(Gate):
             return None, "cross-review not run: earlier gates already failed"
         if ctx.wave_id is None or ctx.diff is None or ctx.workdir is None or ctx.base is None:
             return None, "cross-review not run: no wave diff"
+        if ctx.cross_review is None:
+            return None, "cross-review not run: no engine to dispatch it"
         wave = Wave.get_by_id(ctx.wave_id)
-        tasks = list(Task.select().where(Task.wave == ctx.wave_id))
-        allowed = wave.plan.project.allowed_providers
-        reviewer = cr.choose_reviewer(
-            ctx.config, cr.wave_authors(tasks), {str(x.privacy) for x in tasks},
-            allowed, cr.unavailable_providers(),
-        )  # fmt: skip
-        if reviewer.provider is None:
-            return None, f"cross-review not run: {reviewer.reason}"
         diff_text = g.git(
             ctx.repo, "diff", "--no-color", f"{ctx.base}...{ctx.head}", clock=ctx.git_clock
         ).stdout
@@ -81,9 +75,7 @@ class BuildGate(Gate):
         diff_text = ctx.redact(diff_text)
         prompt = cr.review_prompt(str(wave.name), [x.code for x in ctx.tasks], diff_text)
         started = time.monotonic()
-        log_name = f"thor-wave-{ctx.wave_id}-review-{int(time.time())}"
-        privacy = cr.strictest([str(x.privacy) for x in tasks] + [str(wave.plan.project.privacy)])
-        review = cr.run_review(ctx.config, reviewer, prompt, ctx.workdir, log_name, privacy)
+        review = ctx.cross_review(prompt, ctx.workdir)
         ctx.clock.add(time.monotonic() - started)  # the reviewer's time is not Thor's own
         if review.verdict is None:
             return None, f"cross-review gave no verdict: {review.detail}"

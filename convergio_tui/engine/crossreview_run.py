@@ -1,0 +1,117 @@
+"""Thor's cross-review as a run of the wave, through the engine's one dispatch path.
+
+Thor decides *whether* to ask for a second opinion and *what* to ask (the wave's diff);
+the engine decides *who* answers and pays for it, exactly as for a task: route (with
+reasons) with the wave's strictest privacy as it stands now and without the provider
+that wrote most of the wave -> health -> reserve -> the privacy re-check right before
+spawning -> sandbox -> run -> charge and settle, recorded as a ``run`` row of the wave.
+A review nobody may give (privacy, health, budget) is skipped and says why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from convergio_tui import paths
+from convergio_tui.config.schema import CostTier
+from convergio_tui.engine import budget
+from convergio_tui.engine.context import EngineContext
+from convergio_tui.engine.delegate import Prepared
+from convergio_tui.engine.privacy import strictest
+from convergio_tui.engine.router import BudgetView, Decision, RouteRequest, route
+from convergio_tui.store.db import immediate
+from convergio_tui.store.models import Run, Task, Wave
+from convergio_tui.thor.crossreview import CrossReview, ReviewRunner, parse_verdict, wave_authors
+
+
+def review_request(ctx: EngineContext, wave: Wave, prompt: str) -> RouteRequest:
+    """How the review is routed: type ``review``, the wave's most urgent priority, the
+    strictest effective privacy of its tasks, every task's project limits, and never the
+    provider that wrote most of the wave."""
+    tasks = list(Task.select().where(Task.wave == wave.id))
+    views = [ctx.effective_privacy(t.privacy) for t in tasks] or [ctx.effective_privacy(None)]
+    allowed: set[str] | None = None
+    for view in views:
+        if view.project_allowed is not None:
+            names = set(view.project_allowed)
+            allowed = names if allowed is None else allowed & names
+    writer = wave_authors(tasks).most_common(1)
+    return RouteRequest(
+        type="review",
+        priority=min((str(t.priority) for t in tasks), default="P1"),
+        privacy=strictest(v.privacy for v in views),
+        prompt_chars=len(prompt),
+        project_allowed=None if allowed is None else tuple(sorted(allowed)),
+        avoid=(writer[0][0],) if writer else (),
+        avoid_reason="it wrote most of the wave" if writer else "",
+    )
+
+
+def _reserve(ctx: EngineContext, req: RouteRequest, decision: Decision, wave: Wave) -> Run | None:
+    """The run row and its reservation, in one transaction; None when the headroom went."""
+    assert decision.provider is not None and decision.model is not None
+    with immediate():
+        run = Run.create(task=None, wave=wave.id, provider=decision.provider,
+                         model=decision.model, route_reasons=list(decision.reasons))  # fmt: skip
+        premium = ctx.config.providers[decision.provider].cost_tier is CostTier.PREMIUM
+        if premium and not budget.reserve(
+            ctx.config.budget, decision.provider, decision.model, run.id, decision.estimate_usd
+        ):
+            run.delete_instance()
+            return None
+        run.log_path = str(paths.logs_dir() / f"{run.id}.log")
+        run.save()
+    return run
+
+
+def run_cross_review(ctx: EngineContext, wave: Wave, prompt: str, workdir: Path) -> CrossReview:
+    """Route, reserve, run and settle one cross-review of ``wave`` in ``workdir``."""
+    from convergio_tui.engine.launch import execute  # launch imports the dispatch types
+
+    req = review_request(ctx, wave, prompt)
+    premium = ctx.premium_possible(req)
+    decision = route(req, ctx.config, ctx.budget_for(premium), ctx.health())
+    run = None if decision.blocked else _reserve(ctx, req, decision, wave)
+    if run is None and not decision.blocked:
+        # A parallel dispatch took the headroom: route again without premium providers.
+        cap = ctx.config.budget.max_premium_per_day
+        decision = route(req, ctx.config, BudgetView(cap, 0.0, cap, True), ctx.health())
+        run = None if decision.blocked else _reserve(ctx, req, decision, wave)
+    if run is None or decision.provider is None or decision.model is None:
+        why = decision.reasons[-1].removeprefix("blocked: ") if decision.reasons else "no reviewer"
+        ctx.bus.journal("review.skipped", f"wave {wave.seq}: cross-review skipped: {why}",
+                        plan_id=ctx.plan_id, data={"reasons": list(decision.reasons)})  # fmt: skip
+        return CrossReview(None, "", f"skipped: {why}")
+    provider = ctx.config.providers[decision.provider]
+    prep = Prepared(
+        task_id=None, code=f"wave-{wave.seq}-review", title=f"cross-review of {wave.name}",
+        privacy=req.privacy, round=1, prompt=prompt, run_id=run.id, provider=decision.provider,
+        model=decision.model, reasons=decision.reasons, fallback_from=None,
+        estimate_usd=decision.estimate_usd,
+        timeout_s=min(provider.timeout_s, ctx.config.thor.command_timeout_s),
+        log_path=Path(run.log_path), wave_id=wave.id,
+    )  # fmt: skip
+    # The scheduler waits for the review; a stop kills it like any running agent.
+    done = execute(ctx, prep, workdir, ctx.stop)
+    detail = f"run {run.id}: {decision.provider} ({decision.model})"
+    if req.avoid:
+        detail += f", not {req.avoid[0]}: {req.avoid_reason}"
+    detail += f"; log {prep.log_path}"
+    if not done.success:
+        return CrossReview(
+            None, done.text, f"{decision.provider} failed: {done.error}", done.cost_usd
+        )
+    verdict = parse_verdict(done.text)
+    if verdict is None:
+        return CrossReview(
+            None, done.text, f"{decision.provider} gave no VERDICT line", done.cost_usd
+        )
+    return CrossReview(verdict, done.text, detail, done.cost_usd)
+
+
+def runner_for(ctx: EngineContext, wave: Wave) -> ReviewRunner:
+    """What Thor calls to get a cross-review of ``wave`` (prompt, checkout)."""
+    return lambda prompt, workdir: run_cross_review(ctx, wave, prompt, workdir)
+
+
+__all__ = ["review_request", "run_cross_review", "runner_for"]
