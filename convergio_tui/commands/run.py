@@ -158,6 +158,7 @@ def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> No
     from convergio_tui.engine.resume import PlanBusy
     from convergio_tui.sandbox.confine import SandboxUnavailable
     from convergio_tui.store.queries import find_plan
+    from convergio_tui.tools.vault import Vault, VaultUnavailable
 
     ctx = context()
     cfg = ctx.config
@@ -172,6 +173,10 @@ def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> No
     from convergio_tui.engine.executor import Executor
     from convergio_tui.store.models import Task
 
+    try:  # a vault that cannot be opened stops the run before anything moves (docs/vault.md)
+        Vault().secrets_for_run(plan.project.name)
+    except VaultUnavailable as exc:
+        fail(f"error: {exc}", 2)
     if resume_plan(plan.id):  # running a paused plan is an explicit request to go on
         click.echo(f"plan {plan.id} was paused: resuming it", err=True)
     total = Task.select().where(Task.plan == plan.id).count()
@@ -200,7 +205,7 @@ def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> No
         display.close()
     if isinstance(executor.error, PlanBusy):
         fail(f"error: {executor.error}", 1)
-    if isinstance(executor.error, SandboxUnavailable):
+    if isinstance(executor.error, (SandboxUnavailable, VaultUnavailable)):
         fail(f"error: {executor.error}", 2)
     if executor.error is not None:
         raise executor.error

@@ -1,7 +1,8 @@
 """``convergio vault``: the encrypted per-project env vault (CLI.md).
 
 Exit codes: 0 done; 1 ``get``/``rm`` of a missing key; 2 bad input (no key, wrong key,
-invalid names, corrupt file, missing Azure extra).
+invalid names, a secret on the command line, a corrupt, tampered or rolled-back vault
+file, missing Azure extra). See docs/vault.md.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from convergio_tui.tools.vault import KEY_ENV, Vault, VaultError, generate_key
+from convergio_tui.tools.vault import (
+    KEY_ENV,
+    Vault,
+    VaultError,
+    generate_key,
+    validate_key_name,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,17 +85,42 @@ def init(project: str) -> None:
 @vault.command("set")
 @click.argument("project")
 @click.argument("key")
-@click.argument("value")
+@click.argument("value", required=False, metavar="[-]")
 @_vault_errors
-def set_(project: str, key: str, value: str) -> None:
-    """Store VALUE under KEY; VALUE '-' reads it from stdin."""
-    if value == "-":
-        value = sys.stdin.read()
-        # One trailing newline comes from `echo`/heredocs, not from the secret.
-        value = value[:-1] if value.endswith("\n") else value
-        value = value[:-1] if value.endswith("\r") else value
-    _open_vault().set(project, key, value)
+def set_(project: str, key: str, value: str | None) -> None:
+    """Store a secret under KEY, read from stdin or typed at a hidden prompt.
+
+    The value never goes on the command line, where 'ps' and the shell history would
+    show it: pipe it in (printf %s "$TOKEN" | convergio vault set P KEY) or type it when
+    asked. A trailing '-' (stdin, the old form) is accepted.
+    """
+    if value not in (None, "-"):
+        _die(
+            "refusing a secret on the command line (other users see it in 'ps', and it stays "
+            f"in your shell history): run 'convergio vault set {project} {key}' and type it "
+            "at the prompt, or pipe it on stdin",
+            2,
+        )
+    validate_key_name(key)
+    v = _open_vault()
+    v.list(project)  # a wrong key fails here, before the secret is typed
+    v.set(project, key, _read_secret(key))
     click.echo(f"stored {key} in the vault of {project}", err=True)
+
+
+def _read_secret(key: str) -> str:
+    """The value of ``key`` from a hidden prompt (a terminal) or all of stdin."""
+    if sys.stdin.isatty():
+        return str(
+            click.prompt(f"Value for {key}", hide_input=True, confirmation_prompt=True, err=True)
+        )
+    value = sys.stdin.read()
+    # One trailing newline comes from `echo`/heredocs, not from the secret.
+    value = value[:-1] if value.endswith("\n") else value
+    value = value[:-1] if value.endswith("\r") else value
+    if not value:
+        _die(f"no value for {key} on stdin: pipe the secret in, or run at a terminal", 2)
+    return value
 
 
 @vault.command()

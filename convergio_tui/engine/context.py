@@ -159,18 +159,17 @@ class EngineContext:
         )
 
     def secrets(self) -> dict[str, str]:
-        """The vault's values for the project (none when there is no vault or no key).
+        """The vault's values for the project (none when it has no vault).
 
-        Read once per execution: the key derivation is deliberately slow.
+        Read once per execution: the key derivation is deliberately slow. Raises
+        ``VaultUnavailable`` (one line: what is wrong, what to do) when the vault exists
+        but cannot be opened — wrong or missing key, tampered or rolled back — so the run
+        stops before anything is dispatched instead of going on without its secrets.
         """
         if self._secrets is None:
-            from convergio_tui.tools.vault import Vault, VaultError
+            from convergio_tui.tools.vault import Vault
 
-            try:
-                self._secrets = Vault().items(self.project.name)
-            except (VaultError, ValueError, OSError) as exc:
-                log.info("vault of %s not used: %s", self.project.name, exc)
-                self._secrets = {}
+            self._secrets = Vault().secrets_for_run(self.project.name)
         return self._secrets
 
     def tick(self) -> int:

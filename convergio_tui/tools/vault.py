@@ -5,14 +5,18 @@ Key material comes from ``CONVERGIO_VAULT_KEY`` (or the ``key=`` argument):
 * a urlsafe-base64 string that decodes to exactly 32 bytes (``convergio vault keygen``
   prints one) is used as a raw key; each file derives its own key with HKDF-SHA256 and
   the file's random salt;
-* anything else is a passphrase, stretched with scrypt (n=2**15, r=8, p=1) and the
-  file's random salt.
+* anything else is a passphrase, stretched with scrypt (n=2**15, r=8, p=1 for new files;
+  a file's own costs are accepted only within the bounds of ``vault_kdf``).
 
-A file is JSON: format/version, the KDF name and salt, a check token, and one entry
-per secret. Every entry is AES-256-GCM over ``[name, value]`` (padded) with its own
-random nonce, and the project name as associated data, so neither names nor values
-appear in clear and a file cannot be swapped for another project's. A wrong key fails
-the check token and raises ``VaultError``; it never yields garbage.
+Every entry is AES-256-GCM over ``[name, value]`` (padded) with its own random nonce and
+the project name as associated data, and an HMAC over the whole file (header, generation
+and the ordered entry list) detects removed, replaced or reordered entries. The format
+is in :mod:`convergio_tui.tools.vault_format` and ``docs/vault.md``.
+
+Rollback: each write bumps the file's generation, and ``<project>.generation`` beside
+it records the highest generation opened or written here. A vault file older than that
+record (an old copy put back), or missing while the record exists, is refused. Someone
+who can rewrite both files can still roll both back; see ``docs/vault.md``.
 
 Writers take an exclusive ``fcntl`` lock on ``<project>.lock`` for the whole
 read-modify-write and publish with an atomic ``os.replace``, so concurrent writers
@@ -22,62 +26,55 @@ lose nothing and readers never see a half-written file. Files are mode 0600.
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import fcntl
-import json
+import logging
 import os
 import re
 import secrets
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from convergio_tui import paths
+from convergio_tui.tools.vault_errors import (
+    KEY_ENV,
+    VaultError,
+    VaultKeyError,
+    VaultTampered,
+    VaultUnavailable,
+)
+from convergio_tui.tools.vault_format import (
+    Document,
+    decrypt_entries,
+    parse_document,
+    render,
+    verify,
+)
+from convergio_tui.tools.vault_kdf import Kdf, derive_master, new_kdf
+from convergio_tui.tools.vault_record import GenerationRecord, atomic_write
 
-KEY_ENV = "CONVERGIO_VAULT_KEY"
-FORMAT = "convergio-vault"
-VERSION = 1
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-_CHECK_PLAINTEXT = b"convergio-vault-check-v1"
-# Plaintexts are padded to a multiple of this, so ciphertext sizes leak little.
-_PAD = 32
+__all__ = [
+    "KEY_ENV",
+    "Vault",
+    "VaultError",
+    "VaultKeyError",
+    "VaultTampered",
+    "VaultUnavailable",
+    "generate_key",
+    "validate_key_name",
+    "validate_project",
+]
+
+log = logging.getLogger(__name__)
+
 _PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-
-
-class VaultError(Exception):
-    """The vault cannot do what was asked: no key, wrong key, corrupt file, bad name."""
 
 
 def generate_key() -> str:
     """Return a fresh random 32-byte key, urlsafe-base64, for ``CONVERGIO_VAULT_KEY``."""
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
-
-
-def _raw_key(material: str) -> bytes | None:
-    """The 32 raw bytes when ``material`` is a urlsafe-base64 32-byte key, else None."""
-    text = material.strip()
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        return None
-    return raw if len(raw) == 32 else None
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
 
 
 def validate_project(project: str) -> str:
@@ -100,6 +97,16 @@ def validate_key_name(name: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """A vault file read, authenticated and decrypted."""
+
+    doc: Document
+    master: bytes
+    data: dict[str, str]
+    seen: int  # the generation record when it was read
+
+
 class Vault:
     """Encrypted per-project secrets under ``home/vault`` (default ``$CONVERGIO_HOME``)."""
 
@@ -107,13 +114,17 @@ class Vault:
         """``home`` is a Convergio home directory; ``key`` overrides the env variable."""
         self.directory = (Path(home) / "vault") if home is not None else paths.vault_dir()
         self._key_override = key
-        self._derived: dict[tuple[str, str], bytes] = {}
+        self._derived: dict[tuple[Kdf, str], bytes] = {}
 
     # -- paths and key material -------------------------------------------------------
 
     def path_for(self, project: str) -> Path:
         """The vault file of ``project`` (it may not exist yet)."""
         return self.directory / f"{validate_project(project)}.vault"
+
+    def record_path(self, project: str) -> Path:
+        """The generation record of ``project``: the highest generation seen here."""
+        return self.directory / f"{validate_project(project)}.generation"
 
     def exists(self, project: str) -> bool:
         """True when ``project`` has a vault file."""
@@ -124,115 +135,72 @@ class Vault:
         if material is None:
             material = os.environ.get(KEY_ENV)
         if not material:
-            raise VaultError(
+            raise VaultKeyError(
                 f"no vault key: set {KEY_ENV} to a passphrase or to a key from "
                 "'convergio vault keygen'"
             )
         return material
 
-    def _derive(self, kdf: dict[str, Any], path: Path) -> bytes:
-        """The file key for ``kdf`` (cached per salt: scrypt is deliberately slow)."""
+    def _derive(self, kdf: Kdf, path: Path) -> bytes:
+        """The master key for ``kdf`` (cached: scrypt is deliberately slow)."""
         material = self._material()
-        name, salt_text = str(kdf.get("name")), str(kdf.get("salt", ""))
-        cache_key = (name, salt_text + "\0" + material)
-        if cache_key in self._derived:
-            return self._derived[cache_key]
-        salt = _unb64(salt_text)
-        if name == "hkdf-sha256":
-            raw = _raw_key(material)
-            if raw is None:
-                raise VaultError(
-                    f"wrong vault key for {path}: it was created with a 32-byte key "
-                    f"and {KEY_ENV} is not one"
-                )
-            key = HKDF(hashes.SHA256(), 32, salt, b"convergio-vault-v1").derive(raw)
-        elif name == "scrypt":
-            n, r, p = (
-                int(kdf.get(k, d)) for k, d in (("n", SCRYPT_N), ("r", SCRYPT_R), ("p", SCRYPT_P))
-            )
-            key = Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(material.encode("utf-8"))
-        else:
-            raise VaultError(f"{path}: unknown key derivation {name!r}")
-        self._derived[cache_key] = key
-        return key
+        cache_key = (kdf, material)
+        if cache_key not in self._derived:
+            self._derived[cache_key] = derive_master(kdf, material, path)
+        return self._derived[cache_key]
 
-    def _new_kdf(self) -> dict[str, Any]:
-        salt = _b64(secrets.token_bytes(16))
-        if _raw_key(self._material()) is not None:
-            return {"name": "hkdf-sha256", "salt": salt}
-        return {"name": "scrypt", "salt": salt, "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P}
+    def _record(self, project: str) -> GenerationRecord:
+        return GenerationRecord(self.record_path(project), project, self.path_for(project))
 
-    # -- file format ------------------------------------------------------------------
+    def seen(self, project: str) -> int:
+        """The highest generation of ``project``'s vault opened or written here (0: none)."""
+        return self._record(project).read()
 
-    @staticmethod
-    def _seal(key: bytes, plaintext: bytes, aad: bytes) -> dict[str, str]:
-        nonce = secrets.token_bytes(12)
-        padded = plaintext + b" " * (-len(plaintext) % _PAD)
-        return {"nonce": _b64(nonce), "ct": _b64(AESGCM(key).encrypt(nonce, padded, aad))}
+    # -- reading and writing ----------------------------------------------------------
 
-    @staticmethod
-    def _open(key: bytes, box: dict[str, str], aad: bytes) -> bytes:
-        return AESGCM(key).decrypt(_unb64(box["nonce"]), _unb64(box["ct"]), aad)
+    def _read(self, project: str, *, recreate: bool = False) -> _Opened:
+        """Read, authenticate and decrypt ``project``'s file.
 
-    def _read(self, project: str) -> tuple[dict[str, Any], bytes, dict[str, str]]:
-        """Parse and decrypt ``project``'s file: (document, file key, mapping)."""
+        ``FileNotFoundError`` when there is no file and none was recorded (or
+        ``recreate``); ``VaultTampered`` when a recorded file is gone or older than the
+        record. Entries are decrypted only after the key, the MAC and the generation hold.
+        """
         path = self.path_for(project)
+        seen = self.seen(project)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            if doc.get("format") != FORMAT or doc.get("version") != VERSION:
-                raise VaultError(f"{path}: not a version-{VERSION} Convergio vault file")
-            kdf, check, entries = doc["kdf"], doc["check"], doc["entries"]
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
+            if seen and not recreate:
+                raise VaultTampered(
+                    f"{path} is missing but generation {seen} of it was recorded in "
+                    f"{self.record_path(project)}: restore the file, or delete that record "
+                    f"if you removed the vault on purpose ('convergio vault init {project}' "
+                    "starts a new one)"
+                ) from None
             raise
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise VaultError(f"{path}: corrupt vault file ({exc})") from exc
-        aad = f"convergio-vault:{project}".encode()
-        try:
-            key = self._derive(kdf, path)
-            if self._open(key, check, aad).rstrip(b" ") != _CHECK_PLAINTEXT:
-                raise InvalidTag
-        except InvalidTag:
-            raise VaultError(
-                f"wrong vault key for project {project!r}: {KEY_ENV} does not open {path}"
-            ) from None
-        except (KeyError, ValueError, binascii.Error) as exc:
-            raise VaultError(f"{path}: corrupt vault file ({exc})") from exc
-        mapping: dict[str, str] = {}
-        for box in entries:
-            try:
-                name, value = json.loads(self._open(key, box, aad).rstrip(b" "))
-            except (InvalidTag, KeyError, ValueError, binascii.Error) as exc:
-                raise VaultError(f"{path}: an entry fails authentication (tampered?)") from exc
-            mapping[str(name)] = str(value)
-        return doc, key, mapping
+        except (OSError, UnicodeDecodeError) as exc:
+            raise VaultError(f"{path}: cannot read the vault file ({exc})") from exc
+        doc = parse_document(text, path)
+        master = self._derive(doc.kdf, path)
+        enc = verify(doc, master, project, path)
+        if doc.generation < seen:
+            raise VaultTampered(
+                f"{path} is generation {doc.generation} but generation {seen} was already "
+                f"seen here: an older copy was put back (rolled back); restore the newest "
+                f"file, or delete {self.record_path(project)} to accept this one"
+            )
+        return _Opened(doc, master, decrypt_entries(doc, enc, project, path), seen)
 
-    def _write(self, project: str, kdf: dict[str, Any], key: bytes, data: dict[str, str]) -> None:
-        """Encrypt ``data`` with fresh nonces and atomically replace the file."""
-        path = self.path_for(project)
-        aad = f"convergio-vault:{project}".encode()
-        entries = [
-            self._seal(key, json.dumps([name, data[name]]).encode("utf-8"), aad)
-            for name in sorted(data)
-        ]
-        doc = {
-            "format": FORMAT,
-            "version": VERSION,
-            "kdf": kdf,
-            "check": self._seal(key, _CHECK_PLAINTEXT, aad),
-            "entries": entries,
-        }
-        fd, tmp = tempfile.mkstemp(prefix=f".{project}.", suffix=".tmp", dir=self.directory)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(doc, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+    def _save(self, project: str, kdf: Kdf, master: bytes, data: dict[str, str],
+              after: int) -> None:  # fmt: skip
+        """Write ``data`` as the generation after ``after``, then raise the record.
+
+        The file goes first: a crash in between leaves a record behind the file, which
+        reads fine, never one ahead of it.
+        """
+        generation = after + 1
+        atomic_write(self.path_for(project), render(project, kdf, master, generation, data))
+        self._record(project).raise_to(generation)
 
     def _ensure_dir(self) -> None:
         paths.private_dir(self.directory)  # a missing Convergio home is made 0700 too
@@ -252,17 +220,34 @@ class Vault:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def _mutate(self, project: str, change: Any) -> None:
+    def _mutate(self, project: str, change: Callable[[dict[str, str]], None]) -> None:
         """Run ``change(mapping)`` under the lock and save; creates the vault if missing."""
         with self._locked(project):
             try:
-                doc, key, data = self._read(project)
-                kdf = doc["kdf"]
+                opened = self._read(project)
+                kdf, master, data = opened.doc.kdf, opened.master, opened.data
+                after = max(opened.doc.generation, opened.seen)
             except FileNotFoundError:
-                kdf = self._new_kdf()
-                key, data = self._derive(kdf, self.path_for(project)), {}
+                kdf = new_kdf(self._material())
+                master, data = self._derive(kdf, self.path_for(project)), {}
+                after = self.seen(project)
             change(data)
-            self._write(project, kdf, key, data)
+            self._save(project, kdf, master, data, after)
+
+    def _refresh(self, project: str, opened: _Opened) -> None:
+        """After a read: rewrite a version-1 file as version 2 and raise the record to the
+        file's generation. Best effort: a read-only vault folder is still readable."""
+        if opened.doc.version == 2 and opened.doc.generation <= opened.seen:
+            return
+        try:
+            with self._locked(project):
+                again = self._read(project)
+                if again.doc.version == 1:
+                    self._save(project, again.doc.kdf, again.master, again.data, again.seen)
+                else:
+                    self._record(project).raise_to(again.doc.generation)
+        except OSError as exc:  # FileNotFoundError too: removed meanwhile
+            log.info("vault of %s not upgraded: %s", project, exc)
 
     # -- public API -------------------------------------------------------------------
 
@@ -270,11 +255,13 @@ class Vault:
         """Create ``project``'s empty vault; False when it exists (and the key opens it)."""
         with self._locked(project):
             try:
-                self._read(project)
+                self._read(project, recreate=True)
                 return False
             except FileNotFoundError:
-                kdf = self._new_kdf()
-                self._write(project, kdf, self._derive(kdf, self.path_for(project)), {})
+                # A new vault starts after any recorded generation: older copies stay refused.
+                kdf = new_kdf(self._material())
+                master = self._derive(kdf, self.path_for(project))
+                self._save(project, kdf, master, {}, self.seen(project))
                 return True
 
     def set(self, project: str, key: str, value: str) -> None:
@@ -296,6 +283,8 @@ class Vault:
     def remove(self, project: str, key: str) -> None:
         """Delete ``key``; ``KeyError`` when it is not there."""
         if not self.exists(project):
+            with contextlib.suppress(FileNotFoundError):
+                self._read(project)  # a recorded vault that is gone is tampering
             raise KeyError(f"project {project!r} has no vault")
 
         def change(data: dict[str, str]) -> None:
@@ -308,10 +297,29 @@ class Vault:
     def items(self, project: str) -> dict[str, str]:
         """All of ``project``'s secrets; empty (no key needed) when it has no vault."""
         try:
-            return dict(self._read(project)[2])
+            opened = self._read(project)
         except FileNotFoundError:
             return {}
+        self._refresh(project, opened)
+        return dict(opened.data)
 
     def list(self, project: str) -> list[str]:
-        """The key names of ``project``, sorted (values are not decrypted for the caller)."""
+        """The key names of ``project``, sorted (never the values)."""
         return sorted(self.items(project))
+
+    def secrets_for_run(self, project: str) -> dict[str, str]:
+        """The values an engine run puts into its agents' environment.
+
+        Empty when the project has no vault (or a name no vault can have). Raises
+        :class:`VaultUnavailable` when the vault exists but cannot be opened (no or
+        wrong key, tampered, rolled back): a run without them would start agents
+        without their secrets and leave their values unredacted in the logs.
+        """
+        try:
+            validate_project(project)
+        except VaultError:
+            return {}
+        try:
+            return self.items(project)
+        except VaultError as exc:
+            raise VaultUnavailable(project, exc) from exc
