@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ValidationError
 
 from convergio_tui.config.errors import ConfigError, InputError, Problem
+from convergio_tui.config.privacy_check import check_privacy
 from convergio_tui.config.schema import PRIORITIES, PRIVACY_LEVELS, Config
 from convergio_tui.config.yaml_lines import LocatedYaml, LocatedYamlError, load_located
 
@@ -109,6 +110,7 @@ def cross_check(config: Config, located: LocatedYaml) -> Iterable[Problem]:
                 yield located.problem(
                     ("providers", name, "models", i, "id"), f"duplicate model id {model_id!r}"
                 )
+    yield from check_privacy(config, located)
     tz = config.budget.timezone
     if tz != "local":
         try:

@@ -24,6 +24,7 @@ from convergio_tui.sandbox.confine import SandboxUnavailable, relaying, run_fold
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Run, Task, now
 from convergio_tui.workers import Worker, WorkerResult, get_worker, run_process
+from convergio_tui.workers.argv_limits import argv_problem
 from convergio_tui.workers.redact import Redactor
 from convergio_tui.workers.result import ErrorClass
 
@@ -127,6 +128,9 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
             )  # fmt: skip
         except SandboxUnavailable as exc:
             return _refuse(ctx, prep, str(exc), error_class="sandbox")
+        too_large = argv_problem(confined.argv, confined.env)  # E2BIG: refuse, not a failed run
+        if too_large is not None:
+            return _refuse(ctx, prep, too_large, error_class="argv_too_large")
         watched = guard.watch(ctx, task_id, worktree, branch)
         with relaying(confined):
             outcome = run_process(

@@ -1,4 +1,8 @@
-"""The plan spec of CLI.md: strict validation with file:line for every problem (pure)."""
+"""The plan spec of CLI.md: strict validation with file:line for every problem.
+
+Pure except :func:`project_problem`, which resolves a path-like ``project:`` against the
+spec's folder to refuse a filesystem root. Limits are in docs/input-limits.md.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +10,43 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from convergio_tui.config.errors import PlanSpecError, Problem
 from convergio_tui.config.loader import validate_located
 from convergio_tui.config.strict import StrictModel
 from convergio_tui.config.yaml_lines import LocatedYaml, LocatedYamlError, load_located
+from convergio_tui.workers.argv_limits import PROMPT_MAX_BYTES
 
 TaskType = Literal["coding", "research", "review", "test", "bulk", "pr-ops", "docs"]
+Privacy = Literal["public", "internal", "sensitive"]
+# Titles and names go into commit messages and one-line views: one readable line.
+TITLE_MAX_CHARS = 1000
+
+
+def _one_line(value: str) -> str:
+    if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value):
+        raise ValueError("must be one line without control characters")
+    return value
 
 
 class TaskSpec(StrictModel):
     """One task as written in the spec."""
 
     code: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=TITLE_MAX_CHARS)
     prompt: str = Field(min_length=1)
     type: TaskType
     priority: Literal["P0", "P1", "P2", "P3"] = "P1"
-    privacy: Literal["public", "internal", "sensitive"] | None = None
+    privacy: Privacy | None = None
     files: list[str] = Field(default_factory=list)
     verify: list[str] = Field(default_factory=list)
     executor_agent: str | None = None
     model: str | None = None
     timeout_s: float | None = Field(default=None, gt=0)
     depends_on: list[str] = Field(default_factory=list)
+
+    _title_line = field_validator("title")(_one_line)
 
 
 class WaveSpec(StrictModel):
@@ -41,11 +57,45 @@ class WaveSpec(StrictModel):
 
 
 class PlanSpec(StrictModel):
-    """A whole plan spec."""
+    """A whole plan spec. ``privacy`` (optional) is the plan's floor: it may raise its
+    tasks' and its project's privacy, never lower them (enforced where it is stored)."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=TITLE_MAX_CHARS)
     project: str = Field(min_length=1)
+    privacy: Privacy | None = None
     waves: list[WaveSpec] = Field(min_length=1)
+
+    _name_line = field_validator("name")(_one_line)
+
+    @field_validator("project")
+    @classmethod
+    def _project_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty: name a project of the configuration or a directory")
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("must not hold control characters")
+        return value
+
+
+def project_problem(text: str, spec_dir: Path) -> str | None:
+    """Why ``project:`` text can never name a project, or None.
+
+    A filesystem root (``/``, or ``../..`` climbing to it) has no name and holds every
+    repository on the machine. Whether the text names a configured project or a
+    directory is for the planner to decide; a relative path is read from ``spec_dir``.
+    """
+    candidate = Path(text.strip()).expanduser()
+    if not candidate.is_absolute():
+        candidate = spec_dir / candidate
+    try:
+        resolved = candidate.resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, an unreadable parent
+        return None
+    if resolved == Path(resolved.anchor):
+        return (
+            f"{text.strip()!r} is the filesystem root {resolved}: name the project's own directory"
+        )
+    return None
 
 
 def load_plan_spec(path: Path, providers: Iterable[str] = ()) -> PlanSpec:
@@ -58,10 +108,27 @@ def load_plan_spec(path: Path, providers: Iterable[str] = ()) -> PlanSpec:
     except LocatedYamlError as exc:
         raise PlanSpecError([exc.problem]) from None
     spec = validate_located(located, PlanSpec, PlanSpecError)
-    problems = list(check_references(spec, located, list(providers)))
+    problems = list(check_limits(spec, located, path.parent))
+    problems += check_references(spec, located, list(providers))
     if problems:
         raise PlanSpecError(problems)
     return spec
+
+
+def check_limits(spec: PlanSpec, located: LocatedYaml, spec_dir: Path) -> Iterable[Problem]:
+    """A project that is a filesystem root; prompts no provider's command line can carry."""
+    root = project_problem(spec.project, spec_dir)
+    if root is not None:
+        yield located.problem(("project",), root)
+    for w, wave in enumerate(spec.waves):
+        for t, task in enumerate(wave.tasks):
+            size = len(task.prompt.encode("utf-8", "surrogateescape"))
+            if size > PROMPT_MAX_BYTES:
+                yield located.problem(("waves", w, "tasks", t, "prompt"),
+                    f"the prompt is {size // 1024} KiB, over the {PROMPT_MAX_BYTES // 1024} KiB "
+                    "a provider's command line can carry (Linux: 128 KiB per argument, less "
+                    "Thor's feedback): put the long text in a file of the repository and "
+                    "have the prompt point at it")  # fmt: skip
 
 
 def check_references(
