@@ -95,7 +95,12 @@ def cli(ctx: click.Context, config_file: str | None, db_file: str | None) -> Non
 def _db_hint() -> str:
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_root().obj if ctx is not None else None
-    return str(obj.db_path) if isinstance(obj, CliContext) else "(unknown path)"
+    if isinstance(obj, CliContext):
+        return str(obj.db_path)
+    # Outside click's context (the command has ended): the file this process opened.
+    from convergio_tui.store.db import database_file
+
+    return str(database_file() or "(unknown path)")
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
@@ -117,20 +122,30 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 def _exit_code_for(exc: Exception) -> int:
-    """Report known failures clearly (imports are lazy to keep ``--help`` fast)."""
-    import peewee
+    """Report known failures clearly (imports are lazy to keep ``--help`` fast).
 
+    Storage faults (a locked, full, damaged or foreign database, a full disk) end with one
+    line naming the file and what to do: exit 1 when running again once the condition
+    clears resumes, 2 when the file cannot be used as it is (docs/storage.md).
+    """
     from convergio_tui.config.errors import InputError
     from convergio_tui.store.db import DatabaseUnavailable
+    from convergio_tui.store.faults import storage_fault
     from convergio_tui.store.migrations import SchemaTooNew
-    from convergio_tui.textsafe import printable
+    from convergio_tui.textsafe import one_line, printable
 
     # Messages quote the input (a plan spec's values): no escape sequence may reach the terminal.
     if isinstance(exc, InputError | SchemaTooNew | DatabaseUnavailable):
         click.echo(printable(f"error: {exc}"), err=True)
         return 2
+    fault = storage_fault(exc, _db_hint())
+    if fault is not None:
+        click.echo(one_line(f"error: {fault}"), err=True)
+        return fault.exit_code
+    import peewee
+
     if isinstance(exc, peewee.OperationalError):
-        # A locked or unreadable database is an environment problem, not a bug: say so.
-        click.echo(printable(f"error: database {_db_hint()}: {exc}"), err=True)
+        # Any other refusal of SQLite's is still about the environment, not a bug: say so.
+        click.echo(one_line(f"error: database {_db_hint()}: {exc}"), err=True)
         return 1
     raise exc

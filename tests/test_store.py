@@ -105,6 +105,6 @@ def test_cli_reports_an_unusable_database_without_a_traceback(tmp_path: Path) ->
     bogus.write_text("not a database, just notes\n" * 100)
     result = run_cli("--db", str(bogus), "plan", "list")
     assert result.returncode == 2
-    assert f"cannot open database {bogus}" in result.stderr
+    assert f"error: database {bogus}: file is not a database" in result.stderr
     assert "Traceback" not in result.stderr
     assert bogus.read_text().startswith("not a database")

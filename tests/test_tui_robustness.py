@@ -82,7 +82,9 @@ def test_older_schema_is_explained_and_upgraded_on_request(
 ) -> None:
     db = tmp_path / "old.db"
     con = sqlite3.connect(db)
-    con.execute("CREATE TABLE legacy (id INTEGER PRIMARY KEY)")
+    # Convergio's mark without any step applied (tables without it would be another
+    # application's database, which is refused: tests/test_storage_faults.py).
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at REAL)")
     con.commit()
     con.close()
 

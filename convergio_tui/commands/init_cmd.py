@@ -16,6 +16,7 @@ from convergio_tui.commands.common import context, echo
 def init(directory: Path) -> None:
     """Write orchestrator.yaml into DIRECTORY unless present, and create the database."""
     ctx = context()
+    ctx.open_db()  # first: a database refused (another application's...) writes no config
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "orchestrator.yaml"
     if target.exists():
@@ -23,5 +24,4 @@ def init(directory: Path) -> None:
     else:
         shutil.copyfile(paths.shipped_config_path(), target)
         echo(f"wrote {target}")
-    ctx.open_db()
     echo(f"database ready at {ctx.db_path}")

@@ -26,6 +26,7 @@ from convergio_tui.engine.taskflow import process
 from convergio_tui.engine.waves import current_wave, settle, start_wave
 from convergio_tui.sandbox.confine import SandboxUnavailable, require_sandbox
 from convergio_tui.store.db import close_database, immediate
+from convergio_tui.store.faults import storage_fault
 from convergio_tui.store.models import Plan, Run, Task, Wave, now
 from convergio_tui.workers.redact import redactor_for
 
@@ -49,6 +50,7 @@ class Executor:
         self.bus = Bus(listener)
         self.summary: RunSummary | None = None
         self.error: BaseException | None = None
+        self.fault: BaseException | None = None  # the storage fault that stopped the run
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._ctx: EngineContext | None = None
@@ -74,6 +76,8 @@ class Executor:
             recover(ctx)
             self._begin()
             self.summary = self._loop(ctx, pool)
+            if self.fault is not None:
+                raise self.fault
         except BaseException:
             self.stop_event.set()  # running tasks go back to the queue, as on a stop
             raise
@@ -92,7 +96,8 @@ class Executor:
                 self.run()
             except BaseException as exc:  # kept for the caller (the dashboard shows it)
                 self.error = exc
-                if not isinstance(exc, (PlanBusy, SandboxUnavailable)):  # said in one line
+                said = isinstance(exc, (PlanBusy, SandboxUnavailable))  # in one line
+                if not said and storage_fault(exc, None) is None:
                     log.exception("executor of plan %s failed", self.plan_id)
             finally:
                 close_database()  # this engine thread's own connection
@@ -239,13 +244,26 @@ class Executor:
             try:
                 process(ctx, outcome, cancel)
             except Exception as exc:  # a bug or a broken repository: stop this task, not the plan
-                log.exception("dispatch of %s failed", outcome.code)
-                self._engine_error(ctx, outcome.task_id, outcome.code, outcome.run_id, exc)
+                if not self._storage_stop(exc):
+                    log.exception("dispatch of %s failed", outcome.code)
+                    self._engine_error(ctx, outcome.task_id, outcome.code, outcome.run_id, exc)
             finally:
                 ctx.dispatch_ended(outcome.task_id)
                 self._wake.set()
 
         pool.submit(job)
+        return True
+
+    def _storage_stop(self, exc: BaseException) -> bool:
+        """A locked, full or damaged database stops the whole run, not the task: every
+        write would fail alike. What could not be written stays for recovery, which the
+        next run does first (runs closed, reservations released, tasks re-queued)."""
+        if storage_fault(exc, None) is None:
+            return False
+        if self.fault is None:
+            self.fault = exc
+        self.stop_event.set()
+        self._wake.set()
         return True
 
     def _engine_error(

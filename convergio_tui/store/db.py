@@ -1,9 +1,15 @@
-"""Open the SQLite database: WAL, busy timeout, foreign keys, migrations."""
+"""Open the SQLite database: WAL, busy timeout, foreign keys, migrations.
+
+Storage faults (see docs/storage.md) surface as :class:`~convergio_tui.store.faults.
+StorageFault`: another application's file is refused before anything is written to it,
+a damaged or locked one says so in one line.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,12 +17,19 @@ from pathlib import Path
 import peewee as pw
 
 from convergio_tui import paths
-from convergio_tui.store.migrations import migrate
+from convergio_tui.store.faults import (
+    StorageFault,
+    foreign_reason,
+    masked_by_rollback,
+    storage_fault,
+)
+from convergio_tui.store.migrations import SchemaTooNew, migrate
 from convergio_tui.store.models import db
 
+BUSY_TIMEOUT_S = 10  # how long a write waits for another process's lock; SPEC: >= 5 s
 PRAGMAS = {
     "journal_mode": "wal",
-    "busy_timeout": 10_000,  # ms; SPEC asks for at least 5 s
+    "busy_timeout": BUSY_TIMEOUT_S * 1000,  # ms
     "foreign_keys": 1,
     "synchronous": "normal",
 }
@@ -33,23 +46,50 @@ def open_database(path: Path | str, *, migrate_schema: bool = True) -> pw.Sqlite
     with contextlib.suppress(OSError):  # a directory, no permission...: SQLite says why
         paths.create_private_file(path)
     close_database()
-    database = pw.SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=10)
+    database = pw.SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=BUSY_TIMEOUT_S)
     db.initialize(database)
     try:
+        # Before the pragmas: switching a file to WAL would already rewrite its header.
+        refuse_foreign(path)
         database.connect(reuse_if_open=True)
         if migrate_schema:
             migrate(database)
-    except pw.DatabaseError as exc:
+    except SchemaTooNew:
         database.close()
+        raise
+    except (pw.DatabaseError, sqlite3.Error, StorageFault) as exc:
+        database.close()
+        fault = storage_fault(exc, path)
+        if fault is not None:
+            raise fault from exc
         hint = "is it a Convergio database? use --db to pick another file"
-        if "locked" in str(exc):
-            hint = "another process holds a write lock; retry in a moment"
         raise DatabaseUnavailable(f"cannot open database {path}: {exc} ({hint})") from exc
     # Only once SQLite accepted the file: a database made by an older Convergio (or its
     # -wal/-shm) may be world-readable, but a file that is not a database is left alone.
     for suffix in ("", "-wal", "-shm"):
         paths.tighten(f"{path}{suffix}")
     return database
+
+
+def refuse_foreign(path: Path) -> None:
+    """Raise a ``foreign`` :class:`StorageFault` when ``path`` is another application's
+    SQLite file: another ``application_id``, or tables without Convergio's
+    ``schema_version`` (a database made before the id was set has that table).
+
+    Reads only, through a plain connection without Convergio's pragmas: a foreign file
+    keeps every byte.
+    """
+    con = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+    try:
+        app_id = int(con.execute("PRAGMA application_id").fetchone()[0])
+        tables = {
+            row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+    finally:
+        con.close()
+    reason = foreign_reason(app_id, tables)
+    if reason is not None:
+        raise StorageFault("foreign", path, reason)
 
 
 def database_file() -> Path | None:
@@ -74,7 +114,15 @@ def immediate() -> Iterator[None]:
     """A short write transaction that takes the write lock at once (``BEGIN IMMEDIATE``).
 
     Use it where a read decides a write (budget reservations, state transitions), so two
-    processes cannot both decide on the same stale read.
+    processes cannot both decide on the same stale read. On a full disk SQLite rolls the
+    transaction back by itself; the error raised is then the disk being full, not the
+    "cannot rollback" of the ROLLBACK that follows.
     """
-    with db.atomic("IMMEDIATE"):
-        yield
+    try:
+        with db.atomic("IMMEDIATE"):
+            yield
+    except pw.OperationalError as exc:
+        original = masked_by_rollback(exc)
+        if original is None:
+            raise
+        raise original from None

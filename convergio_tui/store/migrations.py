@@ -106,11 +106,18 @@ def add_column(database: pw.SqliteDatabase, table: str, column: str, ddl: str) -
         database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
 
 
+# `PRAGMA application_id` of a Convergio database ("CNVG"): set with the first migration,
+# so `--db` pointed at another application's file is recognised before anything is written.
+APPLICATION_ID = 0x434E5647
+
+
 def current_version(database: pw.SqliteDatabase) -> int:
-    """The schema version recorded in the database (0 for a new one)."""
-    database.execute_sql(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL)"
-    )
+    """The schema version recorded in the database (0 for a new one); a plain read."""
+    exists = database.execute_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if not exists:
+        return 0
     row = database.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 
@@ -118,12 +125,21 @@ def current_version(database: pw.SqliteDatabase) -> int:
 def migrate(database: pw.SqliteDatabase) -> int:
     """Apply pending migrations; return the resulting version.
 
+    A current schema is recognised by a plain read and takes no write lock, so read-only
+    commands open the database while another process writes. Only a pending migration
+    takes the lock (``BEGIN IMMEDIATE``), one transaction per step.
     Raises :class:`SchemaTooNew` when the database was written by a newer Convergio.
     """
-    with database.atomic("IMMEDIATE"):
-        version = current_version(database)
+    version = current_version(database)
     if version > SCHEMA_VERSION:
         raise SchemaTooNew(version, SCHEMA_VERSION)
+    if version == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    with database.atomic("IMMEDIATE"):
+        database.execute_sql(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL)"
+        )
+        database.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
     for number in range(version + 1, SCHEMA_VERSION + 1):
         with database.atomic("IMMEDIATE"):
             # Re-check inside the lock: another process may have migrated meanwhile.

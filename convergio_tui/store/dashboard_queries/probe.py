@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from convergio_tui.store.faults import foreign_reason
 from convergio_tui.store.migrations import SCHEMA_VERSION
 from convergio_tui.store.models import db
 
@@ -37,6 +38,9 @@ def probe_database(path: Path | str, timeout_s: float = 2.0) -> DbProbe:
             tables = {
                 r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
+            foreign = foreign_reason(
+                int(con.execute("PRAGMA application_id").fetchone()[0]), tables
+            )
             version = 0
             if "schema_version" in tables:
                 version = int(
@@ -51,6 +55,10 @@ def probe_database(path: Path | str, timeout_s: float = 2.0) -> DbProbe:
         return DbProbe("unreadable", where, f"The database {where} cannot be read: {text}.")
     except sqlite3.DatabaseError as exc:
         return DbProbe("unreadable", where, f"{where} is not a readable SQLite database: {exc}.")
+    if foreign is not None:  # never offered an upgrade: that would add our tables to it
+        return DbProbe(
+            "unreadable", where, f"{where} is another application's database: {foreign}."
+        )
     if version > SCHEMA_VERSION:
         return DbProbe(
             "too_new",
