@@ -14,6 +14,7 @@ from conftest import run_cli
 from engine_fixtures import engine_config, import_spec, sim_calls, task
 
 from convergio_tui import paths
+from convergio_tui.config.errors import PlanSpecError
 from convergio_tui.config.yaml_lines import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -22,6 +23,7 @@ from convergio_tui.config.yaml_lines import (
     load_located_text,
 )
 from convergio_tui.engine.executor import Executor
+from convergio_tui.engine.plan_spec import load_plan_spec
 from convergio_tui.store.models import GateResult, Run, Task
 from convergio_tui.workers.argv_limits import MAX_ARG_STRLEN, PROMPT_MAX_BYTES, argv_problem
 
@@ -223,3 +225,24 @@ def test_a_command_line_too_long_for_the_os_blocks_the_task_before_spawning(
     run = Run.get()
     assert run.error_class == "argv_too_large" and run.cost_usd == 0
     assert GateResult.select().count() == 0  # Thor never judged it
+
+
+def test_a_long_dependency_chain_is_checked_without_recursion(tmp_path: Path) -> None:
+    # Each task depends on the next: 3,000 deep, past Python's recursion limit.
+    n = 3000
+    tasks = [{"code": f"T{i}", "title": "t", "prompt": "p", "type": "coding",
+              "depends_on": [f"T{(i + 1) % n}"] if i < n - 1 else []} for i in range(n)]  # fmt: skip
+    spec = tmp_path / "chain.yaml"
+    spec.write_text(yaml.safe_dump({"name": "c", "project": str(tmp_path),
+                                    "waves": [{"name": "w", "tasks": tasks}]}))  # fmt: skip
+    assert len(load_plan_spec(spec).waves[0].tasks) == n
+    tasks[-1]["depends_on"] = ["T0"]  # close the loop
+    spec.write_text(yaml.safe_dump({"name": "c", "project": str(tmp_path),
+                                    "waves": [{"name": "w", "tasks": tasks}]}))  # fmt: skip
+    with pytest.raises(PlanSpecError) as caught:
+        load_plan_spec(spec)
+    [problem] = caught.value.problems
+    assert (
+        problem.message
+        == "dependency cycle: T0 -> T1 -> T2 -> T3 -> T4 -> T5 -> ... -> T2998 -> T2999 -> T0"
+    )

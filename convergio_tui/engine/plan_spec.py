@@ -6,7 +6,7 @@ spec's folder to refuse a filesystem root. Limits are in docs/input-limits.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -162,6 +162,8 @@ def check_references(
 
 
 def _cycles(spec: PlanSpec, located: LocatedYaml) -> Iterable[Problem]:
+    """Each dependency cycle once. Iterative: a chain of thousands of tasks must not
+    exhaust Python's recursion limit."""
     deps = {t.code: list(t.depends_on) for wave in spec.waves for t in wave.tasks}
     where = {
         t.code: ("waves", w, "tasks", i, "depends_on")
@@ -170,24 +172,29 @@ def _cycles(spec: PlanSpec, located: LocatedYaml) -> Iterable[Problem]:
     }
     state: dict[str, int] = {}  # 1 = on the stack, 2 = finished
     reported: set[frozenset[str]] = set()
-
-    def visit(code: str, stack: list[str]) -> Iterable[Problem]:
-        state[code] = 1
-        stack.append(code)
-        for dep in deps.get(code, []):
-            if dep not in deps or dep == code:
+    for start in deps:
+        if state.get(start) is not None:
+            continue
+        stack: list[str] = [start]
+        pending: list[Iterator[str]] = [iter(deps[start])]
+        state[start] = 1
+        while pending:
+            code = stack[-1]
+            dep = next(pending[-1], None)
+            if dep is None:
+                stack.pop()
+                pending.pop()
+                state[code] = 2
+            elif dep not in deps or dep == code:
                 continue
-            if state.get(dep) == 1:
+            elif state.get(dep) == 1:
                 cycle = [*stack[stack.index(dep) :], dep]
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)
-                    yield located.problem(where[code], "dependency cycle: " + " -> ".join(cycle))
+                    shown = cycle if len(cycle) <= 12 else [*cycle[:6], "...", *cycle[-3:]]
+                    yield located.problem(where[code], "dependency cycle: " + " -> ".join(shown))
             elif state.get(dep) is None:
-                yield from visit(dep, stack)
-        stack.pop()
-        state[code] = 2
-
-    for code in deps:
-        if state.get(code) is None:
-            yield from visit(code, [])
+                state[dep] = 1
+                stack.append(dep)
+                pending.append(iter(deps[dep]))
