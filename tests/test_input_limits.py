@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import run_cli
-from engine_fixtures import engine_config, import_spec, sim_calls, task
+from engine_fixtures import engine_config, import_spec, make_repo, sim_calls, task
 
 from convergio_tui import paths
 from convergio_tui.config.errors import PlanSpecError
@@ -50,8 +50,7 @@ def plan_count(db: Path) -> int:
 @pytest.fixture
 def db_with_one_plan(tmp_path: Path) -> Path:
     """A database already holding one imported plan (so "nothing written" is checkable)."""
-    project = tmp_path / "proj"
-    project.mkdir()
+    project = make_repo(tmp_path / "proj")  # a project is the top of a git repository
     spec = tmp_path / "good.yaml"
     spec.write_text(good_spec(project))
     db = tmp_path / "c.db"
