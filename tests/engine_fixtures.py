@@ -146,6 +146,13 @@ def dump() -> str:
     return "\n".join(rows)
 
 
+def uid(plan_id: int = 1) -> str:
+    """The plan's uid: the ``<uid>`` of its ``convergio/<uid>/...`` branches and worktrees."""
+    from convergio_tui.store.models import Plan
+
+    return str(Plan.get_by_id(plan_id).uid)
+
+
 @pytest.fixture
 def sim_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The simulated claude/copilot/gemini/opencode first on PATH; returns the sim log."""

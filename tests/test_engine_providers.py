@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_fixtures import engine_config, git, import_spec, sim_calls, task
+from engine_fixtures import engine_config, git, import_spec, sim_calls, task, uid
 
 from convergio_tui.engine import budget, health
 from convergio_tui.engine.executor import Executor
@@ -50,14 +50,14 @@ def test_each_provider_happy_path_and_its_cost_rule(repo: Path, sim_bin: Path, o
 
     for t in Task.select():
         assert (t.status, t.validated_by, t.round, t.worktree) == ("done", "thor", 1, None)
-    assert git(repo, "show", "convergio/1/wave-1:c.txt") == "claude\n"
-    assert git(repo, "show", "convergio/1/wave-1:o.txt") == "opencode\n"
+    assert git(repo, "show", f"convergio/{uid(plan)}/wave-1:c.txt") == "claude\n"
+    assert git(repo, "show", f"convergio/{uid(plan)}/wave-1:o.txt") == "opencode\n"
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"  # checkout untouched
     assert not (repo / "c.txt").exists()
     # Each ran exactly once, under its own CLI name, in its own worktree.
     calls = sim_calls(sim_bin)
     assert sorted(c["name"] for c in calls) == ["claude", "copilot", "gemini", "opencode"]
-    assert all("/wt/1/" in c["cwd"] for c in calls)
+    assert all(f"/wt/{uid(plan)}/" in c["cwd"] for c in calls)
 
 
 def test_failed_round_is_rejected_then_passes(repo: Path, sim_bin: Path, ollama: str,
@@ -73,7 +73,7 @@ def test_failed_round_is_rejected_then_passes(repo: Path, sim_bin: Path, ollama:
     assert (t.status, t.round) == ("done", 2)
     prompts = [c["prompt"] for c in sim_calls(sim_bin)]
     assert "THOR-REJECTION round 1" not in prompts[0] and "THOR-REJECTION round 1" in prompts[1]
-    assert git(repo, "show", "convergio/1/wave-1:f.txt") == "round ok\n"
+    assert git(repo, "show", f"convergio/{uid(plan)}/wave-1:f.txt") == "round ok\n"
 
 
 @pytest.mark.parametrize(
@@ -150,5 +150,6 @@ def test_escalation_waits_for_a_person_then_approval_completes(
     assert again.status == "done"
     assert Task.get(Task.code == "T1").validated_by == "human:alice"
     assert len(runs_of("T1")) == 3  # approval does not run it again
-    assert git(repo, "show", "convergio/1/wave-1:e.txt") == "tried\n"  # approved work merged
-    assert git(repo, "show", "convergio/1/wave-2:later.txt") == "later\n"
+    waves = f"convergio/{uid(plan)}/wave-"
+    assert git(repo, "show", f"{waves}1:e.txt") == "tried\n"  # approved work merged
+    assert git(repo, "show", f"{waves}2:later.txt") == "later\n"

@@ -22,6 +22,7 @@ from engine_fixtures import (
     make_repo,
     sim_calls,
     task,
+    uid,
     write_config,
 )
 
@@ -116,7 +117,7 @@ def test_sigkilled_engine_orphan_is_killed_and_task_completes_once(
                       (second.id, "release"), (second.id, "charge")]  # fmt: skip
     assert budget.status(config.budget).reserved_usd == 0.0
     assert Event.select().where(Event.kind == "plan.recovered").count() == 1
-    assert git(repo, "show", "convergio/1/wave-1:a.txt") == "a\n"
+    assert git(repo, "show", f"convergio/{uid(plan)}/wave-1:a.txt") == "a\n"
 
 
 def test_lost_acceptance_is_completed_not_rerun(repo: Path, sim_bin: Path, ollama: str, engine_db: Path,
@@ -139,7 +140,8 @@ def test_lost_acceptance_is_completed_not_rerun(repo: Path, sim_bin: Path, ollam
     assert Task.get(Task.code == "T1").validated_by == "thor"
     assert Run.select().join(Task).where(Task.code == "T1").count() == 1  # not run again
     assert Run.select().count() == runs_before + 1  # only T2 ran again
-    assert git(repo, "log", "--merges", "--format=%s", "convergio/1/wave-1").count("Merge T1") == 1
+    wave1 = f"convergio/{uid(plan)}/wave-1"
+    assert git(repo, "log", "--merges", "--format=%s", wave1).count("Merge T1") == 1
 
 
 @pytest.mark.slow
@@ -182,10 +184,11 @@ def test_sigkill_at_random_points_then_resume(sim_bin: Path, tmp_path: Path) -> 
             open_database(db)
             assert finisher.returncode == 0, f"trial {trial}: {out}\n{err}\n{dump()}"
             assert {t.status for t in Task.select()} == {"done"}
-            assert git(repo, "show", f"convergio/{plan}/wave-2:log.txt") == "A\nC\n"
-            assert git(repo, "show", f"convergio/{plan}/wave-2:notes.txt") == "B\n"
+            assert git(repo, "show", f"convergio/{uid(plan)}/wave-2:log.txt") == "A\nC\n"
+            assert git(repo, "show", f"convergio/{uid(plan)}/wave-2:notes.txt") == "B\n"
+            wave2 = f"convergio/{uid(plan)}/wave-2"
             for code in "ABC":
-                merges = git(repo, "log", "--merges", "--format=%s", f"convergio/{plan}/wave-2")
+                merges = git(repo, "log", "--merges", "--format=%s", wave2)
                 assert merges.count(f"Merge {code} ") <= 1
             charges = [r.run_id for r in Ledger.select().where(Ledger.kind == "charge")]
             assert len(charges) == len(set(charges))

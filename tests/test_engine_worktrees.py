@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine_fixtures import dump, engine_config, git, import_spec, sim_calls, task
+from engine_fixtures import dump, engine_config, git, import_spec, sim_calls, task, uid
 
 from convergio_tui import paths
 from convergio_tui.engine.executor import Executor
@@ -26,18 +26,19 @@ def test_branches_worktrees_and_artifacts(repo: Path, sim_bin: Path, ollama: str
         [task("T2-01", "SIM: append src/a.txt <<<B = 2\\n>>>", depends_on=["T1-01"])],
     ])  # fmt: skip
     assert Executor(config, plan).run().status == "done", dump()
-    assert {"convergio/1/wave-1", "convergio/1/wave-2", "convergio/1/T1-01/work", "convergio/1/T1-02/work",
-            "convergio/1/T2-01/work", "main"} <= branches(repo)  # fmt: skip
+    u = uid(plan)
+    assert {f"convergio/{u}/wave-1", f"convergio/{u}/wave-2", f"convergio/{u}/T1-01/work", f"convergio/{u}/T1-02/work",
+            f"convergio/{u}/T2-01/work", "main"} <= branches(repo)  # fmt: skip
     # Wave 2 starts from wave 1: its task builds on T1-01's file.
-    assert git(repo, "show", "convergio/1/wave-2:src/a.txt") == "A = 1\nB = 2\n"
+    assert git(repo, "show", f"convergio/{u}/wave-2:src/a.txt") == "A = 1\nB = 2\n"
     assert git(repo, "show", "main:README.md") == "# demo\n"  # main untouched
-    subjects = git(repo, "log", "--format=%s", "convergio/1/T1-01/work").splitlines()
+    subjects = git(repo, "log", "--format=%s", f"convergio/{u}/T1-01/work").splitlines()
     assert subjects[0] == "convergio(T1-01): task T1-01 [round 1]"
-    merges = git(repo, "log", "--merges", "--format=%s", "convergio/1/wave-1").splitlines()
+    merges = git(repo, "log", "--merges", "--format=%s", f"convergio/{u}/wave-1").splitlines()
     # The research task's branch has no commit: nothing to merge, no empty merge commit.
-    assert merges == ["Merge T1-01 (round 1) into convergio/1/wave-1"]
+    assert merges == [f"Merge T1-01 (round 1) into convergio/{u}/wave-1"]
     # Every worktree was removed after its merge, and git forgot it.
-    assert not any((tmp_path / "wt" / "1").glob("*"))
+    assert not any((tmp_path / "wt" / u).glob("*"))
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
     # The research task changed no file: its answer is the artifact.
     research = Task.get(Task.code == "T1-02")
@@ -47,10 +48,10 @@ def test_branches_worktrees_and_artifacts(repo: Path, sim_bin: Path, ollama: str
     assert Path(run.log_path).is_file()
     # Each run happened in its own worktree on its own branch.
     cwds = {c["cwd"] for c in sim_calls(sim_bin)}
-    assert cwds == {str(tmp_path / "wt" / "1" / code) for code in ("T1-01", "T1-02", "T2-01")}
+    assert cwds == {str(tmp_path / "wt" / u / code) for code in ("T1-01", "T1-02", "T2-01")}
     assert [w.branch for w in Wave.select().order_by(Wave.seq)] == [
-        "convergio/1/wave-1",
-        "convergio/1/wave-2",
+        f"convergio/{u}/wave-1",
+        f"convergio/{u}/wave-2",
     ]
 
 
@@ -68,7 +69,8 @@ def test_conflict_between_siblings_is_reported_with_paths(repo: Path, sim_bin: P
     assert gate4.verdict == "fail" and "app.txt" in gate4.evidence
     assert "conflict" in gate4.evidence.lower()
     # Round 2 started from the wave branch (which has A's change) and merged on top of it.
-    assert git(repo, "show", "convergio/1/wave-1:app.txt") == "print('from B')\n"
+    u = uid(plan)
+    assert git(repo, "show", f"convergio/{u}/wave-1:app.txt") == "print('from B')\n"
     assert "THOR-REJECTION round 1" in sim_calls(sim_bin)[-1]["prompt"]
     noted = [
         e.message for e in Event.select().where(Event.kind.in_(("merge.conflict", "task.branch")))
@@ -105,7 +107,8 @@ def test_many_worktrees_made_and_removed_at_once_in_one_repository(
     # must never be read half-written ("failed to read .../commondir").
     import threading
 
-    from convergio_tui.engine import gitops
+    from convergio_tui.engine import worktrees
+    from convergio_tui.engine.ownership import Owner
 
     errors: list[BaseException] = []
 
@@ -113,10 +116,14 @@ def test_many_worktrees_made_and_removed_at_once_in_one_repository(
         try:
             for round_no in range(3):
                 path = tmp_path / "wt" / f"T{i}-{round_no}"
-                gitops.ensure_worktree(
-                    repo, path, f"convergio/x/T{i}-{round_no}", "main", root=tmp_path / "wt"
+                code, owner = f"T{i}-{round_no}", Owner("db", "x")
+                branch = f"convergio/x/{code}/work"
+                worktrees.ensure_worktree(
+                    repo, path, branch, "main", root=tmp_path / "wt", owner=owner, task=code
                 )
-                gitops.remove_worktree(repo, path, root=tmp_path / "wt")
+                assert worktrees.remove_worktree(
+                    repo, path, root=tmp_path / "wt", owner=owner, task=code, branch=branch
+                )
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 

@@ -13,7 +13,8 @@ import pytest
 from engine_fixtures import git, make_repo
 
 from convergio_tui import gitsafe
-from convergio_tui.engine import gitops
+from convergio_tui.engine import gitops, worktrees
+from convergio_tui.engine.ownership import Owner
 from convergio_tui.thor import git as g
 from convergio_tui.tools.harden.files import list_files
 from convergio_tui.tools.worktree_check import check_worktree
@@ -23,7 +24,8 @@ HOOKS = (
     "reference-transaction", "post-merge", "pre-merge-commit", "post-rewrite", "pre-auto-gc",
     "post-index-change",
 )  # fmt: skip
-WAVE, TASK = "convergio/1/wave-1", "convergio/1/T1"
+WAVE, TASK = "convergio/1/wave-1", "convergio/1/T1/work"
+OWN = {"owner": Owner("test-db", "1"), "task": "T1"}  # who made the task worktree
 
 
 def _script(path: Path, log: Path, name: str, tail: str = "") -> Path:
@@ -95,9 +97,9 @@ def test_no_trap_fires_through_a_whole_task_lifecycle(
     repo, log = trapped
     root = tmp_path / "wt"
     path = root / "1" / "T1"
-    gitops.ensure_worktree(repo, path, TASK, WAVE, root=root)
-    gitops.reset_worktree(path, 1)
-    assert gitops.sync_task_branch(path, WAVE) == ""
+    worktrees.ensure_worktree(repo, path, TASK, WAVE, root=root, **OWN)
+    worktrees.reset_worktree(path, 1, branch=TASK, **OWN)
+    assert worktrees.sync_task_branch(path, WAVE, branch=TASK, **OWN) == ""
     (path / "src").mkdir()
     (path / "src" / "new.py").write_text("x = 1\n")
     (path / "app.py").write_text("print(2)\n")
@@ -121,7 +123,7 @@ def test_no_trap_fires_through_a_whole_task_lifecycle(
         assert (scratch / "app.py").read_text() == "print(2)\n"
     merged = gitops.merge_branch(repo, WAVE, TASK, "Merge T1")
     assert merged.ok, merged.detail
-    gitops.remove_worktree(repo, path, root=root)
+    assert worktrees.remove_worktree(repo, path, root=root, branch=TASK, **OWN)
     assert not path.exists()
     assert "app.py" in list_files(repo)
     assert _fired(log) == []
@@ -134,7 +136,7 @@ def test_a_custom_merge_driver_is_not_run_and_the_merge_fails_closed(
     repo, log = trapped
     root = tmp_path / "wt"
     path = root / "1" / "T1"
-    gitops.ensure_worktree(repo, path, TASK, WAVE, root=root)
+    worktrees.ensure_worktree(repo, path, TASK, WAVE, root=root, **OWN)
     (path / "app.py").write_text("print(1)\nprint('task')\n")
     gitops.commit_all(path, "task")
     wave_tree = tmp_path / "wave"
@@ -154,7 +156,7 @@ def test_reset_and_clean_stay_in_the_worktree_whatever_core_worktree_says(
 ) -> None:
     root = tmp_path / "wt"
     path = root / "1" / "T1"
-    gitops.ensure_worktree(repo, path, TASK, "main", root=root)
+    worktrees.ensure_worktree(repo, path, TASK, "main", root=root, **OWN)
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "precious.txt").write_text("user data\n")
@@ -162,7 +164,7 @@ def test_reset_and_clean_stay_in_the_worktree_whatever_core_worktree_says(
     git(repo, "config", "extensions.worktreeConfig", "true")
     git(path, "config", "--worktree", "core.worktree", str(victim))
     (path / "stray.txt").write_text("agent leftovers\n")
-    gitops.reset_worktree(path, 1)
+    worktrees.reset_worktree(path, 1, branch=TASK, **OWN)
     assert (victim / "precious.txt").read_text() == "user data\n"
     assert not (path / "stray.txt").exists()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from engine_fixtures import shipped_dict, write_config
 
 GOOD = """\
 name: add-login
@@ -70,7 +71,11 @@ def table_counts(db: Path) -> dict[str, int]:
 def test_import_stores_plan_with_routing(tmp_path: Path, project: Path) -> None:
     spec = write_spec(tmp_path, GOOD.format(project=project))
     db = tmp_path / "c.db"
-    result = run_cli("--db", str(db), "plan", "import", str(spec), "--json")
+    # A public project: its tasks' own levels stand (a task may raise it, never lower it).
+    config = shipped_dict()
+    config["projects"] = {"webapp": {"path": str(project), "privacy": "public"}}
+    cfg = write_config(tmp_path / "orchestrator.yaml", config)
+    result = run_cli("--config", str(cfg), "--db", str(db), "plan", "import", str(spec), "--json")
     assert result.returncode == 0, result.stderr
     plan_id = json.loads(result.stdout)["plan_id"]
 

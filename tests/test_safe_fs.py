@@ -7,13 +7,17 @@ import os
 from pathlib import Path
 
 import pytest
-from engine_fixtures import dump, engine_config, git, import_spec, sim_calls, task
+from engine_fixtures import dump, engine_config, git, import_spec, sim_calls, task, uid
 
-from convergio_tui.engine import gitops
+from convergio_tui.engine import gitops, worktrees
 from convergio_tui.engine.executor import Executor
+from convergio_tui.engine.ownership import Owner
 from convergio_tui.safe_fs import UnsafePathError, check_inside, remove_empty_dir, safe_rmtree
 from convergio_tui.store.models import Task
 from convergio_tui.thor import git as g
+
+BRANCH = "convergio/1/T1/work"
+OWN = {"owner": Owner("test-db", "1"), "task": "T1"}
 
 
 @pytest.fixture
@@ -41,9 +45,9 @@ def test_a_symlink_at_the_worktree_path_is_refused(
     path = root / "1" / "T1"
     path.symlink_to(user_data)
     with pytest.raises(gitops.UnsafeWorktreeError, match="symbolic link"):
-        gitops.ensure_worktree(repo, path, "convergio/1/T1", "main", root=root)
+        worktrees.ensure_worktree(repo, path, BRANCH, "main", root=root, **OWN)
     with pytest.raises(gitops.UnsafeWorktreeError, match="symbolic link"):
-        gitops.remove_worktree(repo, path, root=root)
+        worktrees.remove_worktree(repo, path, root=root, branch=BRANCH, **OWN)
     assert intact(user_data) and path.is_symlink()
 
 
@@ -57,13 +61,13 @@ def test_a_symlinked_parent_directory_is_refused(
     (root / "1").symlink_to(user_data)
     path = root / "1" / "T1"
     with pytest.raises(gitops.UnsafeWorktreeError, match="symbolic link"):
-        gitops.ensure_worktree(repo, path, "convergio/1/T1", "main", root=root)
+        worktrees.ensure_worktree(repo, path, BRANCH, "main", root=root, **OWN)
     with pytest.raises(gitops.UnsafeWorktreeError):
-        gitops.remove_worktree(repo, path, root=root)
+        worktrees.remove_worktree(repo, path, root=root, branch=BRANCH, **OWN)
     with pytest.raises(UnsafePathError):
         safe_rmtree(path, root)
     assert intact(user_data)
-    assert git(repo, "branch", "--list", "convergio/1/T1") == ""  # nothing was started
+    assert git(repo, "branch", "--list", BRANCH) == ""  # nothing was started
 
 
 def test_paths_outside_or_at_the_root_are_refused(tmp_path: Path, user_data: Path) -> None:
@@ -123,7 +127,7 @@ def test_a_run_refuses_a_planted_worktree_symlink_and_keeps_the_user_data(
 ) -> None:
     config = engine_config(repo, ollama)
     plan = import_spec(config, tmp_path, [[task("T1", "SIM: write a.txt <<<A\\n>>>")]])
-    plan_dir = tmp_path / "wt" / str(plan)  # engine_config's worktree root is <tmp>/wt
+    plan_dir = tmp_path / "wt" / uid(plan)  # engine_config's worktree root is <tmp>/wt
     plan_dir.mkdir(parents=True)
     os.symlink(user_data, plan_dir / "T1")
     Executor(config, plan).run()

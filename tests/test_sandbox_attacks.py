@@ -14,13 +14,14 @@ from typing import Any
 
 import psutil
 import pytest
-from engine_fixtures import dump, engine_config, git, import_spec, task
+from engine_fixtures import dump, engine_config, git, import_spec, task, uid
 
 from convergio_tui import paths
 from convergio_tui.config.schema import Config
-from convergio_tui.engine import gitops
+from convergio_tui.engine import gitops, worktrees
 from convergio_tui.engine.executor import Executor
-from convergio_tui.store.models import Event, Ledger, Task
+from convergio_tui.engine.ownership import Owner
+from convergio_tui.store.models import Event, Ledger, Task, database_identity
 from convergio_tui.tools.vault import Vault
 
 ATTACK = Path(__file__).with_name("attack_agent.py")
@@ -51,11 +52,17 @@ def _setup(repo: Path, sim_bin: Path, ollama: str, db: Path, tmp_path: Path,
     (home / ".ssh").mkdir(parents=True)
     (home / ".ssh" / "id_ed25519").write_text("PRIVATE KEY\n")
     out = sim_bin.parent / "attack.json"
+    # The plan first: its uid names the sibling's worktree and branch the attack aims at.
+    plan = import_spec(engine_config(repo, ollama), tmp_path, [
+        [task("T1", "Tidy up.\nSIM: write tidy.txt <<<tidy\\n>>>", type="bulk", priority="P3")],
+        [task("T2", "Next.\nSIM: write next.txt <<<next\\n>>>", priority="P1")],
+    ])  # fmt: skip
     root = repo.parent / "wt"
-    sibling = root / "1" / "T2"
+    sibling = root / uid(plan) / "T2"
+    sibling_branch = gitops.task_branch_name(uid(plan), "T2")
     env = {
         "ATTACK_OUT": str(out), "ATTACK_REPO": str(repo), "ATTACK_SIBLING": str(sibling),
-        "ATTACK_SIBLING_REF": f"refs/heads/{gitops.task_branch_name(1, 'T2')}",
+        "ATTACK_SIBLING_REF": f"refs/heads/{sibling_branch}",
         "ATTACK_DB": str(db), "ATTACK_VAULT": str(paths.vault_dir()),
         "ATTACK_LOGS": str(paths.logs_dir()), "ATTACK_ENGINE_PID": str(os.getpid()),
         "ATTACK_PY": sys.executable, "ATTACK_SCRIPT": str(ATTACK), "ATTACK_SKIP": skip,
@@ -64,14 +71,10 @@ def _setup(repo: Path, sim_bin: Path, ollama: str, db: Path, tmp_path: Path,
         repo, ollama, sandbox={"mode": mode},
         providers={"opencode": {"cli": WRAPPER, "env": env}},
     )  # fmt: skip
-    plan = import_spec(config, tmp_path, [
-        [task("T1", "Tidy up.\nSIM: write tidy.txt <<<tidy\\n>>>", type="bulk", priority="P3")],
-        [task("T2", "Next.\nSIM: write next.txt <<<next\\n>>>", priority="P1")],
-    ])  # fmt: skip
-    assert plan == 1
     paths.logs_dir().mkdir(parents=True, exist_ok=True)
     # T2 (wave 2) already has its worktree, idle: the attacker's sibling.
-    gitops.ensure_worktree(repo, sibling, gitops.task_branch_name(1, "T2"), "main", root=root)
+    worktrees.ensure_worktree(repo, sibling, sibling_branch, "main", root=root,
+                              owner=Owner(database_identity(), uid(plan)), task="T2")  # fmt: skip
     return config, plan, out, sibling
 
 
@@ -108,7 +111,7 @@ def test_sandboxed_attacks_fail_and_honest_work_lands(
     assert Task.get(Task.code == "T2").validated_by == "thor"  # it ran and passed honestly
     assert _daemons() == []  # the daemon died with the run
     # The honest part: a file, a commit on its own branch, its provider's state.
-    final = "convergio/1/wave-2"
+    final = f"convergio/{uid(plan)}/wave-2"
     assert git(repo, "show", f"{final}:honest.txt") == "honest work\n"
     assert git(repo, "show", f"{final}:committed.txt") == "committed by the agent\n"
     assert git(repo, "show", f"{final}:next.txt") == "next\n"
@@ -127,7 +130,7 @@ def test_unsandboxed_attacks_are_caught_restored_and_not_merged(
     config, plan, out, sibling = _setup(repo, sim_bin, ollama, engine_db, tmp_path, monkeypatch,
                                         "off", skip="db_tamper,daemon")  # fmt: skip
     main_before = git(repo, "rev-parse", "main")
-    sibling_ref = f"refs/heads/{gitops.task_branch_name(1, 'T2')}"
+    sibling_ref = f"refs/heads/{gitops.task_branch_name(uid(plan), 'T2')}"
     sibling_before = git(repo, "rev-parse", sibling_ref)
     config_before = (repo / ".git" / "config").read_bytes()
 
@@ -150,9 +153,9 @@ def test_unsandboxed_attacks_are_caught_restored_and_not_merged(
     assert git(repo, "rev-parse", sibling_ref) == sibling_before
     assert not (repo / ".git" / "hooks" / "post-checkout").exists()
     assert (repo / ".git" / "config").read_bytes() == config_before
-    wave = git(repo, "ls-tree", "-r", "--name-only", "convergio/1/wave-1")
+    wave = git(repo, "ls-tree", "-r", "--name-only", f"convergio/{uid(plan)}/wave-1")
     assert "honest.txt" not in wave and "committed.txt" not in wave
-    assert git(repo, "rev-parse", "convergio/1/wave-1") == main_before
+    assert git(repo, "rev-parse", f"convergio/{uid(plan)}/wave-1") == main_before
     assert Event.select().where(Event.kind == "integrity.violation").count() == 1
     assert t1.validated_by is None
 
@@ -162,19 +165,21 @@ def test_a_ref_beside_its_own_branch_is_caught_even_in_the_sandbox(
 ) -> None:  # fmt: skip
     # The folder of a task's own ref is writable in the sandbox: a second ref made there
     # is the one thing the integrity check must catch with the sandbox on.
-    script = 'git update-ref refs/heads/convergio/1/T1/extra HEAD && exec opencode "$@"'
+    script = (  # beside its own ref refs/heads/convergio/<uid>/T1/work
+        'git update-ref "$(git symbolic-ref HEAD | sed s#/work\\$#/extra#)" HEAD '
+        '&& exec opencode "$@"'
+    )
     config = engine_config(
         repo, ollama, providers={"opencode": {"cli": ["sh", "-c", script, "sh", *WRAPPER[4:]]}}
     )
     plan = import_spec(config, tmp_path, [[task("T1", "x\nSIM: write a.txt <<<a>>>",
                                                 type="bulk", priority="P3")]])  # fmt: skip
     Executor(config, plan).run()
-    t1 = Task.get(Task.code == "T1")
-    assert t1.status == "blocked" and "ref refs/heads/convergio/1/T1/extra was created" in (
-        t1.blocked_reason or ""
-    ), dump()
-    assert "deleted refs/heads/convergio/1/T1/extra" in (t1.blocked_reason or "")
-    assert git(repo, "for-each-ref", "refs/heads/convergio/1/T1/extra") == ""
+    t1, extra = Task.get(Task.code == "T1"), f"refs/heads/convergio/{uid(plan)}/T1/extra"
+    assert t1.status == "blocked", dump()
+    assert f"ref {extra} was created" in (t1.blocked_reason or "")
+    assert f"deleted {extra}" in (t1.blocked_reason or "")
+    assert git(repo, "for-each-ref", extra) == ""
 
 
 def test_thor_runs_the_code_an_agent_wrote_inside_the_sandbox(

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from conftest import run_cli
+from engine_fixtures import make_repo
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
@@ -99,8 +100,7 @@ def assert_safe(out: str) -> None:
 
 
 def test_cli_output_carries_no_control_characters(tmp_path: Path, isolated_home: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
+    repo = make_repo(tmp_path / "repo")  # a project is the top of a git repository
     db = isolated_home / "convergio.db"
     spec = plan_spec(tmp_path, repo)
 

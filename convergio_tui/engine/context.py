@@ -10,12 +10,14 @@ from pathlib import Path
 
 from convergio_tui import paths
 from convergio_tui.config.schema import Config, CostTier
+from convergio_tui.engine import gitops
 from convergio_tui.engine.events import Bus
+from convergio_tui.engine.ownership import Owner
 from convergio_tui.engine.privacy import Effective, for_plan
 from convergio_tui.engine.router import BudgetView, HealthView, RouteRequest
 from convergio_tui.engine.snapshot import budget_view, health_views
 from convergio_tui.store.db import database_file
-from convergio_tui.store.models import Plan, Project
+from convergio_tui.store.models import Plan, Project, database_identity
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class EngineContext:
     bus: Bus
     stop: threading.Event
     parallel: int
+    plan_uid: str = ""  # names the plan's branches and worktrees (see worktree_for)
     active: dict[int, ActiveRun] = field(default_factory=dict)  # by task id
     hard_blocked: set[int] = field(default_factory=set)  # refused tasks: need a person
     waiting: set[int] = field(default_factory=set)  # blocked only by cooling providers
@@ -71,7 +74,7 @@ class EngineContext:
             # Unsandboxed agents run one at a time so the integrity check can attribute
             # every change in a run's window to that run's agent.
             width = 1
-        return cls(config, plan_id, plan.project, bus, stop, max(1, width))
+        return cls(config, plan_id, plan.project, bus, stop, max(1, width), str(plan.uid))
 
     @property
     def repo(self) -> Path:
@@ -88,9 +91,24 @@ class EngineContext:
         """``execution.worktree_root`` or ``$CONVERGIO_HOME/worktrees``."""
         return paths.worktrees_dir(self.config.execution.worktree_root)
 
+    @property
+    def plan_dir(self) -> Path:
+        """``<worktree_root>/<plan uid>``: this plan's task worktrees. The uid, unlike the
+        plan id, is unique across databases (docs/worktrees.md)."""
+        return self.worktree_root / self.plan_uid
+
     def worktree_for(self, code: str) -> Path:
-        """``<worktree_root>/<plan_id>/<task_code>``."""
-        return self.worktree_root / str(self.plan_id) / code
+        """``<worktree_root>/<plan uid>/<task_code>``."""
+        return self.plan_dir / code
+
+    def task_branch(self, code: str) -> str:
+        """``convergio/<plan uid>/<task_code>/work``."""
+        return gitops.task_branch_name(self.plan_uid, code)
+
+    @property
+    def owner(self) -> Owner:
+        """This database and plan: who may touch ``convergio/<plan uid>/...``."""
+        return Owner(database_identity(), self.plan_uid)
 
     def health(self) -> dict[str, HealthView]:
         """Provider health as routing sees it, read at most every ``HEALTH_CACHE_S``.

@@ -47,7 +47,7 @@ def watch(ctx: EngineContext, task_id: int, worktree: Path | None, branch: str |
     token = ctx.tick()
     busy = _codes(ctx.active_since(token) - {task_id})
     siblings: list[Path] = []
-    plan_root = ctx.worktree_root / str(ctx.plan_id)
+    plan_root = ctx.plan_dir
     if ctx.worktrees and plan_root.is_dir():
         siblings = [
             p for p in sorted(plan_root.iterdir())
@@ -61,7 +61,7 @@ def check(ctx: EngineContext, task_id: int, w: Watch) -> list[str]:
     """Compare after the run; on any finding, restore refs, hooks and config (the run's
     own branch included, so nothing of it lands) and return the findings."""
     busy = _codes(ctx.active_since(w.token) - {task_id})
-    prefix = f"refs/heads/convergio/{ctx.plan_id}/"
+    prefix = f"refs/heads/convergio/{ctx.plan_uid}/"
     moving = {f"{prefix}{code}/work" for code in busy}
 
     def allowed(ref: str, old: str | None, new: str | None) -> bool:

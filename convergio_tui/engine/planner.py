@@ -1,51 +1,24 @@
-"""Store a validated plan spec: project, plan, waves and tasks with routing assigned."""
+"""Store a validated plan spec: project, plan, waves and tasks with routing assigned.
+
+A task's stored privacy is the strictest of its own, its plan's and its project's (the
+configured one, and the stored one when the project is already known): a spec may raise
+privacy, never lower it, and a raise is noted in the task's route reasons.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from convergio_tui.config.errors import PlanSpecError, Problem
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.plan_spec import PlanSpec, TaskSpec, load_plan_spec
+from convergio_tui.engine.privacy import strictest
+from convergio_tui.engine.projects import ProjectRef, project_row, resolve_project
 from convergio_tui.engine.router import Decision, RouteRequest, route
 from convergio_tui.engine.snapshot import budget_view, health_views
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Plan, Project, Task, Wave
 
-
-@dataclass(frozen=True)
-class ProjectRef:
-    """Where a plan's project lives and its routing constraints."""
-
-    name: str
-    path: str
-    privacy: str
-    allowed_providers: tuple[str, ...] | None
-    base_branch: str
-
-
-def resolve_project(name_or_path: str, config: Config, spec_file: Path) -> ProjectRef:
-    """A project key of ``projects:`` or a directory path (relative to the spec file)."""
-    project = config.projects.get(name_or_path)
-    if project is not None:
-        allowed = (
-            tuple(project.allowed_providers) if project.allowed_providers is not None else None
-        )
-        path = str(Path(project.path).expanduser().resolve())
-        return ProjectRef(name_or_path, path, project.privacy, allowed, project.base_branch)
-    candidate = Path(name_or_path).expanduser()
-    if not candidate.is_absolute():
-        candidate = spec_file.parent / candidate
-    if candidate.is_dir():
-        path = str(candidate.resolve())
-        return ProjectRef(Path(path).name, path, "internal", None, "main")
-    known = ", ".join(config.projects) or "none configured"
-    raise PlanSpecError(
-        [Problem(str(spec_file), None, "project",
-                 f"{name_or_path!r} is neither a project in the configuration ({known}) "
-                 "nor an existing directory")]
-    )  # fmt: skip
+__all__ = ["ProjectRef", "import_plan", "prepare_plan", "resolve_project", "store_plan"]
 
 
 def route_request(
@@ -86,32 +59,43 @@ def import_plan(spec_path: Path, config: Config, project_override: str | None = 
     return store_plan(spec, ref, config, spec_path)
 
 
+def task_privacy(declared: str | None, plan: str | None, project: str) -> tuple[str, str]:
+    """The privacy a task is stored with, and the route reason when a level the spec
+    declared for it was raised ("" otherwise). Pure."""
+    level = strictest([x for x in (declared, plan, project) if x is not None])
+    if declared is None or level == declared:
+        return level, ""
+    by = "plan" if plan == level else "project"
+    return level, f"privacy raised from {declared} to {level} by the {by}"
+
+
 def store_plan(spec: PlanSpec, ref: ProjectRef, config: Config, spec_path: Path) -> int:
     """Route every task with today's budget and health and store the plan in one transaction."""
     budget, health = budget_view(config), health_views()
-    decisions: dict[str, Decision] = {}
+    plan_privacy: str | None = getattr(spec, "privacy", None)
+    known = Project.get_or_none(Project.path == ref.path)
+    project_level = strictest([ref.privacy, known.privacy if known is not None else ref.privacy])
+    decisions: dict[str, tuple[str, str, Decision]] = {}
     for wave in spec.waves:
         for task in wave.tasks:
-            privacy = task.privacy or ref.privacy
-            decisions[task.code] = route(route_request(task, ref, privacy), config, budget, health)
+            privacy, why = task_privacy(task.privacy, plan_privacy, project_level)
+            decision = route(route_request(task, ref, privacy), config, budget, health)
+            decisions[task.code] = (privacy, why, decision)
     with immediate():
-        project, _ = Project.get_or_create(
-            name=ref.name,
-            defaults={"path": ref.path, "privacy": ref.privacy,
-                      "allowed_providers": list(ref.allowed_providers) if ref.allowed_providers is not None else None,
-                      "base_branch": ref.base_branch},
-        )  # fmt: skip
-        plan = Plan.create(project=project, name=spec.name, spec_path=str(spec_path.resolve()))
+        project = project_row(ref, spec_path)
+        plan = Plan.create(project=project, name=spec.name, privacy=plan_privacy,
+                           spec_path=str(spec_path.resolve()))  # fmt: skip
         for seq, wave_spec in enumerate(spec.waves, start=1):
             wave = Wave.create(plan=plan, seq=seq, name=wave_spec.name)
             for task in wave_spec.tasks:
-                decision = decisions[task.code]
+                privacy, why, decision = decisions[task.code]
+                reasons = [why, *decision.reasons] if why else list(decision.reasons)
                 Task.create(
                     plan=plan, wave=wave, code=task.code, title=task.title, prompt=task.prompt,
-                    type=task.type, priority=task.priority, privacy=task.privacy or ref.privacy,
+                    type=task.type, priority=task.priority, privacy=privacy,
                     requested_agent=task.executor_agent, requested_model=task.model,
                     executor_agent=decision.provider, model=decision.model,
-                    route_reasons=list(decision.reasons), estimate_usd=decision.estimate_usd,
+                    route_reasons=reasons, estimate_usd=decision.estimate_usd,
                     files=task.files, verify=task.verify, depends_on=task.depends_on,
                     timeout_s=task.timeout_s,
                 )  # fmt: skip

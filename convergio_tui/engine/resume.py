@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from convergio_tui.engine import budget, gitops
+from convergio_tui.engine import budget, gitops, worktrees
 from convergio_tui.engine.context import EngineContext, run_tag
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import GateResult, Plan, Run, Task, now
@@ -184,7 +184,9 @@ def _accept_if_settled(ctx: EngineContext, task: Task) -> bool:
             return False
     accept_task(task.id)
     if task.worktree:
-        gitops.remove_worktree(ctx.repo, Path(task.worktree), root=ctx.worktree_root)
+        worktrees.remove_worktree(ctx.repo, Path(task.worktree), root=ctx.worktree_root,
+                                  owner=ctx.owner, task=task.code,
+                                  branch=task.branch or ctx.task_branch(task.code))  # fmt: skip
         Task.update(worktree=None).where(Task.id == task.id).execute()
     return True
 
@@ -193,9 +195,9 @@ def recover(ctx: EngineContext) -> Recovery:
     """Close what a dead engine left behind (see the module docstring)."""
     out = Recovery()
     if ctx.worktrees:
-        plan_dir = ctx.worktree_root / str(ctx.plan_id)
+        plan_dir = ctx.plan_dir
         trees = [p for p in plan_dir.iterdir() if p.is_dir()] if plan_dir.is_dir() else []
-        gitops.clear_stale_locks(ctx.repo, ctx.plan_id, trees)
+        worktrees.clear_stale_locks(ctx.repo, ctx.owner, trees)
     runs = list(Run.select().join(Task).where(Task.plan == ctx.plan_id, Run.status == "running"))
     if runs:
         out.killed_pids = kill_processes(find_run_processes(runs))

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from convergio_tui.engine import gitops, guard
+from convergio_tui.engine import gitops, guard, worktrees
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Prepared
 from convergio_tui.engine.events import RunFinished, TaskChanged
@@ -62,12 +62,16 @@ def workspace(ctx: EngineContext, prep: Prepared) -> Workspace:
     if not ctx.worktrees:
         return Workspace(ctx.repo)
     task = Task.get_by_id(prep.task_id)
-    wave_branch = task.wave.branch or gitops.wave_branch_name(ctx.plan_id, task.wave.seq)
-    branch = gitops.task_branch_name(ctx.plan_id, task.code)
+    # Recorded names first (a plan from before plan uids keeps its own); each step below
+    # touches the worktree only once it is proven ours (docs/worktrees.md).
+    wave_branch = task.wave.branch or gitops.wave_branch_name(ctx.plan_uid, task.wave.seq)
+    branch = task.branch or ctx.task_branch(task.code)
     path = ctx.worktree_for(task.code)
-    gitops.ensure_worktree(ctx.repo, path, branch, wave_branch, root=ctx.worktree_root)
-    gitops.reset_worktree(path, prep.round)
-    synced = gitops.sync_task_branch(path, wave_branch)
+    owner, code = ctx.owner, task.code
+    worktrees.ensure_worktree(ctx.repo, path, branch, wave_branch, root=ctx.worktree_root,
+                              owner=owner, task=code)  # fmt: skip
+    worktrees.reset_worktree(path, prep.round, owner=owner, task=code, branch=branch)
+    synced = worktrees.sync_task_branch(path, wave_branch, owner=owner, task=code, branch=branch)
     if synced:
         ctx.bus.journal(
             "task.branch", f"{task.code}: {synced}", plan_id=ctx.plan_id, task_id=task.id
@@ -162,7 +166,8 @@ def review_and_settle(ctx: EngineContext, prep: Prepared, done: Executed, space:
             review = conflict_review(ctx, prep, review, merged)
         else:
             assert space.worktree is not None
-            gitops.remove_worktree(ctx.repo, space.worktree, root=ctx.worktree_root)
+            worktrees.remove_worktree(ctx.repo, space.worktree, root=ctx.worktree_root,
+                                      owner=ctx.owner, task=prep.code, branch=space.branch)  # fmt: skip
             Task.update(worktree=None).where(Task.id == prep.task_id).execute()
     if review.passed:
         if _status(prep.task_id) == "validating":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from convergio_tui.engine import gitops
+from convergio_tui.engine import gitops, worktrees
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.crossreview_run import runner_for
 from convergio_tui.engine.events import TaskChanged, WaveChanged
@@ -50,7 +50,7 @@ def base_ref(ctx: EngineContext, wave: Wave) -> str:
     previous = Wave.get_or_none(Wave.plan == ctx.plan_id, Wave.seq == wave.seq - 1)
     if previous is not None and previous.branch:
         return str(previous.branch)
-    return gitops.wave_branch_name(ctx.plan_id, wave.seq - 1)
+    return gitops.wave_branch_name(ctx.plan_uid, wave.seq - 1)
 
 
 def _set_wave(ctx: EngineContext, wave: Wave, status: str, detail: str = "") -> None:
@@ -67,9 +67,9 @@ def start_wave(ctx: EngineContext, wave: Wave) -> str:
     repository), the problem; the wave is then ``blocked`` until a person fixes it.
     """
     if ctx.worktrees and not wave.branch:
-        name = gitops.wave_branch_name(ctx.plan_id, wave.seq)
+        name = gitops.wave_branch_name(ctx.plan_uid, wave.seq)
         try:
-            gitops.ensure_branch(ctx.repo, name, base_ref(ctx, wave))
+            worktrees.ensure_branch(ctx.repo, name, base_ref(ctx, wave), owner=ctx.owner)
         except (gitops.GitError, OSError) as exc:
             problem = f"wave {wave.seq} cannot start: {exc}"
             ctx.bus.journal("wave.blocked", problem, level="error", plan_id=ctx.plan_id)
@@ -115,7 +115,8 @@ def _merge_approved(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> str:
             if not result.ok:
                 return f"{task.code} was approved but conflicts with {wave.branch}: {result.detail}"
         if task.worktree:
-            gitops.remove_worktree(ctx.repo, Path(task.worktree), root=ctx.worktree_root)
+            worktrees.remove_worktree(ctx.repo, Path(task.worktree), root=ctx.worktree_root,
+                                      owner=ctx.owner, task=task.code, branch=task.branch)  # fmt: skip
             Task.update(worktree=None).where(Task.id == task.id).execute()
     return ""
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from convergio_tui.config.schema import Config
+from convergio_tui.config.schema import Config, ProjectConfig
+from convergio_tui.engine import gitops
 from convergio_tui.engine.planner import import_plan
 from convergio_tui.store.db import open_database
 from convergio_tui.store.models import (
@@ -113,6 +114,12 @@ def seed(db_path: Path, config: Config, *, now: float = SAMPLE_NOW, logs_dir: Pa
     work = db_path.parent / "sample"
     project = work / "webapp"
     project.mkdir(parents=True, exist_ok=True)
+    # A project is the top of a git repository (plans run in its worktrees), configured
+    # public so its tasks' own privacy levels stand (a task can raise a project's, never
+    # lower it).
+    gitops.git(project, "init", "-q")
+    webapp = ProjectConfig(path=str(project), privacy="public")
+    config = config.model_copy(update={"projects": {**config.projects, "webapp": webapp}})
     logs_dir.mkdir(parents=True, exist_ok=True)
     plan_id = import_plan(write_spec(work, project), config)
     start = now - 47 * 60
