@@ -40,7 +40,11 @@ def test_probe_tells_missing_old_new_unreadable_and_ok(tmp_path: Path) -> None:
     assert not (tmp_path / "nope.db").exists()  # probing never creates the file
 
     old = tmp_path / "old.db"
-    sqlite3.connect(old).execute("CREATE TABLE plan (id INTEGER PRIMARY KEY)").connection.commit()
+    con = sqlite3.connect(old)  # Convergio's version table at an older version
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at REAL)")
+    con.execute("INSERT INTO schema_version VALUES (1, 0)")
+    con.commit()
+    con.close()
     probe = q.probe_database(old)
     assert probe.state == "too_old" and f"version {SCHEMA_VERSION}" in probe.message
 
