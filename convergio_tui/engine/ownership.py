@@ -204,9 +204,9 @@ def require_worktree(worktree: Path, owner: Owner, task: str, *, adopt: bool,
     on = f" (it has {found_on} checked out)" if found_on else ""
     raise NotOwned(
         f"worktree {worktree} belongs to {what}{on}, not to task {task} of plan "
-        f"{owner.plan} of this Convergio database ({owner.database}); nothing in it was "
-        f"touched. Remove it (git worktree remove {worktree}) if it is no longer wanted, "
-        f"or run its plan from the database that made it"
+        f"{owner.plan} of this Convergio database ({owner.database}); it is left "
+        f"untouched. Remove it (git worktree remove {worktree}) if it is no longer wanted, "
+        "or run its plan from the database that made it"
     )
 
 

@@ -72,7 +72,7 @@ def task_privacy(declared: str | None, plan: str | None, project: str) -> tuple[
 def store_plan(spec: PlanSpec, ref: ProjectRef, config: Config, spec_path: Path) -> int:
     """Route every task with today's budget and health and store the plan in one transaction."""
     budget, health = budget_view(config), health_views()
-    plan_privacy: str | None = getattr(spec, "privacy", None)
+    plan_privacy = spec.privacy
     known = Project.get_or_none(Project.path == ref.path)
     project_level = strictest([ref.privacy, known.privacy if known is not None else ref.privacy])
     decisions: dict[str, tuple[str, str, Decision]] = {}
