@@ -8,10 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from conftest import run_cli
 
-from convergio_tui.config.schema import BudgetConfig
-from convergio_tui.engine import budget
+from convergio_tui.config.schema import BudgetConfig, Config, ModelConfig
+from convergio_tui.engine import budget, reservation
+from convergio_tui.engine.charging import charge_for
+from convergio_tui.store.dashboard_queries.budget_events import credits_by_provider, overrun_events
 from convergio_tui.store.models import Event, Ledger, Plan, Project, Run, Task, Wave
 
 
@@ -131,3 +134,99 @@ def test_plan_list_reports_spend_once_plans_have_runs(db_file: Path) -> None:
     assert result.returncode == 0, result.stderr
     (plan,) = json.loads(result.stdout)["plans"]
     assert plan["cost_usd"] == 0.5 and plan["tasks"] == len(runs)
+
+
+# ---- worst-case reservations, hard limits, overruns ------------------------------------
+
+
+def cap_config(shipped_config: Config, cap: float) -> Config:
+    """The shipped configuration with another daily cap."""
+    return shipped_config.model_copy(update={"budget": shipped_config.budget.model_copy(
+        update={"max_premium_per_day": cap})})  # fmt: skip
+
+
+def test_p95_is_nearest_rank_and_the_largest_of_few() -> None:
+    assert reservation.p95([]) is None
+    assert reservation.p95([0.4]) == 0.4
+    assert reservation.p95([0.1, 0.9, 0.3]) == 0.9  # fewer than 20: the largest
+    costs = [float(i) for i in range(1, 41)]  # 40 costs: the 38th smallest
+    assert reservation.p95(costs) == 38.0
+
+
+def test_worst_case_holds_the_clis_smallest_limit_plus_one_call(shipped_config: Config) -> None:
+    copilot = shipped_config.providers["copilot"]
+    tiny = ModelConfig(id="tiny", max_run_usd=0.05, max_call_usd=0.02)
+    env = reservation.envelope("copilot", copilot, tiny, shipped_config.budget)
+    assert env.worst_usd == pytest.approx(0.32)  # 30 credits ($0.30) + one call
+    assert env.hard_limit(env.worst_usd) == 30.0
+    derived = ModelConfig(id="m", output_usd_per_mtok=10.0, max_output_tokens=20_000)
+    assert reservation.call_usd(derived) == pytest.approx(0.20)  # output cap at list price
+    gemini = reservation.envelope(
+        "gemini", shipped_config.providers["gemini"], derived, shipped_config.budget
+    )
+    assert gemini.limit is None and gemini.hard_limit(5.0) is None
+    assert gemini.worst_usd == shipped_config.budget.default_max_run_usd
+
+
+def test_reserve_run_reserves_the_worst_case_or_nothing(
+    db_file: Path, shipped_config: Config
+) -> None:
+    config = cap_config(shipped_config, 4.0)
+    runs = make_runs(3)
+    assert budget.reserve_run(config, "claude", "claude-opus-4-5", runs[0]) == 3.00
+    # $1.00 left: a second opus run ($3.00) is refused whole, nothing written.
+    assert budget.reserve_run(config, "claude", "claude-opus-4-5", runs[1]) is None
+    assert Ledger.select().where(Ledger.run == runs[1]).count() == 0
+    assert budget.reserve_run(config, "copilot", "gpt-5", runs[2]) == 1.00
+    status = budget.status(config.budget)
+    assert status.reserved_usd == pytest.approx(4.0) and status.headroom_usd == pytest.approx(0)
+    # The hard limits leave one call's worst case inside each reservation.
+    assert budget.run_limit(config, "claude", "claude-opus-4-5", runs[0]) == pytest.approx(2.25)
+    assert budget.run_limit(config, "copilot", "gpt-5", runs[2]) == 75.0  # AI credits
+    assert budget.run_limit(config, "claude", "claude-opus-4-5", runs[1]) is None
+
+
+def test_overrun_is_recorded_and_raises_the_models_next_reservation(
+    db_file: Path, shipped_config: Config
+) -> None:
+    config = cap_config(shipped_config, 10.0)
+    runs = make_runs(3)
+    assert budget.reserve_run(config, "gemini", "gemini-2.5-pro", runs[0]) == 1.50
+    assert budget.settle("gemini", "gemini-2.5-pro", runs[0], usd=2.40, premium=True)
+    (event,) = Event.select().where(Event.kind == "budget.overrun")
+    assert event.level == "warning" and event.task_id is not None and event.plan_id is not None
+    assert event.data == {"run": runs[0], "provider": "gemini", "model": "gemini-2.5-pro",
+                          "reserved": 1.5, "actual": 2.4}  # fmt: skip
+    assert budget.status(config.budget).learned == {("gemini", "gemini-2.5-pro"): 2.40}
+    assert budget.reserve_run(config, "gemini", "gemini-2.5-pro", runs[1]) == pytest.approx(2.40)
+    note = Ledger.get(Ledger.run == runs[1], Ledger.kind == "reserve").note
+    assert "learned p95 $2.40" in note
+    # A run inside its reservation is no overrun; other models learn nothing from it.
+    budget.settle("gemini", "gemini-2.5-pro", runs[1], usd=0.3, premium=True)
+    assert Event.select().where(Event.kind == "budget.overrun").count() == 1
+    assert budget.reserve_run(config, "gemini", "gemini-2.5-flash", runs[2]) == 0.40
+    (line,) = overrun_events(0, budget.now() + 1)
+    assert (line.run_id, line.task_code, line.reserved_usd, line.actual_usd) == (
+        runs[0], "T0", 1.5, 2.4)  # fmt: skip
+
+
+def test_copilot_is_charged_its_ai_credits_in_usd(db_file: Path, shipped_config: Config) -> None:
+    copilot = shipped_config.providers["copilot"]
+    gpt5 = copilot.model("gpt-5")
+    reported = charge_for(copilot, gpt5, success=True, cost_usd=None, input_tokens=0,
+                          output_tokens=0, premium_requests=1.0, estimate_usd=0.01,
+                          credits=42.5, reserved_usd=1.0)  # fmt: skip
+    assert (reported.usd, reported.premium, reported.credits) == (pytest.approx(0.425), True, 42.5)
+    assert reported.premium_requests == 1.0
+    silent = charge_for(copilot, gpt5, success=False, cost_usd=None, input_tokens=0,
+                        output_tokens=0, premium_requests=None, estimate_usd=0.01,
+                        reserved_usd=1.0)  # fmt: skip
+    assert (silent.usd, silent.credits) == (1.0, pytest.approx(100.0))  # the worst case
+    (run_id,) = make_runs(1)
+    cfg = BudgetConfig(max_premium_per_day=10.0)
+    budget.settle("copilot", "gpt-5", run_id, usd=reported.usd, premium=True,
+                  premium_requests=1.0, credits=reported.credits)  # fmt: skip
+    assert budget.status(cfg).spent_usd == pytest.approx(0.425)
+    assert Ledger.get(Ledger.kind == "charge").ai_credits == 42.5
+    start, end = 0.0, budget.now() + 1
+    assert credits_by_provider(start, end) == {"copilot": 42.5}

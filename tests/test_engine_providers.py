@@ -36,7 +36,12 @@ def test_each_provider_happy_path_and_its_cost_rule(repo: Path, sim_bin: Path, o
     assert gemini.provider == "gemini" and gemini.output_tokens == 1000
     expected = (gemini.input_tokens * 1.25 + 1000 * 10.0) / 1_000_000
     assert gemini.cost_usd == pytest.approx(expected)
-    assert (copilot.provider, copilot.cost_usd, copilot.premium_requests) == ("copilot", 0.0, 1.0)
+    # Copilot is billed in AI credits ($0.01 each), against the cap like claude and gemini.
+    assert (copilot.provider, copilot.premium_requests) == ("copilot", 1.0)
+    assert copilot.cost_usd == pytest.approx(copilot.ai_credits * 0.01) and copilot.cost_usd > 0
+    # Each CLI with a hard per-run limit got one: the reservation minus one call.
+    assert claude.argv[-2:] == ["--max-budget-usd", "2.2500"]
+    assert copilot.argv[-2:] == ["--max-ai-credits", "75"]
     assert (opencode.provider, opencode.cost_usd, opencode.premium_requests) == (
         "opencode",
         0.0,
@@ -44,8 +49,9 @@ def test_each_provider_happy_path_and_its_cost_rule(repo: Path, sim_bin: Path, o
     )
     charges = {r.run_id: r for r in Ledger.select().where(Ledger.kind == "charge")}
     assert charges[claude.id].premium and charges[gemini.id].premium
-    assert not charges[copilot.id].premium and charges[copilot.id].premium_requests == 1.0
-    assert budget.status(config.budget).spent_usd == pytest.approx(0.05 + expected)
+    assert charges[copilot.id].premium and charges[copilot.id].premium_requests == 1.0
+    spent = 0.05 + expected + copilot.cost_usd
+    assert budget.status(config.budget).spent_usd == pytest.approx(spent)
     assert budget.status(config.budget).reserved_usd == 0.0  # every reservation released
 
     for t in Task.select():

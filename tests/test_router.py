@@ -35,13 +35,14 @@ def test_design_examples(
     assert decision.reasons, "every decision explains itself"
 
 
-def test_premium_cap_reached_sends_p0_coding_to_copilot(shipped_config: Config) -> None:
+def test_premium_cap_reached_sends_p0_coding_to_the_local_model(shipped_config: Config) -> None:
+    # Copilot's AI credits count against the cap too: at the cap only free work is left.
     capped = BudgetView(spent_usd=10.0, cap_usd=10.0)
     decision = route(
         RouteRequest("coding", "P0", "public", prompt_chars=400), shipped_config, capped
     )
-    assert decision.provider == "copilot"
-    assert any("premium dropped: claude, gemini" in r for r in decision.reasons)
+    assert decision.provider == "opencode" and decision.reserve_usd == 0.0
+    assert any("premium dropped: claude, copilot, gemini" in r for r in decision.reasons)
 
 
 def test_sensitive_task_with_opencode_down_is_blocked_with_reason(shipped_config: Config) -> None:
@@ -66,11 +67,62 @@ def test_explicit_model_is_used_when_the_provider_offers_it(shipped_config: Conf
     assert (decision.provider, decision.model) == ("copilot", "gpt-5-mini")
 
 
-def test_estimate_drops_premium_before_the_cap_is_reached(shipped_config: Config) -> None:
-    # $9.99 spent: one more opus run (prompt + 4000 output tokens) would pass $10.
-    decision = route(RouteRequest("coding", "P0", "public", prompt_chars=4000), shipped_config,
-                     BudgetView(spent_usd=9.99))  # fmt: skip
-    assert decision.provider == "copilot"
+def test_a_premium_run_needs_its_whole_worst_case_in_the_headroom(shipped_config: Config) -> None:
+    # $2.00 left: claude-opus-4-5 may cost $3.00, so it leaves routing; gemini-2.5-pro's
+    # worst case ($1.50) fits, and that is what it reserves.
+    req = RouteRequest("coding", "P0", "public", prompt_chars=400)
+    decision = route(req, shipped_config, BudgetView(spent_usd=0.5, reserved_usd=7.5))
+    assert (decision.provider, decision.model) == ("gemini", "gemini-2.5-pro")
+    assert decision.reserve_usd == pytest.approx(1.50)
+    assert 0 < decision.estimate_usd < decision.reserve_usd
+    text = " | ".join(decision.reasons)
+    assert "premium dropped: claude (worst case claude $3.00; $2.00 left)" in text
+    # With the whole worst case available, claude keeps the task.
+    roomy = route(req, shipped_config, BudgetView(spent_usd=0.5, reserved_usd=6.5))
+    assert roomy.provider == "claude" and roomy.reserve_usd == pytest.approx(3.00)
+
+
+def test_learned_p95_above_max_run_usd_raises_the_worst_case(shipped_config: Config) -> None:
+    req = RouteRequest("research", "P2", "public")
+    room = BudgetView(reserved_usd=8.0)  # $2.00 left, nothing spent: no alert
+    assert route(req, shipped_config, room).provider == "gemini"
+    learned = BudgetView(reserved_usd=8.0, learned={("gemini", "gemini-2.5-pro"): 2.40})
+    decision = route(req, shipped_config, learned)
+    assert decision.provider == "copilot" and decision.reserve_usd == pytest.approx(1.00)
+    assert any("worst case gemini $2.40" in r for r in decision.reasons)
+
+
+def test_past_the_alert_p2_premium_work_moves_to_a_cheaper_provider(
+    shipped_config: Config,
+) -> None:
+    research = RouteRequest("research", "P2", "public")
+    before = route(research, shipped_config, BudgetView(spent_usd=7.9))
+    assert before.provider == "gemini"  # 79%: below the alert
+    after = route(research, shipped_config, BudgetView(spent_usd=8.0))
+    assert after.provider == "copilot" and after.reserve_usd == pytest.approx(1.00)
+    assert after.reasons[-2] == (
+        "budget: spend is 80% of the cap, past the 80% alert: P2 premium work moves to a "
+        "cheaper provider: gemini -> copilot"
+    )
+    # Internal P2 docs on copilot move on to the free local model.
+    docs = route(RouteRequest("docs", "P2", "internal"), shipped_config, BudgetView(spent_usd=8.5))
+    assert docs.provider == "opencode" and "copilot -> opencode" in docs.reasons[-2]
+    # P0 and P1 keep their choice until the cap.
+    p1 = route(RouteRequest("coding", "P1", "public"), shipped_config, BudgetView(spent_usd=8.5))
+    assert p1.provider == "copilot"
+    assert not any("moves to a cheaper" in r for r in p1.reasons)
+
+
+def test_shift_at_alert_is_configurable(shipped_config: Config) -> None:
+    research = RouteRequest("research", "P2", "public")
+    off = shipped_config.model_copy(
+        update={"budget": shipped_config.budget.model_copy(update={"shift_at_alert": False})}
+    )
+    assert route(research, off, BudgetView(spent_usd=8.5)).provider == "gemini"
+    p1_too = shipped_config.model_copy(update={"budget": shipped_config.budget.model_copy(
+        update={"shift_priorities": ["P1", "P2", "P3"]})})  # fmt: skip
+    p1 = route(RouteRequest("coding", "P1", "public"), p1_too, BudgetView(spent_usd=8.5))
+    assert p1.provider == "opencode" and "P1 premium work moves" in p1.reasons[-2]
 
 
 def test_route_cli_json(shipped_config: Config) -> None:
@@ -78,7 +130,7 @@ def test_route_cli_json(shipped_config: Config) -> None:
                      "--spent", "10", "--json")  # fmt: skip
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["provider"] == "copilot" and doc["blocked"] is False
+    assert doc["provider"] == "opencode" and doc["blocked"] is False
     assert set(doc) == {"provider", "model", "blocked", "reasons"}
     down = run_cli("route", "--type", "bulk", "--priority", "P3", "--privacy", "sensitive",
                    "--down", "opencode", "--json")  # fmt: skip
@@ -142,8 +194,13 @@ healths = st.dictionaries(
     st.sampled_from(PROVIDERS),
     st.builds(HealthView, state=st.sampled_from(["up", "down", "cooldown"])),
 )
+learned = st.dictionaries(
+    st.tuples(st.sampled_from(PROVIDERS), st.sampled_from([f"{p}-m{i}" for p in PROVIDERS
+                                                           for i in range(3)])),
+    st.floats(0, 30),
+)  # fmt: skip
 budgets = st.builds(BudgetView, spent_usd=st.floats(0, 60), reserved_usd=st.floats(0, 10),
-                    cap_usd=st.floats(0, 50), enforce=st.booleans())  # fmt: skip
+                    cap_usd=st.floats(0, 50), enforce=st.booleans(), learned=learned)  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -171,8 +228,16 @@ def test_routing_invariants(cfg: Config, req: RouteRequest, budget: BudgetView,
     assert provider.cost_tier.rank <= ceiling.rank
     # Health is a hard filter.
     assert health.get(decision.provider, HealthView()).state == "up"
-    # An enforced cap never lets a premium run pass it.
-    if budget.enforce and provider.cost_tier is CostTier.PREMIUM:
-        assert (
-            budget.spent_usd + budget.reserved_usd + decision.estimate_usd <= budget.cap_usd + 1e-9
+    # An enforced cap never lets a premium run's worst case pass it; the worst case is at
+    # least the model's configured one and what the ledger learned of it.
+    if provider.cost_tier is CostTier.PREMIUM:
+        worst = (
+            model.max_run_usd if model.max_run_usd is not None else cfg.budget.default_max_run_usd
         )
+        assert decision.reserve_usd >= worst - 1e-9
+        assert decision.reserve_usd >= budget.learned.get((decision.provider, model.id), 0) - 1e-9
+        if budget.enforce:
+            used = budget.spent_usd + budget.reserved_usd
+            assert used + decision.reserve_usd <= budget.cap_usd + 1e-9
+    else:
+        assert decision.reserve_usd == 0.0

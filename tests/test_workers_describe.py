@@ -79,7 +79,7 @@ def test_a_successful_run_reads_as_a_story(
                    f"✔ done · {tokens} · $0.07"],
         "copilot": ["▶ session started · model gpt-5", "Working on the task (round 1).",
                     "⚙ create pkg/greet.py", "↳ ok", "Done (round 1): wrote pkg/greet.py.",
-                    "✔ done · 1 premium request"],
+                    "✔ done · 7 AI credits, 1 premium request"],
         "gemini": ["▶ session started · model gemini-2.5-pro", "Working on the task (round 1).",
                    "⚙ write_file pkg/greet.py", "↳ ok", "Done (round 1): wrote pkg/greet.py.",
                    f"✔ done · {tokens}"],

@@ -33,12 +33,23 @@ class CostTier(StrEnum):
 
 
 class ModelConfig(StrictModel):
-    """One model a provider offers, with its list prices."""
+    """One model a provider offers, with its list prices and its worst-case run cost.
+
+    ``max_run_usd`` is what one run may cost at most: a premium run reserves it (or the
+    learned p95 of this model's real costs when that is higher) before it starts.
+    ``max_call_usd`` is the worst case of one model call: a CLI that checks its budget
+    only after each call can pass its limit by that much, so the hard limit passed to it
+    is the reservation minus this. Unset, it is ``max_output_tokens`` at the output price.
+    See docs/budget.md.
+    """
 
     id: str = Field(min_length=1)
     multiplier: float = Field(default=1.0, ge=0)
     input_usd_per_mtok: float | None = Field(default=None, ge=0)
     output_usd_per_mtok: float | None = Field(default=None, ge=0)
+    max_run_usd: float | None = Field(default=None, ge=0)
+    max_call_usd: float | None = Field(default=None, ge=0)
+    max_output_tokens: int = Field(default=32_000, ge=1)
     privacy_safe: bool = False
     enabled: bool = True
 
@@ -55,6 +66,9 @@ class ProviderConfig(StrictModel):
     max_parallel: int = Field(default=2, ge=1)
     models: list[ModelConfig] = Field(min_length=1)
     default_model: str
+    # Set for a CLI billed in credits (Copilot's AI credits: 0.01): its hard per-run
+    # limit is passed in credits and its reported credits are charged at this rate.
+    usd_per_credit: float | None = Field(default=None, gt=0)
     endpoint: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
     # None: the shipped defaults for this CLI (convergio_tui/sandbox/defaults.py).
@@ -122,6 +136,14 @@ class BudgetConfig(StrictModel):
     enforce_budget: bool = True
     timezone: str = "local"
     estimated_output_tokens: int = Field(default=4000, ge=0)
+    # The worst case of a run on a model without its own max_run_usd.
+    default_max_run_usd: float = Field(default=2.0, ge=0)
+    # Past the alert threshold, premium work of these priorities moves to the next
+    # cheaper provider of its routing order (the others keep their choice until the cap).
+    shift_at_alert: bool = True
+    shift_priorities: list[Literal["P0", "P1", "P2", "P3"]] = Field(
+        default_factory=lambda: ["P2", "P3"]
+    )
 
 
 class HealthConfig(StrictModel):

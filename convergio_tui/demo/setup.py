@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from convergio_tui import paths
-from convergio_tui.demo.plan import DEMO_CAP_USD, demo_plan
+from convergio_tui.demo.plan import DEMO_CAP_USD, DEMO_WORST_CASES, demo_plan
 from convergio_tui.demo.project import create_project
 
 MARKER = ".convergio-demo"
@@ -55,8 +55,13 @@ def demo_config(project: Path, home: Path, ollama_url: str) -> dict[str, Any]:
     data["providers"]["opencode"]["endpoint"] = ollama_url
     for provider in data["providers"].values():
         provider["timeout_s"] = 120
-    data["projects"] = {"demo": {"path": str(project), "privacy": "internal"}}
+    # public: each task declares its own privacy, and a plan may only raise it.
+    data["projects"] = {"demo": {"path": str(project), "privacy": "public"}}
     data["budget"]["max_premium_per_day"] = DEMO_CAP_USD
+    for (provider, model_id), (run_usd, call_usd) in DEMO_WORST_CASES.items():
+        for model in data["providers"][provider]["models"]:
+            if model["id"] == model_id:
+                model.update(max_run_usd=run_usd, max_call_usd=call_usd)
     data["health"]["ttl_s"] = 30
     data["execution"]["max_parallel"] = 4
     data["execution"]["worktree_root"] = str(home / "worktrees")

@@ -1,9 +1,12 @@
 """The daily premium budget over the single cost ledger (SPEC §5).
 
-All money is USD. A premium dispatch first *reserves* its estimate inside an immediate
-transaction, so parallel dispatches (threads or processes) cannot overshoot the cap
-together; after the run the reservation is released and the actual cost charged, both
-once per run whatever happens (a resumed run never charges twice).
+All money is USD. A premium dispatch first *reserves* its worst case (engine/reservation.py)
+inside an immediate transaction, so parallel dispatches (threads or processes) cannot
+overshoot the cap together; its CLI gets a hard limit that keeps its real cost inside that
+reservation where the CLI has one. After the run the reservation is released and the
+actual cost charged, both once per run whatever happens (a resumed run never charges
+twice); a cost above the reservation is recorded as a ``budget.overrun`` event and raises
+that model's next reservations (the learned p95). See docs/budget.md.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 import peewee as pw
 
-from convergio_tui.config.schema import BudgetConfig
+from convergio_tui.config.schema import BudgetConfig, Config, ModelConfig
+from convergio_tui.engine import reservation
+from convergio_tui.engine.overrun import learned_p95, record_overrun
 from convergio_tui.engine.router import BudgetView
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Event, Ledger, now
@@ -46,6 +51,7 @@ class BudgetStatus:
     alert_threshold_pct: float
     enforce: bool
     by_provider: dict[str, float] = field(default_factory=dict)
+    learned: dict[tuple[str, str], float] = field(default_factory=dict)
 
     @property
     def pct(self) -> float:
@@ -64,7 +70,14 @@ class BudgetStatus:
 
     def view(self) -> BudgetView:
         """The router's view of this status."""
-        return BudgetView(self.spent_usd, self.reserved_usd, self.cap_usd, self.enforce)
+        return BudgetView(
+            self.spent_usd, self.reserved_usd, self.cap_usd, self.enforce, dict(self.learned)
+        )
+
+    @property
+    def headroom_usd(self) -> float:
+        """What is left of the cap after spend and outstanding reservations."""
+        return self.cap_usd - self.spent_usd - self.reserved_usd
 
     def as_dict(self) -> dict[str, object]:
         """JSON for CLI.md's ``budget --json``."""
@@ -114,7 +127,48 @@ def status(config: BudgetConfig, at: float | None = None) -> BudgetStatus:
         alert_threshold_pct=config.alert_threshold_pct,
         enforce=config.enforce_budget,
         by_provider=by_provider,
+        learned=learned_p95(at),
     )
+
+
+def run_envelope(
+    config: Config, provider: str, model: str, learned: dict[tuple[str, str], float] | None = None
+) -> reservation.Envelope:
+    """The worst case of a run of ``model`` on ``provider`` (a model the configuration
+    does not list gets ``budget.default_max_run_usd``)."""
+    prov = config.providers[provider]
+    found = prov.model(model) or ModelConfig(id=model or "unknown")
+    return reservation.envelope(provider, prov, found, config.budget, learned)
+
+
+def reserve_run(config: Config, provider: str, model: str, run_id: int) -> float | None:
+    """Reserve a premium run's worst case; its amount, or None (nothing written) when it
+    does not fit the headroom left. The whole worst case or nothing (docs/budget.md)."""
+    with immediate():
+        current = status(config.budget)
+        env = run_envelope(config, provider, model, current.learned)
+        if config.budget.enforce_budget and not env.fits(current.headroom_usd):
+            return None
+        Ledger.create(provider=provider, model=model, run=run_id, kind="reserve",
+                      usd=env.worst_usd, premium=True, note=f"worst case: {env.why}")  # fmt: skip
+    return env.worst_usd
+
+
+def reserved_for(run_id: int) -> float:
+    """What ``run_id`` reserved in all (released or not)."""
+    total = Ledger.select(pw.fn.SUM(Ledger.usd)).where(
+        Ledger.run == run_id, Ledger.kind == "reserve"
+    )
+    return float(total.scalar() or 0.0)
+
+
+def run_limit(config: Config, provider: str, model: str, run_id: int) -> float | None:
+    """The hard limit for ``run_id``'s CLI, in its unit (claude USD, copilot AI credits),
+    so its real cost stays inside what it reserved; None without a limit or a reservation."""
+    reserved = reserved_for(run_id)
+    if reserved <= EPSILON:
+        return None
+    return run_envelope(config, provider, model).hard_limit(reserved)
 
 
 def reserve(config: BudgetConfig, provider: str, model: str, run_id: int, usd: float) -> bool:
@@ -142,8 +196,10 @@ def settle(
     premium: bool,
     premium_requests: float = 0.0,
     note: str | None = None,
+    credits: float = 0.0,
 ) -> bool:
-    """Release the run's reservation and charge its actual cost, once per run.
+    """Release the run's reservation and charge its actual cost, once per run; a premium
+    cost above the reservation is recorded as a ``budget.overrun`` event with it.
 
     Returns False when the run was already charged (a resumed engine settling again).
     """
@@ -153,8 +209,11 @@ def settle(
         _release_locked(run_id)
         Ledger.create(
             provider=provider, model=model, run=run_id, kind="charge", usd=usd,
-            premium=premium, premium_requests=premium_requests, note=note,
+            premium=premium, premium_requests=premium_requests, ai_credits=credits, note=note,
         )  # fmt: skip
+        reserved = reserved_for(run_id)
+        if premium and reserved > EPSILON and usd > reserved + EPSILON:
+            record_overrun(provider, model, run_id, reserved, usd)
     return True
 
 

@@ -125,8 +125,8 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
     run = Run.create(task=task.id, provider=decision.provider, model=decision.model,
                      round=task.round, engine_pid=os.getpid(), route_reasons=list(decision.reasons))  # fmt: skip
     premium = config.providers[decision.provider].cost_tier is CostTier.PREMIUM
-    if premium and not budget.reserve(config.budget, decision.provider, decision.model, run.id,
-                                      decision.estimate_usd):  # fmt: skip
+    # The worst case or nothing (engine/reservation.py); its CLI's hard limit follows from it.
+    if premium and budget.reserve_run(config, decision.provider, decision.model, run.id) is None:
         # A parallel dispatch took the headroom since we routed: route without premium.
         view = budget_view(config)
         no_premium = BudgetView(view.cap_usd, 0.0, view.cap_usd, True)
@@ -136,7 +136,7 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
         assert second.provider is not None
         if busy.get(second.provider, 0) >= config.providers[second.provider].max_parallel:
             raise _Abort(Busy(second.provider))
-        note = (f"budget: reserving ${decision.estimate_usd:.4f} for {decision.provider} was "
+        note = (f"budget: reserving ${decision.reserve_usd:.2f} for {decision.provider} was "
                 "refused (parallel dispatches took the headroom); routed again without premium")  # fmt: skip
         decision = Decision(
             second.provider, second.model, (*second.reasons, note), second.estimate_usd

@@ -1,4 +1,4 @@
-"""Cost arithmetic: estimates and actual charges from token counts (pure)."""
+"""Cost arithmetic: estimates, charges from token counts, AI credits (pure)."""
 
 from __future__ import annotations
 
@@ -20,5 +20,16 @@ def token_cost(model: ModelConfig, input_tokens: int, output_tokens: int) -> flo
 
 
 def estimate_cost(model: ModelConfig, prompt_chars: int, output_tokens: int) -> float:
-    """The reservation estimate of SPEC §5 for one run."""
+    """The expected cost of one run (shown by ``run --dry-run``; never what is reserved:
+    a reservation is the run's worst case, engine/reservation.py)."""
     return token_cost(model, estimate_input_tokens(prompt_chars), output_tokens)
+
+
+def credits_usd(credits: float, usd_per_credit: float) -> float:
+    """USD of ``credits`` AI credits (Copilot since June 2026: 1 credit = $0.01)."""
+    return max(0.0, credits) * usd_per_credit
+
+
+def usd_credits(usd: float, usd_per_credit: float) -> float:
+    """AI credits worth ``usd``."""
+    return max(0.0, usd) / usd_per_credit if usd_per_credit > 0 else 0.0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from convergio_tui.config.schema import Config, CostTier, ModelConfig, ProviderConfig
 from convergio_tui.engine.pricing import estimate_cost
+from convergio_tui.engine.route_budget import filter_by_budget, premium_envelopes, shift_at_alert
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,14 @@ class RouteRequest:
 
 @dataclass(frozen=True)
 class BudgetView:
-    """Today's premium spend, outstanding reservations and the cap, in USD."""
+    """Today's premium spend, outstanding reservations and the cap, in USD; ``learned``:
+    the p95 of each (provider, model)'s recent real costs (raises its worst case)."""
 
     spent_usd: float = 0.0
     reserved_usd: float = 0.0
     cap_usd: float = 10.0
     enforce: bool = True
+    learned: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,16 @@ class HealthView:
 
 @dataclass(frozen=True)
 class Decision:
-    """The router's answer; ``provider`` is None when the task must wait (blocked)."""
+    """The router's answer; ``provider`` is None when the task must wait (blocked).
+
+    ``estimate_usd`` is the expected cost; ``reserve_usd`` the worst case a premium run
+    reserves (engine/reservation.py), 0 for a free or zero-tier provider."""
 
     provider: str | None
     model: str | None
     reasons: tuple[str, ...] = field(default_factory=tuple)
     estimate_usd: float = 0.0
+    reserve_usd: float = 0.0
 
     @property
     def blocked(self) -> bool:
@@ -206,18 +213,14 @@ def route(
         for p, (m, _) in models.items()
         if m is not None and config.providers[p].cost_tier is CostTier.PREMIUM
     }
-    over_cap = [
-        p for p, est in estimates.items()
-        if budget.spent_usd + budget.reserved_usd + est > budget.cap_usd
-    ]  # fmt: skip
-    if over_cap:
-        used = budget.spent_usd + budget.reserved_usd
-        head = f"budget: ${used:.2f} used of ${budget.cap_usd:.2f} cap"
-        if budget.enforce:
-            kept = [p for p in kept if p not in over_cap]
-            reasons.append(f"{head}; premium dropped: {', '.join(over_cap)}")
-        else:
-            reasons.append(f"{head}; over the cap but not enforced")
+    envelopes = premium_envelopes(config, {p: m for p, (m, _) in models.items()},
+                                  dict(budget.learned))  # fmt: skip
+    step = filter_by_budget(kept, envelopes, spent_usd=budget.spent_usd,
+                            reserved_usd=budget.reserved_usd, cap_usd=budget.cap_usd,
+                            enforce=budget.enforce)  # fmt: skip
+    kept, over_cap = step.kept, step.over_cap
+    if step.reason:
+        reasons.append(step.reason)
     kept = [p for p in kept if models[p][0] is not None]
 
     # 8. No survivor: blocked, with the reason.
@@ -233,12 +236,17 @@ def route(
     if req.executor_agent and req.executor_agent != chosen:
         why += f" (requested {req.executor_agent} was filtered out)"
     reasons.append(f"chosen: {chosen} — {why}; order {' > '.join(ordered)}")
+    chosen, shifted = shift_at_alert(req.priority, ordered, config, envelopes,
+                                     spent_usd=budget.spent_usd, cap_usd=budget.cap_usd)  # fmt: skip
+    if shifted:
+        reasons.append(shifted)
 
     # 7. Model.
     model, model_reason = models[chosen]
     assert model is not None
     reasons.append(model_reason)
-    return Decision(chosen, model.id, tuple(reasons), estimates.get(chosen, 0.0))
+    reserve = envelopes[chosen].worst_usd if chosen in envelopes else 0.0
+    return Decision(chosen, model.id, tuple(reasons), estimates.get(chosen, 0.0), reserve)
 
 
 def _order_reason(name: str, req: RouteRequest, config: Config) -> str:

@@ -2,7 +2,7 @@
 
 Test and demo instrument (convergio-sim). Directive lines, anywhere in the prompt::
 
-    SIM: mode=fail delay=1.5 lines=20 flood_mb=6 cost=0.25 output_tokens=900
+    SIM: mode=fail delay=1.5 lines=20 flood_mb=6 cost=0.25 output_tokens=900 calls=6
     SIM: write src/app.py <<<print("hi")\\n>>>
     SIM: append NOTES.md <<<one more line\\n>>>
     SIM[round>=3]: write app.py <<<good>>>
@@ -56,6 +56,7 @@ _NUMERIC_KEYS: dict[str, type[int] | type[float]] = {
     "lines": int,
     "cost": float,
     "output_tokens": int,
+    "calls": int,
 }
 
 
@@ -78,6 +79,7 @@ class Behaviour:
     """The resolved behaviour of one simulated run."""
 
     __slots__ = (
+        "calls",
         "cost",
         "delay",
         "flood_mb",
@@ -97,6 +99,9 @@ class Behaviour:
         self.lines = 0
         self.cost: float | None = None
         self.output_tokens: int | None = None
+        # Model calls the run's cost is spread over (default: one to plan, one per file
+        # op); a hard spending limit is checked after each, as the real CLIs do.
+        self.calls: int | None = None
         self.ignore_term = False
         self.ops: list[FileOp] = []
         self.messages: list[tuple[str, str]] = []  # ("say" | "print", text), in order
@@ -158,9 +163,12 @@ def _set_key(behaviour: Behaviour, key: str, value: str) -> None:
         behaviour.mode = value
     elif key in _NUMERIC_KEYS:
         try:
-            setattr(behaviour, key, _NUMERIC_KEYS[key](value))
+            number = _NUMERIC_KEYS[key](value)
         except ValueError as exc:
             raise SimError(f"SIM {key}= needs a number, got {value!r}") from exc
+        if key == "calls" and number < 1:
+            raise SimError(f"SIM calls= needs at least 1, got {value!r}")
+        setattr(behaviour, key, number)
     elif key == "ignore_term":
         behaviour.ignore_term = value.lower() in ("1", "true", "yes")
     # Unknown keys are ignored so prompts written for newer sims still run.
@@ -204,7 +212,8 @@ def resolve(prompt: str, name: str, env: Mapping[str, str]) -> Behaviour:
     """Build the behaviour of this run from the environment, then the prompt's directives."""
     behaviour = Behaviour()
     behaviour.round = count_round(prompt)
-    for key in ("MODE", "DELAY", "FLOOD_MB", "LINES", "COST", "OUTPUT_TOKENS", "IGNORE_TERM"):
+    keys = ("MODE", "DELAY", "FLOOD_MB", "LINES", "COST", "OUTPUT_TOKENS", "CALLS", "IGNORE_TERM")
+    for key in keys:
         value = env_value(env, name, key)
         if value is not None:
             _set_key(behaviour, key.lower(), value)

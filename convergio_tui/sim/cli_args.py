@@ -46,6 +46,7 @@ _VALUE_FLAGS = {
         "--permission-prompt-tool",
         "--agents",
         "--setting-sources",
+        "--max-budget-usd",
     },
     "copilot": {
         "-p",
@@ -61,6 +62,7 @@ _VALUE_FLAGS = {
         "--resume",
         "--agent",
         "--config-dir",
+        "--max-ai-credits",
     },
     "gemini": {
         "-p",
@@ -105,7 +107,7 @@ class UsageError(Exception):
 class Request:
     """What the simulated CLI was asked to do."""
 
-    __slots__ = ("action", "cwd", "fmt", "model", "name", "prompt")
+    __slots__ = ("action", "cwd", "fmt", "limit", "model", "name", "prompt")
 
     def __init__(self, name: str, action: str) -> None:
         self.name = name
@@ -114,6 +116,9 @@ class Request:
         self.model = DEFAULT_MODELS[name]
         self.fmt = "text"
         self.cwd: str | None = None
+        # The run's hard spending limit: USD for claude (--max-budget-usd), AI credits
+        # for copilot (--max-ai-credits); None: unlimited.
+        self.limit: float | None = None
 
 
 def split_flags(name: str, argv: list[str]) -> tuple[dict[str, str], set[str], list[str]]:
@@ -151,6 +156,20 @@ def _first(values: dict[str, str], *keys: str) -> str | None:
     return None
 
 
+def _number(flag: str, value: str | None, minimum: float) -> float | None:
+    """A spending-limit flag's value, refused like the real CLI when it is not a number
+    or under ``minimum``."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise UsageError(f"error: option '{flag}' argument '{value}' is invalid") from None
+    if number != number or number < minimum:
+        raise UsageError(f"error: {flag} must be at least {minimum:g}")
+    return number
+
+
 def _read_stdin() -> str:
     """Read a piped prompt (claude); a terminal or a closed stdin gives nothing."""
     try:
@@ -174,6 +193,7 @@ def _claude(argv: list[str], req: Request) -> None:
             "Error: When using --print, --output-format=stream-json requires --verbose"
         )
     req.model = values.get("--model", req.model)
+    req.limit = _number("--max-budget-usd", values.get("--max-budget-usd"), 0.0)
     req.prompt = " ".join(positionals) if positionals else _read_stdin()
     if not req.prompt.strip():
         raise UsageError(
@@ -193,6 +213,8 @@ def _copilot(argv: list[str], req: Request) -> None:
     req.fmt = values.get("--output-format", "text")
     req.model = values.get("--model", req.model)
     req.cwd = values.get("-C")
+    # The real CLI refuses a session limit under 30 AI credits.
+    req.limit = _number("--max-ai-credits", values.get("--max-ai-credits"), 30.0)
 
 
 def _gemini(argv: list[str], req: Request) -> None:

@@ -3,7 +3,9 @@
 Test and demo instrument (convergio-sim). Lines: ``system``/``init``, ``assistant``
 messages (text and ``tool_use``), ``user`` tool results, and a final ``result``. The
 rate limit is the real trap: ``subtype: "success"``, ``is_error: true``,
-``api_error_status: 429`` and exit 0.
+``api_error_status: 429`` and exit 0. ``--max-budget-usd`` is honoured as the real CLI does:
+checked after each model call, so the run stops with ``subtype: "error_max_budget_usd"``
+and a ``total_cost_usd`` that passed the limit by at most that call.
 """
 
 from __future__ import annotations
@@ -108,9 +110,14 @@ class ClaudeSpeaker(Speaker):
         is_error: bool,
         terminal_reason: str,
         status: int | None,
+        spent: float | None = None,
+        errors: list[str] | None = None,
     ) -> None:
         cost = self.cost_usd if not is_error or status == 429 else 0.0
         out_tokens = self.output_tokens if not is_error else 0
+        if spent is not None:  # stopped by its budget: what the calls made so far cost
+            cost, out_tokens = spent, round(self.output_tokens * spent / (self.cost_usd or 1))
+        body: dict[str, object] = {"result": text} if errors is None else {"errors": errors}
         self.emit(
             {
                 "type": "result",
@@ -119,7 +126,7 @@ class ClaudeSpeaker(Speaker):
                 "duration_ms": self.duration_ms,
                 "duration_api_ms": self.duration_ms,
                 "num_turns": 1 + self.tools,
-                "result": text,
+                **body,
                 "session_id": self.session_id,
                 "terminal_reason": terminal_reason,
                 "api_error_status": status,
@@ -161,6 +168,19 @@ class ClaudeSpeaker(Speaker):
             is_error=True,
             terminal_reason="error",
             status=None,
+        )
+        return 1
+
+    def budget_exceeded(self, calls: int) -> int:
+        """``error_max_budget_usd`` after the call that crossed ``--max-budget-usd``, exit 1."""
+        self._result(
+            "",
+            subtype="error_max_budget_usd",
+            is_error=True,
+            terminal_reason="max_budget_usd",
+            status=None,
+            spent=self.cost_after(calls),
+            errors=[f"Reached maximum budget (${self.req.limit:g})"],
         )
         return 1
 

@@ -2,8 +2,11 @@
 
 Test and demo instrument (convergio-sim). Events ``{"type": ..., "data": {...}}``; the
 answer is in ``assistant.message`` ``data.content``; the last line is
-``{"type": "result", "exitCode": 0, "usage": {"premiumRequests": 1, ...}}``. The trap:
-stale authentication exits 0 with no output at all.
+``{"type": "result", "exitCode": 0, "usage": {"premiumRequests": 1, "aiCredits": ...}}``
+(AI credits: the run's cost at $0.01 a credit). The trap: stale authentication exits 0
+with no output at all. ``--max-ai-credits`` is honoured as the real CLI does: checked
+after each model call; a run it stops ends with a ``session.error`` of type
+``session_limit`` and a failed result carrying the credits spent.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import os
 import time
 
 from convergio_tui.sim.behaviour import FileOp
-from convergio_tui.sim.speaker import Speaker, new_id
+from convergio_tui.sim.speaker import SIM_USD_PER_CREDIT, Speaker, new_id
 
 
 class CopilotSpeaker(Speaker):
@@ -28,7 +31,7 @@ class CopilotSpeaker(Speaker):
             }
         )
 
-    def _result(self, exit_code: int, premium: int) -> None:
+    def _result(self, exit_code: int, premium: int, credits: float | None = None) -> None:
         self.emit(
             {
                 "type": "result",
@@ -36,6 +39,7 @@ class CopilotSpeaker(Speaker):
                 "sessionId": self.session_id,
                 "usage": {
                     "premiumRequests": premium,
+                    "aiCredits": self.credits if credits is None else credits,
                     "totalApiDurationMs": self.duration_ms,
                     "sessionDurationMs": self.duration_ms,
                     "codeChanges": {
@@ -95,7 +99,21 @@ class CopilotSpeaker(Speaker):
                 "Please try again later.",
             },
         )
-        self._result(1, 0)
+        self._result(1, 0, 0.0)
+        return 1
+
+    def budget_exceeded(self, calls: int) -> int:
+        """``session.error`` (session_limit) after the call that crossed the limit, exit 1."""
+        spent = round(self.cost_after(calls) / SIM_USD_PER_CREDIT, 4)
+        self._event(
+            "session.error",
+            {
+                "errorType": "session_limit",
+                "message": f"AI credit session limit reached: {spent:g} of "
+                f"{self.req.limit:g} AI credits used",
+            },
+        )
+        self._result(1, 1, spent)
         return 1
 
     def auth(self) -> int:

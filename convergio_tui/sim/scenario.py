@@ -138,13 +138,18 @@ def perform(speaker: Speaker, beh: Behaviour) -> int:
         return 0
     speaker.say(f"Working on the task (round {beh.round}).")
     written: list[str] = []
+    # A hard spending limit stops the run after the call that crosses it: call 1 plans,
+    # call k + 1 does file op k, so the ops of later calls never happen.
+    stop = speaker.budget_stop() if mode in _WORKING_MODES else None
     if mode in _WORKING_MODES:
-        for op in beh.ops:
+        for op in beh.ops if stop is None else beh.ops[: stop - 1]:
             speaker.tool(op, apply_op(op))
             written.append(op.path)
         for kind, text in beh.messages:
             _message(speaker, kind, text)
     _pace(speaker, beh)
+    if stop is not None:
+        return speaker.budget_exceeded(stop)
     if mode == "flood":
         _flood(speaker, beh.flood_mb)
     if mode == "crash":

@@ -17,6 +17,7 @@ from convergio_tui.sim.cli_args import Request
 
 SIM_INPUT_USD_PER_MTOK = 3.0
 SIM_OUTPUT_USD_PER_MTOK = 15.0
+SIM_USD_PER_CREDIT = 0.01  # Copilot's AI credit since June 2026
 
 
 def new_id(prefix: str = "", size: int = 12) -> str:
@@ -77,6 +78,33 @@ class Speaker:
         return round(usd / 1_000_000, 6)
 
     @property
+    def calls(self) -> int:
+        """Model calls the run makes: ``calls=``, else one to plan and one per file op."""
+        return self.beh.calls or 1 + len(self.beh.ops)
+
+    @property
+    def credits(self) -> float:
+        """The run's cost in AI credits (copilot)."""
+        return round(self.cost_usd / SIM_USD_PER_CREDIT, 4)
+
+    def budget_stop(self) -> int | None:
+        """The call after which the run's hard limit stops it, as the real CLIs check it:
+        after each model call, so the call that crosses the limit is paid in full. None
+        when there is no limit or only the last call (the one that ends the run) crosses."""
+        if self.req.limit is None:
+            return None
+        limit = self.req.limit * (SIM_USD_PER_CREDIT if self.req.name == "copilot" else 1.0)
+        total, n = self.cost_usd, self.calls
+        for i in range(1, n):
+            if total * i / n >= limit - 1e-12:
+                return i
+        return None
+
+    def cost_after(self, calls: int) -> float:
+        """USD spent after ``calls`` of the run's calls (each costs the same share)."""
+        return round(self.cost_usd * calls / self.calls, 6)
+
+    @property
     def duration_ms(self) -> int:
         """Milliseconds since the run started."""
         return int((time.monotonic() - self.started) * 1000)
@@ -114,6 +142,10 @@ class Speaker:
         """The tool's real unknown-model shape."""
         raise NotImplementedError
 
+    def budget_exceeded(self, calls: int) -> int:
+        """The tool's real shape of a run stopped by its hard limit after ``calls``."""
+        raise NotImplementedError
+
 
 class PlainSpeaker(Speaker):
     """Plain-text output, for templates that ask for no JSON format: coarse on purpose."""
@@ -139,3 +171,7 @@ class PlainSpeaker(Speaker):
     def model_not_found(self) -> int:
         """Unknown-model text on stderr, exit 1."""
         return self.fail(f"model not found: {self.req.model}")
+
+    def budget_exceeded(self, calls: int) -> int:
+        """Spending-limit text on stderr, exit 1."""
+        return self.fail(f"spending limit reached after ${self.cost_after(calls):.4f}")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import peewee as pw
 
 from convergio_tui.store import models as m
+from convergio_tui.store.ai_credits import add_ai_credits
 from convergio_tui.store.plan_uids import plan_uids_and_identity
 from convergio_tui.store.wave_runs import allow_wave_runs
 
@@ -95,6 +96,7 @@ MIGRATIONS: list[Migration] = [
     _m001_initial, _m002_done_guard_refuses_null,
     plan_uids_and_identity,  # v3 (store/plan_uids.py)
     allow_wave_runs,  # v4 (store/wave_runs.py)
+    add_ai_credits,  # v5 (store/ai_credits.py)
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -170,6 +170,7 @@ class Run(Base):
     output_tokens = pw.IntegerField(default=0)
     cost_usd = pw.FloatField(default=0.0)
     premium_requests = pw.FloatField(default=0.0)
+    ai_credits = pw.FloatField(default=0.0)  # credit-billed CLIs (copilot): credits spent
     fallback_from = pw.CharField(null=True)
     route_reasons = JSONField(default=list)
 
@@ -185,6 +186,7 @@ class Ledger(Base):
     usd = pw.FloatField(default=0.0)
     premium = pw.BooleanField(default=False)
     premium_requests = pw.FloatField(default=0.0)
+    ai_credits = pw.FloatField(default=0.0)  # credit-billed CLIs (copilot): credits spent
     note = pw.TextField(null=True)
 
 

@@ -3,6 +3,10 @@
 The prompt goes on stdin unless the template places ``{prompt}``. Success needs a
 ``result`` event with ``is_error`` false: a rate limit can arrive as
 ``subtype: "success"``, ``is_error: true``, ``api_error_status: 429`` and exit 0.
+
+A run's hard spending limit is ``--max-budget-usd``: Claude checks it after each model
+call, so a run stops with ``subtype: "error_max_budget_usd"`` and a ``total_cost_usd``
+that may pass the limit by one call (the engine leaves room for that call).
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from convergio_tui.workers.parsing import (
     to_float,
     to_int,
 )
-from convergio_tui.workers.result import WorkerResult
+from convergio_tui.workers.result import ErrorClass, WorkerResult
 from convergio_tui.workers.runner import ProcessOutcome
 
 NAME = "claude"
+LIMIT_FLAG = "--max-budget-usd"
+BUDGET_SUBTYPE = "error_max_budget_usd"
 DEFAULT_TEMPLATE = [
     "claude",
     "-p",
@@ -41,9 +47,14 @@ DEFAULT_TEMPLATE = [
 ]
 
 
-def build_invocation(template: list[str], prompt: str, model: str, workdir: Path) -> Invocation:
-    """Fill the template; without ``{prompt}`` in it the prompt is piped on stdin."""
+def build_invocation(
+    template: list[str], prompt: str, model: str, workdir: Path, limit: float | None = None
+) -> Invocation:
+    """Fill the template; without ``{prompt}`` in it the prompt is piped on stdin.
+    ``limit``: the run's hard limit in USD, appended as ``--max-budget-usd``."""
     argv = substitute(template, prompt, model, workdir)
+    if limit is not None:
+        argv += [LIMIT_FLAG, f"{limit:.4f}"]
     stdin_text = None if has_placeholder(template, "prompt") else prompt
     return Invocation(argv=argv, stdin_text=stdin_text, env={})
 
@@ -99,6 +110,13 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     is_error = bool(result.get("is_error")) or result.get("subtype") != "success"
     if not is_error and outcome.exit_code == 0:
         return done
+    if result.get("subtype") == BUDGET_SUBTYPE:
+        # Stopped by its own hard limit: a plain failure, never a provider problem.
+        spent = f"${cost:.4f}" if cost is not None else "its budget"
+        errors = result.get("errors")
+        extra = "; ".join(str(e) for e in errors) if isinstance(errors, list) else ""
+        message = f"claude stopped at its spending limit ({LIMIT_FLAG}) after {spent}"
+        return done.as_failure(ErrorClass.failed, message + (f": {extra}" if extra else ""))
     status = result.get("api_error_status")
     reason = result.get("terminal_reason") or result.get("subtype") or "error"
     detail = text if is_error else f"exit code {outcome.exit_code} despite a success result"

@@ -2,8 +2,13 @@
 
 The answer is in ``assistant.message`` events; success needs a last ``result`` event
 with ``exitCode`` 0. Stale authentication exits 0 with no output at all: no result
-means failure, and total silence is read as an auth problem. No tokens, no USD:
-``usage.premiumRequests`` is recorded instead.
+means failure, and total silence is read as an auth problem. No tokens, no USD: since
+June 2026 Copilot is billed in AI credits (``usage.aiCredits``; the engine prices them
+with the provider's ``usd_per_credit``), and ``usage.premiumRequests`` is kept too.
+
+A run's hard spending limit is ``--max-ai-credits N`` (the CLI refuses N below 30). It is
+checked after each model call returns, so a run may pass it by one call; a run stopped
+by it ends with a ``session.error`` of type ``session_limit`` and a failed result.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
 from convergio_tui.workers.runner import ProcessOutcome
 
 NAME = "copilot"
+LIMIT_FLAG = "--max-ai-credits"
+LIMIT_ERROR = "session_limit"
 DEFAULT_TEMPLATE = [
     "copilot",
     "-p",
@@ -41,9 +48,15 @@ DEFAULT_TEMPLATE = [
 ]
 
 
-def build_invocation(template: list[str], prompt: str, model: str, workdir: Path) -> Invocation:
-    """Fill the template (the prompt travels in argv; stdin stays closed)."""
-    return Invocation(argv=substitute(template, prompt, model, workdir), stdin_text=None, env={})
+def build_invocation(
+    template: list[str], prompt: str, model: str, workdir: Path, limit: float | None = None
+) -> Invocation:
+    """Fill the template (the prompt travels in argv; stdin stays closed). ``limit``: the
+    run's hard limit in AI credits, appended as ``--max-ai-credits`` (whole credits)."""
+    argv = substitute(template, prompt, model, workdir)
+    if limit is not None:
+        argv += [LIMIT_FLAG, str(int(limit))]
+    return Invocation(argv=argv, stdin_text=None, env={})
 
 
 def _data(event: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +87,10 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
         for e in events
         if str(e.get("type", "")).endswith("error")
     ]
+    limited = any(
+        str(e.get("type", "")).endswith("error") and _data(e).get("errorType") == LIMIT_ERROR
+        for e in events
+    )
     results = [e for e in events if e.get("type") == "result"]
     text = texts[-1] if texts else ""
     if not results:
@@ -84,6 +101,7 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     result = results[-1]
     usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
     premium = to_float(usage.get("premiumRequests"))
+    credits = to_float(usage.get("aiCredits"))
     input_tokens = to_int(usage.get("inputTokens"))
     output_tokens = to_int(usage.get("outputTokens"))
     session = result.get("sessionId")
@@ -93,9 +111,16 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
         output_tokens=output_tokens,
         premium_requests=premium,
         session_id=str(session) if session else None,
+        credits=credits,
     )
     if result.get("exitCode") == 0 and outcome.exit_code == 0:
         return done
+    if limited:
+        # Stopped by its own hard limit: a plain failure, never a provider problem.
+        spent = f"{credits:g} AI credits" if credits is not None else "its credits"
+        return done.as_failure(
+            ErrorClass.failed, f"copilot stopped at its spending limit ({LIMIT_FLAG}) after {spent}"
+        )
     stderr = plain_tail(outcome.stderr_lines)
     detail = "\n".join(errors + ([stderr] if stderr else [])) or (
         f"result exitCode {result.get('exitCode')}, process exit code {outcome.exit_code}"
@@ -109,8 +134,11 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
 def _describe_result(event: dict[str, Any]) -> str:
     usage = event.get("usage")
     if event.get("exitCode") == 0:
+        credits = to_float(describe.dig(usage, "aiCredits"))
         premium = to_float(describe.dig(usage, "premiumRequests"))
         extra = f"{premium:g} premium request{'s' if premium != 1 else ''}" if premium else ""
+        if credits:
+            extra = f"{credits:g} AI credits" + (f", {extra}" if extra else "")
         inp, out = describe.dig(usage, "inputTokens"), describe.dig(usage, "outputTokens")
         return describe.done_line(inp, out, None, extra=extra)
     return f"{describe.FAILED} failed (exit code {event.get('exitCode')})"

@@ -32,6 +32,7 @@ class WorkerResult:
     error_class: ErrorClass
     error: str
     session_id: str | None
+    credits: float | None = None  # AI credits a credit-billed CLI reported (copilot)
 
     @classmethod
     def succeeded(
@@ -43,11 +44,12 @@ class WorkerResult:
         cost_usd: float | None = None,
         premium_requests: float | None = None,
         session_id: str | None = None,
+        credits: float | None = None,
     ) -> WorkerResult:
         """A run whose structured result says it succeeded: no error class, no message."""
         return cls(
             True, text, input_tokens, output_tokens, cost_usd, premium_requests,
-            ErrorClass.none, "", session_id,
+            ErrorClass.none, "", session_id, credits,
         )  # fmt: skip
 
     def as_failure(self, error_class: ErrorClass, error: str) -> WorkerResult:
