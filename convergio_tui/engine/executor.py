@@ -13,13 +13,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 
 from convergio_tui.config.schema import Config
 from convergio_tui.engine import budget, health
 from convergio_tui.engine.context import ActiveRun, EngineContext
-from convergio_tui.engine.delegate import Blocked, Busy, prepare
+from convergio_tui.engine.delegate import Blocked, Busy, Prepared, prepare
 from convergio_tui.engine.events import Bus, Listener, PlanChanged, RunStarted, TaskChanged
 from convergio_tui.engine.pool import EnginePool
+from convergio_tui.engine.recovery import Resumable, resume_step
 from convergio_tui.engine.resume import PlanBusy, acquire_runner, recover, release_runner
 from convergio_tui.engine.summary import RunSummary, summarize
 from convergio_tui.engine.taskflow import process
@@ -73,8 +76,9 @@ class Executor:
         self._ctx = ctx
         pool = EnginePool(ctx.parallel)
         try:
-            recover(ctx)
+            recovered = recover(ctx)
             self._begin()
+            self._resume(ctx, pool, recovered.resume)
             self.summary = self._loop(ctx, pool)
             if self.fault is not None:
                 raise self.fault
@@ -240,19 +244,35 @@ class Executor:
             TaskChanged(task.id, "running", task.code, f"{outcome.provider}·{outcome.model}")
         )
 
+        pool.submit(self._job(ctx, outcome, lambda: process(ctx, outcome, cancel)))
+        return True
+
+    def _job(
+        self, ctx: EngineContext, prep: Prepared, work: Callable[[], None]
+    ) -> Callable[[], None]:
+        """``work`` on ``prep``'s task as a pool job; the scheduler wakes when it ends."""
+
         def job() -> None:
             try:
-                process(ctx, outcome, cancel)
+                work()
             except Exception as exc:  # a bug or a broken repository: stop this task, not the plan
-                if not self._storage_stop(exc):
-                    log.exception("dispatch of %s failed", outcome.code)
-                    self._engine_error(ctx, outcome.task_id, outcome.code, outcome.run_id, exc)
+                log.exception("dispatch of %s failed", prep.code)
+                self._engine_error(ctx, prep.task_id, prep.code, prep.run_id, exc)
             finally:
-                ctx.dispatch_ended(outcome.task_id)
+                ctx.dispatch_ended(prep.task_id)
                 self._wake.set()
 
-        pool.submit(job)
-        return True
+        return job
+
+    def _resume(self, ctx: EngineContext, pool: EnginePool, items: list[Resumable]) -> None:
+        """Tasks whose agent finished before a crash go on at the step that was lost
+        (:mod:`engine.recovery`), counted as running work like any dispatch."""
+        for item in items:
+            prep = item.prep
+            with ctx.lock:
+                ctx.active[prep.task_id] = ActiveRun(prep.task_id, prep.run_id, prep.provider,
+                                                     threading.Event(), item.space.worktree)  # fmt: skip
+            pool.submit(self._job(ctx, prep, partial(resume_step, ctx, item)))
 
     def _storage_stop(self, exc: BaseException) -> bool:
         """A locked, full or damaged database stops the whole run, not the task: every

@@ -20,6 +20,7 @@ from convergio_tui.engine.charging import Charge, charge_for
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Prepared, mark_run_started, privacy_violation
 from convergio_tui.engine.events import OutputLine
+from convergio_tui.engine.overrun import overrun_event
 from convergio_tui.sandbox.confine import SandboxUnavailable, relaying, run_folder
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Run, Task, now
@@ -69,10 +70,11 @@ def _finish(ctx: EngineContext, prep: Prepared, status: str, *, result: WorkerRe
         if charge is None:
             budget.release(prep.run_id)
         else:
-            values.update(cost_usd=charge.usd, premium_requests=charge.premium_requests)
+            values.update(cost_usd=charge.usd, premium_requests=charge.premium_requests,
+                          ai_credits=charge.credits)  # fmt: skip
             budget.settle(prep.provider, prep.model, prep.run_id, usd=charge.usd,
                           premium=charge.premium, premium_requests=charge.premium_requests,
-                          note=charge.note)  # fmt: skip
+                          note=charge.note, credits=charge.credits)  # fmt: skip
         Run.update(**values).where(Run.id == prep.run_id).execute()
 
 
@@ -112,7 +114,10 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     worker = _worker_for(ctx, prep.provider)
     # A NUL cannot travel in argv (an agent's garbage output quoted back by Thor may hold one).
     prompt = prep.prompt.replace("\x00", "")
-    invocation = worker.build_invocation(list(provider.cli), prompt, prep.model, cwd)
+    # The run's hard spending limit, where its CLI has one (engine/reservation.py).
+    limit = budget.run_limit(ctx.config, prep.provider, prep.model, prep.run_id)
+    extra = {"limit": limit} if limit is not None else {}
+    invocation = worker.build_invocation(list(provider.cli), prompt, prep.model, cwd, **extra)
     bus, run_id, task_id = ctx.bus, prep.run_id, prep.task_id
 
     def on_line(stream: str, line: str) -> None:
@@ -146,14 +151,11 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     findings = guard.check(ctx, task_id, watched)
     result = worker.parse(outcome)
     if outcome.timed_out and result.error_class is not ErrorClass.timeout:
-        result = WorkerResult(False, result.text, result.input_tokens, result.output_tokens,
-                              result.cost_usd, result.premium_requests, ErrorClass.timeout,
-                              result.error or f"timed out after {prep.timeout_s:g}s", result.session_id)  # fmt: skip
+        result = result.as_failure(ErrorClass.timeout,
+                                   result.error or f"timed out after {prep.timeout_s:g}s")  # fmt: skip
     if findings:
         evidence = "integrity check failed: " + "; ".join(findings)
-        result = WorkerResult(False, result.text, result.input_tokens, result.output_tokens,
-                              result.cost_usd, result.premium_requests, ErrorClass.integrity,
-                              evidence, result.session_id)  # fmt: skip
+        result = result.as_failure(ErrorClass.integrity, evidence)
         ctx.bus.journal("integrity.violation", f"{prep.code}: {evidence}", level="error",
                         plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
     status = _status(ctx, outcome.timed_out, outcome.cancelled, result.success)
@@ -167,6 +169,7 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
             provider, model, success=result.success, cost_usd=result.cost_usd,
             input_tokens=result.input_tokens, output_tokens=result.output_tokens,
             premium_requests=result.premium_requests, estimate_usd=prep.estimate_usd,
+            credits=result.credits, reserved_usd=budget.reserved_for(prep.run_id) or None,
         )  # fmt: skip
     _finish(ctx, prep, status, result=result, exit_code=outcome.exit_code, charge=charge,
             argv=list(invocation.argv))  # fmt: skip
@@ -196,6 +199,9 @@ def _after(
         health.report_worker_success(prep.provider)  # once per streak, not per run
         ctx_ok.add(prep.provider)
     if charged_premium:
+        overrun = overrun_event(prep.run_id)
+        if overrun is not None:
+            ctx.bus.notify(overrun.level, overrun.kind, overrun.message)
         for event in budget.raise_alerts(ctx.config.budget, ctx.plan_id):
             ctx.bus.notify(event.level, event.kind, event.message)
     if result.text:

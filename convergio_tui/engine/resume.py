@@ -3,10 +3,13 @@
 A ``convergio run`` killed at any moment (SIGKILL included) and started again completes
 the plan: runs still marked running belong to a dead engine (we hold the runner lock,
 so no live engine owns them), their leftover processes are killed (found by the
-``CONVERGIO_RUN_TAG`` in their environment, or by pid with a matching create time),
-their reservations released, and their tasks re-queued in the same round. A task whose
-passing review and merge happened but whose acceptance did not is accepted instead of
-run again, so no task is done twice; settle is once per run, so nothing is charged twice.
+``CONVERGIO_RUN_TAG`` in their environment, or by pid with a matching create time).
+Then each task resumes at the step that was lost (:mod:`engine.recovery`): a run whose
+agent had finished is charged from what its CLI reported and goes on to the commit and
+Thor's review; a task caught ``submitted`` or ``validating`` is committed and reviewed
+again without a new agent run; only a run cut short is run again, in the same round. A
+task whose passing review and merge happened but whose acceptance did not is accepted,
+so no task is done twice; settle is once per run, so nothing is charged twice.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from pathlib import Path
 
 import psutil
 
-from convergio_tui.engine import budget, gitops, worktrees
+from convergio_tui.engine import gitops, worktrees
 from convergio_tui.engine.context import EngineContext, run_tag
+from convergio_tui.engine.recovery import Resumable, close_run, resumable
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import GateResult, Plan, Run, Task, now
 from convergio_tui.thor.rounds import accept_task
@@ -40,10 +44,14 @@ class PlanBusy(Exception):
 class Recovery:
     """What :func:`recover` did."""
 
-    interrupted_runs: list[int] = field(default_factory=list)
+    interrupted_runs: list[int] = field(default_factory=list)  # cut short: their task reruns
+    finished_runs: list[int] = field(default_factory=list)  # charged from their result
     killed_pids: list[int] = field(default_factory=list)
     requeued: list[str] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)  # "T1 at review"
+    # For the executor to hand to its pool (see :func:`engine.recovery.resume_step`).
+    resume: list[Resumable] = field(default_factory=list)
 
 
 def _started(pid: int) -> float | None:
@@ -202,32 +210,37 @@ def recover(ctx: EngineContext) -> Recovery:
     if runs:
         out.killed_pids = kill_processes(find_run_processes(runs))
         for run in runs:
-            with immediate():
-                budget.release(run.id)
-                Run.update(
-                    status="interrupted", finished_at=now(), error_class="interrupted"
-                ).where(Run.id == run.id).execute()
-            out.interrupted_runs.append(run.id)
+            closed = close_run(ctx, run)
+            (out.finished_runs if closed.finished else out.interrupted_runs).append(run.id)
     stale = Task.select().where(Task.plan == ctx.plan_id,
                                 Task.status.in_(("running", "submitted", "validating")))  # fmt: skip
     for task in stale:
         if _accept_if_settled(ctx, task):
             out.accepted.append(task.code)
             continue
+        item = resumable(ctx, task)
         with immediate():
-            # A validation cut short must not leave verdicts behind for the re-run.
+            # A validation cut short must not leave verdicts behind for the next review.
             GateResult.delete().where(
                 GateResult.task == task.id, GateResult.round == task.round
             ).execute()
-            Task.update(status="queued").where(Task.id == task.id).execute()
-        out.requeued.append(task.code)
-    if out.interrupted_runs or out.requeued or out.accepted:
+            if item is None:
+                Task.update(status="queued").where(Task.id == task.id).execute()
+        if item is None:
+            out.requeued.append(task.code)
+        else:
+            out.resume.append(item)
+            out.resumed.append(f"{task.code} at {item.step.replace('_', ' ')}")
+    if out.interrupted_runs or out.finished_runs or out.requeued or out.accepted or out.resumed:
         ctx.bus.journal(
             "plan.recovered",
-            f"resumed after an interruption: {len(out.interrupted_runs)} run(s) closed, "
+            f"resumed after an interruption: {len(out.interrupted_runs)} run(s) cut short, "
+            f"{len(out.finished_runs)} finished run(s) charged from their result, "
             f"{len(out.killed_pids)} leftover process(es) killed, re-queued "
-            f"{', '.join(out.requeued) or 'none'}, accepted {', '.join(out.accepted) or 'none'}",
+            f"{', '.join(out.requeued) or 'none'}, resumed {', '.join(out.resumed) or 'none'}, "
+            f"accepted {', '.join(out.accepted) or 'none'}",
             level="warning", plan_id=ctx.plan_id,
-            data={"runs": out.interrupted_runs, "killed": out.killed_pids},
+            data={"runs": out.interrupted_runs, "finished": out.finished_runs,
+                  "killed": out.killed_pids, "resumed": out.resumed},
         )  # fmt: skip
     return out

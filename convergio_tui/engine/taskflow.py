@@ -18,6 +18,7 @@ from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Prepared
 from convergio_tui.engine.events import RunFinished, TaskChanged
 from convergio_tui.engine.launch import Executed, execute, finish_unstarted
+from convergio_tui.engine.recovery_hooks import crash_point
 from convergio_tui.store.models import Task
 from convergio_tui.thor.outcome import GateOutcome, Review, make_review
 from convergio_tui.thor.record import record_task_gates
@@ -122,6 +123,7 @@ def _hard_block(ctx: EngineContext, prep: Prepared, reason: str, kind: str) -> N
 
 def after_run(ctx: EngineContext, prep: Prepared, done: Executed, space: Workspace) -> None:
     """Route the run's end: back to the queue, to a person, or to Thor."""
+    crash_point("settled")  # test-only (recovery tests); a no-op otherwise
     tid = prep.task_id
     if done.status == "interrupted":
         transition(ctx, prep, ("running",), "queued", "engine stopped: will run again")
@@ -141,6 +143,14 @@ def after_run(ctx: EngineContext, prep: Prepared, done: Executed, space: Workspa
             return
     if not transition(ctx, prep, ("running",), "submitted", result_text=done.text or None):
         return
+    commit_and_review(ctx, prep, done, space)
+
+
+def commit_and_review(ctx: EngineContext, prep: Prepared, done: Executed, space: Workspace) -> None:
+    """From ``submitted``: commit the round's work on the task branch, then Thor's review.
+    Idempotent up to the review (nothing left to commit is no commit), so recovery resumes
+    a task caught ``submitted`` here."""
+    crash_point("submitted")  # test-only (recovery tests); a no-op otherwise
     if space.worktree is not None:
         gitops.commit_all(
             space.worktree, f"convergio({prep.code}): {prep.title} [round {prep.round}]"
@@ -158,10 +168,12 @@ def review_and_settle(ctx: EngineContext, prep: Prepared, done: Executed, space:
         config=ctx.config, worker_success=done.success, worker_error=done.error,
         result_text=done.text, secrets=tuple(ctx.secrets().values()),
     ))  # fmt: skip
+    crash_point("reviewed")  # test-only (recovery tests); a no-op otherwise
     if review.passed and space.branch and space.wave_branch:
         merged = gitops.merge_branch(ctx.repo, space.wave_branch, space.branch,
                                      f"Merge {prep.code} (round {prep.round}) into {space.wave_branch}")  # fmt: skip
         guard.record_merge(ctx, merged)
+        crash_point("merged")  # test-only (recovery tests); a no-op otherwise
         if not merged.ok:
             review = conflict_review(ctx, prep, review, merged)
         else:
