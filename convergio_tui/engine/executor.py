@@ -256,8 +256,9 @@ class Executor:
             try:
                 work()
             except Exception as exc:  # a bug or a broken repository: stop this task, not the plan
-                log.exception("dispatch of %s failed", prep.code)
-                self._engine_error(ctx, prep.task_id, prep.code, prep.run_id, exc)
+                if not self._storage_stop(exc):
+                    log.exception("dispatch of %s failed", prep.code)
+                    self._engine_error(ctx, prep.task_id, prep.code, prep.run_id, exc)
             finally:
                 ctx.dispatch_ended(prep.task_id)
                 self._wake.set()

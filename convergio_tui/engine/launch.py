@@ -21,6 +21,7 @@ from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Prepared, mark_run_started, privacy_violation
 from convergio_tui.engine.events import OutputLine
 from convergio_tui.engine.overrun import overrun_event
+from convergio_tui.engine.recovery_hooks import crash_point
 from convergio_tui.sandbox.confine import SandboxUnavailable, relaying, run_folder
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Run, Task, now
@@ -46,7 +47,7 @@ class Executed:
     cost_usd: float
 
 
-def _worker_for(ctx: EngineContext, provider: str) -> Worker:
+def worker_for(ctx: EngineContext, provider: str) -> Worker:
     """The worker module by provider name, else by the CLI the provider runs."""
     try:
         return get_worker(provider)
@@ -111,7 +112,7 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     if refusal is not None:
         return _refuse(ctx, prep, refusal)
     provider = ctx.config.providers[prep.provider]
-    worker = _worker_for(ctx, prep.provider)
+    worker = worker_for(ctx, prep.provider)
     # A NUL cannot travel in argv (an agent's garbage output quoted back by Thor may hold one).
     prompt = prep.prompt.replace("\x00", "")
     # The run's hard spending limit, where its CLI has one (engine/reservation.py).
@@ -162,20 +163,37 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     killed = outcome.exit_code is None or outcome.exit_code < 0
     if killed and status not in ("interrupted", "cancelled") and _cancelled(prep.task_id):
         status = "cancelled"  # a person cancelled it and killed the tree from elsewhere
-    charge = None
-    if status != "interrupted" and outcome.pid is not None:
-        model = provider.model(prep.model)
-        charge = charge_for(
-            provider, model, success=result.success, cost_usd=result.cost_usd,
-            input_tokens=result.input_tokens, output_tokens=result.output_tokens,
-            premium_requests=result.premium_requests, estimate_usd=prep.estimate_usd,
-            credits=result.credits, reserved_usd=budget.reserved_for(prep.run_id) or None,
-        )  # fmt: skip
-    _finish(ctx, prep, status, result=result, exit_code=outcome.exit_code, charge=charge,
-            argv=list(invocation.argv))  # fmt: skip
+    started = status != "interrupted" and outcome.pid is not None
+    charge = run_charge(ctx, prep, result) if started else None
+    crash_point("agent_exited")  # test-only (recovery tests); a no-op otherwise
+    return conclude(ctx, prep, result, status, exit_code=outcome.exit_code, charge=charge,
+                    argv=list(invocation.argv), spawn_error=outcome.spawn_error or "")  # fmt: skip
+
+
+def run_charge(ctx: EngineContext, prep: Prepared, result: WorkerResult) -> Charge:
+    """What a run that started costs, from what its CLI reported (:mod:`engine.charging`)."""
+    provider = ctx.config.providers[prep.provider]
+    return charge_for(
+        provider, provider.model(prep.model), success=result.success, cost_usd=result.cost_usd,
+        input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+        premium_requests=result.premium_requests, estimate_usd=prep.estimate_usd,
+        credits=result.credits, reserved_usd=budget.reserved_for(prep.run_id) or None,
+    )  # fmt: skip
+
+
+def conclude(ctx: EngineContext, prep: Prepared, result: WorkerResult, status: str, *,
+             exit_code: int | None, charge: Charge | None, argv: list[str] | None = None,
+             spawn_error: str = "") -> Executed:  # fmt: skip
+    """Close the run row and settle ``charge`` (or only release the reservation) in one
+    transaction, then health feedback, budget alerts and the result artifact.
+
+    Also how recovery settles a run whose agent finished before the engine died
+    (:mod:`engine.recovery`): settle is once per run, so this never charges twice.
+    """
+    _finish(ctx, prep, status, result=result, exit_code=exit_code, charge=charge, argv=argv)
     _after(ctx, prep, result, status, bool(charge and charge.premium and charge.usd > 0))
     return Executed(prep, status, result.success and status == "succeeded", result.text,
-                    result.error or (outcome.spawn_error or ""), result.error_class.value,
+                    result.error or spawn_error, result.error_class.value,
                     charge.usd if charge else 0.0)  # fmt: skip
 
 
