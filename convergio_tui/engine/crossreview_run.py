@@ -54,9 +54,10 @@ def _reserve(ctx: EngineContext, req: RouteRequest, decision: Decision, wave: Wa
         run = Run.create(task=None, wave=wave.id, provider=decision.provider,
                          model=decision.model, route_reasons=list(decision.reasons))  # fmt: skip
         premium = ctx.config.providers[decision.provider].cost_tier is CostTier.PREMIUM
-        if premium and not budget.reserve(
-            ctx.config.budget, decision.provider, decision.model, run.id, decision.estimate_usd
-        ):
+        # The worst case or nothing, like any run (engine/reservation.py): its hard limit
+        # follows from it in launch.execute.
+        if premium and budget.reserve_run(ctx.config, decision.provider, decision.model,
+                                          run.id) is None:  # fmt: skip
             run.delete_instance()
             return None
         run.log_path = str(paths.logs_dir() / f"{run.id}.log")
