@@ -175,7 +175,8 @@ def remove_worktree(repo: Path, path: Path, *, root: Path, owner: Owner, task: s
             removed = gitops.git(repo, "worktree", "remove", "--force", str(path), check=False)
             if removed.returncode != 0:
                 gitops.safely(safe_fs.safe_rmtree, path, root, ignore_errors=True)
-                gitops.git(repo, "worktree", "remove", "--force", str(path), check=False)
+                if not (path.exists() or path.is_symlink()):  # never through a symlink
+                    gitops.git(repo, "worktree", "remove", "--force", str(path), check=False)
     safe_fs.remove_empty_dir(path.parent, root)
     return True
 
