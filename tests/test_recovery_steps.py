@@ -252,3 +252,27 @@ def test_only_the_last_run_written_to_a_log_counts() -> None:
     this_one = claude_log(assistant("m1", 1, 2))
     assert rebuild("claude", earlier, pid=42).finished
     assert not rebuild("claude", earlier + this_one, pid=42).finished
+
+
+def test_kill_after_the_cross_review_ran_charges_it_once_and_reviews_again(
+    repo: Path, sim_bin: Path, ollama: str, engine_db: Path, tmp_path: Path
+) -> None:
+    data = engine_config_dict(repo, ollama, thor={"cross_review": True})
+    cfg = write_config(tmp_path / "orchestrator.yaml", data)
+    config = engine_config(repo, ollama, thor={"cross_review": True})
+    plan = import_spec(config, tmp_path, [[task_spec("T1", PROMPT, priority="P0")]])
+    first = start(cfg, engine_db, plan, {CRASH_AT: "agent_exited@wave-1-review"})
+    first.communicate(timeout=180)
+    assert first.returncode == 137, dump()
+    (review,) = Run.select().where(Run.task.is_null())
+    assert review.status == "running"
+
+    finish(cfg, engine_db, plan)
+    review = Run.get_by_id(review.id)
+    assert review.status == "succeeded"
+    assert charges(review.id) == [pytest.approx(review.cost_usd)]  # once, from its result
+    assert review.cost_usd > 0
+    assert Run.select().where(Run.task.is_null()).count() == 2  # the wave review asked again
+    calls = sim_calls(sim_bin)
+    assert sum("Fix it." in (c["prompt"] or "") for c in calls) == 1  # T1's agent: once
+    assert_plan_done_once(repo, plan, config.budget)

@@ -165,7 +165,7 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
         status = "cancelled"  # a person cancelled it and killed the tree from elsewhere
     started = status != "interrupted" and outcome.pid is not None
     charge = run_charge(ctx, prep, result) if started else None
-    crash_point("agent_exited")  # test-only (recovery tests); a no-op otherwise
+    crash_point("agent_exited", prep.code)  # test-only (recovery tests); a no-op otherwise
     return conclude(ctx, prep, result, status, exit_code=outcome.exit_code, charge=charge,
                     argv=list(invocation.argv), spawn_error=outcome.spawn_error or "")  # fmt: skip
 

@@ -36,7 +36,7 @@ from convergio_tui.engine.launch import Executed, conclude, run_charge, worker_f
 from convergio_tui.engine.recovery_log import LoggedRun, partial_usage, read_lines, rebuild
 from convergio_tui.engine.taskflow import Workspace, after_run, commit_and_review, review_and_settle
 from convergio_tui.store.db import immediate
-from convergio_tui.store.models import Ledger, Run, Task, now
+from convergio_tui.store.models import Ledger, Run, Task, Wave, now
 from convergio_tui.tools.worktree_check import release_worktree
 from convergio_tui.workers import Worker
 from convergio_tui.workers.result import ErrorClass
@@ -73,20 +73,31 @@ def _worker(ctx: EngineContext, provider: str) -> Worker | None:
     return None  # a provider since removed from the configuration
 
 
-def _prepared(ctx: EngineContext, task: Task, run: Run) -> Prepared:
-    """The dispatch as :func:`delegate.prepare` recorded it, rebuilt from the rows."""
+def _prepared(ctx: EngineContext, task: Task | None, run: Run) -> Prepared:
+    """The dispatch as the engine recorded it, rebuilt from the rows (``task`` None: a run
+    of the wave itself, Thor's cross-review)."""
     reserved = (
         Ledger.select(pw.fn.SUM(Ledger.usd))
         .where(Ledger.run == run.id, Ledger.kind == "reserve")
         .scalar()
     )
     provider = ctx.config.providers.get(run.provider)
-    timeout = task.timeout_s or (provider.timeout_s if provider is not None else 0)
+    timeout = (task.timeout_s if task else None) or (provider.timeout_s if provider else 0)
     log_path = Path(run.log_path) if run.log_path else Path()
+    if task is None:
+        wave = Wave.get_by_id(run.wave_id)
+        code, title, privacy, prompt = (
+            f"wave-{wave.seq}-review",
+            f"cross-review of {wave.name}",
+            "",
+            "",
+        )
+    else:
+        code, title, privacy, prompt = task.code, task.title, task.privacy, task.prompt
     return Prepared(
-        task.id, task.code, task.title, task.privacy, run.round, task.prompt, run.id,
+        task.id if task else None, code, title, privacy, run.round, prompt, run.id,
         run.provider, run.model, tuple(run.route_reasons or ()), run.fallback_from,
-        float(reserved or 0.0), float(timeout), log_path,
+        float(reserved or 0.0), float(timeout), log_path, wave_id=run.wave_id,
     )  # fmt: skip
 
 
@@ -97,8 +108,10 @@ def _logged(worker: Worker | None, run: Run) -> LoggedRun | None:
 
 
 def close_run(ctx: EngineContext, run: Run) -> Closed:
-    """Close a run the dead engine left ``running`` (see the module docstring)."""
-    task = Task.get_by_id(run.task_id)
+    """Close a run the dead engine left ``running`` (see the module docstring); a run of
+    the wave (Thor's cross-review) is charged the same way and asked again by the wave
+    review that recovery repeats."""
+    task = Task.get_by_id(run.task_id) if run.task_id is not None else None
     prep = _prepared(ctx, task, run)
     worker = _worker(ctx, run.provider)
     logged = _logged(worker, run)
@@ -110,12 +123,13 @@ def close_run(ctx: EngineContext, run: Run) -> Closed:
             status = "succeeded" if result.success else "failed"
         done = conclude(ctx, prep, result, status, exit_code=logged.outcome.exit_code,
                         charge=run_charge(ctx, prep, result))  # fmt: skip
-        ctx.bus.emit(RunFinished(run.id, task.id, task.code, status, done.cost_usd, done.error))
+        if task is not None:
+            ctx.bus.emit(RunFinished(run.id, task.id, task.code, status, done.cost_usd, done.error))
         if ctx.config.sandbox.mode == "off":
             ctx.bus.journal(
-                "integrity.unchecked", f"{task.code}: run {run.id} finished before the crash; "
+                "integrity.unchecked", f"{prep.code}: run {run.id} finished before the crash; "
                 "its integrity snapshot died with the engine, so that check cannot be repeated",
-                level="warning", plan_id=ctx.plan_id, task_id=task.id,
+                level="warning", plan_id=ctx.plan_id, task_id=prep.task_id,
             )  # fmt: skip
         return Closed(run.id, True, done.cost_usd)
     charge = _partial_charge(ctx, prep, worker, logged)
@@ -130,8 +144,9 @@ def close_run(ctx: EngineContext, run: Run) -> Closed:
             cost_usd=charge.usd if charge else 0.0,
             premium_requests=charge.premium_requests if charge else 0.0,
         ).where(Run.id == run.id, Run.status == "running").execute()  # fmt: skip
-    ctx.bus.emit(RunFinished(run.id, task.id, task.code, "interrupted",
-                             charge.usd if charge else 0.0, "engine died mid-run"))  # fmt: skip
+    if task is not None:
+        ctx.bus.emit(RunFinished(run.id, task.id, task.code, "interrupted",
+                                 charge.usd if charge else 0.0, "engine died mid-run"))  # fmt: skip
     return Closed(run.id, False, charge.usd if charge else 0.0)
 
 

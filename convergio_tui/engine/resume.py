@@ -28,7 +28,7 @@ from convergio_tui.engine import gitops, worktrees
 from convergio_tui.engine.context import EngineContext, run_tag
 from convergio_tui.engine.recovery import Resumable, close_run, resumable
 from convergio_tui.store.db import immediate
-from convergio_tui.store.models import GateResult, Plan, Run, Task, now
+from convergio_tui.store.models import GateResult, Plan, Run, Task, Wave, now
 from convergio_tui.thor.rounds import accept_task
 
 START_TOLERANCE_S = 2.0
@@ -206,7 +206,10 @@ def recover(ctx: EngineContext) -> Recovery:
         plan_dir = ctx.plan_dir
         trees = [p for p in plan_dir.iterdir() if p.is_dir()] if plan_dir.is_dir() else []
         worktrees.clear_stale_locks(ctx.repo, ctx.owner, trees)
-    runs = list(Run.select().join(Task).where(Task.plan == ctx.plan_id, Run.status == "running"))
+    tasks = Task.select(Task.id).where(Task.plan == ctx.plan_id)
+    waves = Wave.select(Wave.id).where(Wave.plan == ctx.plan_id)  # Thor's cross-reviews
+    runs = list(Run.select().where(Run.status == "running",
+                                   Run.task.in_(tasks) | Run.wave.in_(waves)))  # fmt: skip
     if runs:
         out.killed_pids = kill_processes(find_run_processes(runs))
         for run in runs:
