@@ -86,12 +86,8 @@ def _prepared(ctx: EngineContext, task: Task | None, run: Run) -> Prepared:
     log_path = Path(run.log_path) if run.log_path else Path()
     if task is None:
         wave = Wave.get_by_id(run.wave_id)
-        code, title, privacy, prompt = (
-            f"wave-{wave.seq}-review",
-            f"cross-review of {wave.name}",
-            "",
-            "",
-        )
+        code, title = f"wave-{wave.seq}-review", f"cross-review of {wave.name}"
+        privacy, prompt = "", ""  # read only before a spawn, and this run has ended
     else:
         code, title, privacy, prompt = task.code, task.title, task.privacy, task.prompt
     return Prepared(
