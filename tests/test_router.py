@@ -241,3 +241,7 @@ def test_routing_invariants(cfg: Config, req: RouteRequest, budget: BudgetView,
             assert used + decision.reserve_usd <= budget.cap_usd + 1e-9
     else:
         assert decision.reserve_usd == 0.0
+    # The budget shifts work only for the configured priorities, past the alert.
+    if any("moves to a cheaper provider:" in r for r in decision.reasons):
+        assert cfg.budget.shift_at_alert and req.priority in cfg.budget.shift_priorities
+        assert budget.cap_usd <= 0 or budget.spent_usd / budget.cap_usd >= 0.8 - 1e-9

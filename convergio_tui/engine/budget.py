@@ -172,7 +172,8 @@ def run_limit(config: Config, provider: str, model: str, run_id: int) -> float |
 
 
 def reserve(config: BudgetConfig, provider: str, model: str, run_id: int, usd: float) -> bool:
-    """Reserve ``usd`` for a premium run; False (nothing written) when it would pass the cap."""
+    """Reserve a fixed ``usd`` for ``run_id``; False (nothing written) when it would pass
+    the cap. Dispatches use :func:`reserve_run`, which reserves the run's worst case."""
     with immediate():
         if config.enforce_budget:
             current = status(config)
