@@ -230,3 +230,26 @@ def test_copilot_is_charged_its_ai_credits_in_usd(db_file: Path, shipped_config:
     assert Ledger.get(Ledger.kind == "charge").ai_credits == 42.5
     start, end = 0.0, budget.now() + 1
     assert credits_by_provider(start, end) == {"copilot": 42.5}
+
+
+def test_a_v4_database_gains_the_ai_credits_columns(isolated_home: Path) -> None:
+    import sqlite3
+
+    from convergio_tui.store.db import close_database, open_database
+
+    path = isolated_home / "old.db"
+    open_database(path)
+    close_database()
+    raw = sqlite3.connect(path)
+    for table in ("run", "ledger"):
+        raw.execute(f"ALTER TABLE {table} DROP COLUMN ai_credits")
+    raw.execute("DELETE FROM schema_version WHERE version = 5")
+    raw.commit()
+    raw.close()
+    open_database(path)
+    try:
+        (run_id,) = make_runs(1)
+        budget.settle("copilot", "gpt-5", run_id, usd=0.12, premium=True, credits=12.0)
+        assert Ledger.get(Ledger.kind == "charge").ai_credits == 12.0
+    finally:
+        close_database()
