@@ -155,3 +155,28 @@ def test_live_display_on_a_terminal(repo: Path, sim_bin: Path, ollama: str, tmp_
     text = out.decode(errors="replace")
     assert "\x1b[" in text  # a live display, not plain lines
     assert "plan feature: 1/1 done" in text and f"plan {plan} done: 1/1 tasks done" in text
+
+
+def test_run_ends_after_a_bounded_wait_when_the_only_provider_is_down(
+    repo: Path, sim_bin: Path, tmp_path: Path
+) -> None:
+    # A sensitive project may only use opencode, and its Ollama is not running: the run
+    # waits `execution.max_wait_s`, then ends (exit 1) with the task waiting and why.
+    data = engine_config_dict(repo, "http://127.0.0.1:9", project_privacy="sensitive")
+    data["execution"]["max_wait_s"] = 1
+    data["health"].update({"ttl_s": 0, "cooldown_base_s": 0.2, "cooldown_max_s": 0.5})
+    cfg = write_config(tmp_path / "orchestrator.yaml", data)
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(json.dumps({"name": "private", "project": "demo", "waves": [
+        {"name": "only", "tasks": [t("S1", "SIM: write s.txt <<<s\\n>>>")]}]}))  # fmt: skip
+    opts = ["--config", str(cfg), "--db", str(tmp_path / "c.db")]
+    assert run_cli(*opts, "plan", "import", str(spec)).returncode == 0
+
+    proc = run_cli(*opts, "run", "private", "--json")
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["status"] == "waiting" and "stopped waiting after 1s" in summary["message"]
+    [waiting] = summary["waiting"]
+    assert waiting["code"] == "S1" and "opencode" in waiting["reason"]
+    assert sim_calls(sim_bin) == []

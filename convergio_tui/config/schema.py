@@ -163,6 +163,9 @@ class ExecutionConfig(StrictModel):
     worktree_root: str | None = None
     max_output_bytes: int = Field(default=50_000_000, ge=1024)
     max_behind: int = Field(default=50, ge=0)
+    # How long a run waits when only cooling or down providers could take its tasks,
+    # before it ends with them waiting (``convergio run`` exits 1; run again to resume).
+    max_wait_s: float = Field(default=300, ge=0)
 
 
 class VaultConfig(StrictModel):

@@ -138,6 +138,7 @@ class Executor:
 
     def _loop(self, ctx: EngineContext, pool: EnginePool) -> RunSummary:
         last_retry = last_control = 0.0
+        waiting_since: float | None = None  # when only cooling providers began to hold us
         started: set[int] = set()
         plan = Plan.get_by_id(self.plan_id)
         wave: Wave | None = None
@@ -173,7 +174,9 @@ class Executor:
                 if retry:
                     last_retry = time.monotonic()
                 self._dispatch(ctx, pool, wave.id, retry)
-                if not ctx.active:
+                if ctx.active:
+                    waiting_since = None
+                else:
                     settled = settle(ctx, wave)
                     if settled.action in ("advance", "continue"):
                         continue
@@ -181,10 +184,21 @@ class Executor:
                         return self._finish_plan("failed", settled.detail)
                     if settled.action == "stuck":
                         return summarize(self.plan_id, plan.status, settled.detail)
+                    waiting_since = waiting_since or time.monotonic()
+                    if time.monotonic() - waiting_since >= self.config.execution.max_wait_s:
+                        return self._gave_up_waiting(settled.detail)
                     until = health.next_recovery_at(self.config.enabled_providers())
                     if until is not None:
                         timeout = min(max(0.05, until - now() + 0.05), BLOCKED_RETRY_S)
             self._wake.wait(timeout)
+
+    def _gave_up_waiting(self, detail: str) -> RunSummary:
+        """``execution.max_wait_s`` passed with nothing able to run but cooling or down
+        providers: end (the tasks stay waiting, with their reasons; run again later)."""
+        waited = self.config.execution.max_wait_s
+        message = f"stopped waiting after {waited:g}s: {detail}; run again to resume"
+        self.bus.journal("plan.waiting", message, level="warning", plan_id=self.plan_id)
+        return summarize(self.plan_id, "waiting", message)
 
     def _ready(self, task: Task) -> bool:
         deps = list(task.depends_on or [])
