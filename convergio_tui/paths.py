@@ -59,6 +59,12 @@ def logs_dir() -> Path:
     return home_dir() / "logs"
 
 
+def run_log(database_id: str, run_id: int, suffix: str = ".log") -> Path:
+    """A run's log (or, with another ``suffix``, its artifacts): one folder per database,
+    because run ids restart in every database that shares this home."""
+    return logs_dir() / database_id / f"{run_id}{suffix}"
+
+
 def vault_dir() -> Path:
     """Directory holding the encrypted per-project vault files."""
     return home_dir() / "vault"

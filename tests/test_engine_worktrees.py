@@ -44,7 +44,7 @@ def test_branches_worktrees_and_artifacts(repo: Path, sim_bin: Path, ollama: str
     research = Task.get(Task.code == "T1-02")
     assert research.result_text and "nothing to change" in research.result_text
     run = Run.get(Run.task == research.id)
-    assert (paths.logs_dir() / f"{run.id}.result.txt").read_text() == research.result_text
+    assert Path(run.log_path).with_name(f"{run.id}.result.txt").read_text() == research.result_text
     assert Path(run.log_path).is_file()
     # Each run happened in its own worktree on its own branch.
     cwds = {c["cwd"] for c in sim_calls(sim_bin)}

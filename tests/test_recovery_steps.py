@@ -73,7 +73,7 @@ def wait_for(predicate, what: str, engine: subprocess.Popen[str], timeout: float
 def logged(home: Path, text: str) -> bool:
     """Some run log under ``home`` holds ``text``."""
     logs = home / "logs"
-    return logs.is_dir() and any(text in p.read_text(errors="replace") for p in logs.glob("*.log"))
+    return logs.is_dir() and any(text in p.read_text(errors="replace") for p in logs.rglob("*.log"))
 
 
 def finish(cfg: Path, db: Path, plan: int) -> None:

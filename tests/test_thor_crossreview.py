@@ -23,7 +23,7 @@ from convergio_tui.engine.crossreview_run import runner_for
 from convergio_tui.engine.events import Bus
 from convergio_tui.engine.router import HealthView, RouteRequest, route
 from convergio_tui.store.models import Ledger, Project, Run, Wave
-from convergio_tui.thor.crossreview import parse_verdict
+from convergio_tui.thor.crossreview import parse_verdict, review_prompt
 from convergio_tui.thor.review import GateOutcome, Review
 
 REVIEWER = """\
@@ -174,3 +174,9 @@ def test_no_cross_review_after_an_earlier_gate_failed(
 
     assert outcome.verdict == "skip" and "earlier gates already failed" in outcome.evidence
     assert not (tmp_path / "capture" / "prompt.txt").exists()
+
+
+def test_review_prompt_fits_one_argv_string_whatever_the_script() -> None:
+    prompt = review_prompt("w1", ["T1"], "+" + "é" * 100_000)  # 2 bytes per character
+    assert "[... diff truncated ...]" in prompt
+    assert len(prompt.encode("utf-8")) < 128 * 1024 - 4096  # room for the rest of the argv

@@ -20,7 +20,7 @@ from convergio_tui.engine.delegate import Prepared
 from convergio_tui.engine.privacy import strictest
 from convergio_tui.engine.router import BudgetView, Decision, RouteRequest, route
 from convergio_tui.store.db import immediate
-from convergio_tui.store.models import Run, Task, Wave
+from convergio_tui.store.models import Run, Task, Wave, database_identity
 from convergio_tui.thor.crossreview import CrossReview, ReviewRunner, parse_verdict, wave_authors
 
 
@@ -60,7 +60,7 @@ def _reserve(ctx: EngineContext, req: RouteRequest, decision: Decision, wave: Wa
                                           run.id) is None:  # fmt: skip
             run.delete_instance()
             return None
-        run.log_path = str(paths.logs_dir() / f"{run.id}.log")
+        run.log_path = str(paths.run_log(database_identity(), run.id))
         run.save()
     return run
 

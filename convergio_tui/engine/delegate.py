@@ -24,7 +24,7 @@ from convergio_tui.engine.privacy import Effective
 from convergio_tui.engine.router import BudgetView, Decision, RouteRequest, route
 from convergio_tui.engine.snapshot import budget_view
 from convergio_tui.store.db import immediate
-from convergio_tui.store.models import Event, Run, Task, now
+from convergio_tui.store.models import Event, Run, Task, database_identity, now
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
     why = "; ".join(r for r in reasons if r.startswith(("health:", "budget:"))) or "routing changed"
     if fallback_from:
         reasons.append(f"fallback: {fallback_from} -> {decision.provider} because {why}")
-    log_path = paths.logs_dir() / f"{run.id}.log"
+    log_path = paths.run_log(database_identity(), run.id)
     Run.update(fallback_from=fallback_from, route_reasons=reasons, log_path=str(log_path),
                provider=run.provider, model=run.model).where(Run.id == run.id).execute()  # fmt: skip
     moved = Task.update(

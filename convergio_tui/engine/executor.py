@@ -31,6 +31,7 @@ from convergio_tui.sandbox.confine import SandboxUnavailable, require_sandbox
 from convergio_tui.store.db import close_database, immediate
 from convergio_tui.store.faults import storage_fault
 from convergio_tui.store.models import Plan, Run, Task, Wave, now
+from convergio_tui.tools.vault_errors import VaultUnavailable
 from convergio_tui.workers.redact import redactor_for
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class Executor:
                 self.run()
             except BaseException as exc:  # kept for the caller (the dashboard shows it)
                 self.error = exc
-                said = isinstance(exc, (PlanBusy, SandboxUnavailable))  # in one line
+                said = isinstance(exc, (PlanBusy, SandboxUnavailable, VaultUnavailable))
                 if not said and storage_fault(exc, None) is None:
                     log.exception("executor of plan %s failed", self.plan_id)
             finally:

@@ -223,5 +223,5 @@ def _after(
         for event in budget.raise_alerts(ctx.config.budget, ctx.plan_id):
             ctx.bus.notify(event.level, event.kind, event.message)
     if result.text:
-        artifact = paths.logs_dir() / f"{prep.run_id}.result.txt"
+        artifact = prep.log_path.with_name(f"{prep.run_id}.result.txt")
         paths.write_private_text(artifact, result.text)  # agent output: the user's eyes only

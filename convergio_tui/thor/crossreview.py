@@ -17,7 +17,9 @@ from pathlib import Path
 
 from convergio_tui.store.models import Run, Task
 
-MAX_DIFF_CHARS = 60_000  # stays under the kernel's 128 KiB limit for one argv string
+# The review prompt may travel as one argv string (128 KiB on Linux): the diff is cut by
+# UTF-8 bytes, not characters, so non-ASCII text cannot push it over.
+MAX_DIFF_BYTES = 60_000
 _VERDICT = re.compile(r"^[\s*#>_`-]*VERDICT[\s*_`]*:[\s*_`]*(PASS|FAIL)\b", re.I | re.M)
 
 
@@ -54,8 +56,10 @@ def wave_authors(tasks: Iterable[Task]) -> Counter[str]:
 
 def review_prompt(wave_name: str, codes: list[str], diff_text: str) -> str:
     """What the reviewer is asked: judge the diff, end with one verdict line."""
-    if len(diff_text) > MAX_DIFF_CHARS:
-        diff_text = diff_text[:MAX_DIFF_CHARS] + "\n[... diff truncated ...]"
+    raw = diff_text.encode("utf-8", "replace")
+    if len(raw) > MAX_DIFF_BYTES:
+        cut = raw[:MAX_DIFF_BYTES].decode("utf-8", "ignore")  # no half character at the end
+        diff_text = cut + "\n[... diff truncated ...]"
     return (
         f"You are reviewing the combined changes of wave {wave_name!r} (tasks: "
         f"{', '.join(codes)}). Do not modify any file. Look for bugs, missing tests, "
