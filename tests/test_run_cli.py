@@ -68,9 +68,14 @@ def test_dry_run_prints_routes_and_costs_and_runs_nothing(repo: Path, sim_bin: P
     assert "T1         claude·claude-opus-4-5" in proc.stdout and "est $0.10" in proc.stdout
     assert "T2         opencode·ollama/qwen3-coder" in proc.stdout and "est $0.0000" in proc.stdout
     assert "- chosen: claude" in proc.stdout and "- priority P3 (bulk)" in proc.stdout
+    assert "headroom today: $10.00 of the $10.00 cap (spent $0.00, reserved $0.00)" in proc.stdout
     doc = json.loads(run_cli(*opts, "run", str(plan), "--dry-run", "--json").stdout)
     assert [(x["code"], x["provider"], x["blocked"]) for x in doc["tasks"]] == [
         ("T1", "claude", False), ("T2", "opencode", False)]  # fmt: skip
+    t1, t2 = doc["tasks"]
+    assert t1["reserve_usd"] >= t1["estimate_usd"] > 0 and t2["reserve_usd"] == 0  # worst case
+    assert f"reserve ${t1['reserve_usd']:.2f}" in proc.stdout
+    assert doc["budget"]["headroom_usd"] == 10.0
     assert doc["estimate_usd"] > 0 and doc["tasks"][0]["reasons"]
     assert sim_calls(sim_bin) == []
     open_database(tmp_path / "c.db")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from convergio_tui.config.schema import Config
-from convergio_tui.store.models import Ledger, Run, Task, now
+from convergio_tui.store.models import Event, Ledger, Run, Task, now
 from convergio_tui.tui import sample_data
 from convergio_tui.tui.app import ConvergioApp, create_app
 from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
@@ -124,5 +124,32 @@ def test_budget_gauge_turns_amber_at_80_percent_then_red_at_the_cap(
             await wait_until(pilot, lambda: gauge.has_class("-capped"))
             await wait_until(pilot, lambda: bells == [1, 1])
             assert any(n.title == "Budget cap reached" for n in app._notifications)
+
+    asyncio.run(scenario())
+
+
+def test_budget_gauge_shows_headroom_reservations_and_overruns(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    # The sample spends $8.37 today against $20: reserving $3 for a run leaves $8.63; a
+    # CLI without a hard limit that then costs more than it reserved is called out.
+    async def scenario() -> None:
+        app = app_for(isolated_home, shipped_config, sample.plan_id, max_premium_per_day=20.0)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_main(pilot)
+            gauge = app.screen.query_one(BudgetGauge)
+            await wait_until(pilot, lambda: "$11.63 headroom" in screen_text(app))
+            run_id = Run.select(Run.id).order_by(Run.id.desc()).scalar()
+            write_from_thread(lambda: Ledger.create(
+                ts=sample_data.SAMPLE_NOW - 30, provider="gemini", model="gemini-2.5-pro",
+                run=run_id, kind="reserve", usd=3.0, premium=True))  # fmt: skip
+            await wait_until(pilot, lambda: "$8.63 headroom" in screen_text(app))
+            write_from_thread(lambda: Event.create(
+                ts=sample_data.SAMPLE_NOW - 20, level="warning", kind="budget.overrun",
+                plan=sample.plan_id, message="gemini cost more than reserved",
+                data={"run": run_id, "provider": "gemini", "model": "gemini-2.5-pro",
+                      "reserved": 3.0, "actual": 4.5}))  # fmt: skip
+            await wait_until(pilot, lambda: "OVERRUN" in str(gauge.border_subtitle))
+            assert "gemini $4.50 > $3.00" in str(gauge.border_subtitle)
 
     asyncio.run(scenario())

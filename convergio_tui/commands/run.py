@@ -118,21 +118,28 @@ def describe(event: Any) -> str:
 
 
 def _dry_run(cfg: Any, plan: Any, as_json: bool) -> None:
+    from convergio_tui.engine import budget
     from convergio_tui.engine.preview import preview_plan
 
     rows = preview_plan(cfg, plan.id)
     total = sum(r.estimate_usd for r in rows)
+    today = budget.status(cfg.budget)
+    headroom = max(0.0, today.headroom_usd)
     if as_json:
         emit_json({"plan_id": plan.id, "tasks": [r.as_dict() for r in rows],
-                   "estimate_usd": round(total, 6)})  # fmt: skip
+                   "estimate_usd": round(total, 6), "budget": today.as_dict()})  # fmt: skip
         return
     echo(f"plan {plan.id} {one_line(plan.name)}: dry run, nothing is executed")
     for r in rows:
         target = f"{r.provider}·{r.model}" if r.provider else "BLOCKED"
-        echo(f"  w{r.wave} {r.code:<10} {target:<34} est ${r.estimate_usd:.4f}")
+        reserve = f"  reserve ${r.reserve_usd:.2f}" if r.reserve_usd else ""
+        echo(f"  w{r.wave} {r.code:<10} {target:<34} est ${r.estimate_usd:.4f}{reserve}")
         for reason in r.reasons:
             echo(f"      - {reason}")
     echo(f"estimated premium spend: ${total:.4f}")
+    echo(f"headroom today: ${headroom:.2f} of the ${today.cap_usd:.2f} cap "
+         f"(spent ${today.spent_usd:.2f}, reserved ${today.reserved_usd:.2f}); each premium "
+         "run holds its reservation while it runs")  # fmt: skip
 
 
 def _report(summary: Any, as_json: bool) -> None:

@@ -86,6 +86,7 @@ class BudgetStatus:
             "cap_usd": round(self.cap_usd, 6),
             "spent_usd": round(self.spent_usd, 6),
             "reserved_usd": round(self.reserved_usd, 6),
+            "headroom_usd": round(max(0.0, self.headroom_usd), 6),
             "pct": round(self.pct, 2),
             "alert": self.alert,
             "capped": self.capped,

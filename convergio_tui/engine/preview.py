@@ -29,13 +29,15 @@ class PreviewRow:
     model: str | None
     estimate_usd: float
     reasons: tuple[str, ...]
+    reserve_usd: float = 0.0  # the worst case the ledger would hold while it runs
 
     def as_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
             "code": self.code, "wave": self.wave, "status": self.status,
             "provider": self.provider, "model": self.model, "blocked": self.provider is None,
-            "estimate_usd": round(self.estimate_usd, 6), "reasons": list(self.reasons),
+            "estimate_usd": round(self.estimate_usd, 6),
+            "reserve_usd": round(self.reserve_usd, 6), "reasons": list(self.reasons),
         }  # fmt: skip
 
 
@@ -55,5 +57,6 @@ def preview_plan(config: Config, plan_id: int) -> list[PreviewRow]:
                       project_allowed=eff.project_allowed)  # fmt: skip
         decision = route(req, config, budget, health)
         rows.append(PreviewRow(task.code, task.wave.seq, task.status, decision.provider,
-                               decision.model, decision.estimate_usd, decision.reasons))  # fmt: skip
+                               decision.model, decision.estimate_usd, decision.reasons,
+                               decision.reserve_usd))  # fmt: skip
     return rows

@@ -54,6 +54,11 @@ def money(usd: float) -> str:
     return f"${usd:,.2f}"
 
 
+def cost_text(usd: float, credits: float = 0.0) -> str:
+    """A run's cost, with the AI credits a credit-billed CLI (copilot) reported."""
+    return f"{money(usd)} ({credits:g} cr)" if credits else money(usd)
+
+
 def duration(seconds: float | None) -> str:
     """``1h02m``, ``4m05s`` or ``12s``; an em dash when unknown."""
     if seconds is None:

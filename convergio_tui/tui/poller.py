@@ -47,6 +47,8 @@ class PlanDelta:
     spend_series: tuple[float, ...]
     premium_requests: tuple[tuple[str, float], ...]
     escalations_total: int
+    credits: tuple[tuple[str, float], ...] = ()  # AI credits per provider today
+    overruns: tuple[q.OverrunLine, ...] = ()  # today's runs that cost more than reserved
 
 
 class DataVersions:
@@ -112,5 +114,7 @@ def read_delta(request: PollRequest, config: Config, now: float) -> PlanDelta:
         budget=status,
         spend_series=q.spend_series(start, end, SPEND_BUCKETS),
         premium_requests=tuple(sorted(q.premium_requests_by_provider(start, end).items())),
+        credits=tuple(sorted(q.credits_by_provider(start, end).items())),
+        overruns=q.overrun_events(start, end, limit=20),
         escalations_total=q.count_pending_escalations(),
     )

@@ -15,6 +15,12 @@ from convergio_tui.store.dashboard_queries.activity import (
     running_runs,
     spend_series,
 )
+from convergio_tui.store.dashboard_queries.budget_events import (
+    OverrunLine,
+    credits_by_provider,
+    credits_by_task,
+    overrun_events,
+)
 from convergio_tui.store.dashboard_queries.detail import (
     GateLine,
     RunLine,
@@ -49,6 +55,7 @@ __all__ = [
     "EscalationLine",
     "GateLine",
     "HealthLine",
+    "OverrunLine",
     "PlanChoice",
     "PlanHead",
     "RunLine",
@@ -57,10 +64,13 @@ __all__ = [
     "TaskLine",
     "WaveLine",
     "count_pending_escalations",
+    "credits_by_provider",
+    "credits_by_task",
     "data_version",
     "default_plan_id",
     "escalation_detail",
     "escalations",
+    "overrun_events",
     "plan_choices",
     "plan_head",
     "plan_waves",

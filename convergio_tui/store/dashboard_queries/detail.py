@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import peewee as pw
+
 from convergio_tui.store.dashboard_queries.plan import TaskLine, task_lines
-from convergio_tui.store.models import GateResult, Run, Task
+from convergio_tui.store.models import GateResult, Ledger, Run, Task
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class RunLine:
     log_path: str | None
     fallback_from: str | None
     error_class: str | None
+    ai_credits: float = 0.0
+    reserved_usd: float = 0.0  # the worst case the ledger granted this run
 
 
 @dataclass(frozen=True)
@@ -93,11 +97,19 @@ def task_runs(task_id: int) -> tuple[RunLine, ...]:
             Run.log_path,
             Run.fallback_from,
             Run.error_class,
+            Run.ai_credits,
         )
         .where(Run.task == task_id)
         .order_by(Run.started_at, Run.id)
     )
-    return tuple(RunLine(*row) for row in query.tuples())
+    rows = list(query.tuples())
+    reserved = dict(
+        Ledger.select(Ledger.run, pw.fn.SUM(Ledger.usd))
+        .where(Ledger.run.in_([row[0] for row in rows]), Ledger.kind == "reserve")
+        .group_by(Ledger.run)
+        .tuples()
+    )
+    return tuple(RunLine(*row, reserved_usd=float(reserved.get(row[0]) or 0.0)) for row in rows)
 
 
 def task_gates(task_id: int) -> tuple[GateLine, ...]:

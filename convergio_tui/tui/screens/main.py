@@ -153,7 +153,13 @@ class MainScreen(MainActions):
         )
         self.query_one(WaveProgress).show(delta.waves)
         self.query_one(BudgetGauge).show(
-            BudgetView(delta.budget, delta.spend_series, delta.premium_requests)
+            BudgetView(
+                delta.budget,
+                delta.spend_series,
+                delta.premium_requests,
+                delta.credits,
+                delta.overruns,
+            )
         )
         self.query_one(HealthPanel).show(delta.health, now)
         table = self.query_one(TaskTable)

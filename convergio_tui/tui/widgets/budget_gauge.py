@@ -11,7 +11,8 @@ from textual.message import Message
 from textual.widgets import Label, Sparkline
 
 from convergio_tui.engine.budget import BudgetStatus
-from convergio_tui.tui.format import money
+from convergio_tui.store.dashboard_queries import OverrunLine
+from convergio_tui.tui.format import cost_text, money
 from convergio_tui.tui.widgets.text_block import TextBlock
 
 LEVELS = ("ok", "alert", "capped")
@@ -31,6 +32,25 @@ class BudgetView:
     status: BudgetStatus
     series: tuple[float, ...]
     premium_requests: tuple[tuple[str, float], ...]
+    credits: tuple[tuple[str, float], ...] = ()  # AI credits per credit-billed provider
+    overruns: tuple[OverrunLine, ...] = ()  # today's runs that cost more than reserved
+
+
+def summary_line(status: BudgetStatus, width: int) -> Content:
+    """Spend, cap, share, the headroom left for new reservations and what running
+    premium runs hold, as much of it as fits ``width`` cells."""
+    spent, cap = money(status.spent_usd), money(status.cap_usd)
+    pct, alert = f"{status.pct:.0f}%", f"{status.alert_threshold_pct:.0f}%"
+    left = f"{money(max(0.0, status.headroom_usd))} headroom"
+    held = f" · {money(status.reserved_usd)} reserved" if status.reserved_usd > 0 else ""
+    muted = "$foreground-muted"
+    candidates = (
+        Content.assemble((spent, "bold"), f" of {cap} premium", (f" · {pct}", "bold"),
+                         f" · {left}", (f"{held} · alert at {alert}", muted)),
+        Content.assemble((spent, "bold"), f"/{cap}", (f" {pct}", "bold"), f" · {left}", (held, muted)),
+        Content.assemble((spent, "bold"), f"/{cap}", (f" {pct}", "bold"), f" · {left}"),
+    )  # fmt: skip
+    return next((c for c in candidates if c.cell_length <= width), candidates[-1])
 
 
 class BudgetGauge(Vertical):
@@ -81,7 +101,13 @@ class BudgetGauge(Vertical):
             self.post_message(self.LevelRaised(level, status))
         self.level = level
         self.border_title = f"Budget today · {status.date}"
-        self.border_subtitle = {"ok": "", "alert": "ALERT", "capped": "CAP REACHED"}[level]
+        subtitle = {"ok": "", "alert": "ALERT", "capped": "CAP REACHED"}[level]
+        if view.overruns:
+            last = view.overruns[0]
+            over = f"{len(view.overruns)} OVERRUN{'S' if len(view.overruns) > 1 else ''}: "
+            over += f"{last.provider} {money(last.actual_usd)} > {money(last.reserved_usd)}"
+            subtitle = f"{subtitle} · {over}" if subtitle else over
+        self.border_subtitle = subtitle
         self._render_bar()
         self.query_one("#budget-providers", TextBlock).show(self._providers(view))
         self.query_one("#budget-sparkline", Sparkline).data = list(view.series)
@@ -95,18 +121,7 @@ class BudgetGauge(Vertical):
             return
         width = max(10, self.content_region.width)
         status = self._view.status
-        reserved = f" · {money(status.reserved_usd)} reserved" if status.reserved_usd > 0 else ""
-        summary = Content.assemble(
-            (money(status.spent_usd), "bold"), f" of {money(status.cap_usd)} premium",
-            (f" · {status.pct:.0f}%", "bold"),
-            (f" · alert at {status.alert_threshold_pct:.0f}%{reserved}", "$foreground-muted"),
-        )  # fmt: skip
-        if summary.cell_length > width:
-            summary = Content.assemble(
-                (money(status.spent_usd), "bold"), f"/{money(status.cap_usd)}",
-                (f" {status.pct:.0f}%", "bold"), (f" alert {status.alert_threshold_pct:.0f}%", "$foreground-muted"),
-            )  # fmt: skip
-        self.query_one("#budget-summary", TextBlock).show(summary)
+        self.query_one("#budget-summary", TextBlock).show(summary_line(status, width))
         fraction = min(1.0, self._view.status.pct / 100)
         filled = round(width * fraction)
         # The filled part takes its colour from CSS (-alert / -capped), the rest is dimmed.
@@ -114,7 +129,7 @@ class BudgetGauge(Vertical):
         self.query_one("#budget-bar", TextBlock).show(bar)
 
     def _providers(self, view: BudgetView) -> Content:
-        requests = dict(view.premium_requests)
+        requests, credits = dict(view.premium_requests), dict(view.credits)
         names = sorted(set(view.status.by_provider) | set(requests))
         if not names:
             return Content.styled("no charges yet today", "$foreground-muted")
@@ -126,5 +141,8 @@ class BudgetGauge(Vertical):
             if usd == 0 and name in requests:  # zero-tier: premium requests, not dollars
                 parts.append(f"{name} {requests[name]:g} req ")
             else:
-                parts.append(f"{name} {'$0' if usd == 0 else money(usd)} ")
+                spent = "$0" if usd == 0 else money(usd)
+                parts.append(
+                    f"{name} {cost_text(usd, credits[name]) if name in credits else spent} "
+                )
         return Content.assemble(*parts)

@@ -7,10 +7,10 @@ from textual.widgets import DataTable
 
 from convergio_tui.store.dashboard_queries import RunLine
 from convergio_tui.textsafe import one_line
-from convergio_tui.tui.format import duration, elapsed, money, status_text
+from convergio_tui.tui.format import cost_text, duration, elapsed, money, status_text
 
-COLUMNS = ("run", "round", "provider", "model", "status", "tokens in", "tokens out", "cost",
-           "exit", "duration", "note")  # fmt: skip
+COLUMNS = ("run", "round", "provider", "model", "status", "tokens in", "tokens out", "reserved",
+           "cost", "exit", "duration", "note")  # fmt: skip
 
 
 class RunTable(DataTable[Text]):
@@ -39,7 +39,9 @@ class RunTable(DataTable[Text]):
             self.add_row(
                 Text(str(r.id)), Text(str(r.round), justify="right"), Text(provider), Text(model),
                 status_text(r.status, variables), Text(f"{r.input_tokens:,}", justify="right"),
-                Text(f"{r.output_tokens:,}", justify="right"), Text(money(r.cost_usd), justify="right"),
+                Text(f"{r.output_tokens:,}", justify="right"),
+                Text(money(r.reserved_usd) if r.reserved_usd else "—", justify="right"),
+                Text(cost_text(r.cost_usd, r.ai_credits), justify="right"),
                 Text("—" if r.exit_code is None else str(r.exit_code), justify="right"),
                 Text(duration(elapsed(r.started_at, r.finished_at, now)), justify="right"), Text(note),
                 key=str(r.id),
