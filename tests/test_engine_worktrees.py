@@ -7,7 +7,6 @@ from pathlib import Path
 
 from engine_fixtures import dump, engine_config, git, import_spec, sim_calls, task, uid
 
-from convergio_tui import paths
 from convergio_tui.engine.executor import Executor
 from convergio_tui.store.models import Event, GateResult, Run, Task, Wave
 
