@@ -121,7 +121,7 @@ def test_budget_cli_json(db_file: Path) -> None:
     result = run_cli("--db", str(db_file), "budget", "--json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert set(doc) == {"date", "cap_usd", "spent_usd", "reserved_usd", "pct", "alert", "capped",
+    assert set(doc) == {"date", "cap_usd", "spent_usd", "reserved_usd", "headroom_usd", "pct", "alert", "capped",
                         "by_provider"}  # fmt: skip
     assert doc["spent_usd"] == 8.5 and doc["alert"] is True and doc["capped"] is False
     assert doc["by_provider"] == {"gemini": 8.5}

@@ -16,7 +16,7 @@ from engine_fixtures import dump, engine_config, import_spec, task
 from convergio_tui import paths
 from convergio_tui.engine.executor import Executor
 from convergio_tui.store.db import close_database, open_database
-from convergio_tui.store.models import Run
+from convergio_tui.store.models import Run, database_identity
 from convergio_tui.tools.vault import Vault, generate_key
 
 
@@ -102,12 +102,13 @@ def test_a_real_run_leaves_only_private_files(repo: Path, sim_bin: Path, ollama:
     finally:
         close_database()
     logs = paths.logs_dir()
-    assert runs and all(Path(r.log_path).parent == logs for r in runs)
-    artifacts = sorted(logs.glob("*.result.txt"))
-    assert artifacts, sorted(logs.iterdir())
-    assert mode(isolated_home) == 0o700 and mode(logs) == 0o700
+    own = logs / database_identity()  # run ids restart in every database: one folder each
+    assert runs and all(Path(r.log_path).parent == own for r in runs)
+    artifacts = sorted(own.glob("*.result.txt"))
+    assert artifacts, sorted(own.iterdir())
+    assert mode(isolated_home) == 0o700 and mode(logs) == 0o700 and mode(own) == 0o700
     assert mode(paths.db_path()) == 0o600
-    for path in logs.iterdir():
+    for path in own.iterdir():
         assert mode(path) == 0o600, path
     assert mode(tmp_path / "wt") == 0o700  # the worktree root Convergio made
 

@@ -79,12 +79,13 @@ def test_run_progress_lines_are_neutralised(capsys: Any) -> None:
 
 
 def plan_spec(where: Path, repo: Path) -> Path:
-    """A plan whose names and title carry the attack (YAML escapes them in the file)."""
+    """A plan whose names and prompt carry the attack (YAML escapes them in the file); a
+    title must be one printable line, so an attack there is refused at import."""
     spec = {
         "name": f"evil {MARKUP}",
         "project": str(repo),
         "waves": [{"name": f"wave {CLEAR}", "tasks": [
-            {"code": "T1", "title": f"title {ATTACK}", "prompt": f"do it {ATTACK}",
+            {"code": "T1", "title": "title", "prompt": f"do it {ATTACK}",
              "type": "coding"},
         ]}],
     }  # fmt: skip
@@ -104,10 +105,18 @@ def test_cli_output_carries_no_control_characters(tmp_path: Path, isolated_home:
     db = isolated_home / "convergio.db"
     spec = plan_spec(tmp_path, repo)
 
+    evil_title = spec.with_name("evil-title.yaml")
+    doc = yaml.safe_load(spec.read_text())
+    doc["waves"][0]["tasks"][0]["title"] = f"title {ATTACK}"
+    evil_title.write_text(yaml.safe_dump(doc))
+    refused = run_cli("--db", str(db), "plan", "import", str(evil_title))
+    assert refused.returncode == 2 and "title" in refused.stderr
+    assert_safe(refused.stdout + refused.stderr)
+
     imported = run_cli("--db", str(db), "plan", "import", str(spec))
     assert imported.returncode == 0, imported.stderr
     plan_id = imported.stdout.strip()
-    escalation = _escalate(db, int(plan_id))
+    escalation = _escalate(db, int(plan_id))  # and a title stored by an older version
 
     outputs = {
         "plan show": run_cli("--db", str(db), "plan", "show", plan_id),
@@ -130,7 +139,7 @@ def _escalate(db: Path, plan_id: int) -> int:
     open_database(db)
     try:
         task = Task.get(Task.plan == plan_id)
-        Task.update(status="escalated").where(Task.id == task.id).execute()
+        Task.update(status="escalated", title=f"title {ATTACK}").where(Task.id == task.id).execute()
         evidence = f"$ pytest\nagent printed {CLIPBOARD}\r\nthen {ATTACK}"
         rounds = [{"round": 1, "scope": "task", "gates": [
             {"gate": 1, "name": "compliance", "verdict": "fail", "evidence": evidence}]}]  # fmt: skip
