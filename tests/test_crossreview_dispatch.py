@@ -65,10 +65,14 @@ def test_cross_review_is_a_charged_run_of_the_wave(
         task("T1", "SIM: write a.txt <<<alpha\\n>>>", executor_agent="copilot"),
         task("T2", "SIM: write b.txt <<<beta\\n>>>", executor_agent="copilot"),
     ]])  # fmt: skip
-    assert Executor(config, plan).run().status == "done"
+    summary = Executor(config, plan).run()
+    assert summary.status == "done"
 
     [run] = _wave_runs()
     assert (run.provider, run.status, run.cost_usd) == ("claude", "succeeded", 0.03)
+    # the plan's spend counts its wave's review, as the ledger does
+    assert summary.cost_usd == pytest.approx(sum(r.cost_usd for r in Run.select()))
+    assert summary.cost_usd >= 0.03
     assert any("excluded copilot: it wrote most of the wave" in r for r in run.route_reasons)
     ledger = [(row.kind, row.run_id) for row in Ledger.select().where(Ledger.run == run.id)]
     assert ledger == [("reserve", run.id), ("release", run.id), ("charge", run.id)]

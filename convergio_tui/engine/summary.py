@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from convergio_tui.store.models import Escalation, Task
-from convergio_tui.store.queries import task_costs
+from convergio_tui.store.queries import plan_costs
 
 FINISHED = ("done", "cancelled", "skipped")
 
@@ -80,6 +80,6 @@ def summarize(plan_id: int, status: str, message: str = "") -> RunSummary:
         if t.status in ("blocked", "escalated", "failed")
         or (t.status == "queued" and _reason(t, escalations, by_code).startswith("waits for"))
     )
-    cost = sum(task_costs([t.id for t in tasks]).values())
+    cost = plan_costs(plan_id).get(plan_id, 0.0)  # the wave's cross-reviews included
     done = sum(1 for t in tasks if t.status == "done")
     return RunSummary(plan_id, status, len(tasks), done, cost, waiting, message)

@@ -47,6 +47,20 @@ def task_costs(task_ids: Iterable[int] | None = None) -> dict[int, float]:
     return {row.task_id: float(row.usd or 0.0) for row in query}
 
 
+def plan_costs(plan_id: int | None = None) -> dict[int, float]:
+    """USD charged per plan: its tasks' runs and its waves' own runs (Thor's cross-review)."""
+    plan = pw.fn.COALESCE(Task.plan, Wave.plan)
+    query = (
+        Run.select(plan, pw.fn.SUM(Run.cost_usd))
+        .join(Task, pw.JOIN.LEFT_OUTER, on=(Run.task == Task.id))
+        .join(Wave, pw.JOIN.LEFT_OUTER, on=(Run.wave == Wave.id))
+        .group_by(plan)
+    )
+    if plan_id is not None:
+        query = query.where(plan == plan_id)
+    return {int(pid): float(usd or 0.0) for pid, usd in query.tuples() if pid is not None}
+
+
 def plan_summaries() -> list[PlanSummary]:
     """Every plan, newest first, with progress and spend."""
     counts = {
@@ -57,13 +71,7 @@ def plan_summaries() -> list[PlanSummary]:
             pw.fn.SUM(pw.Case(None, ((Task.status == "done", 1),), 0)).alias("done"),
         ).group_by(Task.plan)
     }
-    costs = {
-        plan_id: float(usd or 0.0)
-        for plan_id, usd in Run.select(Task.plan, pw.fn.SUM(Run.cost_usd))
-        .join(Task)
-        .group_by(Task.plan)
-        .tuples()
-    }
+    costs = plan_costs()
     out = []
     for plan in Plan.select().order_by(Plan.id.desc()):
         n, done = counts.get(plan.id, (0, 0))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from convergio_tui.store.models import Escalation, Plan, Project, Run, Task, Wave
+from convergio_tui.store.queries import plan_costs
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def plan_head(plan_id: int) -> PlanHead | None:
         .tuples()
     ):
         counts[status] = n
-    cost = Run.select(pw.fn.SUM(Run.cost_usd)).join(Task).where(Task.plan == plan_id).scalar()
+    cost = plan_costs(plan_id).get(plan_id, 0.0)
     pending = (
         Escalation.select()
         .join(Task)
@@ -223,8 +224,7 @@ def plan_choices() -> tuple[PlanChoice, ...]:
         .group_by(Task.plan)
         .tuples()
     }
-    cost_query = Run.select(Task.plan, pw.fn.SUM(Run.cost_usd)).join(Task).group_by(Task.plan)
-    costs = {plan_id: float(usd or 0.0) for plan_id, usd in cost_query.tuples()}
+    costs = plan_costs()
     query = (
         Plan.select(Plan.id, Plan.name, Project.name, Plan.status)
         .join(Project)
