@@ -264,3 +264,14 @@ def test_a_nul_byte_in_the_prompt_argv_is_reported_not_raised(tmp_path: Path) ->
     )
     assert outcome.exit_code is None and outcome.spawn_error
     assert claude.parse(outcome).success is False
+
+
+def test_the_child_s_pwd_names_its_own_folder_not_convergio_s(tmp_path: Path) -> None:
+    # A CLI that works in $PWD (opencode) must see the task's folder even when the
+    # engine's environment says it was started somewhere else.
+    task_dir = tmp_path / "task"
+    task_dir.mkdir()
+    env = {**os.environ, "PWD": str(tmp_path / "users-checkout")}
+    probe = [sys.executable, "-c", "import os; print(os.environ['PWD'])"]
+    out = run_process(probe, cwd=task_dir, env=env, timeout_s=30, log_path=None)
+    assert out.stdout_lines[-1] == str(task_dir.resolve())

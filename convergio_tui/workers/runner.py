@@ -147,6 +147,9 @@ def run_process(
     first = header if header is not None else f"$ {shlex.join(argv)}"
     sink.header(first + (" < prompt on stdin" if stdin_text is not None else ""))
     child_env = {k: v for k, v in env.items() if k != "CLAUDECODE"}
+    # Some CLIs (opencode) work in $PWD rather than their process's working directory: it
+    # must name the task's folder, never the directory Convergio was started from.
+    child_env["PWD"] = str(Path(cwd).resolve())
     if not argv:
         return _not_started(sink, argv, "empty argv", started)
     if cancel is not None and cancel.is_set():
