@@ -1,16 +1,22 @@
-"""Claude Code: argv builder and ``stream-json`` parser.
+"""Claude Code: argv builder and ``stream-json`` parser (checked against the pinned real
+CLI by ``tests/contract/test_contract_claude.py``; see docs/providers/claude.md).
 
 The prompt goes on stdin unless the template places ``{prompt}``. Success needs a
-``result`` event with ``is_error`` false: a rate limit can arrive as
-``subtype: "success"``, ``is_error: true``, ``api_error_status: 429`` and exit 0.
+``result`` event with ``is_error`` false: an API error arrives as ``subtype: "success"``,
+``is_error: true`` and ``api_error_status`` (401, 404, 429...), so the status decides the
+error class; without one (no key at all) the ``error`` code of claude's synthetic
+assistant message does. Older versions exited 0 on a rate limit; 2.1.x exits 1.
 
 A run's hard spending limit is ``--max-budget-usd``: Claude checks it after each model
-call, so a run stops with ``subtype: "error_max_budget_usd"`` and a ``total_cost_usd``
-that may pass the limit by one call (the engine leaves room for that call).
+call, so a run stops with ``subtype: "error_max_budget_usd"``, ``total_cost_usd`` = what
+the calls cost (it may pass the limit by one call; the engine leaves room for it), a
+top-level ``usage`` of 0 and the real tokens in ``modelUsage``. That is
+:attr:`ErrorClass.spending_limit`, never a provider problem.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +32,39 @@ from convergio_tui.workers.parsing import (
     to_float,
     to_int,
 )
-from convergio_tui.workers.result import ErrorClass, WorkerResult
+from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
 from convergio_tui.workers.runner import ProcessOutcome
 
 NAME = "claude"
 LIMIT_FLAG = "--max-budget-usd"
 BUDGET_SUBTYPE = "error_max_budget_usd"
+_INPUT_KEYS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+_MODEL_INPUT_KEYS = ("inputTokens", "cacheCreationInputTokens", "cacheReadInputTokens")
+# The ``error`` code of claude's synthetic API-error message, for an error without an
+# HTTP status (no key at all: "Not logged in"); a status, when there is one, decides.
+_ERROR_CODES = {
+    "authentication_failed": ErrorClass.auth,
+    "oauth_org_not_allowed": ErrorClass.auth,
+    "account_on_hold": ErrorClass.auth,
+    "verification_required": ErrorClass.auth,
+    "billing_error": ErrorClass.auth,
+    "cloud_credential_error": ErrorClass.auth,
+    "rate_limit": ErrorClass.rate_limit,
+    "overloaded": ErrorClass.rate_limit,
+    "model_not_found": ErrorClass.model_not_found,
+}
+_ROOT_REFUSAL = "cannot be used with root/sudo privileges"
+ROOT_MESSAGE = (
+    "claude refuses --permission-mode bypassPermissions as root outside a sandbox: keep "
+    "`sandbox: {mode: auto}` (Convergio then tells claude it runs sandboxed) or run "
+    "Convergio as a user other than root"
+)
+NOT_INSTALLED = (
+    "claude is not installed (not on PATH): install it with "
+    "`npm install -g @anthropic-ai/claude-code`, or fix providers.claude.cli"
+)
+# bubblewrap's words when the command it should start does not exist.
+_NOT_FOUND = re.compile(r"execvp \S*claude\S*: No such file or directory")
 DEFAULT_TEMPLATE = [
     "claude",
     "-p",
@@ -79,9 +112,56 @@ def _session_id(events: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def _tokens(result: dict[str, Any]) -> tuple[int, int]:
+    """Input (with cache) and output tokens. ``modelUsage`` is what ``total_cost_usd``
+    adds up, and the only place a run stopped by ``--max-budget-usd`` reports its tokens
+    (its top-level ``usage`` is 0); the top-level ``usage`` when it holds none."""
+    models = result.get("modelUsage")
+    entries = (
+        [m for m in models.values() if isinstance(m, dict)] if isinstance(models, dict) else []
+    )
+    model_in = sum(to_int(m.get(k)) for m in entries for k in _MODEL_INPUT_KEYS)
+    model_out = sum(to_int(m.get("outputTokens")) for m in entries)
+    if model_in or model_out:
+        return model_in, model_out
+    usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
+    return sum(to_int(usage.get(k)) for k in _INPUT_KEYS), to_int(usage.get("output_tokens"))
+
+
+def _api_error(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The synthetic assistant message that carries an API error's code (``error``),
+    HTTP status and type; empty when there is none."""
+    for event in reversed(events):
+        if event.get("type") == "assistant" and event.get("is_api_error_message"):
+            return event
+    return {}
+
+
+def _not_started(outcome: ProcessOutcome) -> WorkerResult | None:
+    """The CLI missing, or refusing to start (as root outside a sandbox): said plainly."""
+    stderr = plain_tail(outcome.stderr_lines)
+    if _ROOT_REFUSAL in stderr:
+        return failure(ErrorClass.auth, ROOT_MESSAGE)
+    missing = outcome.spawn_error is not None and "No such file" in outcome.spawn_error
+    if missing or (not outcome.stdout_lines and _NOT_FOUND.search(stderr)):
+        return failure(ErrorClass.failed, NOT_INSTALLED)
+    return None
+
+
+def _message(result: dict[str, Any], api: dict[str, Any], text: str) -> str:
+    """``claude <reason> (HTTP <status> <type>): <what it said>``."""
+    reason = result.get("terminal_reason") or result.get("subtype") or "error"
+    status = result.get("api_error_status") or api.get("api_error_status")
+    kind = result.get("api_error_type") or api.get("api_error_type")
+    http = " ".join(str(part) for part in (status, kind) if part)
+    errors = result.get("errors")
+    said = "; ".join(str(e) for e in errors) if isinstance(errors, list) and errors else text
+    return f"claude {reason}" + (f" (HTTP {http})" if http else "") + f": {said}"
+
+
 def parse(outcome: ProcessOutcome) -> WorkerResult:
     """Read the final ``result`` event: tokens, ``total_cost_usd``, and the verdict."""
-    early = precheck(outcome, NAME)
+    early = _not_started(outcome) or precheck(outcome, NAME)
     if early is not None:
         return early
     events = json_objects(outcome.stdout_lines)
@@ -90,12 +170,7 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     if not results:
         return no_result(outcome, NAME, text=texts[-1] if texts else "")
     result = results[-1]
-    usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
-    input_tokens = sum(
-        to_int(usage.get(key))
-        for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-    )
-    output_tokens = to_int(usage.get("output_tokens"))
+    input_tokens, output_tokens = _tokens(result)
     cost = to_float(result.get("total_cost_usd"))
     text = result.get("result")
     text = str(text) if text is not None else "\n".join(texts)
@@ -111,18 +186,22 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     if not is_error and outcome.exit_code == 0:
         return done
     if result.get("subtype") == BUDGET_SUBTYPE:
-        # Stopped by its own hard limit: a plain failure, never a provider problem.
+        # Stopped by its own hard limit: the work is unfinished, the provider is fine; the
+        # tokens and cost are those of the calls made, charged like any run's.
         spent = f"${cost:.4f}" if cost is not None else "its budget"
         errors = result.get("errors")
         extra = "; ".join(str(e) for e in errors) if isinstance(errors, list) else ""
         message = f"claude stopped at its spending limit ({LIMIT_FLAG}) after {spent}"
-        return done.as_failure(ErrorClass.failed, message + (f": {extra}" if extra else ""))
-    status = result.get("api_error_status")
-    reason = result.get("terminal_reason") or result.get("subtype") or "error"
+        return done.as_failure(ErrorClass.spending_limit, message + (f": {extra}" if extra else ""))
+    api = _api_error(events)
     detail = text if is_error else f"exit code {outcome.exit_code} despite a success result"
     stderr = plain_tail(outcome.stderr_lines)
+    message = _message(result, api, detail) + (f"\n{stderr}" if stderr else "")
+    status = result.get("api_error_status") or api.get("api_error_status")
+    code_class = _ERROR_CODES.get(str(api.get("error") or ""))
     classify = "\n".join(part for part in (detail, stderr) if part)
-    message = f"claude {reason}: {detail}" + (f"\n{stderr}" if stderr else "")
+    if status is None and code_class is not None:
+        return done.as_failure(code_class, message)
     return done.as_failure(error_class_for(outcome, classify, status=status), message)
 
 
@@ -154,16 +233,15 @@ def _result_text(item: dict[str, Any]) -> str:
 
 def _describe_result(event: dict[str, Any]) -> str:
     if not event.get("is_error") and event.get("subtype") == "success":
-        usage = event.get("usage")
-        input_tokens = sum(
-            to_int(describe.dig(usage, key))
-            for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-        )
-        output_tokens = describe.dig(usage, "output_tokens")
+        input_tokens, output_tokens = _tokens(event)
         return describe.done_line(input_tokens, output_tokens, event.get("total_cost_usd"))
     reason = event.get("terminal_reason") or event.get("subtype")
     status = event.get("api_error_status")
-    return describe.failure_line(event.get("result"), status=status, reason=reason)
+    errors = event.get("errors")
+    detail = event.get("result") or (
+        "; ".join(map(str, errors)) if isinstance(errors, list) else ""
+    )
+    return describe.failure_line(detail, status=status, reason=reason)
 
 
 def _describe_system(event: dict[str, Any]) -> str | None:

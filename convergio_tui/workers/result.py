@@ -15,6 +15,7 @@ class ErrorClass(StrEnum):
     timeout = "timeout"  # killed at timeout_s
     crashed = "crashed"  # died by a signal / abnormally
     failed = "failed"  # anything else, including no structured result
+    spending_limit = "spending_limit"  # stopped by its own per-run limit: work unfinished
     integrity = "integrity"  # the agent changed what it must not: a person decides
     none = "none"  # success
 
