@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,8 +114,9 @@ def check_recording(case: str, ran: Ran, standin: StandIn, workdir: Path) -> Non
                  "stream": r.body.get("stream") if isinstance(r.body, dict) else None}
                 for r in standin.sent()]  # fmt: skip
     home = os.environ["HOME"]
+    slug = re.sub(r"[^A-Za-z0-9]", "-", str(workdir.resolve()))  # claude's project folder
     replacements = {str(workdir.resolve()): "<worktree>", str(workdir): "<worktree>",
-                    home: "<home>", standin.url: "<stand-in>"}  # fmt: skip
+                    home: "<home>", standin.url: "<stand-in>", slug: "<worktree-slug>"}  # fmt: skip
     outcome = ran.outcome
     data = claude_shapes.recording(case, outcome.exit_code, outcome.stdout_lines,
                                    outcome.stderr_lines, requests, replacements)  # fmt: skip
