@@ -215,7 +215,14 @@ def test_another_applications_database_is_refused_and_left_byte_for_byte(
     con = sqlite3.connect(marked)
     con.execute("PRAGMA application_id = 1234")
     con.close()
-    originals = {foreign: foreign.read_bytes() for foreign in (theirs, marked)}
+    lookalike = tmp_path / "ledger.sqlite"  # a table called schema_version is not enough
+    con = sqlite3.connect(lookalike)
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at REAL)")
+    con.execute("INSERT INTO schema_version VALUES (1, 0)")
+    con.execute("CREATE TABLE accounts (id INTEGER, balance REAL)")
+    con.commit()
+    con.close()
+    originals = {foreign: foreign.read_bytes() for foreign in (theirs, marked, lookalike)}
     for foreign, before in originals.items():
         for args in (["plan", "list"], ["budget"], ["init", str(tmp_path / "proj")]):
             proc = run_cli("--db", str(foreign), *args)

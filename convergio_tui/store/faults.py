@@ -89,12 +89,18 @@ class StorageFault(Exception):
         return " ".join(f"{where}{said} ({_ADVICE[self.kind]})".split())
 
 
+_CORE_TABLES = frozenset({"schema_version", "project", "plan", "wave", "task", "run", "ledger"})
+
+
 def foreign_reason(app_id: int, tables: set[str]) -> str | None:
     """Why a SQLite file with this ``application_id`` and these tables is another
     application's, or None when it is Convergio's (marked, or a database made before the
     mark, which has ``schema_version``) or empty."""
     names = {t for t in tables if not t.startswith("sqlite_")}
-    if app_id == APPLICATION_ID or (app_id == 0 and (not names or "schema_version" in names)):
+    # An unmarked file is ours only with Convergio's own tables (a database made before the
+    # mark), not merely a table that happens to be called schema_version.
+    unmarked_ours = not names or names <= {"schema_version"} or _CORE_TABLES <= names
+    if app_id == APPLICATION_ID or (app_id == 0 and unmarked_ours):
         return None
     if app_id:
         return f"its application_id is {app_id:#x}"
