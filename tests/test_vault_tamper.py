@@ -164,6 +164,9 @@ def test_cli_names_the_file_and_exits_2_on_tampering(isolated_home: Path, key: s
     edit(path, lambda d: d["kdf"].update(name="scrypt", n=2**40, r=8, p=1))
     got = run_cli("vault", "list", "p", env={"CONVERGIO_VAULT_KEY": key})
     assert got.returncode == 2 and "Traceback" not in got.stderr and str(path) in got.stderr
+    path.write_text("[" * 100_000 + "]" * 100_000)  # nested past any parser's recursion
+    got = run_cli("vault", "list", "p", env={"CONVERGIO_VAULT_KEY": key})
+    assert got.returncode == 2 and "Traceback" not in got.stderr and str(path) in got.stderr
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,7 @@ def parse_document(text: str, path: Path) -> Document:
         doc = json.loads(text)
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
         raise VaultError(f"{path}: corrupt vault file ({exc})") from exc
     version = doc.get("version")
     if doc.get("format") != FORMAT or version not in READABLE_VERSIONS:
