@@ -56,7 +56,8 @@ def test_claude_stops_after_the_call_that_crosses_its_budget(tmp_path: Path,
         "result", "error_max_budget_usd", True)  # fmt: skip
     assert final["total_cost_usd"] == pytest.approx(0.60)  # past the limit by one call, no more
     assert outcome.exit_code == 1
-    assert not result.success and result.error_class is ErrorClass.failed  # not a provider fault
+    assert not result.success
+    assert result.error_class is ErrorClass.spending_limit  # its own limit, not a provider fault
     assert result.cost_usd == pytest.approx(0.60)
     assert "stopped at its spending limit (--max-budget-usd)" in result.error
     # Calls 2 and 3 wrote their files; the work of later calls never happened.

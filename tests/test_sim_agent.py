@@ -106,7 +106,7 @@ def test_versions_are_labelled_and_auth_checks_can_fail(sim_bin: Path, work: Pat
     for name in ("claude", "copilot", "gemini", "opencode"):
         proc = run([name, "--version"], work, sim_bin)
         assert proc.returncode == 0 and "[convergio-sim]" in proc.stdout
-    assert run(["claude", "--version"], work, sim_bin).stdout.startswith("2.0.14 (Claude Code)")
+    assert run(["claude", "--version"], work, sim_bin).stdout.startswith("2.1.332 (Claude Code)")
     status = run(["claude", "auth", "status"], work, sim_bin)
     assert status.returncode == 0 and json.loads(status.stdout)["loggedIn"] is True
     failing = run(["claude", "auth", "status"], work, sim_bin, AUTH="fail")

@@ -95,7 +95,7 @@ FAILURES = {
     ("copilot", "fail"): (ErrorClass.failed, 1),
     ("gemini", "fail"): (ErrorClass.failed, 1),
     ("opencode", "fail"): (ErrorClass.failed, 1),
-    ("claude", "rate_limit"): (ErrorClass.rate_limit, 0),  # success subtype, is_error true
+    ("claude", "rate_limit"): (ErrorClass.rate_limit, 1),  # success subtype, is_error true
     ("copilot", "rate_limit"): (ErrorClass.rate_limit, 1),
     ("gemini", "rate_limit"): (ErrorClass.rate_limit, 173),
     ("opencode", "rate_limit"): (ErrorClass.rate_limit, 0),
@@ -127,11 +127,11 @@ def test_failures_are_classified(
     assert not list(workdir.iterdir())  # no file, and no core dump from the crash
 
 
-def test_claude_rate_limit_is_not_success_despite_exit_zero(
+def test_claude_rate_limit_is_not_success_despite_its_success_subtype(
     workdir: Path, env: dict[str, str]
 ) -> None:
     outcome, result = execute("claude", "SIM: mode=rate_limit", workdir, env)
-    assert outcome.exit_code == 0
+    assert outcome.exit_code == 1  # 2.1.x; older versions exited 0
     assert '"subtype":"success"' in outcome.stdout_lines[-1]
     assert result.error_class is ErrorClass.rate_limit
     assert "429" in result.error

@@ -11,7 +11,7 @@ import sys
 
 NAMES = ("claude", "copilot", "gemini", "opencode")
 VERSIONS = {
-    "claude": "2.0.14 (Claude Code)",
+    "claude": "2.1.332 (Claude Code)",
     "copilot": "0.0.354",
     "gemini": "0.9.0",
     "opencode": "0.15.8",
