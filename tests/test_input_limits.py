@@ -33,6 +33,14 @@ BOMB = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".
 )
 
 
+# One 90 KB string and 3,000 aliases of it: few values, but 270 MB once expanded.
+STRING_BOMB = (
+    "name: x\nproject: demo\nwaves:\n  - name: w\n    tasks:\n      - code: T1\n"
+    '        title: t\n        type: coding\n        prompt: &p "' + "y" * 90_000 + '"\n'
+    "        files: [" + ",".join(["*p"] * 3000) + "]\n"
+)
+
+
 def good_spec(project: Path, prompt: str = "Write the helper", **top: str) -> str:
     spec = {"name": "limits", "project": str(project), **top, "waves": [{"name": "w1", "tasks": [
         {"code": "T1", "title": "helper", "prompt": prompt, "type": "coding"}]}]}  # fmt: skip
@@ -69,8 +77,9 @@ def deep_plan(depth: int) -> str:
     [
         (BOMB, 6, "aliases expand this to more than"),
         (deep_plan(5000), 3, f"nested more than {MAX_DEPTH} levels deep"),
+        (STRING_BOMB, 10, "MiB of text (an alias bomb?)"),
     ],
-    ids=["alias-bomb", "5000-deep"],
+    ids=["alias-bomb", "5000-deep", "string-alias-bomb"],
 )
 def test_hostile_plan_spec_exits_2_located_and_writes_nothing(
     tmp_path: Path, db_with_one_plan: Path, text: str, line: int, message: str

@@ -22,6 +22,8 @@ Loc = tuple[str | int, ...]
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 100_000
+# Text after aliases are expanded: many aliases of one long string are a bomb too.
+MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES
 _STR = "tag:yaml.org,2002:str"
 
 
@@ -101,27 +103,33 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
     Aliases compose to shared nodes, so this walks each node once (memoised) and never
     builds the expansion; its recursion is bounded by ``MAX_DEPTH``.
     """
-    seen: dict[int, tuple[int, int]] = {}  # id -> (expanded values, expanded height)
+    seen: dict[int, tuple[int, int, int]] = {}  # id -> expanded (values, height, chars)
     open_: set[int] = set()
 
     def refuse(node: yaml.Node, message: str) -> LocatedYamlError:
         return LocatedYamlError(Problem(file, _line(node), "", message))
 
-    def measure(node: yaml.Node, depth: int) -> tuple[int, int]:
+    def measure(node: yaml.Node, depth: int) -> tuple[int, int, int]:
         known = seen.get(id(node))
         if known is None:
             if id(node) in open_:
                 raise refuse(node, "an alias refers to a collection that contains it")
             open_.add(id(node))
             size, height = 1, 1
+            chars = len(node.value) if isinstance(node, yaml.ScalarNode) else 0
             for child in _children(node):
-                child_size, child_height = measure(child, depth + 1)
+                child_size, child_height, child_chars = measure(child, depth + 1)
                 size, height = size + child_size, max(height, child_height + 1)
+                chars += child_chars
                 if size > MAX_NODES:
                     raise refuse(node, f"aliases expand this to more than {MAX_NODES} values "
                                  "(an alias bomb?): write the values out or reuse less")  # fmt: skip
+                if chars > MAX_EXPANDED_CHARS:
+                    raise refuse(node, "aliases expand this to more than "
+                                 f"{MAX_EXPANDED_CHARS // (1024 * 1024)} MiB of text (an alias "
+                                 "bomb?): write the values out or reuse less")  # fmt: skip
             open_.discard(id(node))
-            known = seen[id(node)] = (size, height)
+            known = seen[id(node)] = (size, height, chars)
         if depth + known[1] - 1 > MAX_DEPTH:
             raise refuse(node, f"aliases nest this more than {MAX_DEPTH} levels deep")
         return known
