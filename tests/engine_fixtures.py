@@ -100,6 +100,10 @@ def engine_config_dict(
     data["sandbox"] = {"mode": "auto", "writable": [str(Path(sim_log).parent)] if sim_log else []}
     for provider in data["providers"].values():
         provider["env_pass"] = [*provider.get("env_pass", []), "CONVERGIO_SIM_*"]
+    # The simulated copilot and gemini have no credentials to prove: their `--version`
+    # (which fails under CONVERGIO_SIM_AUTH=fail) is their login check (docs/providers/health.md).
+    for name in ("copilot", "gemini"):
+        data["providers"][name]["auth_check"] = [name, "--version"]
     for key, value in sections.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
             for sub, sub_value in value.items():
@@ -163,8 +167,10 @@ def sim_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CONVERGIO_SIM_LOG", str(log))
     # The agents' HOME: their state folders are made here, not in the real home.
     monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
+    # A real ANTHROPIC_API_KEY of yours would be proved by health over the network: gone.
     for var in list(os.environ):
-        if var.startswith("CONVERGIO_SIM_") and var != "CONVERGIO_SIM_LOG":
+        sim = var.startswith("CONVERGIO_SIM_") and var != "CONVERGIO_SIM_LOG"
+        if sim or var.startswith("ANTHROPIC_"):
             monkeypatch.delenv(var)
     return log
 

@@ -17,6 +17,7 @@ def health(refresh: bool, as_json: bool) -> None:
     """Each provider's state (up, down, cooldown), latency and detail."""
     from convergio_tui.engine.health import health_document
     from convergio_tui.engine.health import refresh as refresh_health
+    from convergio_tui.engine.health_verdict import split_detail
 
     ctx = context()
     cfg = ctx.config
@@ -33,7 +34,10 @@ def health(refresh: bool, as_json: bool) -> None:
         if isinstance(until, (int, float)):
             wait = f" until {datetime.fromtimestamp(until).strftime('%H:%M:%S')}"
         # The detail quotes the provider CLI's own output: neutralise it.
-        echo(f"{name:<10} {row['state']:<9}{wait} {latency:>8}  {one_line(str(row['detail']))}")
+        what, fix = split_detail(str(row["detail"]))
+        echo(f"{name:<10} {row['state']:<9}{wait} {latency:>8}  {one_line(what)}")
+        if fix and row["state"] != "up":
+            echo(f"{'':<10} fix: {one_line(fix)}")
     _sandbox_line(cfg.sandbox.mode)
 
 

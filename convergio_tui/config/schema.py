@@ -150,7 +150,7 @@ class HealthConfig(StrictModel):
     """How provider health is checked and cached."""
 
     ttl_s: float = Field(default=60, ge=0)
-    check_timeout_s: float = Field(default=5, gt=0)
+    check_timeout_s: float = Field(default=30, gt=0)  # a CLI's cold start + one API call
     cooldown_base_s: float = Field(default=30, ge=0)
     cooldown_max_s: float = Field(default=900, ge=0)
 

@@ -63,6 +63,10 @@ def demo_config(project: Path, home: Path, ollama_url: str) -> dict[str, Any]:
             if model["id"] == model_id:
                 model.update(max_run_usd=run_usd, max_call_usd=call_usd)
     data["health"]["ttl_s"] = 30
+    # The simulated agents have no credentials to prove (and the demo stays offline): their
+    # `--version` is their login check (docs/providers/health.md).
+    for name in ("claude", "copilot", "gemini"):
+        data["providers"][name]["auth_check"] = [name, "--version"]
     data["execution"]["max_parallel"] = 4
     data["execution"]["worktree_root"] = str(home / "worktrees")
     # The simulated agents are ours, so the demo still runs where no sandbox can be made

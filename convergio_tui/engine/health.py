@@ -1,44 +1,43 @@
-"""Provider health (SPEC §6): checks, a TTL cache in ``provider_health``, cooldowns.
+"""Provider health (SPEC §6): a TTL cache of checks in ``provider_health``, cooldowns.
 
-A provider is ``up`` when its CLI is on PATH, its ``auth_check`` exits 0 within
-``health.check_timeout_s`` and, when it has an ``endpoint`` (OpenCode's Ollama), that
-endpoint answers ``/api/version``. Problems a person must fix (CLI missing, not logged
-in) make it ``down``; transient ones (a slow check, an endpoint not answering, a rate
-limit or auth error seen in a worker's output) put it in ``cooldown`` with exponential
-backoff: ``cooldown_base_s * 2**(failures-1)`` capped at ``cooldown_max_s``. A failed
-provider is not checked again before its ``cooldown_until``.
+A check (:mod:`.health_probe`) runs the provider's CLI in a run's sandbox and
+environment, proves its credentials the cheapest real way the CLI allows and asks a
+local endpoint for its models; it is ``up`` only when all of that holds. Problems a
+person must fix (CLI missing, no or refused credentials) make the provider ``down``;
+transient ones (a slow check, an API not answering, a rate limit, or an auth / rate /
+model error seen in a worker's output) put it in ``cooldown`` with exponential backoff:
+``cooldown_base_s * 2**(failures-1)`` capped at ``cooldown_max_s``. A failed provider
+is not checked again before its ``cooldown_until``. Every detail of a problem says what
+to do (docs/providers/health.md).
+
+A check never overwrites a newer state: a worker's report (a 429's cooldown) written
+while the check was running wins over the check's result.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import threading
-import time
-import urllib.request
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 
-from convergio_tui.config.schema import Config, HealthConfig, ProviderConfig
+from convergio_tui.config.schema import Config, HealthConfig
+from convergio_tui.engine.health_probe import CheckResult, check_provider
+from convergio_tui.engine.health_verdict import FIX, reason_of, split_detail
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import ProviderHealth, now
 
 # Worker error classes that cool a provider down at once (PROVIDERS.md).
 COOLING_ERRORS = ("rate_limit", "auth", "model_not_found")
 _refresh_lock = threading.Lock()
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The outcome of checking one provider now."""
-
-    provider: str
-    state: str  # up | down | cooldown
-    latency_ms: float
-    detail: str
-    version: str | None = None
+_WORKER_SEEN = {
+    "rate_limit": "rate limit",
+    "auth": "credentials refused",
+    "model_not_found": "model not found",
+}
+_WORKER_TODO = {
+    "rate_limit": "none: Convergio waits for the cooldown before using it again",
+    "auth": "check the provider's credentials (`convergio health --refresh` says what is wrong)",
+    "model_not_found": "check the model id in the configuration",
+}
 
 
 def backoff_s(config: HealthConfig, failures: int) -> float:
@@ -48,76 +47,13 @@ def backoff_s(config: HealthConfig, failures: int) -> float:
     return float(min(config.cooldown_max_s, config.cooldown_base_s * 2 ** (failures - 1)))
 
 
-def _run(argv: list[str], timeout_s: float) -> tuple[int | None, str]:
-    """Exit code (None on timeout) and the combined output's last line."""
-    try:
-        proc = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            timeout=timeout_s, errors="replace", start_new_session=True,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return None, f"timed out after {timeout_s:g}s"
-    except OSError as exc:
-        return 127, str(exc)
-    lines = (proc.stdout + "\n" + proc.stderr).strip().splitlines()
-    return proc.returncode, (lines[-1].strip() if lines else "")
-
-
-def _endpoint(url: str, models: Iterable[str], timeout_s: float) -> tuple[bool, str]:
-    """Ask an Ollama endpoint for its version and pulled models."""
-    base = url.rstrip("/")
-    try:
-        with _NO_PROXY.open(f"{base}/api/version", timeout=timeout_s) as resp:
-            version = json.loads(resp.read() or b"{}").get("version", "?")
-        with _NO_PROXY.open(f"{base}/api/tags", timeout=timeout_s) as resp:
-            tags = json.loads(resp.read() or b"{}").get("models", [])
-    except (OSError, ValueError) as exc:
-        return False, f"endpoint {base} not answering: {exc}"
-    pulled = {str(t.get("name", "")).split(":", 1)[0] for t in tags if isinstance(t, dict)}
-    wanted = [m.split("/", 1)[-1].split(":", 1)[0] for m in models]
-    missing = [m for m in wanted if m not in pulled]
-    detail = f"ollama {version} at {base}"
-    if missing:
-        detail += f"; models not pulled: {', '.join(missing)}"
-    return True, detail
-
-
-def check_provider(name: str, provider: ProviderConfig, timeout_s: float) -> CheckResult:
-    """Check one provider now (runs its CLI; may take up to a few ``timeout_s``)."""
-    started = time.monotonic()
-    cli = provider.cli[0]
-
-    def result(state: str, detail: str, version: str | None = None) -> CheckResult:
-        return CheckResult(name, state, (time.monotonic() - started) * 1000, detail, version)
-
-    if shutil.which(cli) is None:
-        return result("down", f"CLI {cli!r} not found on PATH")
-    version_argv = [cli, "--version"]
-    code, out = _run(version_argv, timeout_s)
-    if code is None:
-        return result("cooldown", f"`{cli} --version` {out}")
-    version = out if code == 0 else None
-    if provider.auth_check and provider.auth_check != version_argv:
-        code, out = _run(list(provider.auth_check), timeout_s)
-    if code is None:
-        return result("cooldown", f"auth check `{' '.join(provider.auth_check)}` {out}", version)
-    if code != 0:
-        what = " ".join(provider.auth_check or version_argv)
-        return result("down", f"auth check `{what}` exited {code}: {out}"[:500], version)
-    detail = f"{cli} {version or ''}".strip()
-    if provider.endpoint:
-        ok, text = _endpoint(
-            provider.endpoint, [m.id for m in provider.models if m.enabled], timeout_s
-        )
-        if not ok:
-            return result("cooldown", text, version)
-        detail += f"; {text}"
-    return result("up", detail, version)
-
-
-def _save(check: CheckResult, config: HealthConfig) -> None:
+def save_check(check: CheckResult, config: HealthConfig, started_at: float) -> bool:
+    """Record ``check``, begun at ``started_at``, unless the row was written since then
+    (a worker's report or another check is newer: it stands). Returns whether it wrote."""
     with immediate():
         row = ProviderHealth.get_or_none(ProviderHealth.provider == check.provider)
+        if row is not None and row.checked_at >= started_at:
+            return False
         failures = (row.consecutive_failures if row else 0) + (check.state != "up")
         if check.state == "up":
             failures, until = 0, None
@@ -133,7 +69,11 @@ def _save(check: CheckResult, config: HealthConfig) -> None:
         if row is None:
             ProviderHealth.create(provider=check.provider, **values)
         else:
-            ProviderHealth.update(**values).where(ProviderHealth.id == row.id).execute()
+            # The condition again in the write: nothing may slip in between.
+            ProviderHealth.update(**values).where(
+                ProviderHealth.id == row.id, ProviderHealth.checked_at < started_at
+            ).execute()
+    return True
 
 
 def _due(row: ProviderHealth | None, ttl_s: float, at: float) -> bool:
@@ -147,12 +87,17 @@ def _due(row: ProviderHealth | None, ttl_s: float, at: float) -> bool:
 
 
 def refresh(
-    config: Config, *, force: bool = False, providers: Iterable[str] | None = None
+    config: Config,
+    *,
+    force: bool = False,
+    providers: Iterable[str] | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Check the (enabled) providers whose cached result is stale; returns those checked.
 
     Checks run in parallel threads. Without ``force`` a provider is checked when its
     result is older than ``health.ttl_s`` or its cooldown has ended; ``force`` checks all.
+    ``secrets`` (a project's vault values) reach the probes as they reach a run.
     """
     names = list(providers) if providers is not None else config.enabled_providers()
     with _refresh_lock:
@@ -164,9 +109,7 @@ def refresh(
         results: dict[str, CheckResult] = {}
 
         def work(name: str) -> None:
-            results[name] = check_provider(
-                name, config.providers[name], config.health.check_timeout_s
-            )
+            results[name] = check_provider(config, name, secrets)
 
         threads = [threading.Thread(target=work, args=(n,), name=f"health-{n}") for n in due]
         for t in threads:
@@ -174,7 +117,7 @@ def refresh(
         for t in threads:
             t.join()
         for name in due:
-            _save(results[name], config.health)
+            save_check(results[name], config.health, at)
     return due
 
 
@@ -191,7 +134,9 @@ def report_worker_error(
         row = ProviderHealth.get_or_none(ProviderHealth.provider == provider)
         failures = (row.consecutive_failures if row else 0) + 1
         until = now() + backoff_s(config.health, failures)
-        text = f"{error_class.replace('_', ' ')} seen in a run: {detail}"[:500]
+        todo = _WORKER_TODO.get(error_class, "")
+        text = f"{error_class}: {_WORKER_SEEN[error_class]} seen in a run: {detail}"[:400]
+        text += f"{FIX}{todo}" if todo else ""
         values = {"state": "cooldown", "detail": text, "last_error": text,
                   "consecutive_failures": failures, "cooldown_until": until, "checked_at": now()}  # fmt: skip
         if row is None:
@@ -241,6 +186,8 @@ def health_document(config: Config, at: float | None = None) -> dict[str, dict[s
             state = "up"  # the cooldown is over; the next check will confirm
         doc[name] = {
             "state": state, "latency_ms": row.latency_ms, "detail": row.detail,
+            "reason": reason_of(row.detail) if state != "up" else None,
+            "fix": (split_detail(row.detail or "")[1] or None) if state != "up" else None,
             "cooldown_until": row.cooldown_until if state != "up" else None,
             "version": row.version, "checked_at": row.checked_at,
             "consecutive_failures": row.consecutive_failures,

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 
+from convergio_tui.engine.health_verdict import split_detail
 from convergio_tui.store.dashboard_queries import HealthLine
 from convergio_tui.tui.format import duration, shorten
 from convergio_tui.tui.widgets.text_block import TextBlock
@@ -42,9 +43,20 @@ def health_content(line: HealthLine, now: float, width: int) -> Content:
         name, status, f"{latency:>7} {checked:>9} ", (f"{left:>8}", "$health-cooldown"),
     ]  # fmt: skip
     if width >= WIDE:
-        error = line.last_error if state != "up" or line.consecutive_failures else ""
-        parts.append(("  " + shorten(error or "", max(4, width - 48)), "$health-down"))
+        # Not up: what the last check (or run) found; up after failures: the last error.
+        error = split_detail(line.last_error or line.detail)[0] if state != "up" else ""
+        if not error and line.consecutive_failures:
+            error = line.last_error or ""
+        parts.append(("  " + shorten(error, max(4, width - 48)), "$health-down"))
     return Content.assemble(*parts)
+
+
+def fix_content(line: HealthLine, now: float, width: int) -> Content | None:
+    """The line under a provider that is not up: what to do about it (None: nothing)."""
+    fix = split_detail(line.last_error or line.detail)[1]
+    if not fix or effective_state(line, now) == "up":
+        return None
+    return Content.styled("  " + shorten(f"fix: {fix}", max(8, width - 2)), MUTED)
 
 
 def header_content(width: int) -> Content:
@@ -93,7 +105,12 @@ class HealthPanel(VerticalScroll):
         if not self._lines:
             return
         width = self.scrollable_content_region.width
-        rows = [header_content(width), *(health_content(h, self._now, width) for h in self._lines)]
+        rows = [header_content(width)]
+        for line in self._lines:
+            rows.append(health_content(line, self._now, width))
+            fix = fix_content(line, self._now, width)
+            if fix is not None:
+                rows.append(fix)
         self.query_one("#health-lines", TextBlock).show(Content("\n").join(rows))
         up = sum(effective_state(h, self._now) == "up" for h in self._lines)
         self.border_title = f"Provider health · {up}/{len(self._lines)} up"
