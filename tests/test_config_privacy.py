@@ -12,7 +12,7 @@ from conftest import run_cli
 
 from convergio_tui.config.errors import ConfigError
 from convergio_tui.config.loader import load_config
-from convergio_tui.config.privacy_check import cli_name, endpoint_problem
+from convergio_tui.config.privacy_check import cli_name, cloud_cli_in, endpoint_problem
 
 CONFIG = """\
 providers:
@@ -144,6 +144,28 @@ def test_cloud_cli_is_found_past_paths_and_launchers() -> None:
     assert cli_name(["C:/tools/Claude.EXE"]) == "claude"
     assert cli_name(["opencode", "run"]) == "opencode"
     assert endpoint_problem("127.0.0.1:11434") is None
+
+
+@pytest.mark.parametrize(
+    ("cli", "found"),
+    [
+        (["npx", "-y", "@anthropic-ai/claude-code", "-p"], "claude"),
+        (["npx", "@google/gemini-cli@0.61.0", "-p"], "gemini"),
+        (["bunx", "@github/copilot"], "copilot"),
+        (["timeout", "30s", "claude", "-p"], "claude"),
+        (["env", "-u", "FOO", "claude", "-p"], "claude"),
+        (["sh", "-c", 'claude -p "$0"', "{prompt}"], "claude"),
+        (["opencode", "run", "--model", "ollama/claude-distill"], None),
+    ],
+)
+def test_a_cloud_cli_is_found_however_it_is_launched(cli: list[str], found: str | None) -> None:
+    assert cloud_cli_in(cli) == found
+
+
+def test_an_endpoint_with_userinfo_is_refused() -> None:
+    # Python reads this host as 127.0.0.1; browser-style parsers read 8.8.8.8.
+    assert "plain URL" in (endpoint_problem("http://8.8.8.8\\@127.0.0.1:11434") or "")
+    assert "plain URL" in (endpoint_problem("http://user@127.0.0.1:11434") or "")
 
 
 def test_the_shipped_configuration_passes() -> None:

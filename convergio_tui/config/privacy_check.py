@@ -8,6 +8,7 @@ each rule yields a located :class:`Problem`, reported by ``config check`` and ev
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -41,9 +42,38 @@ def cli_name(cli: list[str]) -> str:
     return ""
 
 
+# npm packages of the cloud CLIs, as `npx`/`bunx` name them.
+CLOUD_PACKAGES = {
+    "@anthropic-ai/claude-code": "claude", "@github/copilot": "copilot",
+    "@google/gemini-cli": "gemini",
+}  # fmt: skip
+_WORD = re.compile(r"[^\s'\"`;&|()<>$]+")
+
+
+def cloud_cli_in(cli: list[str]) -> str | None:
+    """The cloud CLI anywhere in a provider's argv, or None: any word of any element (a
+    ``sh -c 'claude -p …'`` script, a wrapper like ``timeout 30s claude``, ``npx
+    @google/gemini-cli``), by basename or npm package name, ``@version`` dropped."""
+    for element in cli:
+        for word in _WORD.findall(element):
+            scoped = word.startswith("@")
+            name = word[1:] if scoped else word
+            name = ("@" if scoped else "") + name.split("@", 1)[0]  # pkg@1.2 -> pkg
+            lowered = name.lower()
+            if lowered in CLOUD_PACKAGES:
+                return CLOUD_PACKAGES[lowered]
+            base = Path(lowered).name.removesuffix(".exe").removesuffix(".cmd")
+            if base in CLOUD_CLIS:
+                return base
+    return None
+
+
 def endpoint_problem(endpoint: str) -> str | None:
     """Why ``endpoint`` is not on this machine or a private network, or None."""
     url = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
+    if "@" in url.netloc or "\\" in endpoint:
+        # URL parsers disagree on `http://evil\@127.0.0.1`: accept only a plain host.
+        return f"endpoint {endpoint!r} carries a user name or a backslash: write a plain URL"
     try:
         host = url.hostname
     except ValueError:
@@ -73,8 +103,8 @@ def endpoint_problem(endpoint: str) -> str | None:
 def _provider_problems(name: str, provider: ProviderConfig) -> Iterable[tuple[str, str]]:
     if provider.privacy_level != "local":
         return
-    program = cli_name(provider.cli)
-    if program in CLOUD_CLIS:
+    program = cloud_cli_in(provider.cli)
+    if program is not None:
         yield (
             "privacy_level",
             (
