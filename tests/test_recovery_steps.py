@@ -254,7 +254,7 @@ def test_only_the_last_run_written_to_a_log_counts() -> None:
     assert not rebuild("claude", earlier + this_one, pid=42).finished
 
 
-def test_kill_after_the_cross_review_ran_charges_it_once_and_reviews_again(
+def test_kill_after_the_cross_review_ran_charges_it_once_and_uses_its_answer(
     repo: Path, sim_bin: Path, ollama: str, engine_db: Path, tmp_path: Path
 ) -> None:
     data = engine_config_dict(repo, ollama, thor={"cross_review": True})
@@ -272,7 +272,10 @@ def test_kill_after_the_cross_review_ran_charges_it_once_and_reviews_again(
     assert review.status == "succeeded"
     assert charges(review.id) == [pytest.approx(review.cost_usd)]  # once, from its result
     assert review.cost_usd > 0
-    assert Run.select().where(Run.task.is_null()).count() == 2  # the wave review asked again
+    # the repeated wave review uses the answer it already paid for: no second review run
+    assert Run.select().where(Run.task.is_null()).count() == 1
     calls = sim_calls(sim_bin)
     assert sum("Fix it." in (c["prompt"] or "") for c in calls) == 1  # T1's agent: once
+    assert sum("You are reviewing" in (c["prompt"] or "") for c in calls) == 1
+    assert Event.select().where(Event.kind == "review.reused").count() == 1
     assert_plan_done_once(repo, plan, config.budget)

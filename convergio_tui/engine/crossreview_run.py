@@ -20,7 +20,7 @@ from convergio_tui.engine.delegate import Prepared
 from convergio_tui.engine.privacy import strictest
 from convergio_tui.engine.router import BudgetView, Decision, RouteRequest, route
 from convergio_tui.store.db import immediate
-from convergio_tui.store.models import Run, Task, Wave, database_identity
+from convergio_tui.store.models import GateResult, Run, Task, Wave, database_identity
 from convergio_tui.thor.crossreview import CrossReview, ReviewRunner, parse_verdict, wave_authors
 
 
@@ -65,10 +65,46 @@ def _reserve(ctx: EngineContext, req: RouteRequest, decision: Decision, wave: Wa
     return run
 
 
+def unjudged_review(wave: Wave) -> CrossReview | None:
+    """A review of ``wave`` that finished but whose verdict no wave review recorded (the
+    engine died in between): its answer, read back, instead of paying for another run.
+    Any wave verdict recorded after it started means it was used: ask again then."""
+    last = (
+        Run.select().where(Run.wave == wave.id, Run.task.is_null()).order_by(Run.id.desc()).first()
+    )
+    if last is None or last.status != "succeeded" or not last.log_path:
+        return None
+    judged = GateResult.select().where(
+        GateResult.wave == wave.id, GateResult.created_at >= last.started_at
+    )
+    if judged.exists():
+        return None
+    try:
+        text = Path(last.log_path).with_name(f"{last.id}.result.txt").read_text()
+    except OSError:
+        return None
+    detail = (f"run {last.id}: {last.provider} ({last.model}), answered before an "
+              f"interruption; log {last.log_path}")  # fmt: skip
+    return _answer(last.provider, text, detail, 0.0)
+
+
+def _answer(provider: str, text: str, detail: str, cost_usd: float) -> CrossReview:
+    """The reviewer's text as Thor receives it: its verdict, or why there is none."""
+    verdict = parse_verdict(text)
+    if verdict is None:
+        return CrossReview(None, text, f"{provider} gave no VERDICT line", cost_usd)
+    return CrossReview(verdict, text, detail, cost_usd)
+
+
 def run_cross_review(ctx: EngineContext, wave: Wave, prompt: str, workdir: Path) -> CrossReview:
-    """Route, reserve, run and settle one cross-review of ``wave`` in ``workdir``."""
+    """Route, reserve, run and settle one cross-review of ``wave`` in ``workdir`` (or reuse
+    the answer of one that finished before an interruption)."""
     from convergio_tui.engine.launch import execute  # launch imports the dispatch types
 
+    answered = unjudged_review(wave)
+    if answered is not None:
+        ctx.bus.journal("review.reused", f"wave {wave.seq}: {answered.detail}", plan_id=ctx.plan_id)
+        return answered
     req = review_request(ctx, wave, prompt)
     premium = ctx.premium_possible(req)
     decision = route(req, ctx.config, ctx.budget_for(premium), ctx.health())
@@ -102,12 +138,7 @@ def run_cross_review(ctx: EngineContext, wave: Wave, prompt: str, workdir: Path)
         return CrossReview(
             None, done.text, f"{decision.provider} failed: {done.error}", done.cost_usd
         )
-    verdict = parse_verdict(done.text)
-    if verdict is None:
-        return CrossReview(
-            None, done.text, f"{decision.provider} gave no VERDICT line", done.cost_usd
-        )
-    return CrossReview(verdict, done.text, detail, done.cost_usd)
+    return _answer(decision.provider, done.text, detail, done.cost_usd)
 
 
 def runner_for(ctx: EngineContext, wave: Wave) -> ReviewRunner:
