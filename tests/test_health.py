@@ -349,3 +349,23 @@ def test_dashboard_panel_shows_what_to_do(repo: Path, sim_bin: Path, ollama: str
     fix = fix_content(lines["copilot"], at, 120)
     assert fix is not None and fix.plain.startswith("  fix: run `copilot login`")
     assert fix_content(lines["claude"], at, 120) is None  # up: nothing to do
+
+
+def test_a_run_checks_with_its_projects_vault_values(repo: Path, sim_bin: Path, engine_db: Path,
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     standin: tuple[StandIn, list[Response]]) -> None:  # fmt: skip
+    from engine_fixtures import import_spec, task
+
+    from convergio_tui.engine.executor import Executor
+    from convergio_tui.tools.vault import Vault
+
+    server, _ = standin
+    monkeypatch.setenv("CONVERGIO_VAULT_KEY", "a passphrase for the test vault")
+    Vault().set("demo", "ANTHROPIC_API_KEY", "sk-from-the-vault")  # nowhere else
+    config = engine_config(repo, server.url,
+                           providers={"claude": {"env": {"ANTHROPIC_BASE_URL": server.url}}})  # fmt: skip
+    plan = import_spec(config, tmp_path, [[task("B1", "tidy up", type="bulk", priority="P3")]])
+    assert Executor(config, plan).run().status == "done"
+    keys = [r.headers.get("x-api-key") for r in server.sent() if r.path == "/v1/models"]
+    assert keys and set(keys) == {"sk-from-the-vault"}
+    assert _row("claude").state == "up"

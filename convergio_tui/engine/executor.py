@@ -130,7 +130,8 @@ class Executor:
                 status="doing", started_at=plan.started_at or now(), finished_at=None
             ).where(Plan.id == self.plan_id).execute()
             self.bus.emit(PlanChanged(self.plan_id, "doing"))
-        health.refresh(self.config)
+        # The project's vault values reach the checks as they reach a run.
+        health.refresh(self.config, secrets=self._ctx.secrets() if self._ctx else None)
 
     def _finish_plan(self, status: str, message: str = "") -> RunSummary:
         Plan.update(status=status, finished_at=now()).where(Plan.id == self.plan_id).execute()
@@ -151,7 +152,7 @@ class Executor:
             # completion: with many short tasks these reads would dominate the loop.
             if not ctx.active or time.monotonic() - last_control >= CONTROL_POLL_S:
                 last_control = time.monotonic()
-                if health.refresh(self.config):
+                if health.refresh(self.config, secrets=ctx.secrets()):
                     ctx.forget_health()
                 plan = Plan.get_by_id(self.plan_id)
                 self._observe_cancellations(ctx)
