@@ -111,3 +111,26 @@ def test_a_public_task_in_a_sensitive_project_stays_local(
     ]])  # fmt: skip
     assert Executor(config, plan).run().status == "done"
     assert [c["name"] for c in sim_calls(sim_bin)] == ["opencode"]
+
+
+def test_an_edit_that_does_not_validate_stops_dispatch_until_fixed(
+    repo: Path, sim_bin: Path, ollama: str, engine_db: Path, tmp_path: Path
+) -> None:
+    # Meant to make the project sensitive, with a typo: nothing may run on the old rules.
+    cfg_file = tmp_path / "orchestrator.yaml"
+    data = engine_config_dict(repo, ollama)
+    data["execution"]["max_wait_s"] = 0.5  # type: ignore[index]
+    config = _write(cfg_file, data)
+    plan = import_spec(config, tmp_path, [[task("T1", "SIM: write a.txt <<<a\\n>>>")]])
+    text = cfg_file.read_text().replace("privacy: public", "privacy: sensitiv")
+    cfg_file.write_text(text)
+
+    summary = Executor(config, plan).run()
+    assert summary.status == "waiting" and sim_calls(sim_bin) == []
+    [waiting] = summary.waiting
+    assert "changed and is not valid" in waiting.reason and "fix it" in waiting.reason
+
+    data["projects"]["demo"]["privacy"] = "sensitive"  # type: ignore[index]
+    _write(cfg_file, data)
+    assert Executor(config, plan).run().status == "done"
+    assert [c["name"] for c in sim_calls(sim_bin)] == ["opencode"]

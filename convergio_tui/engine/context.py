@@ -63,6 +63,7 @@ class EngineContext:
     _current: Config | None = None  # the configuration file as last re-read
     _config_checked: float = 0.0
     _config_mtime: int | None = None
+    config_problem: str | None = None  # the configuration file changed and does not validate
 
     @classmethod
     def for_plan(cls, config: Config, plan_id: int, bus: Bus, stop: threading.Event,
@@ -137,7 +138,8 @@ class EngineContext:
     def current_config(self) -> Config:
         """The configuration as the file says now (re-read when it changed, at most every
         ``CONFIG_RECHECK_S``), for what must only tighten at dispatch: project privacy and
-        ``allowed_providers``. An edit that does not validate is ignored (and said once)."""
+        ``allowed_providers``. While an edit does not validate, :attr:`config_problem`
+        says why and nothing is dispatched: the edit may have been meant to tighten."""
         source = self.config.source
         at = time.monotonic()
         if not source or at - self._config_checked < CONFIG_RECHECK_S:
@@ -154,9 +156,13 @@ class EngineContext:
             self._config_mtime = mtime
             try:
                 self._current = load_config(Path(source))
+                self.config_problem = None
             except InputError as exc:
-                self.bus.journal("config.ignored", f"{source} changed but is not valid: {exc}",
-                                 level="warning", plan_id=self.plan_id)  # fmt: skip
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self.config_problem = (f"{source} changed and is not valid ({first}): fix it; "
+                                       "nothing is dispatched until it validates")  # fmt: skip
+                self.bus.journal("config.invalid", self.config_problem, level="error",
+                                 plan_id=self.plan_id)  # fmt: skip
         return self._current or self.config
 
     def effective_privacy(self, task_privacy: str | None) -> Effective:

@@ -106,6 +106,8 @@ def run_cross_review(ctx: EngineContext, wave: Wave, prompt: str, workdir: Path)
         ctx.bus.journal("review.reused", f"wave {wave.seq}: {answered.detail}", plan_id=ctx.plan_id)
         return answered
     req = review_request(ctx, wave, prompt)
+    if ctx.config_problem is not None:  # an edit gone wrong may have meant to tighten
+        return CrossReview(None, "", f"skipped: {ctx.config_problem}")
     premium = ctx.premium_possible(req)
     decision = route(req, ctx.config, ctx.budget_for(premium), ctx.health())
     run = None if decision.blocked else _reserve(ctx, req, decision, wave)

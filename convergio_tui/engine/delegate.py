@@ -99,6 +99,8 @@ def prepare(ctx: EngineContext, task: Task) -> Prepared | Blocked | Busy | None:
     ``running``) in one transaction. None when the task changed under us (cancelled)."""
     config = ctx.config
     req, eff = dispatch_request(ctx, task)
+    if ctx.config_problem is not None:  # read by dispatch_request: an edit gone wrong
+        return Blocked(ctx.config_problem, waiting=True)
     decision = route(req, config, ctx.budget_for(ctx.premium_possible(req)), ctx.health())
     decision = replace(decision, reasons=(*eff.reasons, *decision.reasons))
     if decision.blocked:
