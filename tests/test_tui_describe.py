@@ -61,12 +61,13 @@ def test_a_claude_run_reads_as_a_story_in_the_pane(tmp_path: Path, env: dict[str
         "Working on the task (round 1).",
         "⚙ Write src/add.py",
         "↳ ok",
+        "Done (round 1): wrote src/add.py.",
         lines[-2],
     ]
     assert lines[-2].startswith("✔ done · ") and lines[-2].endswith(" out tokens · $0.07")
     assert lines[-1].startswith("[convergio] exit code 0 after ")
     assert not any('{"type"' in line for line in lines)
-    kinds = ["note", "tool", None, "tool", "quiet", "done", "note"]
+    kinds = ["note", "tool", None, "tool", "quiet", None, "done", "note"]
     assert [line_kind(line) for line in lines] == kinds
 
 

@@ -81,8 +81,10 @@ class ClaudeSpeaker(Speaker):
                      "timestamp": _timestamp(), **extra})  # fmt: skip
 
     def _assistant(self, content: list[dict[str, object]]) -> None:
-        usage = {"input_tokens": self.input_tokens, "cache_creation_input_tokens": 0,
-                 "cache_read_input_tokens": 0, "output_tokens": 1, "service_tier": "standard"}  # fmt: skip
+        # The real values are the call's input tokens and 1 (the stream's start); the sim
+        # does not split its usage per call, so it reports none here, only in the result.
+        usage = {"input_tokens": 0, "cache_creation_input_tokens": 0,
+                 "cache_read_input_tokens": 0, "output_tokens": 0, "service_tier": "standard"}  # fmt: skip
         self._line("assistant", {
             "id": new_id("msg_"), "type": "message", "role": "assistant", "model": self.req.model,
             "content": content, "stop_reason": None, "stop_sequence": None, "usage": usage,
