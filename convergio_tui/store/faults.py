@@ -99,7 +99,7 @@ def foreign_reason(app_id: int, tables: set[str]) -> str | None:
     names = {t for t in tables if not t.startswith("sqlite_")}
     # An unmarked file is ours only with Convergio's own tables (a database made before the
     # mark), not merely a table that happens to be called schema_version.
-    unmarked_ours = not names or names <= {"schema_version"} or _CORE_TABLES <= names
+    unmarked_ours = not names or names <= {"schema_version"} or names >= _CORE_TABLES
     if app_id == APPLICATION_ID or (app_id == 0 and unmarked_ours):
         return None
     if app_id:
