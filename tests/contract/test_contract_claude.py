@@ -16,6 +16,8 @@ import json
 import os
 import re
 import shutil
+import socketserver
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -337,6 +339,29 @@ def test_claude_not_installed_is_a_clear_failure(
     assert not ran.result.success and ran.result.error_class is ErrorClass.failed
     assert "claude" in ran.result.error and "not installed" in ran.result.error
     assert model_requests(standin) == []
+
+
+def test_claude_sends_nothing_but_model_requests(
+    real_path: Path, standin: StandIn, workdir: Path
+) -> None:
+    """Every other host goes through a proxy that records and refuses it: none is asked
+    (no telemetry, error reports or update checks with the variables we set)."""
+    asked: list[str] = []
+
+    class Refuse(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            asked.append(self.rfile.readline().decode(errors="replace").strip())
+            self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Refuse) as proxy:
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        standin.script.push("anthropic", Reply(text="hello"))
+        config = config_for(standin, HTTPS_PROXY=url, HTTP_PROXY=url, NO_PROXY="127.0.0.1")
+        ran = run(standin, workdir, config=config)
+        proxy.shutdown()
+    assert ran.result.success, ran.result.error
+    assert asked == []
 
 
 def test_the_recordings_name_the_pinned_version() -> None:
