@@ -1,7 +1,8 @@
 """The simulated claude prints what the pinned real claude prints: per case, the same exit
 code, the same final event, every event kind the real CLI printed in that case (same keys),
 and no event the real CLI never printed. The reference is the contract suite's recordings
-(``tests/contract/recordings/claude/``); this test needs no real CLI.
+(``tests/contract/recordings/claude/``); this test needs no real CLI. The worker is also
+checked on the recorded real output itself, case by case.
 """
 
 from __future__ import annotations
@@ -122,3 +123,34 @@ def test_the_worker_reads_the_sim_as_it_reads_the_real_claude(
 def test_every_case_has_a_recording() -> None:
     recorded = {path.stem for path in claude_shapes.RECORDINGS.glob("*.json")}
     assert set(CASES) <= recorded, "run the contract suite with CONVERGIO_RECORD=1"
+
+
+# recording -> what the worker must conclude from the real CLI's output in it
+RECORDED_CLASSES = {
+    "success": ErrorClass.none, "tool_write": ErrorClass.none, "dash_prompt": ErrorClass.none,
+    "unicode_prompt": ErrorClass.none, "large_prompt": ErrorClass.none,
+    "invalid_key": ErrorClass.auth, "no_key": ErrorClass.auth, "http_401": ErrorClass.auth,
+    "http_403": ErrorClass.auth, "root_unsandboxed": ErrorClass.auth,
+    "http_404": ErrorClass.model_not_found, "http_429": ErrorClass.rate_limit,
+    "http_529": ErrorClass.rate_limit, "http_500": ErrorClass.failed,
+    "retries_shipped": ErrorClass.failed, "max_turns": ErrorClass.failed,
+    "startup_failure": ErrorClass.failed, "budget": ErrorClass.spending_limit,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED_CLASSES))
+def test_the_worker_reads_the_recorded_real_output(case: str) -> None:
+    data = claude_shapes.load(case)
+    stdout = tuple(json.dumps(event) for event in data["stdout"]) + tuple(data["stdout_plain"])
+    outcome = ProcessOutcome(data["exit_code"], stdout, tuple(data["stderr"]), False, False,
+                             False, 1, 0.1)  # fmt: skip
+    result = get_worker("claude").parse(outcome)
+    assert result.error_class is RECORDED_CLASSES[case], result.error
+    final = data["stdout"][-1] if data["stdout"] else {}
+    if final.get("type") == "result":
+        assert result.cost_usd == final["total_cost_usd"]
+    if case == "budget":  # top-level usage 0: the tokens come from modelUsage
+        assert (result.input_tokens, result.output_tokens) == (2000, 400)
+        assert final["usage"]["input_tokens"] == 0
+    if case == "max_turns":
+        assert "Reached maximum number of turns (1)" in result.error
