@@ -46,7 +46,7 @@ def is_model_turn(body: Any) -> bool:
     """True for a request the agent loop makes (it offers tools); False for the CLI's
     side requests (quota probe, session title), which get the default reply and never
     consume the script."""
-    return isinstance(body, dict) and bool(body.get("tools"))
+    return isinstance(body, dict) and "tools" in body
 
 
 def error_body(reply: Reply) -> dict[str, Any]:
