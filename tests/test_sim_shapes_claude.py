@@ -154,3 +154,16 @@ def test_the_worker_reads_the_recorded_real_output(case: str) -> None:
         assert final["usage"]["input_tokens"] == 0
     if case == "max_turns":
         assert "Reached maximum number of turns (1)" in result.error
+
+
+def test_a_missing_claude_says_how_to_install_it(tmp_path: Path) -> None:
+    """Unsandboxed (``sandbox.mode: off``) the spawn itself fails; in the sandbox,
+    bubblewrap says so (the contract suite runs that case)."""
+    from convergio_tui.workers import run_process
+
+    outcome = run_process([*ARGV], cwd=tmp_path, env={"PATH": str(tmp_path)}, timeout_s=10,
+                          log_path=None, stdin_text="hi")  # fmt: skip
+    assert outcome.spawn_error is not None
+    result = get_worker("claude").parse(outcome)
+    assert result.error_class is ErrorClass.failed
+    assert "claude is not installed" in result.error and "npm install" in result.error

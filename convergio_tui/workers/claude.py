@@ -139,11 +139,14 @@ def _api_error(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _not_started(outcome: ProcessOutcome) -> WorkerResult | None:
     """The CLI missing, or refusing to start (as root outside a sandbox): said plainly."""
+    if outcome.spawn_error is not None and "No such file" in outcome.spawn_error:
+        return failure(ErrorClass.failed, NOT_INSTALLED)
+    if outcome.stdout_lines:  # it started: its own output says what happened
+        return None
     stderr = plain_tail(outcome.stderr_lines)
     if _ROOT_REFUSAL in stderr:
         return failure(ErrorClass.auth, ROOT_MESSAGE)
-    missing = outcome.spawn_error is not None and "No such file" in outcome.spawn_error
-    if missing or (not outcome.stdout_lines and _NOT_FOUND.search(stderr)):
+    if _NOT_FOUND.search(stderr):
         return failure(ErrorClass.failed, NOT_INSTALLED)
     return None
 
