@@ -41,8 +41,9 @@ def test_gemini_and_opencode_add_their_environment() -> None:
     gemini = get_worker("gemini").build_invocation(
         get_worker("gemini").DEFAULT_TEMPLATE, "p", "gemini-2.5-pro", WORKDIR
     )
-    assert gemini.env == {"GEMINI_SANDBOX": "false"}
-    assert "--approval-mode=yolo" in gemini.argv
+    assert gemini.env == {"GEMINI_SANDBOX": "false", "GEMINI_CLI_TRUST_WORKSPACE": "true"}
+    assert "--approval-mode=yolo" in gemini.argv and "--skip-trust" in gemini.argv
+    assert gemini.argv[-1] == "--prompt=p"  # one entry: a prompt starting with "-" stays one
     opencode = get_worker("opencode").build_invocation(
         get_worker("opencode").DEFAULT_TEMPLATE, "p", "ollama/qwen3-coder", WORKDIR
     )

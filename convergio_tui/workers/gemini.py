@@ -1,107 +1,80 @@
-"""Gemini CLI: argv builder and ``stream-json`` (or ``json``) parser.
+"""Gemini CLI (pinned 0.61.0): argv builder and ``stream-json`` (or ``json``) parser.
 
-Success needs a ``result`` event with ``status: "success"`` (or, with ``-o json``, an
-object with ``response`` and no ``error``) and exit 0. Fatal errors arrive as JSON on
-stderr; exit 41 is authentication, 173 (429 leaking into the exit code) a quota error.
-Tokens are summed over ``stats.models.<m>.tokens``; the CLI reports no cost.
+The prompt travels as ``--prompt=<text>``: one argv entry, so a prompt that starts with
+``-`` (a markdown list) is never read as flags (``-p "- item"`` prints the help and
+exits 0). Every worktree is a folder gemini has never seen, and 0.61 refuses a headless
+run in an untrusted folder (exit 55): the template passes ``--skip-trust`` and the
+worker sets ``GEMINI_CLI_TRUST_WORKSPACE=true`` so an older template works too.
+
+Success needs a ``result`` event with ``status: "success"`` (or, with ``-o json``, a
+document with ``response`` and no ``error``) and exit 0. Tokens come from the result's
+stats (:func:`convergio_tui.workers.gemini_output.tokens`); the CLI reports no cost.
+Failures are classified from Google's error inside the result, the HTTP status gemini
+folds into its exit code, and stderr without its stack frames (see
+:mod:`convergio_tui.workers.gemini_output`).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 from convergio_tui.workers import describe
+from convergio_tui.workers import gemini_output as out
 from convergio_tui.workers.invocation import Invocation, substitute
-from convergio_tui.workers.parsing import (
-    cap_text,
-    error_class_for,
-    json_objects,
-    no_result,
-    plain_tail,
-    precheck,
-    to_int,
-)
+from convergio_tui.workers.parsing import cap_text, error_class_for, no_result, precheck
 from convergio_tui.workers.result import ErrorClass, WorkerResult
 from convergio_tui.workers.runner import ProcessOutcome
 
 NAME = "gemini"
 DEFAULT_TEMPLATE = [
     "gemini",
-    "-p",
-    "{prompt}",
     "-m",
     "{model}",
     "-o",
     "stream-json",
     "--approval-mode=yolo",
+    "--skip-trust",
+    "--prompt={prompt}",
 ]
-_EXIT_CLASSES = {41: ErrorClass.auth, 173: ErrorClass.rate_limit}
-_EXIT_MEANINGS = {
-    42: "input error",
-    52: "configuration error",
-    53: "turn limit reached",
-    54: "tool error",
-    55: "untrusted folder",
-    130: "cancelled",
-}
+# Added to every run: no docker sandbox inside ours; the worktree is trusted.
+ENV = {"GEMINI_SANDBOX": "false", "GEMINI_CLI_TRUST_WORKSPACE": "true"}
 
 
 def build_invocation(template: list[str], prompt: str, model: str, workdir: Path) -> Invocation:
-    """Fill the template; the sandbox is turned off explicitly (GEMINI_SANDBOX=false)."""
+    """Fill the template; gemini's own sandbox is off and the worktree trusted (``ENV``)."""
     argv = substitute(template, prompt, model, workdir)
-    return Invocation(argv=argv, stdin_text=None, env={"GEMINI_SANDBOX": "false"})
+    return Invocation(argv=argv, stdin_text=None, env=dict(ENV))
 
 
-def _tokens(stats: dict[str, Any]) -> tuple[int, int]:
-    """(input, output) summed over ``stats.models``; falls back to the flat totals."""
-    models = stats.get("models")
-    if isinstance(models, dict) and models:
-        input_tokens = output_tokens = 0
-        for entry in models.values():
-            tokens = entry.get("tokens") if isinstance(entry, dict) else None
-            if isinstance(tokens, dict):
-                input_tokens += to_int(tokens.get("prompt"))
-                output_tokens += to_int(tokens.get("candidates")) + to_int(tokens.get("thoughts"))
-        return input_tokens, output_tokens
-    return to_int(stats.get("input_tokens")), to_int(stats.get("output_tokens"))
-
-
-def _error_texts(events: list[dict[str, Any]], stderr_objects: list[dict[str, Any]]) -> list[str]:
-    texts: list[str] = []
-    for event in events + stderr_objects:
-        error = event.get("error")
-        if event.get("type") == "error":
-            texts.append(str(event.get("message", "")))
-        elif isinstance(error, dict):
-            texts.append(f"{error.get('type', 'Error')}: {error.get('message', '')}")
-    return list(dict.fromkeys(t for t in texts if t.strip()))  # once each, in order
+def _final(docs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The run's last word: the ``result`` event, or json's answer document."""
+    finals = [d for d in docs if d.get("type") == "result" or "response" in d]
+    return finals[-1] if finals else None
 
 
 def parse(outcome: ProcessOutcome) -> WorkerResult:
-    """Read the ``result`` event (or the json object), its stats, and stderr errors."""
+    """Read the ``result`` event (or the json document), its stats, and the errors."""
     early = precheck(outcome, NAME)
     if early is not None:
         return early
-    events = json_objects(outcome.stdout_lines)
-    stderr_objects = json_objects(outcome.stderr_lines)
-    texts = [
-        str(e.get("content", ""))
-        for e in events
-        if e.get("type") == "message" and e.get("role") == "assistant"
-    ]
-    final = [e for e in events if e.get("type") == "result" or "response" in e]
-    text = "".join(texts).strip()
-    if final and "response" in final[-1] and not text:
-        text = str(final[-1].get("response") or "")
-    errors = _error_texts(events, stderr_objects)
-    if not final and not errors and outcome.exit_code not in _EXIT_CLASSES:
+    docs = out.documents(outcome.stdout_lines)
+    stderr_docs = out.documents(outcome.stderr_lines)
+    final = _final(docs)
+    text = out.answer_text(docs)
+    if final is not None and "response" in final and not text:
+        text = str(final.get("response") or "").strip()
+    errors = out.error_texts(docs, stderr_docs)
+    known_exit = outcome.exit_code in out.EXIT_CLASSES or outcome.exit_code in out.EXIT_STATUSES
+    if final is None and not errors and not known_exit:
         return no_result(outcome, NAME, text=text)
-    result = final[-1] if final else {}
+    result = final or {}
     stats = result.get("stats") if isinstance(result.get("stats"), dict) else {}
-    input_tokens, output_tokens = _tokens(stats)
+    input_tokens, output_tokens = out.tokens(stats)
     session = result.get("session_id") or next(
-        (e.get("session_id") for e in events if e.get("type") == "init"), None
+        (d.get("session_id") for d in docs + stderr_docs if d.get("session_id")), None
     )
     done = WorkerResult.succeeded(
         cap_text(text),
@@ -112,48 +85,109 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     ok = result.get("status") == "success" or ("response" in result and "error" not in result)
     if ok and outcome.exit_code == 0:
         return done
-    stderr = plain_tail(outcome.stderr_lines)
+    stderr = out.stderr_tail(outcome.stderr_lines)
     detail = "\n".join(errors + ([stderr] if stderr else []))
-    meaning = _EXIT_MEANINGS.get(outcome.exit_code or 0)
     if not detail:
-        detail = meaning or f"exit code {outcome.exit_code}"
-    klass = _EXIT_CLASSES.get(outcome.exit_code or 0) or error_class_for(outcome, detail)
+        detail = out.EXIT_MEANINGS.get(outcome.exit_code or 0) or f"exit code {outcome.exit_code}"
+    reported = out.reported_code(stderr_docs + docs)
+    klass = out.classify(detail, outcome.exit_code, reported) or error_class_for(outcome, detail)
     return done.as_failure(klass, f"gemini failed (exit code {outcome.exit_code}): {detail}")
 
 
-# -- the dashboard's view of one stream-json line --------------------------------------
+# -- the dashboard's view of one output line -------------------------------------------
+
+# Start-up chatter on stderr, stack frames, and the inner lines of json's pretty document.
+_QUIET = re.compile(
+    r"^(?:Warning: 256-color|YOLO mode is enabled|Ripgrep is not available|\[STARTUP\]|"
+    r"Approval mode overridden|Loaded cached credentials)|^\s+at |^[{}\]]\s*$|^\s+[\"}\]\w]"
+)
+_RESPONSE = re.compile(r'^\s+"response": (".*?")\s*,?\s*$')
+_REPORT = re.compile(r"^Error when talking to Gemini API(?: Full report available at: \S+)? ?")
+_ATTEMPT = re.compile(r"^Attempt \d+ failed")
+_LABELS = {
+    ErrorClass.rate_limit: ("rate limited", 429),
+    ErrorClass.auth: ("authentication failed", None),
+    ErrorClass.model_not_found: ("model not found", 404),
+}
+
+
+def _message_of(text: str) -> str:
+    """Google's own message out of ``[API Error: {"error": {...}}]``, else the text."""
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        try:
+            message = describe.dig(json.loads(text[start : end + 1]), "error", "message")
+        except ValueError:
+            message = None
+        if isinstance(message, str):
+            return message
+    if text.startswith("[API Error: "):
+        return text.removeprefix("[API Error: ").split("]", 1)[0]
+    return text
+
+
+def _failure(message: str, code: object = None, reason: object = None) -> str:
+    """``✘ rate limited (429)``, ``✘ authentication failed (401): …``: gemini's own
+    classes first (a bad key is Google's 400), then the shared wording."""
+    text = _message_of(message)
+    klass = out.classify(message, None, code)
+    status = out.http_status(message, None, code)
+    if klass not in _LABELS:
+        return describe.failure_line(text, status=status, reason=reason)
+    label, usual = _LABELS[klass]
+    shown = status if status is not None and status != 400 else usual
+    head = f"{describe.FAILED} {label}" + (f" ({shown})" if shown else "")
+    return head if klass is ErrorClass.rate_limit else f"{head}: {describe.cut(text)}"
 
 
 def _describe_result(event: dict[str, Any]) -> str:
     stats = event.get("stats") if isinstance(event.get("stats"), dict) else {}
     if event.get("status") == "success":
-        return describe.done_line(*_tokens(stats))
+        return describe.done_line(*out.tokens(stats))
     error = event.get("error")
-    return _describe_error(error if isinstance(error, dict) else {"message": error})
+    error = error if isinstance(error, dict) else {"message": error}
+    return _describe_error(error)
 
 
 def _describe_error(error: dict[str, Any]) -> str:
-    """A fatal error object (``{"type", "message", "code"}``) as one failure line."""
-    code = error.get("code")
-    status = code if isinstance(code, int) and 400 <= code < 600 else None
-    return describe.failure_line(error.get("message"), status=status, reason=error.get("type"))
+    kind = error.get("type")
+    reason = kind if kind not in (None, "unknown") else None
+    return _failure(str(error.get("message") or ""), error.get("code"), reason)
 
 
 def _describe_response(event: dict[str, Any]) -> str:
     stats = event.get("stats") if isinstance(event.get("stats"), dict) else {}
     answer = describe.words(event.get("response"))
-    return "\n".join(filter(None, [answer, describe.done_line(*_tokens(stats))]))
+    return "\n".join(filter(None, [answer, describe.done_line(*out.tokens(stats))]))
+
+
+def _describe_plain(text: str) -> str | None:
+    """A line that is not a JSON object: chatter and document fragments hide, json's
+    ``"response"`` line shows its words, an error line says what failed."""
+    response = _RESPONSE.match(text)
+    if response is not None:
+        try:
+            return describe.words(json.loads(response.group(1)))
+        except ValueError:
+            return None
+    if not text.strip() or _QUIET.search(text):
+        return None
+    if _ATTEMPT.match(text):  # the CLI's own retries: the last one is followed by the error
+        return None if "Max attempts reached" in text else f"⚠ {describe.cut(text)}"
+    reported = _REPORT.match(text)
+    if reported is not None or out.classify(text, None) is not None:
+        return _failure(text[reported.end() :] if reported else text)
+    return text
 
 
 def describe_line(line: str) -> str | None:
     """One line of Gemini's output as a person reads it; None for lines worth nothing.
 
     Assistant text arrives as deltas: each shows as it comes, an empty one not at all.
-    A fatal error is a JSON object on stderr and reads as a failure line.
     """
     event, text = describe.parse_event(line)
     if event is None:
-        return text
+        return _describe_plain(text)
     kind = event.get("type")
     if kind == "message":
         return describe.words(event.get("content")) if event.get("role") == "assistant" else None
@@ -171,6 +205,6 @@ def describe_line(line: str) -> str | None:
         return f"{mark} {describe.cut(str(event.get('message', 'error')))}"
     if isinstance(event.get("error"), dict):
         return _describe_error(event["error"])
-    if "response" in event:  # -o json: the whole answer and the stats in one object
+    if "response" in event:  # -o json on one line
         return _describe_response(event)
     return None
