@@ -25,7 +25,7 @@ from convergio_tui.workers import describe
 from convergio_tui.workers import gemini_output as out
 from convergio_tui.workers.invocation import Invocation, substitute
 from convergio_tui.workers.parsing import cap_text, error_class_for, no_result, precheck
-from convergio_tui.workers.result import ErrorClass, WorkerResult
+from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
 from convergio_tui.workers.runner import ProcessOutcome
 
 NAME = "gemini"
@@ -41,6 +41,12 @@ DEFAULT_TEMPLATE = [
 ]
 # Added to every run: no docker sandbox inside ours; the worktree is trusted.
 ENV = {"GEMINI_SANDBOX": "false", "GEMINI_CLI_TRUST_WORKSPACE": "true"}
+NOT_INSTALLED = (
+    "gemini is not installed (not on PATH): install it with "
+    "`npm install -g @google/gemini-cli`, or fix providers.gemini.cli"
+)
+# The command does not exist: bubblewrap's words, or the runner's own spawn error.
+_NOT_FOUND = re.compile(r"execvp \S*gemini\S*: No such file or directory")
 
 
 def build_invocation(template: list[str], prompt: str, model: str, workdir: Path) -> Invocation:
@@ -55,8 +61,17 @@ def _final(docs: list[dict[str, Any]]) -> dict[str, Any] | None:
     return finals[-1] if finals else None
 
 
+def not_installed(outcome: ProcessOutcome) -> bool:
+    """The gemini command could not be found (by the runner, or by the sandbox)."""
+    if outcome.spawn_error is not None:
+        return "No such file or directory" in outcome.spawn_error
+    return outcome.exit_code != 0 and any(_NOT_FOUND.search(line) for line in outcome.stderr_lines)
+
+
 def parse(outcome: ProcessOutcome) -> WorkerResult:
     """Read the ``result`` event (or the json document), its stats, and the errors."""
+    if not_installed(outcome):
+        return failure(ErrorClass.failed, NOT_INSTALLED)
     early = precheck(outcome, NAME)
     if early is not None:
         return early
