@@ -162,7 +162,7 @@ def test_invalid_utf8_survives(env: dict[str, str], tmp_path: Path) -> None:
     log = tmp_path / "garbage.log"
     seen: list[str] = []
     outcome = run_process(
-        ["gemini", "-p", "SIM: mode=garbage", "-o", "stream-json"],
+        ["gemini", "--skip-trust", "-p", "SIM: mode=garbage", "-o", "stream-json"],
         cwd=tmp_path,
         env=env,
         timeout_s=20,

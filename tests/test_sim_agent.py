@@ -88,7 +88,7 @@ def test_claude_accepts_a_positional_prompt_and_unknown_flags(sim_bin: Path, wor
     [
         (CLAUDE, 1),
         (["copilot", "-p", "", "--output-format", "json"], 1),
-        (["gemini", "-m", "x", "-o", "stream-json"], 42),
+        (["gemini", "-m", "x", "-o", "stream-json", "--skip-trust"], 42),
         (["opencode", "run", "--format", "json", "-m", "ollama/x"], 1),
         (["claude", "-p", "--output-format", "stream-json", "hi"], 1),  # no --verbose
     ],
@@ -129,7 +129,9 @@ def test_round_conditions_follow_the_rejection_count(sim_bin: Path, work: Path) 
 def test_multiline_blocks_and_name_specific_env(sim_bin: Path, work: Path) -> None:
     prompt = "SIM: write notes.md <<<line one\nline two>>>\n"
     env_mode = {"GEMINI_MODE": "fail", "MODE": "rate_limit"}
-    gemini = run(["gemini", "-p", prompt, "-o", "stream-json"], work, sim_bin, **env_mode)
+    gemini = run(
+        ["gemini", "--skip-trust", "-p", prompt, "-o", "stream-json"], work, sim_bin, **env_mode
+    )
     assert gemini.returncode == 1  # CONVERGIO_SIM_GEMINI_MODE beats CONVERGIO_SIM_MODE
     assert (work / "notes.md").read_text() == "line one\nline two"
     copilot = run(["copilot", "-p", "x", "--output-format", "json"], work, sim_bin, **env_mode)
@@ -144,7 +146,7 @@ def test_multiline_blocks_and_name_specific_env(sim_bin: Path, work: Path) -> No
 
 @pytest.mark.parametrize("path", ["../escape.txt", "/tmp/convergio-sim-abs.txt", "a/../../b"])
 def test_writes_outside_the_cwd_are_refused(sim_bin: Path, work: Path, path: str) -> None:
-    proc = run(["gemini", "-p", f"SIM: write {path} <<<x>>>"], work, sim_bin)
+    proc = run(["gemini", "--skip-trust", "-p", f"SIM: write {path} <<<x>>>"], work, sim_bin)
     assert proc.returncode == 2
     assert "outside the working directory" in proc.stderr
     assert not (work.parent / "escape.txt").exists()
@@ -164,7 +166,16 @@ def test_the_sim_log_records_parallel_invocations(sim_bin: Path, tmp_path: Path)
     argvs = {
         "claude": [*CLAUDE, "task claude"],
         "copilot": ["copilot", "-p", "task copilot", "--output-format", "json", "--model", "gpt-5"],
-        "gemini": ["gemini", "-p", "task gemini", "-m", "gemini-2.5-pro", "-o", "stream-json"],
+        "gemini": [
+            "gemini",
+            "--skip-trust",
+            "-p",
+            "task gemini",
+            "-m",
+            "gemini-2.5-pro",
+            "-o",
+            "stream-json",
+        ],
         "opencode": ["opencode", "run", "--format", "json", "-m", "ollama/q", "task opencode"],
     }
     threads = [

@@ -7,13 +7,15 @@ templates can evolve. A missing prompt is an error shaped like the real tool's.
 
 from __future__ import annotations
 
+import os
 import sys
+from itertools import pairwise
 
 NAMES = ("claude", "copilot", "gemini", "opencode")
 VERSIONS = {
     "claude": "2.1.332 (Claude Code)",
     "copilot": "0.0.354",
-    "gemini": "0.9.0",
+    "gemini": "0.61.0",
     "opencode": "0.15.8",
 }
 DEFAULT_MODELS = {
@@ -217,8 +219,25 @@ def _copilot(argv: list[str], req: Request) -> None:
     req.limit = _number("--max-ai-credits", values.get("--max-ai-credits"), 30.0)
 
 
+GEMINI_UNTRUSTED = (
+    "Gemini CLI is not running in a trusted directory. To proceed, either use `--skip-trust`, "
+    "set the `GEMINI_CLI_TRUST_WORKSPACE=true` environment variable, or trust this directory "
+    "in interactive mode. For more details, see "
+    "https://geminicli.com/docs/cli/trusted-folders/#headless-and-automated-environments"
+)
+
+
 def _gemini(argv: list[str], req: Request) -> None:
-    values, _flags, positionals = split_flags("gemini", argv)
+    # 0.61 (yargs): a prompt after -p that starts with "-" is read as flags, never sent.
+    for flag, value in pairwise(argv):
+        if flag in ("-p", "--prompt") and value.startswith("-") and len(value) > 1:
+            raise UsageError(f"Not enough arguments following: {flag.lstrip('-')[0]}\n"
+                             "Usage: gemini [options] [command]")  # fmt: skip
+    values, flags, positionals = split_flags("gemini", argv)
+    # Every new folder is untrusted, and a headless run there is refused (exit 55).
+    trusted = "--skip-trust" in flags or os.environ.get("GEMINI_CLI_TRUST_WORKSPACE") == "true"
+    if not trusted:
+        raise UsageError(GEMINI_UNTRUSTED, exit_code=55)
     prompt = _first(values, "-p", "--prompt")
     req.prompt = prompt if prompt is not None else " ".join(positionals)
     if not req.prompt.strip():

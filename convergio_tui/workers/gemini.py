@@ -24,7 +24,13 @@ from typing import Any
 from convergio_tui.workers import describe
 from convergio_tui.workers import gemini_output as out
 from convergio_tui.workers.invocation import Invocation, substitute
-from convergio_tui.workers.parsing import cap_text, error_class_for, no_result, precheck
+from convergio_tui.workers.parsing import (
+    cap_text,
+    died_by_signal,
+    error_class_for,
+    no_result,
+    precheck,
+)
 from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
 from convergio_tui.workers.runner import ProcessOutcome
 
@@ -68,6 +74,20 @@ def not_installed(outcome: ProcessOutcome) -> bool:
     return outcome.exit_code != 0 and any(_NOT_FOUND.search(line) for line in outcome.stderr_lines)
 
 
+def _no_result(outcome: ProcessOutcome, text: str) -> WorkerResult:
+    """No result and no error document: say what stderr says (an argument error before
+    its usage text, a refusal), else what the shared rule says."""
+    done = no_result(outcome, NAME, text=text)
+    stderr = out.stderr_tail(outcome.stderr_lines)
+    if not stderr or died_by_signal(outcome):
+        return done
+    meaning = out.EXIT_MEANINGS.get(outcome.exit_code or 0)
+    message = f"gemini exited with code {outcome.exit_code} without a result: {stderr}"
+    message += f" ({meaning})" if meaning else ""
+    klass = out.classify(stderr, outcome.exit_code) or error_class_for(outcome, stderr)
+    return failure(klass, message, text=done.text)
+
+
 def parse(outcome: ProcessOutcome) -> WorkerResult:
     """Read the ``result`` event (or the json document), its stats, and the errors."""
     if not_installed(outcome):
@@ -84,7 +104,7 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     errors = out.error_texts(docs, stderr_docs)
     known_exit = outcome.exit_code in out.EXIT_CLASSES or outcome.exit_code in out.EXIT_STATUSES
     if final is None and not errors and not known_exit:
-        return no_result(outcome, NAME, text=text)
+        return _no_result(outcome, text)
     result = final or {}
     stats = result.get("stats") if isinstance(result.get("stats"), dict) else {}
     input_tokens, output_tokens = out.tokens(stats)
@@ -202,7 +222,7 @@ def describe_line(line: str) -> str | None:
     """
     event, text = describe.parse_event(line)
     if event is None:
-        return _describe_plain(text)
+        return _describe_plain(out.ANSI.sub("", text))
     kind = event.get("type")
     if kind == "message":
         return describe.words(event.get("content")) if event.get("role") == "assistant" else None

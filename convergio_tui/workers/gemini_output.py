@@ -37,6 +37,7 @@ EXIT_MEANINGS = {
     55: "untrusted folder: run with --skip-trust or GEMINI_CLI_TRUST_WORKSPACE=true",
     130: "cancelled",
 }
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # the colour of its refusals
 _EMBEDDED_CODE = re.compile(r'"code"\s*:\s*([45]\d\d)\b')
 _BAD_KEY = re.compile(
     r"API_KEY_INVALID|API key not valid|API key expired|API_KEY_SERVICE_BLOCKED", re.IGNORECASE
@@ -130,8 +131,14 @@ def error_texts(stdout_docs: list[dict[str, Any]], stderr_docs: list[dict[str, A
 
 
 def stderr_tail(lines: Iterable[str], count: int = 8) -> str:
-    """The last telling lines of stderr: no JSON, no stack frames, no start-up chatter."""
-    kept = [line for line in lines if line.strip() and not line.lstrip().startswith("{")]
+    """The last telling lines of stderr: no JSON, no stack frames, no start-up chatter,
+    and no usage text after an argument error (the error is the line before it)."""
+    lines = list(lines)
+    usage = next((i for i, line in enumerate(lines) if line.startswith("Usage: gemini")), None)
+    if usage is not None and usage > 0:
+        lines = lines[:usage]
+    kept = [ANSI.sub("", line) for line in lines]
+    kept = [line for line in kept if line.strip() and not line.lstrip().startswith("{")]
     kept = [line for line in kept if not _NOISE.search(line)]
     return "\n".join(kept[-count:])
 

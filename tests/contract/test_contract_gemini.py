@@ -31,7 +31,7 @@ from harness import FAKE_KEY, PINS, Ran, contract_config, real_cli_bin, run_cli
 
 from convergio_tui.config.schema import Config
 from convergio_tui.sim.standin import Reply, StandIn, ToolCall, serve_standin
-from convergio_tui.workers import ErrorClass
+from convergio_tui.workers import ErrorClass, get_worker, run_process
 
 MODEL = "gemini-2.5-pro"
 SETTINGS = {
@@ -229,6 +229,38 @@ def test_a_template_without_skip_trust_still_runs_in_a_new_worktree(
     ran = run(standin, workdir, config=config_for(standin, cli=old))
     assert ran.result.success, ran.result.error
     assert ran.outcome.exit_code != 55
+
+
+def test_the_old_template_never_sent_a_prompt_starting_with_a_dash(
+    real_path: Path, standin: StandIn, workdir: Path
+) -> None:
+    """``-p "- item"``: yargs reads the prompt as flags; nothing reaches the model."""
+    old = ["gemini", "-p", "{prompt}", "-m", "{model}", "-o", "stream-json",
+           "--approval-mode=yolo", "--skip-trust"]  # fmt: skip
+    ran = run(standin, workdir, "- fix the README\n- then add a test",
+              config=config_for(standin, cli=old))  # fmt: skip
+    assert ran.outcome.exit_code == 1
+    assert not ran.result.success and ran.result.error_class is ErrorClass.failed
+    assert "Not enough arguments following: p" in ran.result.error
+    assert model_requests(standin) == []
+    check_recording("dash_after_p", ran, standin, workdir)
+
+
+def test_an_untrusted_folder_is_refused_without_the_trust_setting(
+    real_path: Path, standin: StandIn, workdir: Path
+) -> None:
+    """What every task hit before: gemini run in a new folder, neither ``--skip-trust``
+    nor ``GEMINI_CLI_TRUST_WORKSPACE`` (run directly: the worker always sets the latter)."""
+    argv = ["gemini", "-m", MODEL, "-o", "stream-json", "--approval-mode=yolo", "--prompt=hi"]
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "GEMINI_API_KEY": FAKE_KEY,
+           "GOOGLE_GEMINI_BASE_URL": standin.url}  # fmt: skip
+    outcome = run_process(argv, cwd=workdir, env=env, timeout_s=90, log_path=None)
+    result = get_worker("gemini").parse(outcome)
+    assert outcome.exit_code == 55
+    assert result.error_class is ErrorClass.failed
+    assert "not running in a trusted directory" in result.error
+    assert model_requests(standin) == []
+    check_recording("untrusted", Ran(outcome, result, ""), standin, workdir)
 
 
 # -- errors -----------------------------------------------------------------------------
