@@ -236,3 +236,24 @@ def test_a_missing_gemini_says_how_to_install_it(tmp_path: Path) -> None:
     result = get_worker("gemini").parse(outcome)
     assert result.error_class is ErrorClass.failed
     assert "gemini is not installed" in result.error and "npm install" in result.error
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED_CLASSES))
+def test_the_dashboard_tells_the_recorded_real_output(case: str) -> None:
+    """Every recorded run reads as a story: no JSON fragment or stack frame on screen, a
+    failure says what failed, a success shows its answer."""
+    outcome = recorded_outcome(case)
+    describe = get_worker("gemini").describe_line
+    shown = [t for t in map(describe, [*outcome.stdout_lines, *outcome.stderr_lines]) if t]
+    assert not [t for t in shown if t.lstrip().startswith(("{", "}", '"', "at "))], shown
+    if RECORDED_CLASSES[case] is ErrorClass.none:
+        assert not [t for t in shown if t.startswith("✘")], shown
+        # Each delta shows as it comes: the pieces make the answer.
+        answer = get_worker("gemini").parse(outcome).text.split("\n\n")[-1]
+        assert answer in "".join(shown), shown
+    else:
+        label = {ErrorClass.auth: "authentication failed", ErrorClass.rate_limit: "rate limited",
+                 ErrorClass.model_not_found: "model not found"}.get(RECORDED_CLASSES[case])  # fmt: skip
+        failures = [t for t in shown if t.startswith("✘")]
+        assert failures or case in ("dash_after_p", "untrusted"), shown
+        assert label is None or any(label in t for t in failures), shown

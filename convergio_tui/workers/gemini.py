@@ -137,6 +137,7 @@ _QUIET = re.compile(
     r"Approval mode overridden|Loaded cached credentials)|^\s+at |^[{}\]]\s*$|^\s+[\"}\]\w]"
 )
 _RESPONSE = re.compile(r'^\s+"response": (".*?")\s*,?\s*$')
+_MESSAGE = re.compile(r'^\s+"message": (".*?")\s*,?\s*$')  # json's error document
 _REPORT = re.compile(r"^Error when talking to Gemini API(?: Full report available at: \S+)? ?")
 _ATTEMPT = re.compile(r"^Attempt \d+ failed")
 _LABELS = {
@@ -203,6 +204,12 @@ def _describe_plain(text: str) -> str | None:
     if response is not None:
         try:
             return describe.words(json.loads(response.group(1)))
+        except ValueError:
+            return None
+    message = _MESSAGE.match(text)
+    if message is not None:
+        try:
+            return _failure(str(json.loads(message.group(1))))
         except ValueError:
             return None
     if not text.strip() or _QUIET.search(text):

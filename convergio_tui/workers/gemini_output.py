@@ -39,8 +39,10 @@ EXIT_MEANINGS = {
 }
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # the colour of its refusals
 _EMBEDDED_CODE = re.compile(r'"code"\s*:\s*([45]\d\d)\b')
-_BAD_KEY = re.compile(
-    r"API_KEY_INVALID|API key not valid|API key expired|API_KEY_SERVICE_BLOCKED", re.IGNORECASE
+_CREDENTIALS = re.compile(
+    r"API_KEY_INVALID|API key not valid|API key expired|API_KEY_SERVICE_BLOCKED|"
+    r"must specify the GEMINI_API_KEY|Please set an Auth method|Invalid auth method selected",
+    re.IGNORECASE,
 )
 _QUOTA = re.compile(r"Resource has been exhausted|RetryableQuotaError|TerminalQuotaError")
 _NO_MODEL = re.compile(r"ModelNotFoundError|is not found for API version|\bcode: 404\b")
@@ -157,8 +159,9 @@ def http_status(detail: str, exit_code: int | None, reported: object = None) -> 
 
 def classify(detail: str, exit_code: int | None, reported: object = None) -> ErrorClass | None:
     """The error class of a gemini failure, None when nothing tells (the caller falls back
-    on the shared rules). A bad API key is a 400 to Google but ``auth`` to us."""
-    if _BAD_KEY.search(detail):
+    on the shared rules). A bad API key is a 400 to Google but ``auth`` to us, like a
+    missing one."""
+    if _CREDENTIALS.search(detail):
         return ErrorClass.auth
     if exit_code in EXIT_CLASSES:
         return EXIT_CLASSES[exit_code]
