@@ -21,6 +21,7 @@ from convergio_tui.engine import budget, health
 from convergio_tui.engine.context import ActiveRun, EngineContext
 from convergio_tui.engine.delegate import Blocked, Busy, Prepared, prepare
 from convergio_tui.engine.events import Bus, Listener, PlanChanged, RunStarted, TaskChanged
+from convergio_tui.engine.health_watch import HealthWatch
 from convergio_tui.engine.pool import EnginePool
 from convergio_tui.engine.recovery import Resumable, resume_step
 from convergio_tui.engine.resume import PlanBusy, acquire_runner, recover, release_runner
@@ -76,17 +77,22 @@ class Executor:
         acquire_runner(self.plan_id)
         self._ctx = ctx
         pool = EnginePool(ctx.parallel)
+        watch: HealthWatch | None = None
         try:
             recovered = recover(ctx)
             self._begin()
+            # Later checks run beside the loop: a slow probe must not hold dispatch.
+            watch = HealthWatch(self.config, ctx.secrets(), self._wake.set).start()
             self._resume(ctx, pool, recovered.resume)
-            self.summary = self._loop(ctx, pool)
+            self.summary = self._loop(ctx, pool, watch)
             if self.fault is not None:
                 raise self.fault
         except BaseException:
             self.stop_event.set()  # running tasks go back to the queue, as on a stop
             raise
         finally:
+            if watch is not None:
+                watch.stop()
             if self.stop_event.is_set() or ctx.active:
                 self._cancel_all(ctx)
             pool.shutdown(wait=True)
@@ -138,7 +144,7 @@ class Executor:
         self.bus.emit(PlanChanged(self.plan_id, status))
         return summarize(self.plan_id, status, message)
 
-    def _loop(self, ctx: EngineContext, pool: EnginePool) -> RunSummary:
+    def _loop(self, ctx: EngineContext, pool: EnginePool, watch: HealthWatch) -> RunSummary:
         last_retry = last_control = 0.0
         waiting_since: float | None = None  # when only cooling providers began to hold us
         started: set[int] = set()
@@ -152,7 +158,7 @@ class Executor:
             # completion: with many short tasks these reads would dominate the loop.
             if not ctx.active or time.monotonic() - last_control >= CONTROL_POLL_S:
                 last_control = time.monotonic()
-                if health.refresh(self.config, secrets=ctx.secrets()):
+                if watch.take_changed():
                     ctx.forget_health()
                 plan = Plan.get_by_id(self.plan_id)
                 self._observe_cancellations(ctx)
