@@ -101,15 +101,15 @@ def _version(env: Mapping[str, str], name: str) -> int:
 
 
 def _auth_status(env: Mapping[str, str]) -> int:
+    # As claude 2.1.332 prints it: pretty JSON, no network, exit 1 when no credential.
     ok = not _auth_failing(env, "claude")
+    keyed = ok and bool(env.get("ANTHROPIC_API_KEY"))
     status = {
         "loggedIn": ok,
-        "authMethod": "claude.ai" if ok else "none",
-        "apiProvider": "firstParty",
-        "subscriptionType": "sim" if ok else None,
-        "simulated": True,
+        "authMethod": "api_key" if keyed else ("claude.ai" if ok else "none"),
+        "apiKeySource": "ANTHROPIC_API_KEY" if keyed else None,
     }
-    sys.stdout.write(json.dumps(status) + "\n")
+    sys.stdout.write(json.dumps(status, indent=2) + "\n")
     return 0 if ok else 1
 
 
