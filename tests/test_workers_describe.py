@@ -73,18 +73,21 @@ def test_a_successful_run_reads_as_a_story(
     lines = log_lines(provider, prompt, workdir, env)
     assert all(line[6:].startswith("{") for line in lines)  # the log keeps the raw JSON
     tokens = f"{len(prompt) // 4:,} in / 1,234 out tokens"
+    step_in = len(prompt) // 4 // 2
     expected = {
         "claude": ["▶ session started · model claude-sonnet-4-5",
                    "Working on the task (round 1).", "⚙ Write pkg/greet.py", "↳ ok",
                    "Done (round 1): wrote pkg/greet.py.", f"✔ done · {tokens} · $0.07"],
         "copilot": ["▶ session started · model gpt-5", "Working on the task (round 1).",
                     "⚙ create pkg/greet.py", "↳ ok", "Done (round 1): wrote pkg/greet.py.",
-                    "✔ done · 7 AI credits, 1 premium request"],
+                    "✔ done · 1 premium request"],  # credits: in its session log
         "gemini": ["▶ session started · model gemini-2.5-pro", "Working on the task (round 1).",
                    "⚙ write_file pkg/greet.py", "↳ ok", "Done (round 1): wrote pkg/greet.py.",
                    f"✔ done · {tokens}"],
         "opencode": ["Working on the task (round 1).", "⚙ write pkg/greet.py\n↳ ok",
-                     "Done (round 1): wrote pkg/greet.py.", f"✔ done · {tokens}"],
+                     f"✔ step done · {step_in:,} in / 617 out tokens",  # one per model call
+                     "Done (round 1): wrote pkg/greet.py.",
+                     f"✔ done · {len(prompt) // 4 - step_in:,} in / 617 out tokens"],
     }  # fmt: skip
     assert described(provider, lines) == expected[provider]
 
@@ -112,15 +115,17 @@ def test_a_rate_limit_reads_as_such(provider: str, workdir: Path, env: dict[str,
 
 FAILURE_LINES = {
     ("claude", "fail"): "✘ error_during_execution: simulated failure in round 1",
-    ("copilot", "fail"): "✘ failed: simulated failure in round 1",
+    ("copilot", "fail"): "✘ failed (500): Failed to get response from the AI model; "
+    "simulated failure in round 1",
     ("gemini", "fail"): "✘ Error: simulated failure in round 1",
-    ("opencode", "fail"): "✘ UnknownError: simulated failure in round 1",
+    ("opencode", "fail"): "✘ APIError (500): simulated failure in round 1",
     ("claude", "auth"): "✘ authentication failed (401): Invalid API key · Fix external API key",
-    ("opencode", "auth"): "✘ authentication failed: authentication failed for ollama",
+    ("opencode", "auth"): "✘ authentication failed (401): Incorrect API key provided.",
     ("claude", "model_not_found"): "✘ model not found (404): There's an issue with the "
     "selected model (claude-sonnet-4-5). It may not exist or you may not have access to it. "
     "Run --model to pick a different model.",
-    ("opencode", "model_not_found"): "✘ model not found: Model not found: ollama/qwen3-coder",
+    ("opencode", "model_not_found"): "✘ model not found: ProviderModelNotFoundError: Model not "
+    "found: ollama/qwen3-coder.",
 }
 
 

@@ -32,7 +32,7 @@ def test_prompts_stay_one_argument_and_are_not_reinterpreted() -> None:
     prompt = "two words {workdir} {model}\nand a line"
     copilot = get_worker("copilot")
     inv = copilot.build_invocation(copilot.DEFAULT_TEMPLATE, prompt, "gpt-5", WORKDIR)
-    assert inv.argv[inv.argv.index("-p") + 1] == prompt
+    assert f"--prompt={prompt}" in inv.argv  # one entry: a leading "-" stays the prompt
     assert inv.stdin_text is None and inv.env == {}
     assert inv.argv[inv.argv.index("--model") + 1] == "gpt-5"
 
@@ -48,7 +48,8 @@ def test_gemini_and_opencode_add_their_environment() -> None:
         get_worker("opencode").DEFAULT_TEMPLATE, "p", "ollama/qwen3-coder", WORKDIR
     )
     assert opencode.env == {"OPENCODE_PERMISSION": '{"*":"allow"}'}
-    assert opencode.argv == ["opencode", "run", "--format", "json", "-m", "ollama/qwen3-coder", "p"]
+    assert opencode.argv[:6] == ["opencode", "run", "--format", "json", "-m", "ollama/qwen3-coder"]
+    assert opencode.argv[6:8] == ["--dir", str(WORKDIR)] and opencode.stdin_text == "p"
 
 
 def test_workdir_placeholder_and_unknown_provider() -> None:

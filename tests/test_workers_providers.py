@@ -98,15 +98,15 @@ FAILURES = {
     ("claude", "rate_limit"): (ErrorClass.rate_limit, 1),  # success subtype, is_error true
     ("copilot", "rate_limit"): (ErrorClass.rate_limit, 1),
     ("gemini", "rate_limit"): (ErrorClass.rate_limit, 173),
-    ("opencode", "rate_limit"): (ErrorClass.rate_limit, 0),
+    ("opencode", "rate_limit"): (ErrorClass.rate_limit, 1),
     ("claude", "auth"): (ErrorClass.auth, 1),
-    ("copilot", "auth"): (ErrorClass.auth, 0),  # silent exit 0
+    ("copilot", "auth"): (ErrorClass.auth, 1),  # 1.0.102: its words on stderr
     ("gemini", "auth"): (ErrorClass.auth, 41),
     ("opencode", "auth"): (ErrorClass.auth, 1),
     ("claude", "model_not_found"): (ErrorClass.model_not_found, 1),
     ("copilot", "model_not_found"): (ErrorClass.model_not_found, 1),
     ("gemini", "model_not_found"): (ErrorClass.model_not_found, 1),
-    ("opencode", "model_not_found"): (ErrorClass.model_not_found, 0),  # exit 0 trap
+    ("opencode", "model_not_found"): (ErrorClass.model_not_found, 1),  # 1.18.33: exit 1
     **{(p, "garbage"): (ErrorClass.failed, 0) for p in PROVIDERS},
     **{(p, "no_result"): (ErrorClass.failed, 0) for p in PROVIDERS},
     **{(p, "crash"): (ErrorClass.crashed, -11) for p in PROVIDERS},
@@ -147,7 +147,7 @@ def test_failure_in_an_early_round_then_success(workdir: Path, env: dict[str, st
 
 
 def test_an_unknown_flag_added_to_a_template_still_runs(workdir: Path, env: dict[str, str]) -> None:
-    template = [*get_worker("opencode").DEFAULT_TEMPLATE[:-1], "--new-flag", "{prompt}"]
+    template = [*get_worker("opencode").DEFAULT_TEMPLATE, "--new-flag"]
     _, result = execute("opencode", "SIM: write a.txt <<<a>>>", workdir, env, template)
     assert result.success and (workdir / "a.txt").read_text() == "a"
 

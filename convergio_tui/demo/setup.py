@@ -69,12 +69,20 @@ def demo_config(project: Path, home: Path, ollama_url: str) -> dict[str, Any]:
         data["providers"][name]["auth_check"] = [name, "--version"]
     data["execution"]["max_parallel"] = 4
     data["execution"]["worktree_root"] = str(home / "worktrees")
+    # copilot keeps its tokens and AI credits in its session log (COPILOT_HOME), not on
+    # stdout: the simulated one writes it there, in the demo, never in your ~/.copilot.
+    data["sandbox"]["writable"] = [*data["sandbox"].get("writable", []), str(copilot_home(home))]
     # The simulated agents are ours, so the demo still runs where no sandbox can be made
     # (a fresh machine without bubblewrap): unsandboxed, and the header says so.
     from convergio_tui.sandbox.available import unavailable_reason
 
     data["sandbox"]["mode"] = "auto" if unavailable_reason() is None else "off"
     return data
+
+
+def copilot_home(home: Path) -> Path:
+    """The demo's ``COPILOT_HOME``, beside its Convergio home (which agents cannot see)."""
+    return home.parent / "copilot-home"
 
 
 def build_demo(ollama_url: str, root: Path | None = None) -> DemoSetup:
@@ -85,6 +93,7 @@ def build_demo(ollama_url: str, root: Path | None = None) -> DemoSetup:
     reset_root(root)
     home = root / "home"
     home.mkdir()
+    copilot_home(home).mkdir()
     project = create_project(root / "project")
     bin_dir = install_sim_bin(root / "bin")
     config_path = root / "orchestrator.yaml"
@@ -100,4 +109,5 @@ def build_demo(ollama_url: str, root: Path | None = None) -> DemoSetup:
 def activate(setup: DemoSetup) -> None:
     """Point this process at the demo: its home, and the simulated agents first on PATH."""
     os.environ["CONVERGIO_HOME"] = str(setup.home)
+    os.environ["COPILOT_HOME"] = str(copilot_home(setup.home))
     os.environ["PATH"] = f"{setup.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"

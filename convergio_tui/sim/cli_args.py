@@ -14,9 +14,9 @@ from itertools import pairwise
 NAMES = ("claude", "copilot", "gemini", "opencode")
 VERSIONS = {
     "claude": "2.1.332 (Claude Code)",
-    "copilot": "0.0.354",
+    "copilot": "1.0.102",
     "gemini": "0.61.0",
-    "opencode": "0.15.8",
+    "opencode": "1.18.33",
 }
 DEFAULT_MODELS = {
     "claude": "claude-sonnet-4-5",
@@ -65,6 +65,7 @@ _VALUE_FLAGS = {
         "--agent",
         "--config-dir",
         "--max-ai-credits",
+        "--usage-output-file",
     },
     "gemini": {
         "-p",
@@ -94,6 +95,8 @@ _VALUE_FLAGS = {
         "-f",
         "--command",
         "--variant",
+        "--dir",
+        "--log-level",
     },
 }
 
@@ -109,7 +112,7 @@ class UsageError(Exception):
 class Request:
     """What the simulated CLI was asked to do."""
 
-    __slots__ = ("action", "cwd", "fmt", "limit", "model", "name", "prompt")
+    __slots__ = ("action", "cwd", "flags", "fmt", "limit", "model", "name", "prompt")
 
     def __init__(self, name: str, action: str) -> None:
         self.name = name
@@ -121,6 +124,7 @@ class Request:
         # The run's hard spending limit: USD for claude (--max-budget-usd), AI credits
         # for copilot (--max-ai-credits); None: unlimited.
         self.limit: float | None = None
+        self.flags: frozenset[str] = frozenset()  # boolean flags given (opencode --print-logs)
 
 
 def split_flags(name: str, argv: list[str]) -> tuple[dict[str, str], set[str], list[str]]:
@@ -204,7 +208,18 @@ def _claude(argv: list[str], req: Request) -> None:
         )
 
 
+# copilot 1.0.102 when the value of -p looks like flags (a prompt starting with "-").
+COPILOT_UNQUOTED = (
+    "error: Invalid command format.\n\nIt looks like your prompt was not quoted, so the "
+    "extra words were treated as separate arguments.\nWrap the prompt in quotes, for "
+    "example: copilot -p \"your prompt here\"\n\nTry 'copilot --help' for more information."
+)
+
+
 def _copilot(argv: list[str], req: Request) -> None:
+    for flag, value in pairwise(argv):
+        if flag in ("-p", "--prompt") and value.startswith("-"):
+            raise UsageError(COPILOT_UNQUOTED)
     values, _flags, _positionals = split_flags("copilot", argv)
     prompt = _first(values, "-p", "--prompt")
     if prompt is None:
@@ -250,11 +265,21 @@ def _gemini(argv: list[str], req: Request) -> None:
     req.model = _first(values, "-m", "--model") or req.model
 
 
+def _opencode_message(words: list[str]) -> str:
+    """``opencode run``'s message as 1.18.33 builds it: each argument holding a space is
+    wrapped in double quotes, its own quotes escaped; then stdin, after a newline."""
+    quoted = " ".join('"' + w.replace('"', '\\"') + '"' if " " in w else w for w in words)
+    piped = _read_stdin()
+    return f"{quoted}\n{piped}" if quoted and piped else quoted or piped
+
+
 def _opencode(argv: list[str], req: Request) -> None:
-    values, _flags, positionals = split_flags("opencode", argv)
+    values, flags, positionals = split_flags("opencode", argv)
+    req.flags = frozenset(flags)
     if not positionals or positionals[0] != "run":
         raise UsageError("convergio-sim: only `opencode run` is simulated")
-    req.prompt = " ".join(positionals[1:])
+    req.prompt = _opencode_message(positionals[1:])
+    req.cwd = values.get("--dir")
     if not req.prompt.strip() and "--command" not in values:
         raise UsageError("Error: You must provide a message or a command")
     req.fmt = values.get("--format", "default")

@@ -1,9 +1,16 @@
-"""OpenCode's ``run --format json`` lines, simulated.
+"""OpenCode 1.18.33's ``run --format json`` lines, simulated.
 
-Test and demo instrument (convergio-sim). Lines ``{type, timestamp, sessionID, part}``:
-``step_start``, ``text``, ``tool_use``, ``step_finish`` (``part.tokens`` and
-``part.cost``) and ``error``. The trap: an unknown model (and a rate limit) exits 0
-with only an ``error`` event to tell.
+Test and demo instrument (convergio-sim), checked against the recordings of the real CLI
+(``tests/test_sim_shapes_opencode.py``). Lines ``{type, timestamp, sessionID, part}``,
+one step per model call: ``step_start``, ``text``, ``tool_use``, then ``step_finish``
+(``part.tokens`` and ``part.cost``; ``reason`` ``tool-calls`` or ``stop``). A failed
+model call prints only ``{type: "error", error: {name, data}}`` and exits 1: an
+``APIError`` with the provider's ``statusCode`` (401, 429...), or, for a model missing
+from opencode.json, an ``UnknownError`` whose words say nothing — the model is named
+only in opencode's own log, printed on stderr with ``--print-logs``.
+
+The text of a model call is printed when the call ends, so a call that fails prints
+nothing of its own: a failure drops the text of the step it ends.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import time
 from convergio_tui.sim.behaviour import Behaviour, FileOp
 from convergio_tui.sim.cli_args import Request
 from convergio_tui.sim.speaker import Speaker, new_id
+
+_UNEXPECTED = "Unexpected server error. Check server logs for details."
 
 
 def _ms() -> int:
@@ -26,88 +35,128 @@ class OpencodeSpeaker(Speaker):
         super().__init__(req, behaviour)
         self.session_id = new_id("ses_", 12)
         self.message_id = new_id("msg_", 12)
+        self.pending: list[dict[str, object]] = []  # this step's lines, not yet printed
+        self.in_step = False
+        self.steps = 0
 
-    def _line(self, kind: str, **fields: object) -> None:
-        self.emit({"type": kind, "timestamp": _ms(), "sessionID": self.session_id, **fields})
+    def _line(self, kind: str, **fields: object) -> dict[str, object]:
+        return {"type": kind, "timestamp": _ms(), "sessionID": self.session_id, **fields}
 
     def _part(self, kind: str, **fields: object) -> dict[str, object]:
         return {
             "id": new_id("prt_", 12),
-            "sessionID": self.session_id,
             "messageID": self.message_id,
+            "sessionID": self.session_id,
             "type": kind,
             **fields,
         }
 
-    def _error(self, name: str, message: str, **data: object) -> None:
-        self._line("error", error={"name": name, "data": {"message": message, **data}})
+    def _open_step(self) -> None:
+        if not self.in_step:
+            self.in_step = True
+            self.message_id = new_id("msg_", 12)
+            snapshot = self._part("step-start", snapshot=new_id(size=20))
+            self.pending.append(self._line("step_start", part=snapshot))
+
+    def _flush(self) -> None:
+        for line in self.pending:
+            self.emit(line)
+        self.pending.clear()
+
+    def _end_step(self, reason: str, last: bool) -> None:
+        """``step_finish``: this step's share of the tokens (the rest on the last)."""
+        self._open_step()
+        self.steps += 1
+        calls = max(self.calls, self.steps)
+        share_in, share_out = self.input_tokens // calls, self.output_tokens // calls
+        used_in, used_out = share_in * (self.steps - 1), share_out * (self.steps - 1)
+        step_in = self.input_tokens - used_in if last else share_in
+        step_out = self.output_tokens - used_out if last else share_out
+        tokens = {"total": step_in + step_out, "input": step_in, "output": step_out,
+                  "reasoning": 0, "cache": {"write": 0, "read": 0}}  # fmt: skip
+        part = self._part("step-finish", reason=reason, snapshot=new_id(size=20),
+                          tokens=tokens, cost=0)  # fmt: skip
+        self.pending.append(self._line("step_finish", part=part))
+        self._flush()
+        self.in_step = False
+
+    def _error(self, name: str, message: str, exit_code: int = 1, **data: object) -> int:
+        self.pending.clear()  # the failed call printed nothing
+        self.in_step = False
+        self.emit(self._line("error", error={"name": name, "data": {"message": message, **data}}))
+        return exit_code
+
+    def _api_error(self, message: str, status: int, retryable: bool) -> int:
+        body = f'{{"error": {{"message": "{message}", "code": {status}}}}}'
+        return self._error(
+            "APIError",
+            message,
+            statusCode=status,
+            isRetryable=retryable,
+            responseHeaders={"content-type": "application/json"},
+            responseBody=body,
+            metadata={"url": "http://127.0.0.1:11434/v1/chat/completions"},
+        )
 
     def start(self) -> None:
-        """``step_start``."""
-        self._line("step_start", part=self._part("step-start", snapshot=new_id(size=20)))
+        """The first step opens (printed with its first part)."""
+        self._open_step()
 
     def say(self, text: str) -> None:
-        """A whole ``text`` part."""
+        """A whole ``text`` part of the current step."""
         super().say(text)
+        self._open_step()
         now = _ms()
-        self._line("text", part=self._part("text", text=text, time={"start": now, "end": now}))
+        part = self._part("text", text=text, time={"start": now, "end": now})
+        self.pending.append(self._line("text", part=part))
+        if len(self.pending) > 2:  # progress lines stream as they come
+            self._flush()
 
     def tool(self, op: FileOp, abs_path: str) -> None:
-        """A completed ``tool_use`` part."""
+        """A completed ``tool_use`` part; the step ends and the next one opens."""
         super().tool(op, abs_path)
+        self._open_step()
         now = _ms()
         state = {
             "status": "completed",
             "input": {"filePath": abs_path, "content": op.content},
-            "output": f"wrote {abs_path}",
+            "output": "Wrote file successfully.",
             "title": op.path,
-            "metadata": {},
+            "metadata": {"filepath": abs_path, "exists": False, "truncated": False},
             "time": {"start": now, "end": now},
         }
         part = self._part("tool", callID=new_id("call_", 8), tool="write", state=state)
-        self._line("tool_use", part=part)
+        self.pending.append(self._line("tool_use", part=part))
+        self._end_step("tool-calls", last=False)
+        self._open_step()
 
     def finish(self, text: str) -> int:
-        """The last text and a ``step_finish`` with tokens; exit 0."""
+        """The last text and a ``step_finish``; exit 0."""
         self.say(text)
-        tokens = {
-            "input": self.input_tokens,
-            "output": self.output_tokens,
-            "reasoning": 0,
-            "cache": {"read": 0, "write": 0},
-        }
-        part = self._part("step-finish", reason="stop", cost=0, tokens=tokens)
-        self._line("step_finish", part=part)
+        self._end_step("stop", last=True)
         return 0
 
     def fail(self, message: str) -> int:
-        """An ``error`` event, exit 1."""
-        self._error("UnknownError", message)
-        return 1
+        """A failed model call (the provider answered 500), exit 1."""
+        return self._api_error(message, 500, retryable=True)
 
     def rate_limit(self) -> int:
-        """An APIError event with rate-limit text, exit 0."""
-        self._error(
-            "APIError",
-            "Rate limit exceeded: 429 Too Many Requests",
-            statusCode=429,
-            isRetryable=True,
-        )
-        return 0
+        """The provider's 429 after opencode's own retries, exit 1."""
+        return self._api_error("Rate limit exceeded: 429 Too Many Requests", 429, True)
 
     def auth(self) -> int:
-        """A ProviderAuthError event, exit 1."""
-        provider = self.req.model.split("/", 1)[0]
-        self._error("ProviderAuthError", f"authentication failed for {provider}")
-        return 1
+        """The provider refused the key (401), exit 1."""
+        return self._api_error("Incorrect API key provided.", 401, retryable=False)
 
     def model_not_found(self) -> int:
-        """The trap: ProviderModelNotFoundError event, exit 0."""
-        provider, _, model = self.req.model.partition("/")
-        self._error(
-            "ProviderModelNotFoundError",
-            f"Model not found: {self.req.model}",
-            providerID=provider,
-            modelID=model,
-        )
-        return 0
+        """A model missing from opencode.json: UnknownError in the JSON, the model named
+        in the log (stderr) with ``--print-logs``; exit 1."""
+        ref = "err_" + new_id(size=4)
+        if "--print-logs" in self.req.flags:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+            self.emit_err(
+                f"timestamp={stamp} level=ERROR run={new_id(size=4)} message=failed ref={ref} "
+                f'error="ProviderModelNotFoundError: Model not found: {self.req.model}." '
+                f'cause="ProviderModelNotFoundError: Model not found: {self.req.model}."'
+            )
+        return self._error("UnknownError", _UNEXPECTED, ref=ref)
