@@ -78,7 +78,7 @@ def copilot_home(env: Mapping[str, str] | None = None) -> Path:
 
 def session_log(session_id: str, env: Mapping[str, str] | None = None) -> Path | None:
     """The event log of ``session_id``; None when the id is not a UUID."""
-    if not _SESSION_ID.match(session_id):
+    if not _SESSION_ID.fullmatch(session_id):
         return None
     return copilot_home(env) / "session-state" / session_id / "events.jsonl"
 
