@@ -139,10 +139,11 @@ def perform(speaker: Speaker, beh: Behaviour) -> int:
     speaker.say(f"Working on the task (round {beh.round}).")
     written: list[str] = []
     # A hard spending limit stops the run after the call that crosses it: call 1 plans,
-    # call k + 1 does file op k, so the ops of later calls never happen.
+    # call k + 1 asks for file op k, which runs before the next call. The real CLIs stop
+    # right after the crossing call, so the op it asked for never runs either.
     stop = speaker.budget_stop() if mode in _WORKING_MODES else None
     if mode in _WORKING_MODES:
-        for op in beh.ops if stop is None else beh.ops[: stop - 1]:
+        for op in beh.ops if stop is None else beh.ops[: max(0, stop - 2)]:
             speaker.tool(op, apply_op(op))
             written.append(op.path)
         for kind, text in beh.messages:
