@@ -17,12 +17,12 @@ def test_headless_demo_shows_routing_rejection_alert_fallback_and_escalation(
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "Convergio DEMO" in out
-    assert "T2-01  queued: rejected in round 1" in out  # a rejection, then a pass
+    assert "T2-01      queued     rejected in round 1" in out  # a rejection, then a pass
     assert "[budget.alert]" in out
     # What is left of the cap no longer holds claude's worst case: T2-03 goes to copilot.
-    assert "T2-03  → copilot · claude-sonnet-4.5 (fallback from claude)" in out
+    assert "T2-03      running    copilot·claude-sonnet-4.5 (fallback from claude)" in out
     assert "[budget.overrun]" not in out
-    assert "T3-02  escalated" in out and "waiting for a person: T3-02" in out
+    assert "T3-02      escalated" in out and "waiting for a person: T3-02" in out
 
     db = home / "demo" / "home" / "convergio.db"
     raw = sqlite3.connect(db)

@@ -16,18 +16,9 @@ from typing import Any
 import click
 
 from convergio_tui.commands.common import context, echo, emit_json, fail
+from convergio_tui.engine.event_text import describe
+from convergio_tui.engine.events import EngineEvent, RunFinished, RunStarted, TaskChanged
 from convergio_tui.textsafe import markup_safe, one_line
-
-_SHOWN_STATUSES = (
-    "running",
-    "done",
-    "blocked",
-    "escalated",
-    "failed",
-    "queued",
-    "skipped",
-    "cancelled",
-)
 
 
 class PlainDisplay:
@@ -42,9 +33,9 @@ class PlainDisplay:
         with self._lock:
             click.echo(one_line(text))
 
-    def handle(self, event: Any) -> None:
+    def handle(self, event: EngineEvent) -> None:
         """Engine listener."""
-        if type(event).__name__ == "TaskChanged":
+        if isinstance(event, TaskChanged):
             # A waiting task's countdown changes every second: say "blocked" once.
             repeated = event.status == "blocked" and self._last.get(event.task_id) == "blocked"
             self._last[event.task_id] = event.status
@@ -81,40 +72,22 @@ class RichDisplay(PlainDisplay):
         """Print above the live display."""
         self.progress.console.print(one_line(text), markup=False, highlight=False)
 
-    def handle(self, event: Any) -> None:
+    def handle(self, event: EngineEvent) -> None:
         """Engine listener: update the bars, print notable events."""
-        kind = type(event).__name__
-        if kind == "RunStarted":
-            label = markup_safe(f"  {event.code} {event.provider}·{event.model}", one_line=True)
-            self.rows[event.run_id] = self.progress.add_task(label, total=None)
-        elif kind == "RunFinished" and event.run_id in self.rows:
-            self.progress.remove_task(self.rows.pop(event.run_id))
-        elif kind == "TaskChanged" and event.status == "done":
-            self.done += 1
-            self.progress.update(self.overall, completed=self.done, description=self._title())
+        match event:
+            case RunStarted():
+                label = markup_safe(f"  {event.code} {event.provider}·{event.model}", one_line=True)
+                self.rows[event.run_id] = self.progress.add_task(label, total=None)
+            case RunFinished() if event.run_id in self.rows:
+                self.progress.remove_task(self.rows.pop(event.run_id))
+            case TaskChanged(status="done"):
+                self.done += 1
+                self.progress.update(self.overall, completed=self.done, description=self._title())
         super().handle(event)
 
     def close(self) -> None:
         """Stop the live display."""
         self.progress.stop()
-
-
-def describe(event: Any) -> str:
-    """A one-line text for an engine event, or "" for those not worth a line."""
-    kind = type(event).__name__
-    if kind == "TaskChanged" and event.status in _SHOWN_STATUSES:
-        return f"{event.code or event.task_id:<10} {event.status:<10} {event.detail}".rstrip()
-    if kind == "RunFinished" and event.status != "succeeded":
-        return f"{event.code:<10} run {event.run_id} {event.status}: {event.error[:160]}".rstrip(
-            ": "
-        )
-    if kind == "WaveChanged":
-        return f"wave {event.seq} {event.status}" + (f": {event.detail}" if event.detail else "")
-    if kind == "Notice" and event.level in ("warning", "error"):
-        return f"[{event.kind}] {event.message}"
-    if kind == "PlanChanged":
-        return f"plan {event.status}"
-    return ""
 
 
 def _dry_run(cfg: Any, plan: Any, as_json: bool) -> None:

@@ -3,41 +3,26 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import click
 
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.budget import status as budget_status
+from convergio_tui.engine.event_text import describe
+from convergio_tui.engine.events import EngineEvent
 from convergio_tui.engine.executor import Executor
 from convergio_tui.engine.summary import RunSummary
 from convergio_tui.store.models import Event, Run, Task
 
-_SHOWN = ("done", "escalated", "blocked", "failed")
-
 
 class DemoPrinter:
-    """Prints one line per interesting engine event, stamped with the demo's clock."""
+    """Prints one line per notable engine event, stamped with the demo's clock."""
 
     def __init__(self) -> None:
         self.start = time.monotonic()
 
-    def __call__(self, event: Any) -> None:
-        kind = type(event).__name__
-        text = ""
-        if kind == "RunStarted":
-            via = f" (fallback from {event.fallback_from})" if event.fallback_from else ""
-            text = f"{event.code:<6} → {event.provider} · {event.model}{via}"
-        elif kind == "TaskChanged" and (
-            event.status in _SHOWN or event.detail.startswith("rejected")
-        ):
-            if event.status != "running":
-                text = f"{event.code:<6} {event.status}"
-                text += f": {event.detail}" if event.detail else ""
-        elif kind == "WaveChanged":
-            text = f"wave {event.seq} {event.status}"
-        elif kind == "Notice" and event.level in ("warning", "error"):
-            text = f"[{event.kind}] {event.message}"
+    def __call__(self, event: EngineEvent) -> None:
+        text = describe(event)
         if text:
             click.echo(f"[demo {time.monotonic() - self.start:5.1f}s] {text}")
 

@@ -20,16 +20,6 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class OutputLine:
-    """One line of a worker's output (already redacted)."""
-
-    run_id: int
-    task_id: int
-    stream: str  # stdout | stderr | convergio
-    text: str
-
-
-@dataclass(frozen=True)
 class TaskChanged:
     """A task moved to ``status`` (``detail`` says why when there is something to say)."""
 
@@ -92,9 +82,8 @@ class Notice:
     task_id: int | None = None
 
 
-EngineEvent = (
-    OutputLine | TaskChanged | RunStarted | RunFinished | WaveChanged | PlanChanged | Notice
-)
+# Output lines are not events: readers tail each run's log file (tui/tailer.py).
+EngineEvent = TaskChanged | RunStarted | RunFinished | WaveChanged | PlanChanged | Notice
 Listener = Callable[[EngineEvent], None]
 
 
@@ -134,8 +123,8 @@ class Bus:
         self.redact = redact or _identity
 
     def _clean(self, event: EngineEvent) -> EngineEvent:
-        if self.redact is _identity or isinstance(event, OutputLine):
-            return event  # output lines were redacted by the runner, line by line
+        if self.redact is _identity:
+            return event
         changes = {
             f.name: self.redact(getattr(event, f.name))
             for f in dataclasses.fields(event)

@@ -19,7 +19,6 @@ from convergio_tui.engine import budget, guard, health
 from convergio_tui.engine.charging import Charge, charge_for
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Prepared, mark_run_started, privacy_violation
-from convergio_tui.engine.events import OutputLine
 from convergio_tui.engine.overrun import overrun_event
 from convergio_tui.engine.recovery_hooks import crash_point
 from convergio_tui.sandbox.confine import SandboxUnavailable, relaying, run_folder
@@ -119,11 +118,7 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     limit = budget.run_limit(ctx.config, prep.provider, prep.model, prep.run_id)
     extra = {"limit": limit} if limit is not None else {}
     invocation = worker.build_invocation(list(provider.cli), prompt, prep.model, cwd, **extra)
-    bus, run_id, task_id = ctx.bus, prep.run_id, prep.task_id
-
-    def on_line(stream: str, line: str) -> None:
-        bus.emit(OutputLine(run_id, task_id, stream, line))
-
+    run_id, task_id = prep.run_id, prep.task_id
     worktree = cwd if ctx.worktrees else None
     with run_folder(paths.run_dirs(), str(run_id)) as run_dir:
         try:
@@ -142,7 +137,6 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
             outcome = run_process(
                 confined.argv, cwd=cwd, env=confined.env, timeout_s=prep.timeout_s,
                 log_path=prep.log_path, stdin_text=invocation.stdin_text,
-                listeners=(on_line,) if bus.listener else (),
                 secrets=tuple(ctx.secrets().values()),
                 max_output_bytes=ctx.config.execution.max_output_bytes, cancel=cancel,
                 on_start=lambda pid: mark_run_started(run_id, pid),

@@ -10,6 +10,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from convergio_tui.config.schema import Config
+from convergio_tui.engine.events import EngineEvent, Listener
 from convergio_tui.textsafe import printable
 from convergio_tui.tui.commands import DashboardCommands
 from convergio_tui.tui.context import DashboardContext
@@ -89,12 +90,12 @@ class ConvergioApp(App[None]):
         self.ctx.tailer.stop()
 
 
-def _nudger(main: MainScreen) -> Callable[[object], None]:
-    """An engine listener: state changes make the main screen poll; output lines do not."""
+def _nudger(main: MainScreen) -> Listener:
+    """An engine listener: every engine event (a state change) makes the main screen poll;
+    run output is read from the log files, not from events."""
 
-    def listener(event: object) -> None:
-        if type(event).__name__ != "OutputLine":
-            main.post_message(EngineNudged())
+    def listener(event: EngineEvent) -> None:
+        main.post_message(EngineNudged())
 
     return listener
 
