@@ -132,8 +132,8 @@ def check_privacy(
             yield located.problem(("providers", name, key), message)
     sensitive = config.routing.by_privacy.get("sensitive")
     for i, name in enumerate(sensitive.allowed_providers if sensitive else []):
-        provider = config.providers.get(name)
-        if provider is not None and provider.privacy_level == "cloud":
+        allowed = config.providers.get(name)
+        if allowed is not None and allowed.privacy_level == "cloud":
             yield located.problem(
                 ("routing", "by_privacy", "sensitive", "allowed_providers", i),
                 f"{name} is a cloud provider: sensitive work may only go to local ones "

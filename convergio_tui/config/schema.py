@@ -125,6 +125,11 @@ class ProjectConfig(StrictModel):
     base_branch: str = "main"
 
 
+def _low_priorities() -> list[Literal["P0", "P1", "P2", "P3"]]:
+    """The default of ``shift_priorities`` (a lambda's list would be typed ``list[str]``)."""
+    return ["P2", "P3"]
+
+
 class BudgetConfig(StrictModel):
     """The daily premium cap and its fallback chain."""
 
@@ -141,9 +146,7 @@ class BudgetConfig(StrictModel):
     # Past the alert threshold, premium work of these priorities moves to the next
     # cheaper provider of its routing order (the others keep their choice until the cap).
     shift_at_alert: bool = True
-    shift_priorities: list[Literal["P0", "P1", "P2", "P3"]] = Field(
-        default_factory=lambda: ["P2", "P3"]
-    )
+    shift_priorities: list[Literal["P0", "P1", "P2", "P3"]] = Field(default_factory=_low_priorities)
 
 
 class HealthConfig(StrictModel):

@@ -73,7 +73,8 @@ class _BoundedLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         """Compose one node, counting its depth and the nodes composed so far."""
-        line = int(self.peek_event().start_mark.line) + 1
+        # types-PyYAML leaves Parser.peek_event unannotated.
+        line = int(self.peek_event().start_mark.line) + 1  # type: ignore[no-untyped-call]
         self.depth += 1
         self.nodes += 1
         if self.depth > MAX_DEPTH:
@@ -83,7 +84,8 @@ class _BoundedLoader(yaml.SafeLoader):
             raise LocatedYamlError(Problem(self.file, line, "",
                 f"more than {MAX_NODES} values in one file: split it"))  # fmt: skip
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-untyped-call,no-any-return]
+            # types-PyYAML says ``index: int``; PyYAML also passes a mapping's key node.
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
         finally:
             self.depth -= 1
 
@@ -199,7 +201,7 @@ def load_located_text(text: str, file: str) -> LocatedYaml:
     loader = None
     try:
         loader = _BoundedLoader(text, file)  # its reader refuses control characters here
-        node = loader.get_single_node()  # type: ignore[no-untyped-call]
+        node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
@@ -214,7 +216,7 @@ def load_located_text(text: str, file: str) -> LocatedYaml:
         raise LocatedYamlError(Problem(file, None, "", f"YAML error: {exc}")) from None
     finally:
         if loader is not None:
-            loader.dispose()  # type: ignore[no-untyped-call]
+            loader.dispose()
     lines: dict[Loc, int] = {}
     if node is None:
         return LocatedYaml(file, {}, lines)

@@ -32,6 +32,13 @@ class RunLine:
     reserved_usd: float = 0.0  # the worst case the ledger granted this run
 
 
+# A row of task_runs' query: RunLine's fields from ``id`` to ``ai_credits``, in order.
+_RunRow = tuple[
+    int, str, str, int, str, int, int, float, int | None, float, float | None,
+    str | None, str | None, str | None, float,
+]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class GateLine:
     """One Thor gate verdict of a round."""
@@ -102,8 +109,8 @@ def task_runs(task_id: int) -> tuple[RunLine, ...]:
         .where(Run.task == task_id)
         .order_by(Run.started_at, Run.id)
     )
-    rows = list(query.tuples())
-    reserved = dict(
+    rows: list[_RunRow] = list(query.tuples())
+    reserved: dict[int, float | None] = dict(
         Ledger.select(Ledger.run, pw.fn.SUM(Ledger.usd))
         .where(Ledger.run.in_([row[0] for row in rows]), Ledger.kind == "reserve")
         .group_by(Ledger.run)

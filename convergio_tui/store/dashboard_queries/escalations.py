@@ -27,6 +27,10 @@ class EscalationLine:
     spend_usd: float
 
 
+# A row of escalations' query: EscalationLine's fields, the spend still a nullable sum.
+_EscalationRow = tuple[int, int, int, str, str, str, int, str, str, float, float | None]
+
+
 @dataclass(frozen=True)
 class EscalationDetail:
     """What a person needs to decide an escalation: every round's evidence, diff, spend."""
@@ -64,7 +68,8 @@ def escalations(status: str = "pending") -> tuple[EscalationLine, ...]:
         .where(Escalation.status == status)
         .order_by(Escalation.created_at, Escalation.id)
     )
-    return tuple(EscalationLine(*row[:10], float(row[10] or 0.0)) for row in query.tuples())
+    rows: list[_EscalationRow] = list(query.tuples())
+    return tuple(EscalationLine(*row[:10], float(row[10] or 0.0)) for row in rows)
 
 
 def escalation_detail(escalation_id: int) -> EscalationDetail | None:

@@ -66,6 +66,10 @@ class TaskLine:
     running: bool
 
 
+# A row of task_lines' query: TaskLine's fields from ``id`` to ``round``, in order.
+_TaskRow = tuple[int, int, str, str, str, str, str, str | None, str | None, str, int]
+
+
 def default_plan_id() -> int | None:
     """The plan to show when none is named: the newest one running, else the newest."""
     doing = Plan.select(Plan.id).where(Plan.status == "doing").order_by(Plan.id.desc()).first()
@@ -163,7 +167,7 @@ def task_lines(
         query = query.where((Task.updated_at >= since) | Task.id.in_(touched))
     if ids is not None:
         query = query.where(Task.id.in_(list(ids)))
-    rows = list(query.order_by(Wave.seq, Task.code).tuples())
+    rows: list[_TaskRow] = list(query.order_by(Wave.seq, Task.code).tuples())
     partial = since is not None or ids is not None
     runs = _run_totals(plan_id, [r[0] for r in rows] if partial else None)
     out = []
