@@ -29,6 +29,7 @@ from convergio_tui.workers.parsing import (
     no_result,
     plain_tail,
     precheck,
+    sub_object,
     to_float,
     to_int,
 )
@@ -124,7 +125,7 @@ def _tokens(result: dict[str, Any]) -> tuple[int, int]:
     model_out = sum(to_int(m.get("outputTokens")) for m in entries)
     if model_in or model_out:
         return model_in, model_out
-    usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
+    usage = sub_object(result, "usage")
     return sum(to_int(usage.get(k)) for k in _INPUT_KEYS), to_int(usage.get("output_tokens"))
 
 

@@ -35,6 +35,7 @@ from convergio_tui.workers.parsing import (
     plain_tail,
     precheck,
     status_class,
+    sub_object,
     to_float,
     to_int,
 )
@@ -113,7 +114,7 @@ def classify(outcome: ProcessOutcome, errors: list[dict[str, Any]], detail: str)
 def _usage(result: dict[str, Any], session: str | None) -> SessionUsage:
     """Tokens and credits: from the result line when a version puts them there, else
     from the session log."""
-    usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
+    usage = sub_object(result, "usage")
     premium = to_float(usage.get("premiumRequests"))
     if any(key in usage for key in ("aiCredits", "inputTokens", "outputTokens")):
         credits = to_float(usage.get("aiCredits"))

@@ -30,6 +30,7 @@ from convergio_tui.workers.parsing import (
     error_class_for,
     no_result,
     precheck,
+    sub_object,
 )
 from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
 from convergio_tui.workers.runner import ProcessOutcome
@@ -106,7 +107,7 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     if final is None and not errors and not known_exit:
         return _no_result(outcome, text)
     result = final or {}
-    stats = result.get("stats") if isinstance(result.get("stats"), dict) else {}
+    stats = sub_object(result, "stats")
     input_tokens, output_tokens = out.tokens(stats)
     session = result.get("session_id") or next(
         (d.get("session_id") for d in docs + stderr_docs if d.get("session_id")), None
@@ -177,7 +178,7 @@ def _failure(message: str, code: object = None, reason: object = None) -> str:
 
 
 def _describe_result(event: dict[str, Any]) -> str:
-    stats = event.get("stats") if isinstance(event.get("stats"), dict) else {}
+    stats = sub_object(event, "stats")
     if event.get("status") == "success":
         return describe.done_line(*out.tokens(stats))
     error = event.get("error")
@@ -192,7 +193,7 @@ def _describe_error(error: dict[str, Any]) -> str:
 
 
 def _describe_response(event: dict[str, Any]) -> str:
-    stats = event.get("stats") if isinstance(event.get("stats"), dict) else {}
+    stats = sub_object(event, "stats")
     answer = describe.words(event.get("response"))
     return "\n".join(filter(None, [answer, describe.done_line(*out.tokens(stats))]))
 

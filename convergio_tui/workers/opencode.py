@@ -32,6 +32,7 @@ from convergio_tui.workers.parsing import (
     no_result,
     precheck,
     status_class,
+    sub_object,
     to_float,
     to_int,
 )
@@ -88,7 +89,7 @@ def _error(event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     error = event.get("error")
     if not isinstance(error, dict):
         return "Error", {"message": str(error or event.get("message") or "error")}
-    data = error.get("data") if isinstance(error.get("data"), dict) else {}
+    data = sub_object(error, "data")
     return str(error.get("name") or "Error"), data
 
 
@@ -149,7 +150,7 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     input_tokens = output_tokens = 0
     cost = 0.0
     for step in steps:
-        tokens = step.get("tokens") if isinstance(step.get("tokens"), dict) else {}
+        tokens = sub_object(step, "tokens")
         input_tokens += to_int(tokens.get("input"))
         output_tokens += to_int(tokens.get("output")) + to_int(tokens.get("reasoning"))
         cost += max(0.0, to_float(step.get("cost")) or 0.0)
@@ -187,7 +188,7 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
 
 def _describe_tool(part: dict[str, Any]) -> str:
     """The call, and on a second line how it ended (OpenCode reports it once done)."""
-    state = part.get("state") if isinstance(part.get("state"), dict) else {}
+    state = sub_object(part, "state")
     call = describe.tool_line(part.get("tool"), state.get("input"))
     status = state.get("status")
     if status == "completed":
@@ -198,7 +199,7 @@ def _describe_tool(part: dict[str, Any]) -> str:
 
 
 def _describe_step(part: dict[str, Any]) -> str:
-    tokens = part.get("tokens") if isinstance(part.get("tokens"), dict) else {}
+    tokens = sub_object(part, "tokens")
     output = to_int(tokens.get("output")) + to_int(tokens.get("reasoning"))
     label = "done" if part.get("reason") == "stop" else "step done"
     return describe.done_line(tokens.get("input"), output, part.get("cost"), label=label)

@@ -69,7 +69,8 @@ def classify_text(text: str) -> ErrorClass | None:
 def status_class(status: object) -> ErrorClass | None:
     """The error class of an HTTP status a CLI reports (429, 401, 404...)."""
     try:
-        return _STATUS_CLASSES.get(int(status))  # type: ignore[arg-type]
+        # int() of any JSON value: what it refuses raises, and is caught below.
+        return _STATUS_CLASSES.get(int(status))  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
 
@@ -102,6 +103,12 @@ def cap_text(text: str, limit: int = TEXT_LIMIT) -> str:
     if len(text) <= limit:
         return text
     return "[…]" + text[-limit:]
+
+
+def sub_object(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """The JSON object under ``key``; empty when it is missing or not an object."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def to_int(value: object) -> int:
