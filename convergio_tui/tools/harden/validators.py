@@ -263,7 +263,7 @@ def check_assignment_line(value: str, ctx: Ctx) -> bool:
     return len(value) >= 6 and check_assignment(value, ctx)
 
 
-Validator = Callable[[str, re.Match[str]], bool]
+Validator = Callable[[str, Ctx], bool]
 
 VALIDATORS: dict[str, Validator] = {
     "card": check_card,
