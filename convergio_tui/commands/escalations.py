@@ -7,25 +7,12 @@ unknown provider, --provider/--model without retry).
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 from typing import Any
 
 import click
 
 from convergio_tui.commands.common import context, echo, emit_json, fail, json_option
 from convergio_tui.textsafe import one_line
-
-
-def current_user() -> str:
-    """The person deciding: ``$USER``, else the login name."""
-    user = os.environ.get("USER") or os.environ.get("USERNAME")
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 @click.group()
@@ -102,7 +89,7 @@ def show(escalation_id: int, as_json: bool) -> None:
 
 def _decide(action: str, escalation_id: int, note: str | None, provider: str | None,
             model: str | None, as_json: bool) -> None:  # fmt: skip
-    from convergio_tui.thor.escalations import EscalationError, decide
+    from convergio_tui.thor.escalations import EscalationError, current_user, decide
 
     ctx = context()
     config = ctx.config if provider or model else None  # to validate provider/model names

@@ -7,6 +7,8 @@ more round, optionally on another provider/model and with a note) or rejects (th
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -149,6 +151,19 @@ def get(escalation_id: int) -> EscalationView | None:
     """One escalation by id."""
     esc = Escalation.get_or_none(Escalation.id == escalation_id)
     return None if esc is None else _view(esc)
+
+
+def current_user() -> str:
+    """The person deciding, as recorded in ``validated_by`` (``human:<user>``): ``$USER``
+    (``$USERNAME`` on Windows), else the login name, else ``unknown``. The CLI and the
+    dashboard both record this one name."""
+    user = os.environ.get("USER") or os.environ.get("USERNAME")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def decide(

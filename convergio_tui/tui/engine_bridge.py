@@ -7,7 +7,6 @@ on threads it owns and is stopped, its process trees killed, when the app unmoun
 
 from __future__ import annotations
 
-import getpass
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,7 +66,7 @@ def decide_escalation(
 
     try:
         view = escalations.decide(
-            escalation_id, action, current_user(), note=note or None,
+            escalation_id, action, escalations.current_user(), note=note or None,
             provider=provider or None, model=model or None, config=config,
         )  # fmt: skip
     except escalations.EscalationError as exc:
@@ -75,14 +74,6 @@ def decide_escalation(
     outcome = {"approve": "approved: the task is done", "retry": "sent back for another round",
                "reject": "rejected: the task failed"}[action]  # fmt: skip
     return ActionResult(True, f"{view.task_code} {outcome}.")
-
-
-def current_user() -> str:
-    """The name recorded as the decider."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 class InProcessEngine:
