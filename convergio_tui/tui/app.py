@@ -12,10 +12,10 @@ from textual.binding import Binding
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.events import EngineEvent, Listener
 from convergio_tui.textsafe import printable
-from convergio_tui.tui.commands import DashboardCommands
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.engine_bridge import InProcessEngine
 from convergio_tui.tui.messages import EngineNudged
+from convergio_tui.tui.palette import DashboardCommands
 from convergio_tui.tui.screens.main import MainScreen
 from convergio_tui.tui.screens.startup import StartupScreen
 from convergio_tui.tui.themes import DEFAULT_THEME, layout_css_path, load_themes, variable_defaults
