@@ -1,4 +1,4 @@
-"""The ``convergio`` command line (CLI.md is the contract).
+"""The ``convergio`` command line (docs/cli.md is the contract).
 
 Subcommands live in ``convergio_tui/commands/`` and are imported only when invoked, so
 ``convergio --help`` stays fast and never imports Textual.

@@ -1,6 +1,6 @@
 """Where Convergio keeps its files: home, database, logs, vault, worktrees.
 
-Resolution order follows CLI.md: explicit option, then environment variable, then the
+Resolution order follows docs/cli.md: explicit option, then environment variable, then the
 default under ``$CONVERGIO_HOME`` (``~/.convergio``).
 """
 
@@ -39,7 +39,7 @@ def shipped_config_path() -> Path:
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Return the configuration file to load, per the CLI.md search order."""
+    """Return the configuration file to load, in the order docs/cli.md gives."""
     if explicit:
         return Path(explicit).expanduser()
     env = os.environ.get("CONVERGIO_CONFIG")

@@ -1,4 +1,4 @@
-"""``convergio escalations list|show|approve|retry|reject`` (CLI.md).
+"""``convergio escalations list|show|approve|retry|reject`` (docs/cli.md).
 
 Exit codes: 0 done; 1 the escalation was already decided; 2 bad input (unknown id,
 unknown provider, --provider/--model without retry).

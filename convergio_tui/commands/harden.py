@@ -1,4 +1,4 @@
-"""``convergio harden [PATH]``: scan for credentials and personal data (CLI.md).
+"""``convergio harden [PATH]``: scan for credentials and personal data (docs/cli.md).
 
 Exit 0 when nothing is found (or ``--fix`` fixed everything), 1 when findings remain,
 2 on bad input.

@@ -1,4 +1,4 @@
-"""``convergio models refresh|list|check``: the model registry (SPEC §9, CLI.md).
+"""``convergio models refresh|list|check``: the model registry (docs/cli.md).
 
 ``check`` exits 1 when anything is wrong; a bad configuration exits 2 (loader).
 """

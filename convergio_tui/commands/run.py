@@ -1,6 +1,6 @@
 """``convergio run PLAN [--parallel N] [--dry-run]``: execute or resume a plan headless.
 
-Exit codes (CLI.md): 0 the plan is done; 1 nothing more can move without a person
+Exit codes (docs/cli.md): 0 the plan is done; 1 nothing more can move without a person
 (pending escalations, blocked tasks — listed), the plan failed, or another runner owns
 the plan; 2 bad input (unknown plan, invalid configuration). Ctrl-C stops cleanly
 (running tasks go back to the queue) and exits 130; running again resumes.

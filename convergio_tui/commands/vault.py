@@ -1,4 +1,4 @@
-"""``convergio vault``: the encrypted per-project env vault (CLI.md).
+"""``convergio vault``: the encrypted per-project env vault (docs/cli.md).
 
 Exit codes: 0 done; 1 ``get``/``rm`` of a missing key; 2 bad input (no key, wrong key,
 invalid names, a secret on the command line, a corrupt, tampered or rolled-back vault

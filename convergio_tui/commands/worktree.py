@@ -1,4 +1,4 @@
-"""``convergio worktree check PATH``: the worktree safety pre-flight (CLI.md).
+"""``convergio worktree check PATH``: the worktree safety pre-flight (docs/cli.md).
 
 Exit 0 when every check passes, 1 when one fails, 2 on bad input.
 """

@@ -19,7 +19,7 @@ class Problem:
         return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON shape of CLI.md: ``{"file","line","key","message"}``."""
+        """The JSON shape in docs/cli.md: ``{"file","line","key","message"}``."""
         return {"file": self.file, "line": self.line, "key": self.key, "message": self.message}
 
 

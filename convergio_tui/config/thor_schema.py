@@ -14,7 +14,7 @@ from convergio_tui.config.strict import StrictModel, check_regex
 
 
 class ThorConfig(StrictModel):
-    """Settings of the ten Thor gates (SPEC §8)."""
+    """Settings of the ten Thor gates (docs/configuration.md, ``thor``)."""
 
     # Rounds and commands.
     max_rounds: int = Field(default=3, ge=1)
