@@ -1,4 +1,4 @@
-"""The daily premium budget over the single cost ledger (SPEC §5).
+"""The daily premium budget over the single cost ledger (docs/budget.md).
 
 All money is USD. A premium dispatch first *reserves* its worst case (engine/reservation.py)
 inside an immediate transaction, so parallel dispatches (threads or processes) cannot
@@ -80,7 +80,7 @@ class BudgetStatus:
         return self.cap_usd - self.spent_usd - self.reserved_usd
 
     def as_dict(self) -> dict[str, object]:
-        """JSON for CLI.md's ``budget --json``."""
+        """The JSON of ``convergio budget --json`` (docs/cli.md)."""
         return {
             "date": self.date,
             "cap_usd": round(self.cap_usd, 6),

@@ -1,4 +1,4 @@
-"""What one finished run costs (SPEC §5), from what its CLI reported. Pure.
+"""What one finished run costs (docs/budget.md), from what its CLI reported. Pure.
 
 - premium (claude, gemini, copilot): the AI credits the CLI reports, at the provider's
   ``usd_per_credit`` (copilot); else its ``cost_usd``; else its token counts at the

@@ -44,7 +44,7 @@ PAGE_SLACK = 8
 
 
 class Executor:
-    """Runs (or resumes) one plan. See the module docstring and ``/tmp/contracts.md``."""
+    """Runs (or resumes) one plan. See the module docstring and docs/architecture.md."""
 
     def __init__(self, config: Config, plan_id: int, *, parallel: int | None = None,
                  stop: threading.Event | None = None, listener: Listener | None = None) -> None:  # fmt: skip

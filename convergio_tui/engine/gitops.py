@@ -1,4 +1,4 @@
-"""Git plumbing for task isolation (SPEC §7): names, hardened git, commits and merges.
+"""Git plumbing for task isolation (docs/worktrees.md): names, hardened git, commits and merges.
 
 Branches: wave ``convergio/<uid>/wave-<seq>`` from the previous wave's branch (wave 1:
 the project's base branch); task ``convergio/<uid>/<code>/work`` from its wave branch,

@@ -1,4 +1,6 @@
-"""Provider health (SPEC §6): a TTL cache of checks in ``provider_health``, cooldowns.
+"""Provider health: a TTL cache of checks in ``provider_health``, cooldowns.
+
+What each check proves per CLI is in docs/providers/health.md.
 
 A check (:mod:`.health_probe`) runs the provider's CLI in a run's sandbox and
 environment, proves its credentials the cheapest real way the CLI allows and asks a
@@ -25,7 +27,7 @@ from convergio_tui.engine.health_verdict import FIX, reason_of, split_detail
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import ProviderHealth, now
 
-# Worker error classes that cool a provider down at once (PROVIDERS.md).
+# Worker error classes that cool a provider down at once (docs/providers.md).
 COOLING_ERRORS = ("rate_limit", "auth", "model_not_found")
 _refresh_lock = threading.Lock()
 _WORKER_SEEN = {
@@ -167,7 +169,7 @@ def next_recovery_at(providers: Iterable[str], at: float | None = None) -> float
 
 
 def health_document(config: Config, at: float | None = None) -> dict[str, dict[str, object]]:
-    """The JSON of ``convergio health --json`` (CLI.md), from the cached rows."""
+    """The JSON of ``convergio health --json`` (docs/cli.md), from the cached rows."""
     at = now() if at is None else at
     rows = {r.provider: r for r in ProviderHealth.select()}
     doc: dict[str, dict[str, object]] = {}

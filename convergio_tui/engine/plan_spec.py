@@ -1,4 +1,4 @@
-"""The plan spec of CLI.md: strict validation with file:line for every problem.
+"""The plan spec (docs/plan-format.md): strict validation with file:line for every problem.
 
 Pure except :func:`project_problem`, which resolves a path-like ``project:`` against the
 spec's folder to refuse a filesystem root. Limits are in docs/input-limits.md.

@@ -8,7 +8,7 @@ CHARS_PER_TOKEN = 4
 
 
 def estimate_input_tokens(prompt_chars: int) -> int:
-    """SPEC §5: the prompt's characters / 4."""
+    """The prompt's tokens, estimated as its characters / 4."""
     return max(0, prompt_chars) // CHARS_PER_TOKEN
 
 

@@ -147,7 +147,7 @@ def route(
     budget: BudgetView | None = None,
     health: Mapping[str, HealthView] | None = None,
 ) -> Decision:
-    """Route one task (SPEC §4). Pure: reads only its arguments."""
+    """Route one task (docs/configuration.md, ``routing``). Pure: reads only its arguments."""
     budget = budget or BudgetView(
         cap_usd=config.budget.max_premium_per_day, enforce=config.budget.enforce_budget
     )

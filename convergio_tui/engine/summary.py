@@ -38,7 +38,7 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        """CLI.md: 0 when the plan is done, else 1 (something needs a person)."""
+        """docs/cli.md: 0 when the plan is done, else 1 (something needs a person)."""
         return 0 if self.status == "done" else 1
 
     def as_dict(self) -> dict[str, object]:
