@@ -144,6 +144,8 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
             second.provider, second.model, (*second.reasons, note), second.estimate_usd
         )
         run.provider, run.model = second.provider, second.model
+    # Asserted for both routes above; mypy forgets it when ``decision`` is rebound.
+    assert decision.provider is not None
     final = decision.provider
     if planned and planned != final:
         fallback_from: str | None = planned

@@ -42,8 +42,12 @@ def _codes(ids: set[int]) -> set[str]:
     return {t.code for t in Task.select(Task.code).where(Task.id.in_(list(ids)))}
 
 
-def watch(ctx: EngineContext, task_id: int, worktree: Path | None, branch: str | None) -> Watch:
-    """Snapshot before the run: the siblings idle now are the ones compared afterwards."""
+def watch(
+    ctx: EngineContext, task_id: int | None, worktree: Path | None, branch: str | None
+) -> Watch:
+    """Snapshot before the run: the siblings idle now are the ones compared afterwards.
+
+    ``task_id`` is None for a wave's cross-review run."""
     token = ctx.tick()
     busy = _codes(ctx.active_since(token) - {task_id})
     siblings: list[Path] = []
@@ -57,7 +61,7 @@ def watch(ctx: EngineContext, task_id: int, worktree: Path | None, branch: str |
     return Watch(before, token, worktree, f"refs/heads/{branch}" if branch else None)
 
 
-def check(ctx: EngineContext, task_id: int, w: Watch) -> list[str]:
+def check(ctx: EngineContext, task_id: int | None, w: Watch) -> list[str]:
     """Compare after the run; on any finding, restore refs, hooks and config (the run's
     own branch included, so nothing of it lands) and return the findings."""
     busy = _codes(ctx.active_since(w.token) - {task_id})

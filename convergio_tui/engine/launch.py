@@ -99,7 +99,7 @@ def _status(ctx: EngineContext, timed_out: bool, cancelled: bool, success: bool)
     return "succeeded" if success else "failed"
 
 
-def _cancelled(task_id: int) -> bool:
+def _cancelled(task_id: int | None) -> bool:  # None: a wave's cross-review run
     return Task.select().where(Task.id == task_id, Task.status == "cancelled").exists()
 
 

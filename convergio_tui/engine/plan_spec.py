@@ -138,7 +138,7 @@ def check_references(
     wave_of: dict[str, int] = {}
     for w, wave in enumerate(spec.waves):
         for t, task in enumerate(wave.tasks):
-            loc = ("waves", w, "tasks", t)
+            loc: tuple[str | int, ...] = ("waves", w, "tasks", t)
             if task.code in wave_of:
                 yield located.problem((*loc, "code"), f"duplicate task code {task.code!r}")
             else:

@@ -273,7 +273,7 @@ def _blocked_reason(
         return f"no provider{other} is allowed for {req.privacy} tasks"
     allowed = ", ".join(after_privacy)
     only = f"only {allowed} allowed" if req.privacy == "sensitive" else f"allowed: {allowed}"
-    causes = []
+    causes: list[str] = []
     causes.extend(
         f"{name} is {'cooling down' if state == 'cooldown' else state}"
         for name, state in unhealthy.items()
