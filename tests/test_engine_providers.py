@@ -1,5 +1,5 @@
 """The executor against each simulated provider: happy paths with their cost rules, and
-the failure shapes of PROVIDERS.md (real subprocesses, real git, real SQLite)."""
+the failure shapes of docs/providers.md (real subprocesses, real git, real SQLite)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Git isolation: worktrees and branches per SPEC §7, merges, conflicts with their paths,
+"""Git isolation: worktrees and branches per docs/worktrees.md, merges, conflicts with their paths,
 research results kept as artifacts, and running without worktrees."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Helpers for the Thor tests: a real git project, a plan in a real SQLite file, and the
-branches/worktrees/commits the engine makes (``/tmp/contracts.md``). No tests here."""
+branches/worktrees/commits the engine makes (docs/architecture.md). No tests here."""
 
 from __future__ import annotations
 

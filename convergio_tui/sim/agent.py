@@ -2,7 +2,7 @@
 
 Test and demo instrument (convergio-sim), not a real agent. The tool is chosen by the
 basename of argv[0] or by ``--as NAME``; it accepts that tool's headless argv (see
-PROVIDERS.md), does what the prompt's ``SIM:`` directives and the ``CONVERGIO_SIM_*``
+docs/providers.md), does what the prompt's ``SIM:`` directives and the ``CONVERGIO_SIM_*``
 environment ask (see ``behaviour``), and prints the tool's real output format.
 
 Environment: ``CONVERGIO_SIM_MODE``, ``_DELAY``, ``_LINES``, ``_FLOOD_MB``, ``_COST``,

@@ -26,7 +26,7 @@ from convergio_tui.store.faults import (
 from convergio_tui.store.migrations import SchemaTooNew, migrate
 from convergio_tui.store.models import db
 
-BUSY_TIMEOUT_S = 10  # how long a write waits for another process's lock; SPEC: >= 5 s
+BUSY_TIMEOUT_S = 10  # how long a write waits for another's lock; >= 5 s (docs/storage.md)
 PRAGMAS = {
     "journal_mode": "wal",
     "busy_timeout": BUSY_TIMEOUT_S * 1000,  # ms

@@ -1,4 +1,4 @@
-"""Peewee models: the tables of SPEC §2. Times are UTC epoch seconds (REAL).
+"""Peewee models: the tables (statuses: docs/architecture.md). Times are UTC epoch seconds (REAL).
 
 Models are bound to :data:`db`, a proxy initialised by :func:`store.db.open_database`.
 Schema changes go through ``store/migrations.py``; never call ``create_tables`` elsewhere.

@@ -109,7 +109,7 @@ def plan_tasks(plan: Plan) -> list[Task]:
 
 
 def plan_document(plan: Plan) -> dict[str, object]:
-    """The JSON of ``plan show --json`` (CLI.md)."""
+    """The JSON of ``plan show --json`` (docs/cli.md)."""
     tasks = plan_tasks(plan)
     costs = task_costs(t.id for t in tasks)
     by_wave: dict[int, list[dict[str, object]]] = {}

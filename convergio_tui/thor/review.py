@@ -1,7 +1,7 @@
 """Per-task and per-wave review: build the context, run the gates, record verdicts.
 
 The engine calls :func:`review_task` after committing a round's work on the task branch
-and :func:`review_wave` when every task of a wave is done (``/tmp/contracts.md``).
+and :func:`review_wave` when every task of a wave is done (docs/architecture.md).
 Neither changes a task's status: :mod:`thor.rounds` does that from the returned review.
 """
 

@@ -174,7 +174,7 @@ def check_registry(
     ollama_tags: Mapping[str, Sequence[str] | None] | None = None,
     db_rows: Sequence[Mapping[str, Any]] | None = None,
 ) -> RegistryReport:
-    """Every integrity check of SPEC §9 (see the module docstring).
+    """Every integrity check (see the module docstring and docs/cli.md, ``models check``).
 
     ``ollama_tags`` maps a provider with an ``endpoint`` to what its Ollama listed, or
     None when it did not answer (then its models are not checked, only noted).

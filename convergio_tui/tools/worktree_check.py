@@ -1,4 +1,4 @@
-"""Worktree safety pre-flight (SPEC §9): may a task run in this directory?
+"""Worktree safety pre-flight (docs/worktrees.md, docs/cli.md): may a task run in this directory?
 
 Every check is reported by name with its detail, passing or not, so a refusal always
 says why. The executor calls :func:`check_worktree` before each dispatch and refuses
@@ -41,7 +41,7 @@ class Check:
     detail: str
 
     def as_dict(self) -> dict[str, object]:
-        """The CLI.md JSON shape ``{"name","ok","detail"}``."""
+        """The JSON shape in docs/cli.md: ``{"name","ok","detail"}``."""
         return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 
@@ -57,7 +57,7 @@ class WorktreeReport:
         return [c for c in self.checks if not c.ok]
 
     def as_dict(self) -> dict[str, object]:
-        """The CLI.md JSON shape ``{"ok": bool, "checks": [...]}``."""
+        """The JSON shape in docs/cli.md: ``{"ok": bool, "checks": [...]}``."""
         return {"ok": self.ok, "checks": [c.as_dict() for c in self.checks]}
 
 

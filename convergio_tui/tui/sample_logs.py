@@ -2,7 +2,7 @@
 
 The screenshots and the UI tests read them: the output panes show them described (what
 a person reads), the task detail's full log shows them raw, as for a real run. One
-story per run, told in the provider's own events (see PROVIDERS.md and ``sim/fmt_*``).
+story per run, told in the provider's own events (see docs/providers.md and ``sim/fmt_*``).
 """
 
 from __future__ import annotations

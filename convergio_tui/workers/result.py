@@ -7,7 +7,7 @@ from enum import StrEnum
 
 
 class ErrorClass(StrEnum):
-    """Why a run failed; decides what the engine does next (PROVIDERS.md)."""
+    """Why a run failed; decides what the engine does next (docs/providers.md)."""
 
     rate_limit = "rate_limit"  # cool the provider down at once
     auth = "auth"  # mark the provider down

@@ -1,6 +1,6 @@
 """The shared subprocess runner of every provider CLI.
 
-Rules (PROVIDERS.md): stdin closed unless a prompt is piped (then written and closed);
+Rules (docs/providers.md): stdin closed unless a prompt is piped (then written and closed);
 no PTY; the child in its own session; ``CLAUDECODE`` removed; stdout and stderr read
 concurrently, line by line, as bytes decoded with ``errors="replace"``; each line is
 redacted before it reaches the log or a listener; output past ``max_output_bytes`` is no

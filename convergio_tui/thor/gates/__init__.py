@@ -1,4 +1,4 @@
-"""The ten Thor gates (SPEC §8), in number order."""
+"""The ten Thor gates (docs/configuration.md, ``thor``), in number order."""
 
 from __future__ import annotations
 

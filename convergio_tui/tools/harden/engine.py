@@ -46,7 +46,7 @@ class Finding:
     env: str = field(default="SECRET", repr=False, compare=False)
 
     def as_dict(self) -> dict[str, object]:
-        """The CLI.md JSON shape ``{"path","line","kind","rule","excerpt"}``."""
+        """The JSON shape in docs/cli.md: ``{"path","line","kind","rule","excerpt"}``."""
         return {
             "path": self.path,
             "line": self.line,
@@ -65,7 +65,7 @@ class ScanReport:
     bytes_scanned: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        """The CLI.md JSON shape ``{"findings": [...], "files_scanned": int}``."""
+        """The JSON shape in docs/cli.md: ``{"findings": [...], "files_scanned": int}``."""
         return {
             "findings": [f.as_dict() for f in self.findings],
             "files_scanned": self.files_scanned,

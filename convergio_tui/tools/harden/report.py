@@ -1,4 +1,4 @@
-"""Render a scan as text, JSON (CLI.md) or SARIF 2.1.0."""
+"""Render a scan as text, JSON (docs/cli.md) or SARIF 2.1.0."""
 
 from __future__ import annotations
 
