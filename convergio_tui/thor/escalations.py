@@ -120,7 +120,7 @@ def open_escalation(
 
 def _view(esc: Escalation) -> EscalationView:
     task: Task = esc.task
-    summary = esc.summary or {}
+    summary: dict[str, Any] = esc.summary or {}
     return EscalationView(
         id=int(esc.id), task_id=int(task.id), task_code=str(task.code),
         task_title=str(task.title), plan_id=int(task.plan_id), plan_name=str(task.plan.name),
