@@ -98,8 +98,8 @@ def find_plan(ref: str | int) -> Plan | None:
     return Plan.select().where(Plan.name == text).order_by(Plan.id.desc()).first()
 
 
-def plan_waves(plan: Plan) -> list[Wave]:
-    """The plan's waves in order."""
+def _waves_in_order(plan: Plan) -> list[Wave]:
+    """The plan's waves in order (the dashboard's read model is ``dashboard_queries.plan_waves``)."""
     return list(Wave.select().where(Wave.plan == plan).order_by(Wave.seq))
 
 
@@ -141,6 +141,6 @@ def plan_document(plan: Plan) -> dict[str, object]:
         },
         "waves": [
             {"seq": w.seq, "name": w.name, "status": w.status, "tasks": by_wave.get(w.id, [])}
-            for w in plan_waves(plan)
+            for w in _waves_in_order(plan)
         ],
     }

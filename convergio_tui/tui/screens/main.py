@@ -17,7 +17,7 @@ from convergio_tui.tui.messages import EngineNudged, PlanPolled
 from convergio_tui.tui.poller import DataVersions, PlanDelta, PollRequest, read_delta
 from convergio_tui.tui.screens.main_actions import MainActions
 from convergio_tui.tui.timing import TickTimings
-from convergio_tui.tui.widgets.budget_gauge import BudgetGauge, BudgetView
+from convergio_tui.tui.widgets.budget_gauge import BudgetGauge, GaugeView
 from convergio_tui.tui.widgets.health_panel import HealthPanel
 from convergio_tui.tui.widgets.output_grid import OutputGrid
 from convergio_tui.tui.widgets.plan_header import UNSANDBOXED, PlanHeader
@@ -153,7 +153,7 @@ class MainScreen(MainActions):
         )
         self.query_one(WaveProgress).show(delta.waves)
         self.query_one(BudgetGauge).show(
-            BudgetView(
+            GaugeView(
                 delta.budget,
                 delta.spend_series,
                 delta.premium_requests,

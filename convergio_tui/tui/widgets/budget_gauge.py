@@ -26,7 +26,7 @@ def budget_level(status: BudgetStatus) -> str:
 
 
 @dataclass(frozen=True)
-class BudgetView:
+class GaugeView:
     """What the gauge shows: the status, spend per slice of the day, premium requests."""
 
     status: BudgetStatus
@@ -76,7 +76,7 @@ class BudgetGauge(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.level = "ok"
-        self._view: BudgetView | None = None
+        self._view: GaugeView | None = None
         self.border_title = "Budget today"
 
     def compose(self) -> ComposeResult:
@@ -88,7 +88,7 @@ class BudgetGauge(Vertical):
             yield Label("spend over the day ")
             yield Sparkline([], summary_function=sum, id="budget-sparkline")
 
-    def show(self, view: BudgetView) -> None:
+    def show(self, view: GaugeView) -> None:
         """Display ``view``; post ``LevelRaised`` when the level went up."""
         if view == self._view:
             return
@@ -128,7 +128,7 @@ class BudgetGauge(Vertical):
         bar = Content.assemble(("━" * filled, "bold"), ("─" * (width - filled), "dim"))
         self.query_one("#budget-bar", TextBlock).show(bar)
 
-    def _providers(self, view: BudgetView) -> Content:
+    def _providers(self, view: GaugeView) -> Content:
         requests, credits = dict(view.premium_requests), dict(view.credits)
         names = sorted(set(view.status.by_provider) | set(requests))
         if not names:
