@@ -47,6 +47,14 @@ class Prepared:
     log_path: Path
     wave_id: int | None = None
 
+    @property
+    def required_task_id(self) -> int:
+        """``task_id`` where the run must be a task's (the task flow, the scheduler's
+        jobs); a wave's cross-review run reaching them would be a bug."""
+        if self.task_id is None:
+            raise ValueError(f"{self.code} is a wave's run, not a task's")
+        return self.task_id
+
 
 @dataclass(frozen=True)
 class Blocked:

@@ -280,9 +280,9 @@ class Executor:
             except Exception as exc:  # a bug or a broken repository: stop this task, not the plan
                 if not self._storage_stop(exc):
                     log.exception("dispatch of %s failed", prep.code)
-                    self._engine_error(ctx, prep.task_id, prep.code, prep.run_id, exc)
+                    self._engine_error(ctx, prep.required_task_id, prep.code, prep.run_id, exc)
             finally:
-                ctx.dispatch_ended(prep.task_id)
+                ctx.dispatch_ended(prep.required_task_id)
                 self._wake.set()
 
         return job
@@ -293,8 +293,9 @@ class Executor:
         for item in items:
             prep = item.prep
             with ctx.lock:
-                ctx.active[prep.task_id] = ActiveRun(prep.task_id, prep.run_id, prep.provider,
-                                                     threading.Event(), item.space.worktree)  # fmt: skip
+                task_id = prep.required_task_id
+                ctx.active[task_id] = ActiveRun(task_id, prep.run_id, prep.provider,
+                                                threading.Event(), item.space.worktree)  # fmt: skip
             pool.submit(self._job(ctx, prep, partial(resume_step, ctx, item)))
 
     def _storage_stop(self, exc: BaseException) -> bool:

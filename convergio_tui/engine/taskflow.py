@@ -54,7 +54,7 @@ def transition(ctx: EngineContext, prep: Prepared, frm: tuple[str, ...], to: str
         .execute()
     )
     if moved:
-        ctx.bus.emit(TaskChanged(prep.task_id, to, prep.code, detail))
+        ctx.bus.emit(TaskChanged(prep.required_task_id, to, prep.code, detail))
     return bool(moved)
 
 
@@ -108,13 +108,15 @@ def process(ctx: EngineContext, prep: Prepared, cancel: threading.Event) -> None
         if space.worktree is not None:
             release_worktree(space.worktree)
     ctx.bus.emit(
-        RunFinished(prep.run_id, prep.task_id, prep.code, done.status, done.cost_usd, done.error)
+        RunFinished(
+            prep.run_id, prep.required_task_id, prep.code, done.status, done.cost_usd, done.error
+        )
     )
     after_run(ctx, prep, done, space)
 
 
 def _hard_block(ctx: EngineContext, prep: Prepared, reason: str, kind: str) -> None:
-    ctx.hard_blocked.add(prep.task_id)
+    ctx.hard_blocked.add(prep.required_task_id)
     transition(ctx, prep, ("running",), "blocked", reason, blocked_reason=reason)
     ctx.bus.journal(
         kind, f"{prep.code}: {reason}", level="error", plan_id=ctx.plan_id, task_id=prep.task_id
@@ -124,7 +126,7 @@ def _hard_block(ctx: EngineContext, prep: Prepared, reason: str, kind: str) -> N
 def after_run(ctx: EngineContext, prep: Prepared, done: Executed, space: Workspace) -> None:
     """Route the run's end: back to the queue, to a person, or to Thor."""
     crash_point("settled")  # test-only (recovery tests); a no-op otherwise
-    tid = prep.task_id
+    tid = prep.required_task_id
     if done.status == "interrupted":
         transition(ctx, prep, ("running",), "queued", "engine stopped: will run again")
         return
@@ -163,7 +165,7 @@ def commit_and_review(ctx: EngineContext, prep: Prepared, done: Executed, space:
 def review_and_settle(ctx: EngineContext, prep: Prepared, done: Executed, space: Workspace) -> None:
     """Thor's verdict on the round, then merge and accept, or reject."""
     review = review_task(TaskReviewInput(
-        task_id=prep.task_id, run_id=prep.run_id, round=prep.round, repo=ctx.repo,
+        task_id=prep.required_task_id, run_id=prep.run_id, round=prep.round, repo=ctx.repo,
         worktree=space.worktree, task_branch=space.branch, wave_branch=space.wave_branch,
         config=ctx.config, worker_success=done.success, worker_error=done.error,
         result_text=done.text, secrets=tuple(ctx.secrets().values()),
@@ -182,16 +184,18 @@ def review_and_settle(ctx: EngineContext, prep: Prepared, done: Executed, space:
                                       owner=ctx.owner, task=prep.code, branch=space.branch)  # fmt: skip
             Task.update(worktree=None).where(Task.id == prep.task_id).execute()
     if review.passed:
-        if _status(prep.task_id) == "validating":
-            accept_task(prep.task_id)
-            ctx.bus.emit(TaskChanged(prep.task_id, "done", prep.code, "accepted by Thor"))
+        if _status(prep.required_task_id) == "validating":
+            accept_task(prep.required_task_id)
+            ctx.bus.emit(TaskChanged(prep.required_task_id, "done", prep.code, "accepted by Thor"))
         return
-    if _status(prep.task_id) != "validating":
+    if _status(prep.required_task_id) != "validating":
         return  # a person cancelled it meanwhile
-    status = reject_task(prep.task_id, review, ctx.config)
+    status = reject_task(prep.required_task_id, review, ctx.config)
     failed = ", ".join(o.name for o in review.outcomes if o.verdict == "fail") or "review"
     ctx.bus.emit(
-        TaskChanged(prep.task_id, status, prep.code, f"rejected in round {prep.round}: {failed}")
+        TaskChanged(
+            prep.required_task_id, status, prep.code, f"rejected in round {prep.round}: {failed}"
+        )
     )
 
 
@@ -209,7 +213,7 @@ def conflict_review(
     outcomes = [o for o in review.outcomes if o.gate != 4]
     outcomes.append(GateOutcome(4, "repo", "fail", evidence))
     outcomes.sort(key=lambda o: o.gate)
-    record_task_gates(prep.task_id, prep.run_id, prep.round, outcomes)
+    record_task_gates(prep.required_task_id, prep.run_id, prep.round, outcomes)
     ctx.bus.journal("merge.conflict", f"{prep.code}: {evidence}", level="warning",
                     plan_id=ctx.plan_id, task_id=prep.task_id,
                     data={"paths": merged.conflicts, "round": prep.round})  # fmt: skip
