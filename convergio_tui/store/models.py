@@ -13,18 +13,19 @@ from typing import Any
 
 import peewee as pw
 
+from convergio_tui.store.states import (
+    EscalationStatus,
+    PlanStatus,
+    RunStatus,
+    TaskStatus,
+    WaveStatus,
+)
+
 db = pw.DatabaseProxy()
 
-PLAN_STATUSES = ("todo", "doing", "paused", "done", "failed", "cancelled")
-WAVE_STATUSES = ("pending", "running", "validating", "done", "blocked", "failed", "cancelled")
-TASK_STATUSES = (
-    "pending", "queued", "running", "submitted", "validating", "done", "rejected",
-    "escalated", "failed", "blocked", "skipped", "cancelled",
-)  # fmt: skip
-RUN_STATUSES = ("running", "succeeded", "failed", "interrupted", "timeout", "cancelled")
+# Statuses and the moves between them: store/states.py; writes: store/transitions.py.
 LEDGER_KINDS = ("reserve", "charge", "release")
 GATE_VERDICTS = ("pass", "fail", "skip")
-ESCALATION_STATUSES = ("pending", "approved", "retried", "rejected")
 HEALTH_STATES = ("up", "down", "cooldown")
 
 
@@ -87,7 +88,7 @@ class Plan(Base):
     # databases, where the plan id is not.
     uid = pw.CharField(unique=True, default=new_uid)
     privacy = pw.CharField(null=True)  # the spec's plan-level privacy, if any
-    status = pw.CharField(default="todo", index=True)
+    status = pw.CharField(default=PlanStatus.TODO, index=True)
     spec_path = pw.TextField(null=True)
     created_at = pw.FloatField(default=now)
     started_at = pw.FloatField(null=True)
@@ -104,7 +105,7 @@ class Wave(Base):
     plan = pw.ForeignKeyField(Plan, backref="waves", on_delete="CASCADE")
     seq = pw.IntegerField()
     name = pw.CharField()
-    status = pw.CharField(default="pending")
+    status = pw.CharField(default=WaveStatus.PENDING)
     branch = pw.CharField(null=True)
     updated_at = pw.FloatField(default=now)
 
@@ -133,7 +134,7 @@ class Task(Base):
     verify = JSONField(default=list)
     depends_on = JSONField(default=list)
     timeout_s = pw.FloatField(null=True)
-    status = pw.CharField(default="pending", index=True)
+    status = pw.CharField(default=TaskStatus.PENDING, index=True)
     round = pw.IntegerField(default=1)
     blocked_reason = pw.TextField(null=True)
     worktree = pw.TextField(null=True)
@@ -157,7 +158,7 @@ class Run(Base):
     provider = pw.CharField()
     model = pw.CharField()
     round = pw.IntegerField(default=1)
-    status = pw.CharField(default="running", index=True)
+    status = pw.CharField(default=RunStatus.RUNNING, index=True)
     pid = pw.IntegerField(null=True)
     engine_pid = pw.IntegerField(null=True)
     argv = JSONField(default=list)
@@ -210,7 +211,7 @@ class Escalation(Base):
     task = pw.ForeignKeyField(Task, backref="escalations", on_delete="CASCADE")
     created_at = pw.FloatField(default=now)
     reason = pw.TextField()
-    status = pw.CharField(default="pending", index=True)
+    status = pw.CharField(default=EscalationStatus.PENDING, index=True)
     decided_by = pw.CharField(null=True)
     decided_at = pw.FloatField(null=True)
     note = pw.TextField(null=True)
