@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -215,7 +216,8 @@ STATUSES: Mapping[Kind, type[StrEnum]] = {
     Kind.ESCALATION: EscalationStatus,
 }  # fmt: skip
 
-MOVES: Mapping[Kind, Mapping[str, frozenset[str]]] = {
+# Any: a Mapping's key type is invariant, so no one key type covers each kind's enum.
+MOVES: Mapping[Kind, Mapping[Any, frozenset[StrEnum]]] = {
     Kind.TASK: _TASK, Kind.WAVE: _WAVE, Kind.PLAN: _PLAN, Kind.RUN: _RUN,
     Kind.ESCALATION: _ESCALATION,
 }  # fmt: skip
