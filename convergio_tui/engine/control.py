@@ -12,8 +12,7 @@ from convergio_tui.engine.events import record
 from convergio_tui.engine.resume import find_run_processes, kill_processes
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Plan, Run, Task, Wave, now
-
-FINAL_TASK = ("done", "failed", "skipped", "cancelled")
+from convergio_tui.store.states import TASK_CANCELLABLE
 
 
 def pause_plan(plan_id: int) -> bool:
@@ -45,7 +44,7 @@ def cancel_task(task_id: int) -> bool:
     """Cancel one task and kill its process tree. False if it had already finished."""
     with immediate():
         task = Task.get_by_id(task_id)
-        if task.status in FINAL_TASK:
+        if task.status not in TASK_CANCELLABLE:
             return False
         Task.update(status="cancelled", blocked_reason="cancelled by a person").where(
             Task.id == task_id
@@ -64,7 +63,7 @@ def cancel_plan(plan_id: int) -> int:
         ids = [
             t.id
             for t in Task.select(Task.id).where(
-                Task.plan == plan_id, Task.status.not_in(FINAL_TASK)
+                Task.plan == plan_id, Task.status.in_(sorted(TASK_CANCELLABLE))
             )
         ]
         if ids:

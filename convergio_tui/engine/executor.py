@@ -32,6 +32,16 @@ from convergio_tui.sandbox.confine import SandboxUnavailable, require_sandbox
 from convergio_tui.store.db import close_database, immediate
 from convergio_tui.store.faults import storage_fault
 from convergio_tui.store.models import Plan, Run, Task, Wave, now
+from convergio_tui.store.states import (
+    PLAN_STARTABLE,
+    TASK_DISPATCHABLE,
+    TASK_IN_FLIGHT,
+    WAVE_STARTABLE,
+    PlanStatus,
+    RunStatus,
+    SummaryStatus,
+    TaskStatus,
+)
 from convergio_tui.tools.vault_errors import VaultUnavailable
 from convergio_tui.workers.redact import redactor_for
 
@@ -131,7 +141,7 @@ class Executor:
 
     def _begin(self) -> None:
         plan = Plan.get_by_id(self.plan_id)
-        if plan.status in ("todo", "failed"):
+        if plan.status in PLAN_STARTABLE:
             Plan.update(
                 status="doing", started_at=plan.started_at or now(), finished_at=None
             ).where(Plan.id == self.plan_id).execute()
@@ -153,7 +163,9 @@ class Executor:
         while True:
             self._wake.clear()
             if self.stop_event.is_set():
-                return summarize(self.plan_id, "stopped", "stopped; run again to resume")
+                return summarize(
+                    self.plan_id, SummaryStatus.STOPPED, "stopped; run again to resume"
+                )
             # Pause, cancel and health are looked at a few times a second, not on every
             # completion: with many short tasks these reads would dominate the loop.
             if not ctx.active or time.monotonic() - last_control >= CONTROL_POLL_S:
@@ -163,17 +175,17 @@ class Executor:
                 plan = Plan.get_by_id(self.plan_id)
                 self._observe_cancellations(ctx)
                 wave = None  # read again below
-            if plan.status == "cancelled":
+            if plan.status == PlanStatus.CANCELLED:
                 self._cancel_all(ctx)
-                return summarize(self.plan_id, "cancelled", "plan cancelled")
+                return summarize(self.plan_id, SummaryStatus.CANCELLED, "plan cancelled")
             timeout = POLL_S
             if wave is None or not ctx.active:
                 wave = current_wave(self.plan_id)  # a wave only ends when nothing runs in it
             if wave is None:
                 if not ctx.active:
                     return self._finish_plan("done")
-            elif plan.status != "paused":
-                if wave.id not in started or wave.status in ("pending", "blocked", "failed"):
+            elif plan.status != PlanStatus.PAUSED:
+                if wave.id not in started or wave.status in WAVE_STARTABLE:
                     problem = start_wave(ctx, wave)  # idempotent: repairs a half-started wave
                     if problem and not ctx.active:
                         return summarize(self.plan_id, plan.status, problem)
@@ -206,7 +218,7 @@ class Executor:
         waited = self.config.execution.max_wait_s
         message = f"stopped waiting after {waited:g}s: {detail}; run again to resume"
         self.bus.journal("plan.waiting", message, level="warning", plan_id=self.plan_id)
-        return summarize(self.plan_id, "waiting", message)
+        return summarize(self.plan_id, SummaryStatus.WAITING, message)
 
     def _ready(self, task: Task) -> bool:
         deps = list(task.depends_on or [])
@@ -214,7 +226,7 @@ class Executor:
             return True
         done = (
             Task.select()
-            .where(Task.plan == self.plan_id, Task.code.in_(deps), Task.status == "done")
+            .where(Task.plan == self.plan_id, Task.code.in_(deps), Task.status == TaskStatus.DONE)
             .count()
         )
         return done == len(deps)
@@ -223,7 +235,7 @@ class Executor:
         self, ctx: EngineContext, pool: EnginePool, wave_id: int, retry_blocked: bool
     ) -> None:
         free = ctx.parallel - len(ctx.active)
-        statuses = ("queued", "blocked") if retry_blocked else ("queued",)
+        statuses = sorted(TASK_DISPATCHABLE) if retry_blocked else [TaskStatus.QUEUED]
         query = (
             Task.select()
             .where(Task.wave == wave_id, Task.status.in_(statuses))
@@ -315,7 +327,7 @@ class Executor:
     ) -> None:
         reason = f"engine error: {type(exc).__name__}: {exc}"[:1000]
         with immediate():
-            if Run.select().where(Run.id == run_id, Run.status == "running").exists():
+            if Run.select().where(Run.id == run_id, Run.status == RunStatus.RUNNING).exists():
                 budget.release(run_id)
                 Run.update(status="failed", finished_at=now(), error_class="engine").where(
                     Run.id == run_id
@@ -323,7 +335,7 @@ class Executor:
         ctx.hard_blocked.add(task_id)
         moved = (
             Task.update(status="blocked", blocked_reason=reason)
-            .where(Task.id == task_id, Task.status.in_(("running", "submitted", "validating")))
+            .where(Task.id == task_id, Task.status.in_(sorted(TASK_IN_FLIGHT)))
             .execute()
         )
         if moved:
@@ -342,7 +354,7 @@ class Executor:
         if not active:
             return
         for task in Task.select(Task.id).where(
-            Task.id.in_(list(active)), Task.status == "cancelled"
+            Task.id.in_(list(active)), Task.status == TaskStatus.CANCELLED
         ):
             active[task.id].cancel.set()
 

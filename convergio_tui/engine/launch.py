@@ -24,6 +24,7 @@ from convergio_tui.engine.recovery_hooks import crash_point
 from convergio_tui.sandbox.confine import SandboxUnavailable, relaying, run_folder
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Run, Task, now
+from convergio_tui.store.states import RUN_STOPPED, RunStatus, TaskStatus
 from convergio_tui.workers import Worker, WorkerResult, get_worker, run_process
 from convergio_tui.workers.argv_limits import argv_problem
 from convergio_tui.workers.redact import Redactor
@@ -34,8 +35,8 @@ ARGV_ELEMENT_MAX = 300  # the prompt is in the log; the run row keeps a readable
 
 @dataclass(frozen=True)
 class Executed:
-    """How a dispatch ended. ``status`` is the run's: succeeded, failed, timeout,
-    cancelled, interrupted (the engine stopped), or refused (privacy invariant)."""
+    """How a dispatch ended. ``status`` is a :class:`RunStatus`: succeeded, failed, timeout,
+    cancelled, interrupted (the engine stopped), or refused (never started)."""
 
     prep: Prepared
     status: str
@@ -88,19 +89,19 @@ def _refuse(ctx: EngineContext, prep: Prepared, why: str, error_class: str = "pr
     finish_unstarted(ctx, prep, error_class, why)
     ctx.bus.journal(f"{error_class}.refused", f"{prep.code}: {why}", level="error",
                     plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
-    return Executed(prep, "refused", False, "", why, error_class, 0.0)
+    return Executed(prep, RunStatus.REFUSED, False, "", why, error_class, 0.0)
 
 
 def _status(ctx: EngineContext, timed_out: bool, cancelled: bool, success: bool) -> str:
     if cancelled:
-        return "interrupted" if ctx.stop.is_set() else "cancelled"
+        return RunStatus.INTERRUPTED if ctx.stop.is_set() else RunStatus.CANCELLED
     if timed_out:
-        return "timeout"
-    return "succeeded" if success else "failed"
+        return RunStatus.TIMEOUT
+    return RunStatus.SUCCEEDED if success else RunStatus.FAILED
 
 
 def _cancelled(task_id: int | None) -> bool:  # None: a wave's cross-review run
-    return Task.select().where(Task.id == task_id, Task.status == "cancelled").exists()
+    return Task.select().where(Task.id == task_id, Task.status == TaskStatus.CANCELLED).exists()
 
 
 def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Event,
@@ -155,9 +156,9 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
                         plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
     status = _status(ctx, outcome.timed_out, outcome.cancelled, result.success)
     killed = outcome.exit_code is None or outcome.exit_code < 0
-    if killed and status not in ("interrupted", "cancelled") and _cancelled(prep.task_id):
-        status = "cancelled"  # a person cancelled it and killed the tree from elsewhere
-    started = status != "interrupted" and outcome.pid is not None
+    if killed and status not in RUN_STOPPED and _cancelled(prep.task_id):
+        status = RunStatus.CANCELLED  # a person cancelled it and killed the tree from elsewhere
+    started = status != RunStatus.INTERRUPTED and outcome.pid is not None
     charge = run_charge(ctx, prep, result) if started else None
     crash_point("agent_exited", prep.code)  # test-only (recovery tests); a no-op otherwise
     return conclude(ctx, prep, result, status, exit_code=outcome.exit_code, charge=charge,
@@ -186,7 +187,7 @@ def conclude(ctx: EngineContext, prep: Prepared, result: WorkerResult, status: s
     """
     _finish(ctx, prep, status, result=result, exit_code=exit_code, charge=charge, argv=argv)
     _after(ctx, prep, result, status, bool(charge and charge.premium and charge.usd > 0))
-    return Executed(prep, status, result.success and status == "succeeded", result.text,
+    return Executed(prep, status, result.success and status == RunStatus.SUCCEEDED, result.text,
                     result.error or spawn_error, result.error_class.value,
                     charge.usd if charge else 0.0)  # fmt: skip
 
@@ -195,7 +196,7 @@ def _after(
     ctx: EngineContext, prep: Prepared, result: WorkerResult, status: str, charged_premium: bool
 ) -> None:
     """Health feedback, budget alerts and the result artifact."""
-    if status in ("interrupted", "cancelled"):
+    if status in RUN_STOPPED:
         return
     cls = result.error_class.value
     ctx_ok = ctx.providers_ok

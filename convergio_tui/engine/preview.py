@@ -14,8 +14,7 @@ from convergio_tui.engine.privacy import for_plan
 from convergio_tui.engine.router import route
 from convergio_tui.engine.snapshot import budget_view, health_views
 from convergio_tui.store.models import Plan, Task, Wave
-
-FINISHED = ("done", "cancelled", "skipped", "failed")
+from convergio_tui.store.states import TASK_FINISHED
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ def preview_plan(config: Config, plan_id: int) -> list[PreviewRow]:
         Task.select(Task, Wave).join(Wave).where(Task.plan == plan_id).order_by(Wave.seq, Task.code)
     )
     for task in query:
-        if task.status in FINISHED:
+        if task.status in TASK_FINISHED:
             continue
         eff = for_plan(config, plan, task.privacy)
         req = replace(route_request(task, plan.project, eff.privacy),

@@ -37,14 +37,16 @@ from convergio_tui.engine.recovery_log import LoggedRun, partial_usage, read_lin
 from convergio_tui.engine.taskflow import Workspace, after_run, commit_and_review, review_and_settle
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Ledger, Run, Task, Wave, now
+from convergio_tui.store.states import RUN_NOT_RESUMABLE, TaskStatus
 from convergio_tui.tools.worktree_check import release_worktree
 from convergio_tui.workers import Worker
 from convergio_tui.workers.result import ErrorClass
 
 # The task's status at the crash -> the step it resumes at.
-STEP_OF = {"running": "after_run", "submitted": "commit", "validating": "review"}
-# A run that ended one of these ways has nothing to resume from: its task runs again.
-NOT_RESUMABLE = ("running", "interrupted", "cancelled", "refused")
+STEP_OF: dict[str, str] = {
+    TaskStatus.RUNNING: "after_run", TaskStatus.SUBMITTED: "commit",
+    TaskStatus.VALIDATING: "review",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,7 @@ def resumable(ctx: EngineContext, task: Task) -> Resumable | None:
     run = Run.select().where(Run.task == task.id).order_by(Run.id.desc()).first()
     if step is None or run is None or run.round != task.round or run.pid is None:
         return None
-    if run.status in NOT_RESUMABLE:
+    if run.status in RUN_NOT_RESUMABLE:
         return None
     space = _workspace(ctx, task)
     if space is None:

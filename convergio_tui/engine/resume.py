@@ -29,6 +29,7 @@ from convergio_tui.engine.context import EngineContext, run_tag
 from convergio_tui.engine.recovery import Resumable, close_run, resumable
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import GateResult, Plan, Run, Task, Wave, now
+from convergio_tui.store.states import TASK_IN_FLIGHT, RunStatus, TaskStatus
 from convergio_tui.thor.rounds import accept_task
 
 START_TOLERANCE_S = 2.0
@@ -182,7 +183,7 @@ def _accept_if_settled(ctx: EngineContext, task: Task) -> bool:
     """Thor passed this round and the merge happened; only the acceptance was lost."""
     verdicts = {g.verdict for g in GateResult.select().where(GateResult.task == task.id,
                                                               GateResult.round == task.round)}  # fmt: skip
-    if "pass" not in verdicts or "fail" in verdicts or task.status != "validating":
+    if "pass" not in verdicts or "fail" in verdicts or task.status != TaskStatus.VALIDATING:
         return False
     if ctx.worktrees:
         wave = task.wave
@@ -208,7 +209,7 @@ def recover(ctx: EngineContext) -> Recovery:
         worktrees.clear_stale_locks(ctx.repo, ctx.owner, trees)
     tasks = Task.select(Task.id).where(Task.plan == ctx.plan_id)
     waves = Wave.select(Wave.id).where(Wave.plan == ctx.plan_id)  # Thor's cross-reviews
-    runs = list(Run.select().where(Run.status == "running",
+    runs = list(Run.select().where(Run.status == RunStatus.RUNNING,
                                    Run.task.in_(tasks) | Run.wave.in_(waves)))  # fmt: skip
     if runs:
         out.killed_pids = kill_processes(find_run_processes(runs))
@@ -216,7 +217,7 @@ def recover(ctx: EngineContext) -> Recovery:
             closed = close_run(ctx, run)
             (out.finished_runs if closed.finished else out.interrupted_runs).append(run.id)
     stale = Task.select().where(Task.plan == ctx.plan_id,
-                                Task.status.in_(("running", "submitted", "validating")))  # fmt: skip
+                                Task.status.in_(sorted(TASK_IN_FLIGHT)))  # fmt: skip
     for task in stale:
         if _accept_if_settled(ctx, task):
             out.accepted.append(task.code)

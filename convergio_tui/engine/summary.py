@@ -6,8 +6,12 @@ from dataclasses import dataclass, field
 
 from convergio_tui.store.models import Escalation, Task
 from convergio_tui.store.queries import plan_costs
-
-FINISHED = ("done", "cancelled", "skipped")
+from convergio_tui.store.states import (
+    TASK_NEEDS_PERSON,
+    EscalationStatus,
+    SummaryStatus,
+    TaskStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,9 @@ class WaitingTask:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """The end of one execution: ``status`` is the plan's (done, failed, cancelled, doing,
-    paused) or ``stopped`` when :meth:`Executor.stop` ended it."""
+    """The end of one execution: ``status`` is a :class:`SummaryStatus`, the plan's
+    (done, failed, cancelled, doing, paused...) or ``stopped`` when :meth:`Executor.stop`
+    ended it, ``waiting`` when only cooling providers were left."""
 
     plan_id: int
     status: str
@@ -39,7 +44,7 @@ class RunSummary:
     @property
     def exit_code(self) -> int:
         """docs/cli.md: 0 when the plan is done, else 1 (something needs a person)."""
-        return 0 if self.status == "done" else 1
+        return 0 if self.status == SummaryStatus.DONE else 1
 
     def as_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -51,14 +56,16 @@ class RunSummary:
 
 
 def _reason(task: Task, escalations: dict[int, Escalation], by_code: dict[str, Task]) -> str:
-    if task.status == "escalated":
+    if task.status == TaskStatus.ESCALATED:
         esc = escalations.get(task.id)
         return f"pending escalation #{esc.id}: {esc.reason}" if esc else "escalated"
-    if task.status == "blocked":
+    if task.status == TaskStatus.BLOCKED:
         return task.blocked_reason or "blocked"
-    if task.status == "failed":
+    if task.status == TaskStatus.FAILED:
         return "failed (rejected by a person)"
-    unmet = [d for d in task.depends_on or [] if by_code.get(d) and by_code[d].status != "done"]
+    unmet = [
+        d for d in task.depends_on or [] if by_code.get(d) and by_code[d].status != TaskStatus.DONE
+    ]
     if unmet:
         return "waits for " + ", ".join(f"{d} ({by_code[d].status})" for d in unmet)
     return task.status
@@ -71,15 +78,19 @@ def summarize(plan_id: int, status: str, message: str = "") -> RunSummary:
     escalations = {
         e.task_id: e
         for e in Escalation.select().where(
-            Escalation.status == "pending", Escalation.task.in_([t.id for t in tasks])
+            Escalation.status == EscalationStatus.PENDING,
+            Escalation.task.in_([t.id for t in tasks]),
         )
     }
     waiting = tuple(
         WaitingTask(t.code, t.status, _reason(t, escalations, by_code))
         for t in tasks
-        if t.status in ("blocked", "escalated", "failed")
-        or (t.status == "queued" and _reason(t, escalations, by_code).startswith("waits for"))
+        if t.status in TASK_NEEDS_PERSON
+        or (
+            t.status == TaskStatus.QUEUED
+            and _reason(t, escalations, by_code).startswith("waits for")
+        )
     )
     cost = plan_costs(plan_id).get(plan_id, 0.0)  # the wave's cross-reviews included
-    done = sum(1 for t in tasks if t.status == "done")
+    done = sum(1 for t in tasks if t.status == TaskStatus.DONE)
     return RunSummary(plan_id, status, len(tasks), done, cost, waiting, message)

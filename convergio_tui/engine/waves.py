@@ -15,12 +15,17 @@ from convergio_tui.engine import gitops, worktrees
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.crossreview_run import runner_for
 from convergio_tui.engine.events import TaskChanged, WaveChanged
-from convergio_tui.engine.summary import FINISHED
 from convergio_tui.store.models import Task, Wave
+from convergio_tui.store.states import (
+    TASK_DEAD_END,
+    TASK_FINISHED,
+    TASK_NOT_STARTED,
+    WAVE_CLOSED,
+    TaskStatus,
+    WaveStatus,
+)
 from convergio_tui.thor.review import WaveReviewInput, review_wave
 from convergio_tui.thor.rounds import reject_wave
-
-UNDONE = ("failed", "cancelled", "skipped")
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ def current_wave(plan_id: int) -> Wave | None:
     """The first wave (by seq) not done or cancelled."""
     return (
         Wave.select()
-        .where(Wave.plan == plan_id, Wave.status.not_in(("done", "cancelled")))
+        .where(Wave.plan == plan_id, Wave.status.not_in(sorted(WAVE_CLOSED)))
         .order_by(Wave.seq)
         .first()
     )
@@ -89,9 +94,9 @@ def skip_dependents(ctx: EngineContext, wave: Wave) -> int:
     status = {t.code: t.status for t in tasks}
     skipped = 0
     for task in tasks:
-        if task.wave_id != wave.id or task.status not in ("pending", "queued", "blocked"):
+        if task.wave_id != wave.id or task.status not in TASK_NOT_STARTED:
             continue
-        dead = [d for d in task.depends_on or [] if status.get(d) in UNDONE]
+        dead = [d for d in task.depends_on or [] if status.get(d) in TASK_DEAD_END]
         if dead:
             reason = "skipped: depends on " + ", ".join(f"{d} ({status[d]})" for d in dead)
             Task.update(status="skipped", blocked_reason=reason).where(Task.id == task.id).execute()
@@ -154,17 +159,18 @@ def settle(ctx: EngineContext, wave: Wave) -> Settled:
         return Settled("continue")
     tasks = list(Task.select().where(Task.wave == wave.id))
     statuses = {t.status for t in tasks}
-    if statuses <= set(FINISHED):
-        if "done" not in statuses:
-            _set_wave(ctx, wave, "cancelled" if "cancelled" in statuses else "done")
+    if statuses <= TASK_FINISHED and TaskStatus.FAILED not in statuses:
+        if TaskStatus.DONE not in statuses:  # all skipped or cancelled: nothing to review
+            cancelled = TaskStatus.CANCELLED in statuses
+            _set_wave(ctx, wave, WaveStatus.CANCELLED if cancelled else WaveStatus.DONE)
             return Settled("advance")
         return _review(ctx, wave, tasks)
-    if statuses <= {*FINISHED, "failed"}:
-        failed = ", ".join(sorted(t.code for t in tasks if t.status == "failed"))
-        _set_wave(ctx, wave, "failed", f"failed: {failed}")
+    if statuses <= TASK_FINISHED:
+        failed = ", ".join(sorted(t.code for t in tasks if t.status == TaskStatus.FAILED))
+        _set_wave(ctx, wave, WaveStatus.FAILED, f"failed: {failed}")
         return Settled("failed", f"task(s) failed: {failed}")
-    open_tasks = [t for t in tasks if t.status not in (*FINISHED, "failed")]
-    if any(t.id in ctx.waiting for t in open_tasks if t.status == "blocked"):
+    open_tasks = [t for t in tasks if t.status not in TASK_FINISHED]
+    if any(t.id in ctx.waiting for t in open_tasks if t.status == TaskStatus.BLOCKED):
         return Settled("wait", "waiting for a provider to cool down")
     _set_wave(ctx, wave, "blocked", "needs a person")
     return Settled("stuck", "nothing more can move without a person")

@@ -9,8 +9,6 @@ import peewee as pw
 
 from convergio_tui.store.models import Plan, Run, Task, Wave
 
-FINISHED_TASK = ("done", "failed", "skipped", "cancelled")
-
 
 @dataclass(frozen=True)
 class PlanSummary:

@@ -131,6 +131,8 @@ TASK_DISPATCHABLE = frozenset({T.QUEUED, T.BLOCKED})
 TASK_NOT_STARTED = frozenset({T.PENDING, T.QUEUED, T.BLOCKED})
 # Cannot move until a person acts (``convergio run`` lists them as waiting).
 TASK_NEEDS_PERSON = frozenset({T.BLOCKED, T.ESCALATED, T.FAILED})
+# A person decides it: approve, retry or reject its pending escalation.
+TASK_DECIDABLE = frozenset({T.ESCALATED})
 # Thor may send it back (re-queue or escalate): after its own review, or when the wave
 # review fails. A task a person approved is never sent back (thor/rounds.py checks).
 TASK_REJECTABLE = frozenset({T.DONE, T.RUNNING, T.SUBMITTED, T.VALIDATING, T.REJECTED, T.QUEUED})
@@ -157,6 +159,9 @@ RUN_FINISHED = frozenset({R.SUCCEEDED, R.FAILED, R.TIMEOUT, R.CANCELLED, R.INTER
 RUN_STOPPED = frozenset({R.INTERRUPTED, R.CANCELLED})
 # Nothing to resume from after a crash: the task's agent runs again.
 RUN_NOT_RESUMABLE = frozenset({R.RUNNING, R.INTERRUPTED, R.CANCELLED, R.REFUSED})
+
+# Still open: a person may decide it (once).
+ESCALATION_DECIDABLE = frozenset({E.PENDING})
 
 # -- the moves allowed, old -> new -------------------------------------------------------
 # A status not listed as a key moves nowhere. A status listed under itself may be written

@@ -13,12 +13,11 @@ from collections.abc import Callable
 from convergio_tui.config.schema import Config
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Event, Task, Wave, now
+from convergio_tui.store.states import TASK_REJECTABLE
 from convergio_tui.thor.escalations import open_escalation
 from convergio_tui.thor.feedback import rejection_section
 from convergio_tui.thor.outcome import GateOutcome, Review, mentions
 from convergio_tui.thor.secrets import sanitize
-
-REQUEUE_FROM = ("done", "running", "submitted", "validating", "rejected", "queued")
 
 
 def accept_task(task_id: int) -> None:
@@ -118,7 +117,8 @@ def reject_wave(wave_id: int, review: Review, config: Config) -> list[int]:
         requeued: list[int] = []
         sent_back = 0
         for task in tasks:
-            if task.status not in REQUEUE_FROM or str(task.validated_by or "").startswith("human:"):
+            approved = str(task.validated_by or "").startswith("human:")
+            if task.status not in TASK_REJECTABLE or approved:
                 continue  # a person's approval is not overturned by a machine
             if named is not None and task.code not in named:
                 continue

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.executor import Executor
-
-FINISHED = ("done", "failed", "cancelled")
+from convergio_tui.store.states import PLAN_FINISHED
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ class InProcessEngine:
             executor = self._executor
             if executor is None or (executor.summary is None and executor.error is None):
                 return False  # stopped on purpose, or still running
-            if executor.summary is not None and executor.summary.status in FINISHED:
+            if executor.summary is not None and executor.summary.status in PLAN_FINISHED:
                 return False
             self._executor = Executor(self.config, self.plan_id, listener=self._listener)
             self._executor.start()

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from convergio_tui.store.dashboard_queries import EscalationDetail, escalation_detail, escalations
+from convergio_tui.store.states import ESCALATION_DECIDABLE
 from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui import engine_bridge
 from convergio_tui.tui.context import DashboardContext
@@ -89,7 +90,7 @@ class ApprovalModal(ModalScreen[ActionResult | None]):
         """Show the evidence; a decided escalation cannot be decided again."""
         detail = message.detail
         title = self.query_one("#approval-title", Static)
-        if detail is None or detail.line.status != "pending":
+        if detail is None or detail.line.status not in ESCALATION_DECIDABLE:
             title.update("This escalation is no longer pending.")
             self.detail = None
             self.refresh_bindings()

@@ -8,6 +8,7 @@ from textual import work
 from textual.screen import Screen
 
 from convergio_tui.store.dashboard_queries import PlanHead, RunningRun, TaskLine
+from convergio_tui.store.states import PLAN_PAUSABLE, PLAN_RESUMABLE, TASK_CANCELLABLE
 from convergio_tui.textsafe import printable
 from convergio_tui.tui import engine_bridge
 from convergio_tui.tui.context import DashboardContext
@@ -16,8 +17,6 @@ from convergio_tui.tui.messages import ActionFinished
 from convergio_tui.tui.poller import DataVersions
 from convergio_tui.tui.widgets.output_grid import OutputGrid
 from convergio_tui.tui.widgets.task_table import TaskTable
-
-FINAL = ("done", "failed", "skipped", "cancelled")
 
 
 class MainActions(Screen[None]):
@@ -51,13 +50,13 @@ class MainActions(Screen[None]):
         """Dim what cannot be done now."""
         if action == "toggle_pause":
             return available(
-                self.head is not None and self.head.status in ("todo", "doing", "paused")
+                self.head is not None and self.head.status in PLAN_PAUSABLE | PLAN_RESUMABLE
             )
         if action == "open_task":
             return available(self._selected_line() is not None)
         if action == "cancel_task":
             line = self._selected_line()
-            return available(line is not None and line.status not in FINAL)
+            return available(line is not None and line.status in TASK_CANCELLABLE)
         return True
 
     def _selected_line(self) -> TaskLine | None:
@@ -83,7 +82,7 @@ class MainActions(Screen[None]):
         """Pause a running plan, resume a paused one."""
         if self.head is None:
             return
-        if self.head.status == "paused":
+        if self.head.status in PLAN_RESUMABLE:
             self._control(engine_bridge.resume_plan, self.head.id)
         else:
             self._control(engine_bridge.pause_plan, self.head.id)
@@ -93,7 +92,7 @@ class MainActions(Screen[None]):
         from convergio_tui.tui.screens.confirm import ConfirmModal
 
         line = self._selected_line()
-        if line is None or line.status in FINAL:
+        if line is None or line.status not in TASK_CANCELLABLE:
             return
 
         def decided(yes: bool | None) -> None:

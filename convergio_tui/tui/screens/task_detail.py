@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Log, Static
 
 from convergio_tui.store.dashboard_queries import RunLine, TaskDetail, task_detail
+from convergio_tui.store.states import TASK_ACTIVE, TASK_DECIDABLE
 from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.format import available, duration, elapsed, money, status_content
@@ -23,7 +24,6 @@ from convergio_tui.tui.widgets.run_table import RunTable
 
 LOG_LINES = 20_000
 LOG_BYTES_PER_READ = 4_000_000
-ACTIVE = ("queued", "running", "submitted", "validating")
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class TaskDetailScreen(Screen[None]):
     def _auto_reload(self) -> None:
         if (
             self.detail is not None
-            and self.detail.line.status in ACTIVE
+            and self.detail.line.status in TASK_ACTIVE
             and self.app.screen is self
         ):
             self.action_reload()
@@ -171,7 +171,7 @@ class TaskDetailScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Deciding is for escalated tasks only."""
         if action == "decide":
-            return available(self.detail is not None and self.detail.line.status == "escalated")
+            return available(self.detail is not None and self.detail.line.status in TASK_DECIDABLE)
         return True
 
     def action_decide(self) -> None:

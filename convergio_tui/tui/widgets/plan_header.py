@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from convergio_tui.store.dashboard_queries import PlanHead
+from convergio_tui.store.states import PLAN_UNDER_WAY
 from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import duration, elapsed, money, status_content
 
@@ -52,7 +53,7 @@ class PlanHeader(Static):
     def tick(self, now: float) -> None:
         """Advance the elapsed time."""
         self._now = now
-        if self._head is not None and self._head.status in ("doing", "paused"):
+        if self._head is not None and self._head.status in PLAN_UNDER_WAY:
             self._show(self._content())
 
     def on_resize(self) -> None:
