@@ -149,7 +149,7 @@ def test_done_cannot_be_set_directly_by_sql_or_api(box: Sandbox, db_file: Path) 
             "UPDATE task SET status='done', validated_by='human:eve' WHERE id=?", (task.id,)
         )
     raw.close()
-    assert Task.get_by_id(task.id).status == "running"
+    assert Task.get_by_id(task.id).status == "validating"
 
 
 def test_rejection_evidence_carries_no_control_characters() -> None:

@@ -77,11 +77,12 @@ class Sandbox:
 
     def add_task(self, code: str, *, files: list[str] | None = None,
                  verify: list[str] | None = None, prompt: str = "do it", **extra: Any) -> Task:  # fmt: skip
-        """A running task of the wave (``extra`` overrides columns)."""
+        """A task of the wave as the engine hands it to Thor, ``validating`` (``extra``
+        overrides columns)."""
         columns: dict[str, Any] = {
             "plan": self.plan, "wave": self.wave, "code": code, "title": f"task {code}",
             "prompt": prompt, "type": "coding", "files": files or [], "verify": verify or [],
-            "status": "running", "executor_agent": "claude", "model": "claude-sonnet-4-5",
+            "status": "validating", "executor_agent": "claude", "model": "claude-sonnet-4-5",
         }  # fmt: skip
         columns.update(extra)
         return Task.create(**columns)

@@ -10,6 +10,7 @@ status we expect, so a person cancelling the task meanwhile always wins.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from convergio_tui.engine.events import RunFinished, TaskChanged
 from convergio_tui.engine.launch import Executed, execute, finish_unstarted
 from convergio_tui.engine.recovery_hooks import crash_point
 from convergio_tui.store.models import Task
+from convergio_tui.store.states import RunStatus, TaskStatus
+from convergio_tui.store.transitions import move_task
 from convergio_tui.thor.outcome import GateOutcome, Review, make_review
 from convergio_tui.thor.record import record_task_gates
 from convergio_tui.thor.review import TaskReviewInput, review_task
@@ -45,17 +48,13 @@ class WorkspaceRefused(Exception):
     """The worktree failed its pre-flight; the message lists the failed checks."""
 
 
-def transition(ctx: EngineContext, prep: Prepared, frm: tuple[str, ...], to: str, detail: str = "",
+def transition(ctx: EngineContext, prep: Prepared, frm: Iterable[str], to: str, detail: str = "",
                **values: object) -> bool:  # fmt: skip
-    """Move the task ``frm`` -> ``to`` only if it is still in one of ``frm``."""
-    moved = (
-        Task.update(status=to, **values)
-        .where(Task.id == prep.task_id, Task.status.in_(frm))
-        .execute()
-    )
+    """Move the task ``frm`` -> ``to`` only if it is still in one of ``frm``, and say so."""
+    moved = move_task(prep.required_task_id, to, frm=frm, **values)
     if moved:
         ctx.bus.emit(TaskChanged(prep.required_task_id, to, prep.code, detail))
-    return bool(moved)
+    return moved
 
 
 def workspace(ctx: EngineContext, prep: Prepared) -> Workspace:
@@ -117,7 +116,7 @@ def process(ctx: EngineContext, prep: Prepared, cancel: threading.Event) -> None
 
 def _hard_block(ctx: EngineContext, prep: Prepared, reason: str, kind: str) -> None:
     ctx.hard_blocked.add(prep.required_task_id)
-    transition(ctx, prep, ("running",), "blocked", reason, blocked_reason=reason)
+    transition(ctx, prep, [TaskStatus.RUNNING], TaskStatus.BLOCKED, reason, blocked_reason=reason)
     ctx.bus.journal(
         kind, f"{prep.code}: {reason}", level="error", plan_id=ctx.plan_id, task_id=prep.task_id
     )
@@ -127,12 +126,14 @@ def after_run(ctx: EngineContext, prep: Prepared, done: Executed, space: Workspa
     """Route the run's end: back to the queue, to a person, or to Thor."""
     crash_point("settled")  # test-only (recovery tests); a no-op otherwise
     tid = prep.required_task_id
-    if done.status == "interrupted":
-        transition(ctx, prep, ("running",), "queued", "engine stopped: will run again")
+    if done.status == RunStatus.INTERRUPTED:
+        transition(
+            ctx, prep, [TaskStatus.RUNNING], TaskStatus.QUEUED, "engine stopped: will run again"
+        )
         return
-    if done.status == "cancelled":
+    if done.status == RunStatus.CANCELLED:
         return  # a person cancelled the task; its status already says so
-    if done.status == "refused" or done.error_class == "integrity":
+    if done.status == RunStatus.REFUSED or done.error_class == "integrity":
         _hard_block(ctx, prep, done.error, "task.blocked")
         return
     key = (tid, prep.round)
@@ -141,9 +142,18 @@ def after_run(ctx: EngineContext, prep: Prepared, done: Executed, space: Workspa
         if tries < INFRA_RETRIES_PER_ROUND:
             ctx.infra_retries[key] = tries + 1
             why = f"{prep.provider} {done.error_class.replace('_', ' ')}: routed again"
-            transition(ctx, prep, ("running",), "queued", why, result_text=done.text or None)
+            transition(
+                ctx,
+                prep,
+                [TaskStatus.RUNNING],
+                TaskStatus.QUEUED,
+                why,
+                result_text=done.text or None,
+            )
             return
-    if not transition(ctx, prep, ("running",), "submitted", result_text=done.text or None):
+    if not transition(
+        ctx, prep, [TaskStatus.RUNNING], TaskStatus.SUBMITTED, result_text=done.text or None
+    ):
         return
     commit_and_review(ctx, prep, done, space)
 
@@ -157,7 +167,7 @@ def commit_and_review(ctx: EngineContext, prep: Prepared, done: Executed, space:
         gitops.commit_all(
             space.worktree, f"convergio({prep.code}): {prep.title} [round {prep.round}]"
         )
-    if not transition(ctx, prep, ("submitted",), "validating"):
+    if not transition(ctx, prep, [TaskStatus.SUBMITTED], TaskStatus.VALIDATING):
         return
     review_and_settle(ctx, prep, done, space)
 
@@ -183,24 +193,18 @@ def review_and_settle(ctx: EngineContext, prep: Prepared, done: Executed, space:
             worktrees.remove_worktree(ctx.repo, space.worktree, root=ctx.worktree_root,
                                       owner=ctx.owner, task=prep.code, branch=space.branch)  # fmt: skip
             Task.update(worktree=None).where(Task.id == prep.task_id).execute()
+    task_id = prep.required_task_id
     if review.passed:
-        if _status(prep.required_task_id) == "validating":
-            accept_task(prep.required_task_id)
-            ctx.bus.emit(TaskChanged(prep.required_task_id, "done", prep.code, "accepted by Thor"))
+        if accept_task(task_id):  # not if a person cancelled it meanwhile
+            ctx.bus.emit(TaskChanged(task_id, TaskStatus.DONE, prep.code, "accepted by Thor"))
         return
-    if _status(prep.required_task_id) != "validating":
+    status = reject_task(task_id, review, ctx.config, frm=[TaskStatus.VALIDATING])
+    if status is None:
         return  # a person cancelled it meanwhile
-    status = reject_task(prep.required_task_id, review, ctx.config)
     failed = ", ".join(o.name for o in review.outcomes if o.verdict == "fail") or "review"
     ctx.bus.emit(
-        TaskChanged(
-            prep.required_task_id, status, prep.code, f"rejected in round {prep.round}: {failed}"
-        )
+        TaskChanged(task_id, status, prep.code, f"rejected in round {prep.round}: {failed}")
     )
-
-
-def _status(task_id: int) -> str:
-    return str(Task.select(Task.status).where(Task.id == task_id).scalar())
 
 
 def conflict_review(

@@ -1,6 +1,7 @@
 """Task state after a review: accept (done), reject (next round) or escalate.
 
-Every transition happens inside ``store.db.immediate()``. A rejected task goes
+Every transition happens inside ``store.db.immediate()``, as a conditional move of
+``store.transitions`` (a task a person cancelled meanwhile stays cancelled). A rejected task goes
 straight back to ``queued`` with ``round + 1``: the rejection itself is recorded as an
 ``event`` (kind ``rejected``, its gate evidence in ``data``) and in ``gate_result``,
 so no intermediate ``rejected`` status lingers for the engine to trip over.
@@ -8,24 +9,25 @@ so no intermediate ``rejected`` status lingers for the engine to trip over.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from convergio_tui.config.schema import Config
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Event, Task, Wave, now
-from convergio_tui.store.states import TASK_REJECTABLE
+from convergio_tui.store.states import TASK_REJECTABLE, TaskStatus, WaveStatus
+from convergio_tui.store.transitions import move_row, move_task
 from convergio_tui.thor.escalations import open_escalation
 from convergio_tui.thor.feedback import rejection_section
 from convergio_tui.thor.outcome import GateOutcome, Review, mentions
 from convergio_tui.thor.secrets import sanitize
 
 
-def accept_task(task_id: int) -> None:
-    """Mark the task ``done``, validated by Thor (the DB trigger checks the gates)."""
+def accept_task(task_id: int) -> bool:
+    """Mark the ``validating`` task ``done``, validated by Thor (the DB trigger checks the
+    gates). False when it is no longer validating (a person cancelled it meanwhile)."""
     with immediate():
-        Task.update(status="done", validated_by="thor", validated_at=now()).where(
-            Task.id == task_id
-        ).execute()
+        return move_task(task_id, TaskStatus.DONE, frm=[TaskStatus.VALIDATING],
+                         validated_by="thor", validated_at=now())  # fmt: skip
 
 
 def _round_record(
@@ -43,9 +45,11 @@ def _round_record(
 
 
 def _reject(
-    task: Task, review: Review, config: Config, scope: str, outcomes: list[GateOutcome]
-) -> str:
-    """Append the evidence, log the rejection, then requeue or escalate. In a transaction.
+    task: Task, review: Review, config: Config, scope: str, outcomes: list[GateOutcome],
+    frm: Iterable[str] = TASK_REJECTABLE,
+) -> str | None:  # fmt: skip
+    """Append the evidence, log the rejection, then requeue or escalate; the new status,
+    or None when the task is no longer in ``frm`` (nothing written). In a transaction.
 
     Everything written is masked with the review's vault redactor first: the prompt
     becomes the next agent's argv, so a value in it would reach a process list.
@@ -60,30 +64,30 @@ def _reject(
         or review.evidence_text,
         redact,
     )
-    task.prompt = f"{task.prompt}{rejection_section(round_no, names, evidence, scope)}"
+    prompt = f"{task.prompt}{rejection_section(round_no, names, evidence, scope)}"
+    escalate = round_no >= config.thor.max_rounds
+    to = TaskStatus.ESCALATED if escalate else TaskStatus.QUEUED
+    if not move_row(task, to, frm=frm, prompt=prompt, validated_by=None, validated_at=None,
+                    round=round_no if escalate else round_no + 1):  # fmt: skip
+        return None
     Event.create(
         level="warning", kind="rejected", plan=task.plan_id, task=task.id,
         message=f"{task.code} rejected by Thor in round {round_no} ({scope}): {', '.join(names)}",
         data=_round_record(round_no, scope, outcomes, redact),
     )  # fmt: skip
-    task.validated_by = None
-    task.validated_at = None
-    if round_no >= config.thor.max_rounds:
-        task.status = "escalated"
-        task.save()
+    if escalate:
         open_escalation(task, review.diff_stat, redact=redact)
-        return "escalated"
-    task.round = round_no + 1
-    task.status = "queued"
-    task.save()
-    return "queued"
+    return to
 
 
-def reject_task(task_id: int, review: Review, config: Config) -> str:
-    """Reject the task's current round; return its new status (``queued``/``escalated``)."""
+def reject_task(
+    task_id: int, review: Review, config: Config, *, frm: Iterable[str] = TASK_REJECTABLE
+) -> str | None:
+    """Reject the task's current round; return its new status (``queued``/``escalated``),
+    or None when it is no longer in ``frm`` (a person cancelled it meanwhile)."""
     with immediate():
         task = Task.get_by_id(task_id)
-        return _reject(task, review, config, "task", review.outcomes)
+        return _reject(task, review, config, "task", review.outcomes, frm)
 
 
 def _blames(outcome: GateOutcome, code: str) -> bool:
@@ -127,12 +131,12 @@ def reject_wave(wave_id: int, review: Review, config: Config) -> list[int]:
             else:
                 # Each task sees the failures that name it (and gates that name no one).
                 outcomes = [o for o in review.outcomes if not o.failed or _blames(o, task.code)]
-            sent_back += 1
-            if _reject(task, review, config, "wave", outcomes) == "queued":
+            status = _reject(task, review, config, "wave", outcomes)
+            sent_back += status is not None
+            if status == TaskStatus.QUEUED:
                 requeued.append(int(task.id))
         if sent_back:
-            wave.status = "running"
-            wave.save()
+            move_row(wave, WaveStatus.RUNNING)
         Event.create(
             level="warning", kind="wave_rejected", plan=wave.plan_id,
             message=f"wave {wave.seq} rejected by Thor: {', '.join(review.failed_gates) or 'review'}; "
