@@ -138,3 +138,18 @@ def test_reference_page_names_every_key(page: str, model: type[BaseModel]) -> No
     text = (DOCS / page).read_text()
     missing = sorted(k for k in _keys(model) if not re.search(rf"`(?:[\w.*<>-]+\.)?{k}`", text))
     assert not missing, f"document in docs/{page}: {missing}"
+
+
+PACKAGES = ("commands", "config", "store", "engine", "thor", "workers", "tools", "sandbox",
+            "tui", "demo", "sim", "data")  # fmt: skip
+
+
+def test_architecture_names_only_files_that_exist() -> None:
+    """docs/architecture.md tells a newcomer which file to open: each one must be there
+    (a module moved or renamed must be renamed in the page too)."""
+    page = (DOCS / "architecture.md").read_text()
+    named = re.findall(rf"`((?:{'|'.join(PACKAGES)})/[\w/.-]+)`", page)
+    assert named, "the page names no module"
+    package = REPO / "convergio_tui"
+    missing = sorted({n for n in named if not (package / n).exists() and not (REPO / n).exists()})
+    assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
