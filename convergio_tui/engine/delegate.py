@@ -25,6 +25,8 @@ from convergio_tui.engine.router import BudgetView, Decision, RouteRequest, rout
 from convergio_tui.engine.snapshot import budget_view
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Event, Run, Task, database_identity, now
+from convergio_tui.store.states import TASK_DISPATCHABLE, TaskStatus
+from convergio_tui.store.transitions import move_task
 
 
 @dataclass(frozen=True)
@@ -166,10 +168,10 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
     log_path = paths.run_log(database_identity(), run.id)
     Run.update(fallback_from=fallback_from, route_reasons=reasons, log_path=str(log_path),
                provider=run.provider, model=run.model).where(Run.id == run.id).execute()  # fmt: skip
-    moved = Task.update(
-        status="running", executor_agent=decision.provider, model=decision.model,
-        route_reasons=reasons, blocked_reason=None, privacy=req.privacy,
-    ).where(Task.id == task.id, Task.status.in_(("queued", "blocked"))).execute()  # fmt: skip
+    moved = move_task(
+        task.id, TaskStatus.RUNNING, frm=TASK_DISPATCHABLE, executor_agent=decision.provider,
+        model=decision.model, route_reasons=reasons, blocked_reason=None, privacy=req.privacy,
+    )  # fmt: skip
     if not moved:
         raise _Abort(None)
     if fallback_from:

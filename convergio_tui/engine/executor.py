@@ -31,17 +31,19 @@ from convergio_tui.engine.waves import current_wave, settle, start_wave
 from convergio_tui.sandbox.confine import SandboxUnavailable, require_sandbox
 from convergio_tui.store.db import close_database, immediate
 from convergio_tui.store.faults import storage_fault
-from convergio_tui.store.models import Plan, Run, Task, Wave, now
+from convergio_tui.store.models import Plan, Task, Wave, now
 from convergio_tui.store.states import (
     PLAN_STARTABLE,
     TASK_DISPATCHABLE,
     TASK_IN_FLIGHT,
     WAVE_STARTABLE,
+    Kind,
     PlanStatus,
     RunStatus,
     SummaryStatus,
     TaskStatus,
 )
+from convergio_tui.store.transitions import current, move_plan, move_run, move_task
 from convergio_tui.tools.vault_errors import VaultUnavailable
 from convergio_tui.workers.redact import redactor_for
 
@@ -141,18 +143,19 @@ class Executor:
 
     def _begin(self) -> None:
         plan = Plan.get_by_id(self.plan_id)
-        if plan.status in PLAN_STARTABLE:
-            Plan.update(
-                status="doing", started_at=plan.started_at or now(), finished_at=None
-            ).where(Plan.id == self.plan_id).execute()
-            self.bus.emit(PlanChanged(self.plan_id, "doing"))
+        started_at = plan.started_at or now()
+        if move_plan(self.plan_id, PlanStatus.DOING, frm=PLAN_STARTABLE, started_at=started_at,
+                     finished_at=None):  # fmt: skip
+            self.bus.emit(PlanChanged(self.plan_id, PlanStatus.DOING))
         # The project's vault values reach the checks as they reach a run.
         health.refresh(self.config, secrets=self._ctx.secrets() if self._ctx else None)
 
-    def _finish_plan(self, status: str, message: str = "") -> RunSummary:
-        Plan.update(status=status, finished_at=now()).where(Plan.id == self.plan_id).execute()
-        self.bus.emit(PlanChanged(self.plan_id, status))
-        return summarize(self.plan_id, status, message)
+    def _finish_plan(self, status: PlanStatus, message: str = "") -> RunSummary:
+        if move_plan(self.plan_id, status, finished_at=now()):
+            self.bus.emit(PlanChanged(self.plan_id, status))
+            return summarize(self.plan_id, status, message)
+        # A person cancelled it meanwhile: that decision stands.
+        return summarize(self.plan_id, str(current(Kind.PLAN, self.plan_id)), message)
 
     def _loop(self, ctx: EngineContext, pool: EnginePool, watch: HealthWatch) -> RunSummary:
         last_retry = last_control = 0.0
@@ -183,7 +186,7 @@ class Executor:
                 wave = current_wave(self.plan_id)  # a wave only ends when nothing runs in it
             if wave is None:
                 if not ctx.active:
-                    return self._finish_plan("done")
+                    return self._finish_plan(PlanStatus.DONE)
             elif plan.status != PlanStatus.PAUSED:
                 if wave.id not in started or wave.status in WAVE_STARTABLE:
                     problem = start_wave(ctx, wave)  # idempotent: repairs a half-started wave
@@ -201,7 +204,7 @@ class Executor:
                     if settled.action in ("advance", "continue"):
                         continue
                     if settled.action == "failed":
-                        return self._finish_plan("failed", settled.detail)
+                        return self._finish_plan(PlanStatus.FAILED, settled.detail)
                     if settled.action == "stuck":
                         return summarize(self.plan_id, plan.status, settled.detail)
                     waiting_since = waiting_since or time.monotonic()
@@ -262,11 +265,10 @@ class Executor:
             return False
         if isinstance(outcome, Blocked):
             (ctx.waiting.add if outcome.waiting else ctx.waiting.discard)(task.id)
-            if task.status != "blocked" or task.blocked_reason != outcome.reason:
-                Task.update(status="blocked", blocked_reason=outcome.reason).where(
-                    Task.id == task.id, Task.status.in_(("queued", "blocked"))
-                ).execute()
-                self.bus.emit(TaskChanged(task.id, "blocked", task.code, outcome.reason))
+            changed = task.status != TaskStatus.BLOCKED or task.blocked_reason != outcome.reason
+            if changed and move_task(task.id, TaskStatus.BLOCKED, frm=TASK_DISPATCHABLE,
+                                     blocked_reason=outcome.reason):  # fmt: skip
+                self.bus.emit(TaskChanged(task.id, TaskStatus.BLOCKED, task.code, outcome.reason))
             return False
         ctx.waiting.discard(task.id)
         cancel = threading.Event()
@@ -275,7 +277,9 @@ class Executor:
         self.bus.emit(RunStarted(outcome.run_id, task.id, task.code, outcome.provider, outcome.model,
                                  str(outcome.log_path), outcome.fallback_from))  # fmt: skip
         self.bus.emit(
-            TaskChanged(task.id, "running", task.code, f"{outcome.provider}·{outcome.model}")
+            TaskChanged(
+                task.id, TaskStatus.RUNNING, task.code, f"{outcome.provider}·{outcome.model}"
+            )
         )
 
         pool.submit(self._job(ctx, outcome, lambda: process(ctx, outcome, cancel)))
@@ -327,19 +331,12 @@ class Executor:
     ) -> None:
         reason = f"engine error: {type(exc).__name__}: {exc}"[:1000]
         with immediate():
-            if Run.select().where(Run.id == run_id, Run.status == RunStatus.RUNNING).exists():
+            if move_run(run_id, RunStatus.FAILED, frm=[RunStatus.RUNNING], finished_at=now(),
+                        error_class="engine"):  # fmt: skip
                 budget.release(run_id)
-                Run.update(status="failed", finished_at=now(), error_class="engine").where(
-                    Run.id == run_id
-                ).execute()
         ctx.hard_blocked.add(task_id)
-        moved = (
-            Task.update(status="blocked", blocked_reason=reason)
-            .where(Task.id == task_id, Task.status.in_(sorted(TASK_IN_FLIGHT)))
-            .execute()
-        )
-        if moved:
-            self.bus.emit(TaskChanged(task_id, "blocked", code, reason))
+        if move_task(task_id, TaskStatus.BLOCKED, frm=TASK_IN_FLIGHT, blocked_reason=reason):
+            self.bus.emit(TaskChanged(task_id, TaskStatus.BLOCKED, code, reason))
         self.bus.journal(
             "engine.error",
             f"{code}: {reason}",

@@ -24,7 +24,8 @@ from convergio_tui.engine.recovery_hooks import crash_point
 from convergio_tui.sandbox.confine import SandboxUnavailable, relaying, run_folder
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Run, Task, now
-from convergio_tui.store.states import RUN_STOPPED, RunStatus, TaskStatus
+from convergio_tui.store.states import RUN_STOPPED, IllegalTransition, Kind, RunStatus, TaskStatus
+from convergio_tui.store.transitions import current, move_run
 from convergio_tui.workers import Worker, WorkerResult, get_worker, run_process
 from convergio_tui.workers.argv_limits import argv_problem
 from convergio_tui.workers.redact import Redactor
@@ -57,8 +58,10 @@ def worker_for(ctx: EngineContext, provider: str) -> Worker:
 
 def _finish(ctx: EngineContext, prep: Prepared, status: str, *, result: WorkerResult | None,
             exit_code: int | None, charge: Charge | None, argv: list[str] | None = None) -> None:  # fmt: skip
-    """Close the run row and settle (or only release) its budget, atomically."""
-    values: dict[str, object] = {"status": status, "finished_at": now(), "exit_code": exit_code}
+    """Close the run row and settle (or only release) its budget, atomically. A run that
+    is no longer ``running`` is refused (IllegalTransition) with nothing charged: a run is
+    closed, and settled, once."""
+    values: dict[str, object] = {"finished_at": now(), "exit_code": exit_code}
     if argv is not None:
         redact = Redactor(ctx.secrets().values())
         values["argv"] = [
@@ -67,22 +70,25 @@ def _finish(ctx: EngineContext, prep: Prepared, status: str, *, result: WorkerRe
     if result is not None:
         values.update(input_tokens=result.input_tokens, output_tokens=result.output_tokens,
                       error_class=result.error_class.value)  # fmt: skip
+    if charge is not None:
+        values.update(cost_usd=charge.usd, premium_requests=charge.premium_requests,
+                      ai_credits=charge.credits)  # fmt: skip
     with immediate():
+        if not move_run(prep.run_id, status, frm=[RunStatus.RUNNING], **values):
+            was = current(Kind.RUN, prep.run_id)
+            raise IllegalTransition(f"run {prep.run_id} is {was}, not running: not closed again")
         if charge is None:
             budget.release(prep.run_id)
         else:
-            values.update(cost_usd=charge.usd, premium_requests=charge.premium_requests,
-                          ai_credits=charge.credits)  # fmt: skip
             budget.settle(prep.provider, prep.model, prep.run_id, usd=charge.usd,
                           premium=charge.premium, premium_requests=charge.premium_requests,
                           note=charge.note, credits=charge.credits)  # fmt: skip
-        Run.update(**values).where(Run.id == prep.run_id).execute()
 
 
 def finish_unstarted(ctx: EngineContext, prep: Prepared, error_class: str, error: str) -> None:
     """Close a run whose process never started (worktree refused...): nothing charged."""
     Run.update(error_class=error_class).where(Run.id == prep.run_id).execute()
-    _finish(ctx, prep, "failed", result=None, exit_code=None, charge=None)
+    _finish(ctx, prep, RunStatus.FAILED, result=None, exit_code=None, charge=None)
 
 
 def _refuse(ctx: EngineContext, prep: Prepared, why: str, error_class: str = "privacy") -> Executed:

@@ -37,7 +37,8 @@ from convergio_tui.engine.recovery_log import LoggedRun, partial_usage, read_lin
 from convergio_tui.engine.taskflow import Workspace, after_run, commit_and_review, review_and_settle
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Ledger, Run, Task, Wave, now
-from convergio_tui.store.states import RUN_NOT_RESUMABLE, TaskStatus
+from convergio_tui.store.states import RUN_NOT_RESUMABLE, RunStatus, TaskStatus
+from convergio_tui.store.transitions import move_run
 from convergio_tui.tools.worktree_check import release_worktree
 from convergio_tui.workers import Worker
 from convergio_tui.workers.result import ErrorClass
@@ -116,9 +117,9 @@ def close_run(ctx: EngineContext, run: Run) -> Closed:
     if worker is not None and logged is not None and logged.finished and run.pid is not None:
         result = worker.parse(logged.outcome)
         if logged.outcome.timed_out:
-            status = "timeout"
+            status = RunStatus.TIMEOUT
         else:
-            status = "succeeded" if result.success else "failed"
+            status = RunStatus.SUCCEEDED if result.success else RunStatus.FAILED
         done = conclude(ctx, prep, result, status, exit_code=logged.outcome.exit_code,
                         charge=run_charge(ctx, prep, result))  # fmt: skip
         if task is not None:
@@ -137,13 +138,13 @@ def close_run(ctx: EngineContext, run: Run) -> Closed:
         else:
             budget.settle(run.provider, run.model, run.id, usd=charge.usd, premium=charge.premium,
                           premium_requests=charge.premium_requests, note=charge.note)  # fmt: skip
-        Run.update(
-            status="interrupted", finished_at=now(), error_class="interrupted",
-            cost_usd=charge.usd if charge else 0.0,
+        move_run(
+            run.id, RunStatus.INTERRUPTED, frm=[RunStatus.RUNNING], finished_at=now(),
+            error_class="interrupted", cost_usd=charge.usd if charge else 0.0,
             premium_requests=charge.premium_requests if charge else 0.0,
-        ).where(Run.id == run.id, Run.status == "running").execute()  # fmt: skip
+        )  # fmt: skip
     if task is not None:
-        ctx.bus.emit(RunFinished(run.id, task.id, task.code, "interrupted",
+        ctx.bus.emit(RunFinished(run.id, task.id, task.code, RunStatus.INTERRUPTED,
                                  charge.usd if charge else 0.0, "engine died mid-run"))  # fmt: skip
     return Closed(run.id, False, charge.usd if charge else 0.0)
 
@@ -193,9 +194,9 @@ def _executed(worker: Worker | None, prep: Prepared, run: Run, task: Task) -> Ex
         error = "the integrity check failed: see the journal"
     else:
         error = result.error if result is not None else ""
-    if not error and run.status != "succeeded":
+    if not error and run.status != RunStatus.SUCCEEDED:
         error = f"the run ended {run.status}"
-    return Executed(prep, str(run.status), run.status == "succeeded", text, error,
+    return Executed(prep, str(run.status), run.status == RunStatus.SUCCEEDED, text, error,
                     str(run.error_class or "none"), float(run.cost_usd or 0.0))  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from convergio_tui.engine.recovery import Resumable, close_run, resumable
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import GateResult, Plan, Run, Task, Wave, now
 from convergio_tui.store.states import TASK_IN_FLIGHT, RunStatus, TaskStatus
+from convergio_tui.store.transitions import move_task
 from convergio_tui.thor.rounds import accept_task
 
 START_TOLERANCE_S = 2.0
@@ -229,7 +230,7 @@ def recover(ctx: EngineContext) -> Recovery:
                 GateResult.task == task.id, GateResult.round == task.round
             ).execute()
             if item is None:
-                Task.update(status="queued").where(Task.id == task.id).execute()
+                move_task(task.id, TaskStatus.QUEUED, frm=TASK_IN_FLIGHT)
         if item is None:
             out.requeued.append(task.code)
         else:

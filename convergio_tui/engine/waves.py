@@ -21,9 +21,11 @@ from convergio_tui.store.states import (
     TASK_FINISHED,
     TASK_NOT_STARTED,
     WAVE_CLOSED,
+    Kind,
     TaskStatus,
     WaveStatus,
 )
+from convergio_tui.store.transitions import move, move_row, move_task
 from convergio_tui.thor.review import WaveReviewInput, review_wave
 from convergio_tui.thor.rounds import reject_wave
 
@@ -58,10 +60,10 @@ def base_ref(ctx: EngineContext, wave: Wave) -> str:
     return gitops.wave_branch_name(ctx.plan_uid, wave.seq - 1)
 
 
-def _set_wave(ctx: EngineContext, wave: Wave, status: str, detail: str = "") -> None:
-    if wave.status != status:
-        Wave.update(status=status).where(Wave.id == wave.id).execute()
-        wave.status = status
+def _set_wave(ctx: EngineContext, wave: Wave, status: WaveStatus, detail: str = "") -> None:
+    """Move ``wave`` (and the copy held here) to ``status``, unless a person's decision
+    moved it meanwhile (a cancelled plan's wave stays cancelled)."""
+    if wave.status != status and move_row(wave, status):
         ctx.bus.emit(WaveChanged(wave.id, wave.seq, status, detail))
 
 
@@ -78,13 +80,13 @@ def start_wave(ctx: EngineContext, wave: Wave) -> str:
         except (gitops.GitError, OSError) as exc:
             problem = f"wave {wave.seq} cannot start: {exc}"
             ctx.bus.journal("wave.blocked", problem, level="error", plan_id=ctx.plan_id)
-            _set_wave(ctx, wave, "blocked", problem)
+            _set_wave(ctx, wave, WaveStatus.BLOCKED, problem)
             return problem
         Wave.update(branch=name).where(Wave.id == wave.id).execute()
         wave.branch = name
-    Task.update(status="queued").where(Task.wave == wave.id, Task.status == "pending").execute()
-    if wave.status != "validating":
-        _set_wave(ctx, wave, "running")
+    move(Kind.TASK, TaskStatus.QUEUED, Task.wave == wave.id, frm=[TaskStatus.PENDING])
+    if wave.status != WaveStatus.VALIDATING:
+        _set_wave(ctx, wave, WaveStatus.RUNNING)
     return ""
 
 
@@ -99,9 +101,9 @@ def skip_dependents(ctx: EngineContext, wave: Wave) -> int:
         dead = [d for d in task.depends_on or [] if status.get(d) in TASK_DEAD_END]
         if dead:
             reason = "skipped: depends on " + ", ".join(f"{d} ({status[d]})" for d in dead)
-            Task.update(status="skipped", blocked_reason=reason).where(Task.id == task.id).execute()
-            ctx.bus.emit(TaskChanged(task.id, "skipped", task.code, reason))
-            skipped += 1
+            if move_task(task.id, TaskStatus.SKIPPED, frm=TASK_NOT_STARTED, blocked_reason=reason):
+                ctx.bus.emit(TaskChanged(task.id, TaskStatus.SKIPPED, task.code, reason))
+                skipped += 1
     return skipped
 
 
@@ -110,7 +112,7 @@ def _merge_approved(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> str:
     if not ctx.worktrees or not wave.branch:
         return ""
     for task in tasks:
-        if task.status != "done" or not task.branch:
+        if task.status != TaskStatus.DONE or not task.branch:
             continue
         if gitops.rev(ctx.repo, f"refs/heads/{task.branch}") is None:
             continue
@@ -130,26 +132,27 @@ def _review(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> Settled:
     problem = _merge_approved(ctx, wave, tasks)
     if problem:
         ctx.bus.journal("merge.conflict", problem, level="error", plan_id=ctx.plan_id)
-        _set_wave(ctx, wave, "blocked", problem)
+        _set_wave(ctx, wave, WaveStatus.BLOCKED, problem)
         return Settled("stuck", problem)
-    _set_wave(ctx, wave, "validating")
+    _set_wave(ctx, wave, WaveStatus.VALIDATING)
     review = review_wave(WaveReviewInput(
         wave_id=wave.id, repo=ctx.repo, wave_branch=str(wave.branch or ""),
         base_ref=base_ref(ctx, wave) if ctx.worktrees else "", config=ctx.config,
         secrets=tuple(ctx.secrets().values()), cross_review=runner_for(ctx, wave),
     ))  # fmt: skip
     if review.passed:
-        _set_wave(ctx, wave, "done")
+        _set_wave(ctx, wave, WaveStatus.DONE)
         ctx.bus.journal("wave.done", f"wave {wave.seq} {wave.name} passed Thor's wave review",
                         plan_id=ctx.plan_id)  # fmt: skip
         return Settled("advance")
-    requeued = reject_wave(wave.id, review, ctx.config)
-    wave.status = "running"
-    ctx.bus.emit(WaveChanged(wave.id, wave.seq, "running", "wave review failed"))
-    escalated = Task.select().where(Task.wave == wave.id, Task.status == "escalated").exists()
+    requeued = reject_wave(wave.id, review, ctx.config)  # the wave is running again
+    ctx.bus.emit(WaveChanged(wave.id, wave.seq, WaveStatus.RUNNING, "wave review failed"))
+    escalated = (
+        Task.select().where(Task.wave == wave.id, Task.status == TaskStatus.ESCALATED).exists()
+    )
     if requeued or escalated:
         return Settled("continue", f"wave review failed; {len(requeued)} task(s) re-queued")
-    _set_wave(ctx, wave, "failed", review.evidence_text[:500])
+    _set_wave(ctx, wave, WaveStatus.FAILED, review.evidence_text[:500])
     return Settled("failed", "wave review failed and no task could be re-queued")
 
 
@@ -172,5 +175,5 @@ def settle(ctx: EngineContext, wave: Wave) -> Settled:
     open_tasks = [t for t in tasks if t.status not in TASK_FINISHED]
     if any(t.id in ctx.waiting for t in open_tasks if t.status == TaskStatus.BLOCKED):
         return Settled("wait", "waiting for a provider to cool down")
-    _set_wave(ctx, wave, "blocked", "needs a person")
+    _set_wave(ctx, wave, WaveStatus.BLOCKED, "needs a person")
     return Settled("stuck", "nothing more can move without a person")
