@@ -2,7 +2,9 @@
 
 A person approves (the task is ``done``, ``validated_by = human:<user>``), retries (one
 more round, optionally on another provider/model and with a note) or rejects (the task
-``failed``, its wave ``blocked``). Every change happens in one ``immediate()`` block.
+``failed``, its wave ``blocked``). Every change happens in one ``immediate()`` block, as
+conditional moves of ``store.transitions``: a task no longer escalated (a person cancelled
+it) is not decided.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ import peewee as pw
 
 from convergio_tui.config.schema import Config
 from convergio_tui.store.db import immediate
-from convergio_tui.store.models import Escalation, Event, Run, Task, Wave, now
+from convergio_tui.store.models import Escalation, Event, Run, Task, now
+from convergio_tui.store.states import (
+    ESCALATION_DECIDABLE,
+    TASK_DECIDABLE,
+    EscalationStatus,
+    TaskStatus,
+    WaveStatus,
+)
+from convergio_tui.store.transitions import move_row, move_wave
 from convergio_tui.thor.feedback import reviewer_note
 from convergio_tui.thor.secrets import sanitize
 from convergio_tui.workers.redact import project_redactor
@@ -134,7 +144,7 @@ def _view(esc: Escalation) -> EscalationView:
 
 def pending(plan_id: int | None = None) -> list[EscalationView]:
     """Escalations waiting for a decision, oldest first (optionally of one plan)."""
-    return list_escalations("pending", plan_id)
+    return list_escalations(EscalationStatus.PENDING, plan_id)
 
 
 def list_escalations(status: str | None = None, plan_id: int | None = None) -> list[EscalationView]:
@@ -201,11 +211,16 @@ def decide(
         esc = Escalation.get_or_none(Escalation.id == escalation_id)
         if esc is None:
             raise EscalationError(f"no escalation {escalation_id}", not_found=True)
-        if esc.status != "pending":
+        if esc.status not in ESCALATION_DECIDABLE:
             raise EscalationError(
                 f"escalation {escalation_id} was already decided ({esc.status} by {esc.decided_by})"
             )
         task: Task = esc.task
+        if task.status not in TASK_DECIDABLE:  # a person cancelled it meanwhile
+            raise EscalationError(
+                f"escalation {escalation_id}: task {task.code} is {task.status}, no longer "
+                "escalated; nothing to decide"
+            )
         note = sanitize(note, redact) if note else note
         if config is not None and model:
             _check_model(config, provider or task.executor_agent, model)
@@ -238,11 +253,17 @@ def _check_model(config: Config, provider: str | None, model: str) -> None:
         )
 
 
+def _close(esc: Escalation, status: EscalationStatus, **values: Any) -> None:
+    """Record the decision on the escalation (pending: checked in this transaction)."""
+    move_row(esc, status, decided_by=esc.decided_by, decided_at=esc.decided_at, note=esc.note,
+             **values)  # fmt: skip
+
+
 def _approve(esc: Escalation, task: Task, user: str) -> None:
-    esc.status = "approved"
-    esc.save()  # before the task: the done-guard trigger looks for the approved row
-    task.status, task.validated_by, task.validated_at = "done", f"human:{user}", now()
-    task.save()
+    # The escalation first: the done-guard trigger looks for the approved row.
+    _close(esc, EscalationStatus.APPROVED)
+    move_row(task, TaskStatus.DONE, frm=TASK_DECIDABLE, validated_by=f"human:{user}",
+             validated_at=now())  # fmt: skip
     _event(task, "info", "escalation_approved", f"{task.code} approved by {user}", esc)
 
 
@@ -250,31 +271,27 @@ def _retry(
     esc: Escalation, task: Task, user: str, note: str | None, provider: str | None,
     model: str | None, config: Config | None,
 ) -> None:  # fmt: skip
-    esc.status, esc.provider, esc.model = "retried", provider, model
-    esc.save()
-    task.round = int(task.round) + 1
-    task.status, task.validated_by, task.validated_at = "queued", None, None
+    _close(esc, EscalationStatus.RETRIED, provider=provider, model=model)
+    round_no = int(task.round) + 1
+    values: dict[str, Any] = {"round": round_no, "validated_by": None, "validated_at": None}
     if note and note.strip():
-        task.prompt = f"{task.prompt}{reviewer_note(int(task.round), user, note)}"
+        values["prompt"] = f"{task.prompt}{reviewer_note(round_no, user, note)}"
     if provider:
         if model is None and config is not None:
             model = config.providers[provider].default_model
-        task.requested_agent, task.requested_model = provider, model
-        task.executor_agent, task.model = provider, model or task.model
+        values.update(requested_agent=provider, requested_model=model, executor_agent=provider,
+                      model=model or task.model)  # fmt: skip
     elif model:
-        task.requested_model = model
-        task.model = model
-    task.save()
+        values.update(requested_model=model, model=model)
+    move_row(task, TaskStatus.QUEUED, frm=TASK_DECIDABLE, **values)
     where = f" on {provider or task.executor_agent}/{model or task.model}"
     _event(task, "info", "escalation_retried", f"{task.code} retried by {user}{where}", esc)
 
 
 def _reject(esc: Escalation, task: Task, user: str) -> None:
-    esc.status = "rejected"
-    esc.save()
-    task.status = "failed"
-    task.save()
-    Wave.update(status="blocked").where(Wave.id == task.wave_id).execute()
+    _close(esc, EscalationStatus.REJECTED)
+    move_row(task, TaskStatus.FAILED, frm=TASK_DECIDABLE)
+    move_wave(task.wave_id, WaveStatus.BLOCKED)
     _event(task, "error", "escalation_rejected",
            f"{task.code} rejected by {user}: task failed, wave blocked", esc)  # fmt: skip
 
