@@ -61,7 +61,8 @@ def _reserve(ctx: EngineContext, req: RouteRequest, decision: Decision, wave: Wa
             run.delete_instance()
             return None
         run.log_path = str(paths.run_log(database_identity(), run.id))
-        run.save()
+        # Only the path: a whole-row save would write the status outside the state machine.
+        Run.update(log_path=run.log_path).where(Run.id == run.id).execute()
     return run
 
 
