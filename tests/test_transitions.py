@@ -7,10 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_thor_support import Sandbox, with_thor
 
-from convergio_tui.store.models import Plan, Project, Run, Task, Wave
+from convergio_tui.config.schema import Config
+from convergio_tui.engine.control import cancel_task
+from convergio_tui.store.models import Escalation, Event, Plan, Project, Run, Task, Wave
 from convergio_tui.store.states import IllegalTransition, Kind, TaskStatus
 from convergio_tui.store.transitions import current, move, move_plan, move_row, move_task
+from convergio_tui.thor.escalations import EscalationError, decide
+from convergio_tui.thor.rounds import accept_task, reject_task
 
 
 @pytest.fixture
@@ -86,3 +91,47 @@ def test_a_run_closes_once(plan: Plan) -> None:
     with pytest.raises(IllegalTransition, match="from succeeded to failed"):
         move_row(run, "failed", frm=["succeeded"])
     assert Run.get_by_id(run.id).status == "succeeded"
+
+
+# -- Thor's moves meet a person's decision ----------------------------------------------
+
+
+@pytest.fixture
+def box(tmp_path: Path, db_file: Path, shipped_config: Config) -> Sandbox:
+    return Sandbox(tmp_path, with_thor(shipped_config, code_globs=[], debug_patterns=[]))
+
+
+def test_a_task_cancelled_during_thors_review_stays_cancelled(box: Sandbox) -> None:
+    passing = box.add_task("T1-01", files=["ok.py"])
+    box.write(passing, {"ok.py": "OK = 1\n"})
+    box.commit(passing)
+    failing = box.add_task("T1-02", verify=["exit 1"])
+    box.commit(failing)
+    verdicts = box.review(passing), box.review(failing)
+    assert verdicts[0].passed and not verdicts[1].passed
+    for task in (passing, failing):
+        assert cancel_task(task.id)
+
+    assert not accept_task(passing.id)
+    assert reject_task(failing.id, verdicts[1], box.config, frm=["validating"]) is None
+
+    assert [(t.status, t.round) for t in Task.select().order_by(Task.code)] == [
+        ("cancelled", 1), ("cancelled", 1)
+    ]  # fmt: skip
+    assert not Event.select().where(Event.kind == "rejected").exists()
+
+
+def test_an_escalation_of_a_task_cancelled_meanwhile_is_not_decided(box: Sandbox) -> None:
+    task = box.add_task("T1-01", verify=["exit 1"])
+    for _ in range(3):
+        box.commit(task)
+        reject_task(task.id, box.review(task), box.config)
+    esc = Escalation.get(Escalation.task == task.id)
+    assert cancel_task(task.id)
+
+    with pytest.raises(EscalationError, match="is cancelled, no longer escalated"):
+        decide(esc.id, "approve", "eve")
+
+    assert (Escalation.get_by_id(esc.id).status, Task.get_by_id(task.id).status) == (
+        "pending", "cancelled"
+    )  # fmt: skip
