@@ -81,7 +81,7 @@ class PlanHeader(Static):
             return Content.assemble(self._brand(), "  ", (self._missing, "$warning"))
         width = self.content_region.width or 160
         pct = 100 * head.done / head.tasks if head.tasks else 0
-        end = head.finished_at if head.status not in ("doing", "paused") else None
+        end = head.finished_at if head.status not in PLAN_UNDER_WAY else None
         took = duration(elapsed(head.started_at, end, self._now))
         name, project = one_line(head.name), one_line(head.project)
         pending = head.pending_escalations
