@@ -129,7 +129,8 @@ TASK_IN_FLIGHT = frozenset({T.RUNNING, T.SUBMITTED, T.VALIDATING})
 TASK_DISPATCHABLE = frozenset({T.QUEUED, T.BLOCKED})
 # Not dispatched in this round: it is skipped when a task it depends on is a dead end.
 TASK_NOT_STARTED = frozenset({T.PENDING, T.QUEUED, T.BLOCKED})
-# Cannot move until a person acts (``convergio run`` lists them as waiting).
+# Waits for a person (or, blocked, for a provider to cool down): ``convergio run`` lists
+# them as waiting.
 TASK_NEEDS_PERSON = frozenset({T.BLOCKED, T.ESCALATED, T.FAILED})
 # A person decides it: approve, retry or reject its pending escalation.
 TASK_DECIDABLE = frozenset({T.ESCALATED})
