@@ -18,6 +18,7 @@ from convergio_tui.store.models import Run
 from convergio_tui.tui import sample_data
 from convergio_tui.tui.app import create_app
 from convergio_tui.tui.screens.problem import ProblemScreen
+from convergio_tui.tui.screens.task_detail import TaskDetailScreen
 from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
 from convergio_tui.tui.widgets.output_pane import OutputPane
 
@@ -183,5 +184,34 @@ def test_a_database_failing_while_shown_is_reported_and_recovered(
             await wait_until(pilot, lambda: "database unavailable, retrying" in screen_text(app))
             rename("wave_moved", "wave")
             await wait_until(pilot, lambda: "#1 add-login" in screen_text(app), timeout_s=15)
+
+    asyncio.run(scenario())
+
+
+def test_a_task_detail_whose_read_fails_says_so_and_reads_again(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    db = isolated_home / "convergio.db"
+
+    def rename(old: str, new: str) -> None:
+        con = sqlite3.connect(db)
+        con.execute(f"ALTER TABLE {old} RENAME TO {new}")
+        con.commit()
+        con.close()
+
+    async def scenario() -> None:
+        app = create_app(
+            db, sample_data.sample_config(shipped_config), sample.plan_id, poll_interval_s=0.1
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_main(pilot)
+            task_id = sample.task_ids["T2-03"]
+            rename("gate_result", "gate_result_moved")  # the detail's read fails
+            app.push_screen(TaskDetailScreen(app.screen.ctx, task_id))
+            await wait_until(pilot, lambda: "could not read it" in screen_text(app))
+            assert any("failed" in (n.title or "") for n in app._notifications)
+            rename("gate_result_moved", "gate_result")  # and it reads again by itself
+            await wait_until(pilot, lambda: "T2-03" in screen_text(app), timeout_s=15)
+            await wait_until(pilot, lambda: "could not read it" not in screen_text(app))
 
     asyncio.run(scenario())

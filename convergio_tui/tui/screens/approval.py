@@ -20,9 +20,10 @@ from convergio_tui.tui.engine_bridge import ActionResult
 from convergio_tui.tui.format import available, duration, money
 from convergio_tui.tui.messages import ActionFinished
 from convergio_tui.tui.widgets.gate_evidence import GateEvidence
+from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
 
-class ApprovalModal(ModalScreen[ActionResult | None]):
+class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
     """Every round's gate evidence, the diff stat and the spend, then a decision by key."""
 
     BINDINGS = [

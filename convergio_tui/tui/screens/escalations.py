@@ -15,6 +15,7 @@ from convergio_tui.textsafe import one_line
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.engine_bridge import ActionResult
 from convergio_tui.tui.format import available, duration, money
+from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
 COLUMNS = ("#", "task", "title", "plan", "rounds", "waiting", "spend", "reason")
 
@@ -25,7 +26,7 @@ class EscalationTable(DataTable[Text]):
     BINDINGS = [Binding("enter", "select_cursor", "Decide", id="escalations.decide")]
 
 
-class EscalationsScreen(Screen[None]):
+class EscalationsScreen(ReportsWorkerFailures, Screen[None]):
     """Pending escalations of every plan, oldest first; enter opens the decision."""
 
     BINDINGS = [

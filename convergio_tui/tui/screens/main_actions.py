@@ -17,9 +17,10 @@ from convergio_tui.tui.messages import ActionFinished
 from convergio_tui.tui.poller import DataVersions
 from convergio_tui.tui.widgets.output_grid import OutputGrid
 from convergio_tui.tui.widgets.task_table import TaskTable
+from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
 
-class MainActions(Screen[None]):
+class MainActions(ReportsWorkerFailures, Screen[None]):
     """Key and palette actions of the main screen; control writes run on worker threads."""
 
     ctx: DashboardContext

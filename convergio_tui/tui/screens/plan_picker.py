@@ -15,9 +15,10 @@ from textual.widgets.option_list import Option
 from convergio_tui.store.dashboard_queries import PlanChoice, plan_choices
 from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui.format import money
+from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
 
-class PlanPickerModal(ModalScreen[int | None]):
+class PlanPickerModal(ReportsWorkerFailures, ModalScreen[int | None]):
     """Every plan, newest first; enter picks, escape keeps the current one."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Back", id="plans.back")]

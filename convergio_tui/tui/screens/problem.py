@@ -16,6 +16,7 @@ from convergio_tui.store.migrations import SCHEMA_VERSION
 from convergio_tui.textsafe import printable
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.messages import DatabaseChecked
+from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
 TITLES = {
     "missing": "No database here yet",
@@ -37,7 +38,7 @@ HINTS = {
 }
 
 
-class ProblemScreen(Screen[None]):
+class ProblemScreen(ReportsWorkerFailures, Screen[None]):
     """What is wrong with the database and the keys that help."""
 
     BINDINGS = [

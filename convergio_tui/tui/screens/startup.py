@@ -12,9 +12,10 @@ from convergio_tui.store.dashboard_queries import DbProbe, default_plan_id, prob
 from convergio_tui.store.db import open_database
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.messages import DatabaseChecked
+from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
 
-class StartupScreen(Screen[None]):
+class StartupScreen(ReportsWorkerFailures, Screen[None]):
     """A moment's "opening…" while the database is probed and bound."""
 
     def __init__(self, ctx: DashboardContext) -> None:

@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Log, Static
+from textual.worker import Worker
 
 from convergio_tui.store.dashboard_queries import RunLine, TaskDetail, task_detail
 from convergio_tui.store.states import TASK_ACTIVE, TASK_DECIDABLE
@@ -21,6 +22,7 @@ from convergio_tui.tui.format import available, duration, elapsed, money, status
 from convergio_tui.tui.logfile import read_log, run_heading
 from convergio_tui.tui.widgets.gate_evidence import GateEvidence
 from convergio_tui.tui.widgets.run_table import RunTable
+from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
 LOG_LINES = 20_000
 LOG_BYTES_PER_READ = 4_000_000
@@ -54,7 +56,7 @@ def read_new_log(runs: tuple[RunLine, ...], offsets: dict[int, int]) -> LogChunk
     return LogChunk(tuple(lines), tuple(new_offsets.items()))
 
 
-class TaskDetailScreen(Screen[None]):
+class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
     """Everything about one task; refreshes by itself while the task is active."""
 
     BINDINGS = [
@@ -121,6 +123,16 @@ class TaskDetailScreen(Screen[None]):
         detail = task_detail(self.task_id)
         log = read_new_log(detail.runs, offsets) if detail is not None else LogChunk((), ())
         self.post_message(self.Loaded(detail, log))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """A read that failed (a locked or changed database): say so and read again later,
+        instead of waiting for that read forever."""
+        self._loading = False
+        self.query_one("#detail-title", Static).update(
+            f"Task {self.task_id}: could not read it ({one_line(str(worker.error))[:200]}); "
+            "retrying"
+        )
+        self.set_timer(2.0, self.action_reload)
 
     def on_task_detail_screen_loaded(self, message: TaskDetailScreen.Loaded) -> None:
         """Show what was read."""
