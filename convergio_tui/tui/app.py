@@ -1,4 +1,5 @@
-"""The Convergio dashboard app: it only wires screens, themes, keys, commands and services."""
+"""The Convergio dashboard app: it wires screens, themes, keys, commands and services, and
+owns navigation (screens post messages; the App switches screens)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from convergio_tui.engine.events import EngineEvent, Listener
 from convergio_tui.textsafe import printable
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.engine_bridge import InProcessEngine
-from convergio_tui.tui.messages import EngineNudged
+from convergio_tui.tui.messages import DatabaseChecked, EngineNudged, RecheckRequested
 from convergio_tui.tui.palette import DashboardCommands
 from convergio_tui.tui.screens.main import MainScreen
+from convergio_tui.tui.screens.problem import ProblemScreen
 from convergio_tui.tui.screens.startup import StartupScreen
 from convergio_tui.tui.themes import DEFAULT_THEME, layout_css_path, load_themes, variable_defaults
 
@@ -59,6 +61,19 @@ class ConvergioApp(App[None]):
                 printable(problem), title="Theme file skipped", severity="warning", markup=False
             )
         self.push_screen(StartupScreen(self.ctx))
+
+    def on_database_checked(self, message: DatabaseChecked) -> None:
+        """The start-up check finished: open the plan, or explain what is wrong."""
+        if not message.probe.ok:
+            self.switch_screen(ProblemScreen(self.ctx, message.probe))
+            return
+        main = MainScreen(self.ctx)
+        self.switch_screen(main)
+        self.start_engine(main)
+
+    def on_recheck_requested(self, message: RecheckRequested) -> None:
+        """Probe the database again."""
+        self.switch_screen(StartupScreen(self.ctx))
 
     def start_engine(self, main: MainScreen) -> None:
         """With ``--run``, execute the plan on engine-owned threads."""

@@ -17,6 +17,10 @@ class DatabaseChecked(Message):
         self.probe = probe
 
 
+class RecheckRequested(Message):
+    """A screen asks to probe the database again (the App goes back to the start-up check)."""
+
+
 class PlanPolled(Message):
     """A poll finished: ``delta`` is None when nothing changed, ``error`` when it failed."""
 

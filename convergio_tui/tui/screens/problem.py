@@ -15,7 +15,7 @@ from convergio_tui.store.db import close_database, open_database
 from convergio_tui.store.migrations import SCHEMA_VERSION
 from convergio_tui.textsafe import printable
 from convergio_tui.tui.context import DashboardContext
-from convergio_tui.tui.messages import DatabaseChecked
+from convergio_tui.tui.messages import DatabaseChecked, RecheckRequested
 from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
 TITLES = {
@@ -76,10 +76,8 @@ class ProblemScreen(ReportsWorkerFailures, Screen[None]):
         return True
 
     def action_retry(self) -> None:
-        """Probe the database again."""
-        from convergio_tui.tui.screens.startup import StartupScreen
-
-        self.app.switch_screen(StartupScreen(self.ctx))
+        """Probe the database again (the App goes back to the start-up check)."""
+        self.post_message(RecheckRequested())
 
     def action_migrate(self) -> None:
         """Apply the pending migrations, then open the dashboard."""
@@ -100,6 +98,7 @@ class ProblemScreen(ReportsWorkerFailures, Screen[None]):
 
     def on_database_checked(self, message: DatabaseChecked) -> None:
         """Open the upgraded database, or show why the upgrade failed."""
+        message.stop()  # this screen's own upgrade: the App hears a recheck instead
         if message.probe.ok:
             self.action_retry()
             return

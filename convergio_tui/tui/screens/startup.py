@@ -45,17 +45,3 @@ class StartupScreen(ReportsWorkerFailures, Screen[None]):
                     "unreadable", str(self.ctx.db_path), f"Cannot open the database: {exc}."
                 )
         self.post_message(DatabaseChecked(probe))
-
-    def on_database_checked(self, message: DatabaseChecked) -> None:
-        """Go on to the plan, or explain what is wrong."""
-        from convergio_tui.tui.screens.main import MainScreen
-        from convergio_tui.tui.screens.problem import ProblemScreen
-
-        if not message.probe.ok:
-            self.app.switch_screen(ProblemScreen(self.ctx, message.probe))
-            return
-        main = MainScreen(self.ctx)
-        self.app.switch_screen(main)
-        start = getattr(self.app, "start_engine", None)
-        if callable(start):
-            start(main)
