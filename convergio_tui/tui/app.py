@@ -12,9 +12,9 @@ from textual.binding import Binding
 
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.events import EngineEvent, Listener
+from convergio_tui.engine.supervisor import EngineSupervisor
 from convergio_tui.textsafe import printable
 from convergio_tui.tui.context import DashboardContext
-from convergio_tui.tui.engine_bridge import InProcessEngine
 from convergio_tui.tui.messages import DatabaseChecked, EngineNudged, RecheckRequested
 from convergio_tui.tui.palette import DashboardCommands
 from convergio_tui.tui.screens.main import MainScreen
@@ -79,7 +79,7 @@ class ConvergioApp(App[None]):
         """With ``--run``, execute the plan on engine-owned threads."""
         if not self.ctx.run or self.ctx.engine is not None or self.ctx.plan_id is None:
             return
-        self.ctx.engine = InProcessEngine(self.ctx.config, self.ctx.plan_id, _nudger(main))
+        self.ctx.engine = EngineSupervisor(self.ctx.config, self.ctx.plan_id, _nudger(main))
         self.ctx.engine.start()
 
     def action_request_quit(self) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from convergio_tui.config.schema import Config
-from convergio_tui.tui.engine_bridge import InProcessEngine
+from convergio_tui.engine.supervisor import EngineSupervisor
 from convergio_tui.tui.tailer import LogTailer
 
 DEMO_LABEL = "DEMO · simulated agents"
@@ -25,7 +25,7 @@ class DashboardContext:
     clock: Callable[[], float] = time.time
     poll_interval_s: float = 0.5
     tailer: LogTailer = field(default_factory=LogTailer)
-    engine: InProcessEngine | None = None
+    engine: EngineSupervisor | None = None
     demo: bool = False  # ``convergio demo``: simulated agents, said on screen
 
     def engine_label(self) -> str:
