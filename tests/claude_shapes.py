@@ -14,12 +14,14 @@ Repeats of the same event shape in a row count once (a reply can take any number
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
 
-RECORDINGS = Path(__file__).resolve().parent / "contract" / "recordings" / "claude"
+import recordings
+
+from convergio_tui.workers.parsing import json_objects
+
+RECORDINGS = recordings.ROOT / "claude"
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
@@ -29,20 +31,8 @@ _PID_SOCKET = re.compile(r"/cc-socks/\d+\.sock")
 _VOLATILE_NUMBERS = re.compile(r"(?:_ms|Ms)$")
 
 
-def events(lines: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
-    """The JSON objects among ``lines``, in order."""
-    found: list[dict[str, Any]] = []
-    for line in lines:
-        text = line.strip()
-        if not text.startswith("{"):
-            continue
-        try:
-            value = json.loads(text)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            found.append(value)
-    return found
+# The same reading as the workers': every line that parses as a JSON object.
+events = json_objects
 
 
 def _sorted_keys(value: object) -> list[str] | None:
@@ -115,16 +105,7 @@ def recording(case: str, exit_code: int | None, stdout_lines: list[str] | tuple[
 
 def load(case: str) -> dict[str, Any]:
     """The stored recording of ``case``."""
-    return json.loads((RECORDINGS / f"{case}.json").read_text(encoding="utf-8"))
-
-
-def save(data: dict[str, Any]) -> Path:
-    """Write one recording (sorted, stable JSON; one file per case)."""
-    RECORDINGS.mkdir(parents=True, exist_ok=True)
-    path = RECORDINGS / f"{data['case']}.json"
-    text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return recordings.load(RECORDINGS, case)
 
 
 def differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
-RECORDINGS = Path(__file__).resolve().parent / "contract" / "recordings" / "gemini"
+import recordings
+
+RECORDINGS = recordings.ROOT / "gemini"
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d[:-]\d\d[:-]\d\d(?:[.-]\d+)?Z")
@@ -169,16 +170,7 @@ def recording(case: str, exit_code: int | None, stdout_lines: list[str] | tuple[
 
 def load(case: str) -> dict[str, Any]:
     """The stored recording of ``case``."""
-    return json.loads((RECORDINGS / f"{case}.json").read_text(encoding="utf-8"))
-
-
-def save(data: dict[str, Any]) -> Path:
-    """Write one recording (sorted, stable JSON; one file per case)."""
-    RECORDINGS.mkdir(parents=True, exist_ok=True)
-    path = RECORDINGS / f"{data['case']}.json"
-    text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return recordings.load(RECORDINGS, case)
 
 
 def kind(shape: dict[str, Any]) -> str:

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
-RECORDINGS = Path(__file__).resolve().parent / "contract" / "recordings"
+import recordings
+
+from convergio_tui.workers.parsing import json_objects
+
+RECORDINGS = recordings.ROOT
 # The events each worker (and the dashboard's describer) reads.
 _COPILOT_READ = ("assistant.message", "tool.execution_start", "tool.execution_complete",
                  "session.error", "result")  # fmt: skip
@@ -40,20 +43,8 @@ _WAIT = re.compile(r"wait time: [\d.]+ seconds")
 _VOLATILE_KEYS = re.compile(r"(?:Ms|_ms|timestamp|start|end|date|Bytes|created)$", re.I)
 
 
-def events(lines: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
-    """The JSON objects among ``lines``, in order."""
-    found: list[dict[str, Any]] = []
-    for line in lines:
-        text = line.strip()
-        if not text.startswith("{"):
-            continue
-        try:
-            value = json.loads(text)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            found.append(value)
-    return found
+# The same reading as the workers': every line that parses as a JSON object.
+events = json_objects
 
 
 def _keys(value: object) -> list[str] | None:
@@ -139,23 +130,9 @@ def recording(cli: str, case: str, exit_code: int | None, stdout_lines: list[str
     }  # fmt: skip
 
 
-def path_of(cli: str, case: str) -> Path:
-    """Where the recording of ``case`` lives."""
-    return RECORDINGS / cli / f"{case}.json"
-
-
 def load(cli: str, case: str) -> dict[str, Any]:
     """The stored recording of ``case``."""
-    return json.loads(path_of(cli, case).read_text(encoding="utf-8"))
-
-
-def save(cli: str, data: dict[str, Any]) -> Path:
-    """Write one recording (sorted, stable JSON; one file per case)."""
-    path = path_of(cli, data["case"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return recordings.load(RECORDINGS / cli, case)
 
 
 def differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:

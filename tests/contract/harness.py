@@ -10,8 +10,12 @@ from __future__ import annotations
 import copy
 import json
 import os
+import socketserver
 import subprocess
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,13 @@ from convergio_tui.workers import ProcessOutcome, WorkerResult, get_worker, run_
 ROOT = Path(__file__).resolve().parents[2]
 PINS: dict[str, dict[str, str]] = json.loads((Path(__file__).parent / "clis.json").read_text())
 FAKE_KEY = "sk-convergio-contract-fake-key"
+# Prompts every CLI must deliver to the model unchanged: a markdown list (not flags), text
+# beyond ASCII, and one well past 60 KB.
+PROMPT_CASES = [
+    ("dash_prompt", "- fix the README\n- then add a test"),
+    ("unicode_prompt", "Résumé: naïve café, 日本語, emoji 🚀, «quotes»"),
+    ("large_prompt", "Large input follows.\n" + ("0123456789abcdef" * 64 + "\n") * 60),
+]
 
 
 def real_cli_bin() -> Path:
@@ -79,3 +90,36 @@ def run_cli(config: Config, provider: str, prompt: str, workdir: Path, *, model:
             )  # fmt: skip
     log = log_path.read_text(errors="replace") if log_path.exists() else ""
     return Ran(outcome, worker.parse(outcome), log)
+
+
+@dataclass
+class RefusingProxy:
+    """An HTTP(S) proxy on 127.0.0.1 that refuses every request and records its first line
+    (``CONNECT host:443 HTTP/1.1``): a CLI given ``env`` asks the stand-in directly and
+    every other host through here."""
+
+    url: str
+    asked: list[str] = field(default_factory=list)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables that send a CLI's other traffic here."""
+        return {"HTTPS_PROXY": self.url, "HTTP_PROXY": self.url, "NO_PROXY": "127.0.0.1"}
+
+
+@contextmanager
+def refusing_proxy() -> Iterator[RefusingProxy]:
+    """Run a :class:`RefusingProxy` for the duration of the block."""
+    asked: list[str] = []
+
+    class Refuse(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            asked.append(self.rfile.readline().decode(errors="replace").strip())
+            self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Refuse) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield RefusingProxy(f"http://127.0.0.1:{server.server_address[1]}", asked)
+        finally:
+            server.shutdown()

@@ -16,16 +16,24 @@ import json
 import os
 import re
 import shutil
-import socketserver
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import claude_shapes
 import pytest
+import recordings
 from engine_fixtures import make_repo
-from harness import FAKE_KEY, PINS, Ran, contract_config, real_cli_bin, run_cli
+from harness import (
+    FAKE_KEY,
+    PINS,
+    PROMPT_CASES,
+    Ran,
+    contract_config,
+    real_cli_bin,
+    refusing_proxy,
+    run_cli,
+)
 
 from convergio_tui.config.schema import Config
 from convergio_tui.sim.standin import Reply, StandIn, ToolCall, serve_standin
@@ -123,16 +131,8 @@ def check_recording(case: str, ran: Ran, standin: StandIn, workdir: Path) -> Non
     data = claude_shapes.recording(case, outcome.exit_code, outcome.stdout_lines,
                                    outcome.stderr_lines, requests, replacements)  # fmt: skip
     data["cli"] = f"claude {PINS['claude']['version']}"
-    if os.environ.get("CONVERGIO_RECORD") == "1":
-        claude_shapes.save(data)
-        return
-    path = claude_shapes.RECORDINGS / f"{case}.json"
-    assert path.exists(), f"no recording {path.name}: run with CONVERGIO_RECORD=1 to make it"
-    changed = claude_shapes.differences(claude_shapes.load(case)["shape"], data["shape"])
-    assert not changed, (
-        f"the real claude's output changed in case {case!r}:\n  " + "\n  ".join(changed)
-        + "\nCheck the worker and the simulator, then run with CONVERGIO_RECORD=1."
-    )  # fmt: skip
+    recordings.record_or_compare(claude_shapes.RECORDINGS, "claude", case, data,
+                                 claude_shapes.differences)  # fmt: skip
 
 
 def run(standin: StandIn, workdir: Path, prompt: str = "Say hello.", *,
@@ -184,11 +184,7 @@ def test_a_tool_call_writes_the_file_in_the_worktree(
 
 @pytest.mark.parametrize(
     ("case", "prompt"),
-    [
-        ("dash_prompt", "- fix the README\n- then add a test"),
-        ("unicode_prompt", "Résumé: naïve café, 日本語, emoji 🚀, «quotes»"),
-        ("large_prompt", "Large input follows.\n" + ("0123456789abcdef" * 64 + "\n") * 60),
-    ],
+    PROMPT_CASES,
 )
 def test_the_prompt_reaches_the_model_intact(
     real_path: Path, standin: StandIn, workdir: Path, case: str, prompt: str
@@ -346,22 +342,11 @@ def test_claude_sends_nothing_but_model_requests(
 ) -> None:
     """Every other host goes through a proxy that records and refuses it: none is asked
     (no telemetry, error reports or update checks with the variables we set)."""
-    asked: list[str] = []
-
-    class Refuse(socketserver.StreamRequestHandler):
-        def handle(self) -> None:
-            asked.append(self.rfile.readline().decode(errors="replace").strip())
-            self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-
-    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Refuse) as proxy:
-        threading.Thread(target=proxy.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+    with refusing_proxy() as proxy:
         standin.script.push("anthropic", Reply(text="hello"))
-        config = config_for(standin, HTTPS_PROXY=url, HTTP_PROXY=url, NO_PROXY="127.0.0.1")
-        ran = run(standin, workdir, config=config)
-        proxy.shutdown()
+        ran = run(standin, workdir, config=config_for(standin, **proxy.env))
     assert ran.result.success, ran.result.error
-    assert asked == []
+    assert proxy.asked == []
 
 
 def test_the_recordings_name_the_pinned_version() -> None:

@@ -17,16 +17,23 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import socketserver
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openai_shapes
 import pytest
+import recordings
 from engine_fixtures import make_repo
-from harness import FAKE_KEY, PINS, Ran, contract_config, real_cli_bin, run_cli
+from harness import (
+    FAKE_KEY,
+    PINS,
+    Ran,
+    contract_config,
+    real_cli_bin,
+    refusing_proxy,
+    run_cli,
+)
 
 from convergio_tui.config.schema import Config
 from convergio_tui.sim.standin import Reply, StandIn, ToolCall, serve_standin
@@ -106,16 +113,8 @@ def check_recording(case: str, ran: Ran, standin: StandIn | None, workdir: Path)
                                    outcome.stderr_lines, requests, replacements)  # fmt: skip
     data["cli"] = f"{CLI} {PINS[CLI]['version']}"
     data["verdict"] = {"success": ran.result.success, "error_class": str(ran.result.error_class)}
-    if os.environ.get("CONVERGIO_RECORD") == "1":
-        openai_shapes.save(CLI, data)
-        return
-    path = openai_shapes.path_of(CLI, case)
-    assert path.exists(), f"no recording {path.name}: run with CONVERGIO_RECORD=1 to make it"
-    changed = openai_shapes.differences(openai_shapes.load(CLI, case)["shape"], data["shape"])
-    assert not changed, (
-        f"the real {CLI}'s output changed in case {case!r}:\n  " + "\n  ".join(changed)
-        + "\nCheck the worker and the simulator, then run with CONVERGIO_RECORD=1."
-    )  # fmt: skip
+    recordings.record_or_compare(openai_shapes.RECORDINGS / CLI, CLI, case, data,
+                                 openai_shapes.differences)  # fmt: skip
 
 
 # -- success ----------------------------------------------------------------------------
@@ -246,22 +245,11 @@ def test_copilot_sends_nothing_but_model_requests(
     real_path: Path, standin: StandIn, workdir: Path
 ) -> None:
     """Every other host goes through a proxy that records and refuses it: none is asked."""
-    asked: list[str] = []
-
-    class Refuse(socketserver.StreamRequestHandler):
-        def handle(self) -> None:
-            asked.append(self.rfile.readline().decode(errors="replace").strip())
-            self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-
-    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Refuse) as proxy:
-        threading.Thread(target=proxy.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+    with refusing_proxy() as proxy:
         standin.script.push("openai", Reply(text="hello"))
-        env = byok_env(standin.url, HTTPS_PROXY=url, HTTP_PROXY=url, NO_PROXY="127.0.0.1")
-        ran = run(standin, workdir, env=env)
-        proxy.shutdown()
+        ran = run(standin, workdir, env=byok_env(standin.url, **proxy.env))
     assert ran.result.success, ran.result.error
-    assert asked == []
+    assert proxy.asked == []
 
 
 def test_copilot_not_installed_is_a_clear_failure(

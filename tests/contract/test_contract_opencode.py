@@ -19,17 +19,24 @@ import json
 import os
 import re
 import shutil
-import socketserver
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openai_shapes
 import pytest
+import recordings
 from engine_fixtures import make_repo
-from harness import FAKE_KEY, PINS, Ran, contract_config, real_cli_bin, run_cli
+from harness import (
+    FAKE_KEY,
+    PINS,
+    Ran,
+    contract_config,
+    real_cli_bin,
+    refusing_proxy,
+    run_cli,
+)
 
 from convergio_tui.config.schema import Config
 from convergio_tui.sim.standin import Reply, StandIn, ToolCall, serve_standin
@@ -135,16 +142,8 @@ def check_recording(case: str, ran: Ran, standin: StandIn, workdir: Path) -> Non
                                    outcome.stderr_lines, requests, replacements)  # fmt: skip
     data["cli"] = f"{CLI} {PINS[CLI]['version']}"
     data["verdict"] = {"success": ran.result.success, "error_class": str(ran.result.error_class)}
-    if os.environ.get("CONVERGIO_RECORD") == "1":
-        openai_shapes.save(CLI, data)
-        return
-    path = openai_shapes.path_of(CLI, case)
-    assert path.exists(), f"no recording {path.name}: run with CONVERGIO_RECORD=1 to make it"
-    changed = openai_shapes.differences(openai_shapes.load(CLI, case)["shape"], data["shape"])
-    assert not changed, (
-        f"the real {CLI}'s output changed in case {case!r}:\n  " + "\n  ".join(changed)
-        + "\nCheck the worker and the simulator, then run with CONVERGIO_RECORD=1."
-    )  # fmt: skip
+    recordings.record_or_compare(openai_shapes.RECORDINGS / CLI, CLI, case, data,
+                                 openai_shapes.differences)  # fmt: skip
 
 
 # -- success ----------------------------------------------------------------------------
@@ -282,27 +281,16 @@ def test_opencode_asks_no_host_but_the_model_and_the_npm_registry(
     (~/.config/opencode) in the background, and goes on when that fails. A sensitive
     task's sandbox has no network for it; ``npm_config_offline=true`` in the provider's
     ``env`` stops it anywhere (and every npm the agent runs): docs/providers/opencode.md."""
-    asked: list[str] = []
-
-    class Refuse(socketserver.StreamRequestHandler):
-        def handle(self) -> None:
-            asked.append(self.rfile.readline().decode(errors="replace").strip())
-            self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-
-    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Refuse) as proxy:
-        threading.Thread(target=proxy.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{proxy.server_address[1]}"
-        proxied = {"HTTPS_PROXY": url, "HTTP_PROXY": url, "NO_PROXY": "127.0.0.1"}
+    with refusing_proxy() as proxy:
         standin.script.push("openai", Reply(text="hello"), Reply(text="hello again"))
-        ran = run(standin, workdir, config=config_for(standin, **proxied), privacy="internal")
-        shipped = list(asked)
-        asked.clear()
-        offline = config_for(standin, npm_config_offline="true", **proxied)
+        ran = run(standin, workdir, config=config_for(standin, **proxy.env), privacy="internal")
+        shipped = list(proxy.asked)
+        proxy.asked.clear()
+        offline = config_for(standin, npm_config_offline="true", **proxy.env)
         quiet = run(standin, workdir, config=offline, privacy="internal")
-        proxy.shutdown()
     assert ran.result.success and quiet.result.success, ran.result.error + quiet.result.error
     assert set(shipped) <= {"CONNECT registry.npmjs.org:443 HTTP/1.1"}, shipped
-    assert asked == []
+    assert proxy.asked == []
 
 
 def test_opencode_not_installed_is_a_clear_failure(
