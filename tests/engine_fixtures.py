@@ -10,6 +10,7 @@ import copy
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,16 @@ def import_spec(
     path = where / f"{name}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return import_plan(path, config)
+
+
+def start_run(
+    cfg: Path, db: Path, plan: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """``convergio run PLAN`` as a real process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "convergio_tui", "--config", str(cfg), "--db", str(db), "run", str(plan)],
+        env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
 
 
 def sim_calls(log: Path, kind: str = "run") -> list[dict[str, Any]]:

@@ -3,11 +3,9 @@ with its orphans killed, nothing done twice and nothing charged twice."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from engine_fixtures import (
     import_spec,
     make_repo,
     sim_calls,
+    start_run,
     task,
     uid,
     write_config,
@@ -44,16 +43,6 @@ def tagged(db_path: Path) -> list[int]:
         except psutil.Error:
             continue
     return pids
-
-
-def start_engine(
-    cfg: Path, db: Path, plan: int, env: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    """``convergio run PLAN`` as a real process."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "convergio_tui", "--config", str(cfg), "--db", str(db), "run", str(plan)],
-        env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
 
 
 def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +84,7 @@ def test_sigkilled_engine_orphan_is_killed_and_task_completes_once(
     plan = import_spec(
         config, tmp_path, [[task("T1", "Fix it.\nSIM: write a.txt <<<a\\n>>>", priority="P0")]]
     )
-    engine = start_engine(cfg, engine_db, plan, {"CONVERGIO_SIM_MODE": "hang"})
+    engine = start_run(cfg, engine_db, plan, {"CONVERGIO_SIM_MODE": "hang"})
     wait_for(lambda: len(sim_calls(sim_bin)) == 1 and len(tagged(engine_db)) >= 2)
     orphans = tagged(engine_db)
     engine.send_signal(signal.SIGKILL)
@@ -165,7 +154,7 @@ def test_sigkill_at_random_points_then_resume(sim_bin: Path, tmp_path: Path) -> 
                 [task("C", "SIM: append log.txt <<<C\\n>>>", type="bulk", priority="P3")],
             ])  # fmt: skip
             close_database()
-            engine = start_engine(cfg, db, plan)
+            engine = start_run(cfg, db, plan)
             if trial < 0:
                 started = time.monotonic()
                 assert engine.wait(timeout=60) == 0
@@ -179,7 +168,7 @@ def test_sigkill_at_random_points_then_resume(sim_bin: Path, tmp_path: Path) -> 
             killed_at = sorted((t.code, t.status) for t in Task.select())
             print(f"trial {trial}: killed with tasks {killed_at}")  # shown with -s
             close_database()
-            finisher = start_engine(cfg, db, plan)
+            finisher = start_run(cfg, db, plan)
             out, err = finisher.communicate(timeout=60)
             open_database(db)
             assert finisher.returncode == 0, f"trial {trial}: {out}\n{err}\n{dump()}"

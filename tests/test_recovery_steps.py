@@ -11,10 +11,8 @@ test creates, or the engine's test-only crash points (``CONVERGIO_TEST_CRASH_AT`
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from engine_fixtures import (
     git,
     import_spec,
     sim_calls,
+    start_run,
     uid,
     write_config,
 )
@@ -49,16 +48,6 @@ USAGE_LINE = json.dumps({
 PROMPT = f"Fix it.\nSIM: cost={COST}\nSIM: write a.txt <<<a\\n>>>\nSIM: print <<<{USAGE_LINE}>>>"
 
 
-def start(
-    cfg: Path, db: Path, plan: int, env: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    """``convergio run PLAN`` as a real process."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "convergio_tui", "--config", str(cfg), "--db", str(db), "run", str(plan)],
-        env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-
 def wait_for(predicate, what: str, engine: subprocess.Popen[str], timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
     """Poll until ``predicate()``; fail early (with its output) if the engine ended."""
     deadline = time.monotonic() + timeout
@@ -78,7 +67,7 @@ def logged(home: Path, text: str) -> bool:
 
 def finish(cfg: Path, db: Path, plan: int) -> None:
     """Run the plan again to the end; it must succeed."""
-    engine = start(cfg, db, plan)
+    engine = start_run(cfg, db, plan)
     out, err = engine.communicate(timeout=180)
     assert engine.returncode == 0, f"{out}\n{err}\n{dump()}"
 
@@ -130,7 +119,7 @@ def test_kill_between_steps_resumes_without_running_the_agent_again(
     engine_db: Path,
 ) -> None:  # fmt: skip
     cfg, plan = setup()
-    first = start(cfg, engine_db, plan, {CRASH_AT: step})
+    first = start_run(cfg, engine_db, plan, {CRASH_AT: step})
     first.communicate(timeout=180)
     assert first.returncode == 137, dump()  # it died at that step, not after it
 
@@ -155,7 +144,7 @@ def test_kill_while_the_agent_runs_reruns_it_and_charges_what_it_had_reported(
 ) -> None:
     cfg, plan = setup()
     # The first agent prints its usage line, then holds for an hour.
-    first = start(cfg, engine_db, plan, {"CONVERGIO_SIM_DELAY": "3600"})
+    first = start_run(cfg, engine_db, plan, {"CONVERGIO_SIM_DELAY": "3600"})
     wait_for(lambda: logged(isolated_home, "msg_partial"), "the agent's usage line", first)
     first.send_signal(signal.SIGKILL)
     first.wait()
@@ -178,7 +167,7 @@ def test_kill_during_validation_validates_again_without_a_new_agent_run(
     verify = (f"echo check >> {marks}/checks; "
               f"while [ ! -e {marks}/release ]; do sleep 0.05; done")  # fmt: skip
     cfg, plan = setup(verify=[verify])
-    first = start(cfg, engine_db, plan)
+    first = start_run(cfg, engine_db, plan)
     wait_for(lambda: (marks / "checks").exists(), "Thor's verify command", first)
     first.send_signal(signal.SIGKILL)
     first.wait()
@@ -261,7 +250,7 @@ def test_kill_after_the_cross_review_ran_charges_it_once_and_uses_its_answer(
     cfg = write_config(tmp_path / "orchestrator.yaml", data)
     config = engine_config(repo, ollama, thor={"cross_review": True})
     plan = import_spec(config, tmp_path, [[task_spec("T1", PROMPT, priority="P0")]])
-    first = start(cfg, engine_db, plan, {CRASH_AT: "agent_exited@wave-1-review"})
+    first = start_run(cfg, engine_db, plan, {CRASH_AT: "agent_exited@wave-1-review"})
     first.communicate(timeout=180)
     assert first.returncode == 137, dump()
     (review,) = Run.select().where(Run.task.is_null())

@@ -25,6 +25,14 @@ from convergio_tui.tui.widgets.output_pane import OutputPane
 SIZE = (160, 45)
 
 
+def rename_table(db: Path, old: str, new: str) -> None:
+    """Rename a table behind the dashboard's back, as another version rewriting the schema."""
+    con = sqlite3.connect(db)
+    con.execute(f"ALTER TABLE {old} RENAME TO {new}")
+    con.commit()
+    con.close()
+
+
 async def problem_text(pilot: Pilot[None]) -> str:
     """Wait for the problem screen and return what it shows."""
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, ProblemScreen))
@@ -168,21 +176,15 @@ def test_a_database_failing_while_shown_is_reported_and_recovered(
 ) -> None:
     db = isolated_home / "convergio.db"
 
-    def rename(old: str, new: str) -> None:
-        con = sqlite3.connect(db)
-        con.execute(f"ALTER TABLE {old} RENAME TO {new}")
-        con.commit()
-        con.close()
-
     async def scenario() -> None:
         app = create_app(
             db, sample_data.sample_config(shipped_config), sample.plan_id, poll_interval_s=0.1
         )
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
-            rename("wave", "wave_moved")  # as if another version rewrote the schema
+            rename_table(db, "wave", "wave_moved")  # as if another version rewrote the schema
             await wait_until(pilot, lambda: "database unavailable, retrying" in screen_text(app))
-            rename("wave_moved", "wave")
+            rename_table(db, "wave_moved", "wave")
             await wait_until(pilot, lambda: "#1 add-login" in screen_text(app), timeout_s=15)
 
     asyncio.run(scenario())
@@ -193,12 +195,6 @@ def test_a_task_detail_whose_read_fails_says_so_and_reads_again(
 ) -> None:
     db = isolated_home / "convergio.db"
 
-    def rename(old: str, new: str) -> None:
-        con = sqlite3.connect(db)
-        con.execute(f"ALTER TABLE {old} RENAME TO {new}")
-        con.commit()
-        con.close()
-
     async def scenario() -> None:
         app = create_app(
             db, sample_data.sample_config(shipped_config), sample.plan_id, poll_interval_s=0.1
@@ -206,11 +202,11 @@ def test_a_task_detail_whose_read_fails_says_so_and_reads_again(
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
             task_id = sample.task_ids["T2-03"]
-            rename("gate_result", "gate_result_moved")  # the detail's read fails
+            rename_table(db, "gate_result", "gate_result_moved")  # the detail's read fails
             app.push_screen(TaskDetailScreen(app.screen.ctx, task_id))
             await wait_until(pilot, lambda: "could not read it" in screen_text(app))
             assert any("failed" in (n.title or "") for n in app._notifications)
-            rename("gate_result_moved", "gate_result")  # and it reads again by itself
+            rename_table(db, "gate_result_moved", "gate_result")  # and it reads again by itself
             await wait_until(pilot, lambda: "T2-03" in screen_text(app), timeout_s=15)
             await wait_until(pilot, lambda: "could not read it" not in screen_text(app))
 
