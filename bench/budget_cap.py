@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,12 +22,13 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sim_workspace import sim_workspace
+
 from convergio_tui import paths
 from convergio_tui.config.schema import Config
 from convergio_tui.engine import budget
 from convergio_tui.engine.executor import Executor
 from convergio_tui.engine.planner import import_plan
-from convergio_tui.sim.install import install_sim_bin
 from convergio_tui.sim.ollama import serve_ollama
 from convergio_tui.store.db import open_database
 from convergio_tui.store.models import Event, Ledger, Run
@@ -88,14 +87,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="convergio-bench-") as tmp, serve_ollama() as url:
         root = Path(tmp)
-        os.environ["CONVERGIO_HOME"] = str(root / "home")
-        bin_dir = install_sim_bin(root / "bin")
-        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
-        for var in [v for v in os.environ if v.startswith("CONVERGIO_SIM_")]:
-            del os.environ[var]
-        repo = root / "repo"
-        repo.mkdir()
-        subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+        repo = sim_workspace(root)
         config = make_config(repo, url, args.parallel, args.cap)
         open_database(root / "bench.db")
         plan_id = import_plan(write_plan(root, args.tasks, rng), config)
