@@ -39,8 +39,9 @@ def _tracked_text_files() -> list[Path]:
 
 
 def test_nothing_cites_a_document_outside_the_repository() -> None:
-    """`../shared/…`, "SPEC §n", PROVIDERS.md, CLI.md or a temporary contracts file would
-    point a reader at something a clone does not have: cite the docs/ page instead."""
+    """The first contract's files (the sibling shared folder, its spec sections, its
+    providers and command-line pages) and a temporary contracts file would point a reader
+    at something a clone does not have: cite the docs/ page instead (patterns: OUTSIDE)."""
     hits = []
     for path in _tracked_text_files():
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
