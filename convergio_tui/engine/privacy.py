@@ -94,5 +94,5 @@ def for_plan(config: Config, plan: Any, task_privacy: str | None) -> Effective:
     return effective(
         config, project_path=project.path, stored_project_privacy=project.privacy,
         stored_project_allowed=project.allowed_providers,
-        plan_privacy=getattr(plan, "privacy", None), task_privacy=task_privacy,
+        plan_privacy=plan.privacy, task_privacy=task_privacy,
     )  # fmt: skip
