@@ -15,6 +15,7 @@ from convergio_tui.textsafe import one_line
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.engine_bridge import ActionResult
 from convergio_tui.tui.format import available, duration, money
+from convergio_tui.tui.on_top import on_top
 from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
 COLUMNS = ("#", "task", "title", "plan", "rounds", "waiting", "spend", "reason")
@@ -66,7 +67,7 @@ class EscalationsScreen(ReportsWorkerFailures, Screen[None]):
         self.set_interval(3.0, self._auto_reload)
 
     def _auto_reload(self) -> None:
-        if self.app.screen is self:
+        if on_top(self):
             self.action_reload()
 
     def action_reload(self) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer
 from convergio_tui.store.dashboard_queries import PlanHead, RunningRun
 from convergio_tui.tui.context import DEMO_LABEL, DashboardContext
 from convergio_tui.tui.messages import EngineNudged, PlanPolled
+from convergio_tui.tui.on_top import on_top
 from convergio_tui.tui.poller import DataVersions, PlanDelta, PollRequest, read_delta
 from convergio_tui.tui.screens.main_actions import MainActions
 from convergio_tui.tui.timing import TickTimings
@@ -93,7 +94,7 @@ class MainScreen(MainActions):
             self._next = None
         if self._in_flight:
             return  # its completion schedules the next read
-        if self.app.screen is not self:  # covered by a modal: try again later
+        if not on_top(self):  # covered by a modal: try again later
             self._next = self.set_timer(self.ctx.poll_interval_s, self.poll_now)
             return
         self._in_flight = True
@@ -206,7 +207,7 @@ class MainScreen(MainActions):
         return f"Plan #{self.ctx.plan_id} was not found (press s to choose a plan)."
 
     def _tick(self) -> None:
-        if self.app.screen is not self:
+        if not on_top(self):
             return
         with self.timings.measure("clock"):
             now = self.ctx.clock()
@@ -216,7 +217,7 @@ class MainScreen(MainActions):
             self.query_one(OutputGrid).tick(now)
 
     def _flush(self) -> None:
-        if self.app.screen is self:
+        if on_top(self):
             with self.timings.measure("output"):
                 self.query_one(OutputGrid).flush(self.ctx.tailer)
 

@@ -20,6 +20,7 @@ from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.format import available, duration, elapsed, money, status_content
 from convergio_tui.tui.logfile import read_log, run_heading
+from convergio_tui.tui.on_top import on_top
 from convergio_tui.tui.widgets.gate_evidence import GateEvidence
 from convergio_tui.tui.widgets.run_table import RunTable
 from convergio_tui.tui.worker_failures import ReportsWorkerFailures
@@ -105,11 +106,7 @@ class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
         self.set_interval(2.0, self._auto_reload)
 
     def _auto_reload(self) -> None:
-        if (
-            self.detail is not None
-            and self.detail.line.status in TASK_ACTIVE
-            and self.app.screen is self
-        ):
+        if self.detail is not None and self.detail.line.status in TASK_ACTIVE and on_top(self):
             self.action_reload()
 
     def action_reload(self) -> None:
