@@ -29,9 +29,9 @@ from convergio_tui import paths
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.executor import Executor
 from convergio_tui.engine.planner import import_plan
+from convergio_tui.providers import get_adapter
 from convergio_tui.sim.ollama import serve_ollama
 from convergio_tui.store.db import open_database
-from convergio_tui.workers import get_worker
 
 PROMPT = "Nothing to do."
 
@@ -96,7 +96,7 @@ def main() -> int:
         plan_id = import_plan(write_plan(root, args.tasks), config)
 
         model = config.providers["opencode"].default_model
-        inv = get_worker("opencode").build_invocation(
+        inv = get_adapter("opencode").build_invocation(
             list(config.providers["opencode"].cli), PROMPT, model, repo
         )
         env = {**os.environ, **inv.env}

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from convergio_tui import paths
 from convergio_tui.config.loader import load_config
+from convergio_tui.providers import run_process
 from convergio_tui.sandbox.confine import RunRequest, confine, relaying
 from convergio_tui.sandbox.relay import HostRelay
-from convergio_tui.workers import run_process
 
 
 def _git(cwd: Path, *args: str) -> None:

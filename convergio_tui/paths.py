@@ -55,7 +55,7 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def logs_dir() -> Path:
-    """Directory for per-run worker logs."""
+    """Directory for per-run agent logs."""
     return home_dir() / "logs"
 
 

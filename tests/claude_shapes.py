@@ -19,7 +19,7 @@ from typing import Any
 
 import recordings
 
-from convergio_tui.workers.parsing import json_objects
+from convergio_tui.providers.parsing import json_objects
 
 RECORDINGS = recordings.ROOT / "claude"
 
@@ -31,7 +31,7 @@ _PID_SOCKET = re.compile(r"/cc-socks/\d+\.sock")
 _VOLATILE_NUMBERS = re.compile(r"(?:_ms|Ms)$")
 
 
-# The same reading as the workers': every line that parses as a JSON object.
+# The same reading as the provider adapters': every line that parses as a JSON object.
 events = json_objects
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import recordings
 
-from convergio_tui.workers.parsing import json_objects
+from convergio_tui.providers.parsing import json_objects
 
 RECORDINGS = recordings.ROOT
 # The events each worker (and the dashboard's describer) reads.
@@ -43,7 +43,7 @@ _WAIT = re.compile(r"wait time: [\d.]+ seconds")
 _VOLATILE_KEYS = re.compile(r"(?:Ms|_ms|timestamp|start|end|date|Bytes|created)$", re.I)
 
 
-# The same reading as the workers': every line that parses as a JSON object.
+# The same reading as the provider adapters': every line that parses as a JSON object.
 events = json_objects
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 from conftest import run_cli
 
-ENGINE_SIDE = ["config", "store", "engine", "thor", "tools", "workers"]
+ENGINE_SIDE = ["config", "store", "engine", "thor", "tools", "providers"]
 
 
 @pytest.mark.parametrize("package", ENGINE_SIDE)

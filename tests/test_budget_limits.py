@@ -1,4 +1,4 @@
-"""Hard per-run limits: the workers pass them, the simulated CLIs honour them the way the
+"""Hard per-run limits: the provider adapters pass them, the simulated CLIs honour them the way the
 real ones do (checked after each model call), and the parsers read what a stopped run
 cost. Real subprocesses under the real CLI names."""
 
@@ -9,9 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from convergio_tui.providers import (
+    ErrorClass,
+    ProviderResult,
+    claude,
+    copilot,
+    get_adapter,
+    run_process,
+)
+from convergio_tui.providers.runner import ProcessOutcome
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
-from convergio_tui.workers import ErrorClass, WorkerResult, claude, copilot, get_worker, run_process
-from convergio_tui.workers.runner import ProcessOutcome
 
 WORKDIR = Path("/work")
 FILES = "".join(f"SIM: write f{i}.txt <<<{i}\\n>>>\n" for i in range(5))
@@ -24,9 +31,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def run(provider: str, prompt: str, tmp_path: Path, env: dict[str, str],
-        limit: float | None) -> tuple[ProcessOutcome, WorkerResult]:  # fmt: skip
+        limit: float | None) -> tuple[ProcessOutcome, ProviderResult]:  # fmt: skip
     """Build the invocation with ``limit`` (the engine's path), run the sim, parse it."""
-    worker = get_worker(provider)
+    worker = get_adapter(provider)
     extra = {"limit": limit} if limit is not None else {}
     model = {"claude": "claude-opus-4-5", "copilot": "gpt-5"}[provider]
     inv = worker.build_invocation(worker.DEFAULT_TEMPLATE, prompt, model, tmp_path, **extra)
@@ -35,7 +42,7 @@ def run(provider: str, prompt: str, tmp_path: Path, env: dict[str, str],
     return outcome, worker.parse(outcome)
 
 
-def test_workers_append_the_limit_and_stay_compatible_without_one() -> None:
+def test_adapters_append_the_limit_and_stay_compatible_without_one() -> None:
     plain = claude.build_invocation(claude.DEFAULT_TEMPLATE, "p", "m", WORKDIR)
     assert plain.argv == [*claude.DEFAULT_TEMPLATE[:6], "m", *claude.DEFAULT_TEMPLATE[7:]]
     limited = claude.build_invocation(claude.DEFAULT_TEMPLATE, "p", "m", WORKDIR, limit=2.25)

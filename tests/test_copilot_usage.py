@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from convergio_tui.workers.copilot_usage import read_session_usage, session_log, usage_from_shutdown
+from convergio_tui.providers.copilot_usage import (
+    read_session_usage,
+    session_log,
+    usage_from_shutdown,
+)
 
 SESSION = "0cb916db-26aa-40f2-86b5-1ba81b225fd2"
 

@@ -141,7 +141,7 @@ def test_reference_page_names_every_key(page: str, model: type[BaseModel]) -> No
     assert not missing, f"document in docs/{page}: {missing}"
 
 
-PACKAGES = ("commands", "config", "store", "engine", "thor", "workers", "tools", "sandbox",
+PACKAGES = ("commands", "config", "store", "engine", "thor", "providers", "tools", "sandbox",
             "tui", "demo", "sim", "data")  # fmt: skip
 
 

@@ -254,7 +254,7 @@ def test_a_check_in_flight_never_overwrites_a_newer_cooldown(
         check.start()
         try:
             assert arrived.wait(60), "the check never reached the API"
-            until = health.report_worker_error(config, "claude", "rate_limit", "429 slow down")
+            until = health.report_run_error(config, "claude", "rate_limit", "429 slow down")
         finally:
             release.set()
             check.join(60)
@@ -268,7 +268,7 @@ def test_a_check_in_flight_never_overwrites_a_newer_cooldown(
 def test_a_check_after_the_report_is_recorded(repo: Path, sim_bin: Path, ollama: str,
                                               engine_db: Path) -> None:  # fmt: skip
     config = engine_config(repo, ollama, health={"cooldown_base_s": 0})
-    health.report_worker_error(config, "claude", "auth", "401 invalid x-api-key")
+    health.report_run_error(config, "claude", "auth", "401 invalid x-api-key")
     assert _row("claude").detail.startswith("auth: credentials refused seen in a run")
     health.refresh(config, force=True, providers=["claude"])  # started after: it counts
     assert _row("claude").state == "up"
@@ -299,13 +299,13 @@ def test_worker_rate_limit_cools_at_once_then_recovers(repo: Path, sim_bin: Path
                                                        engine_db: Path) -> None:  # fmt: skip
     config = engine_config(repo, ollama, health={"cooldown_base_s": 40})
     health.refresh(config)
-    until = health.report_worker_error(config, "gemini", "rate_limit", "429 RESOURCE_EXHAUSTED")
+    until = health.report_run_error(config, "gemini", "rate_limit", "429 RESOURCE_EXHAUSTED")
     assert until is not None
     view = health_views()["gemini"]
     assert view.state == "cooldown" and "rate limit" in view.detail
     assert health.next_recovery_at(["gemini", "claude"]) == pytest.approx(until)
     assert (
-        health.report_worker_error(config, "gemini", "failed", "boom") is None
+        health.report_run_error(config, "gemini", "failed", "boom") is None
     )  # not a cooling error
     # After the cooldown the router sees it up again, and the next refresh re-checks it.
     assert health_views(at=until + 1)["gemini"].state == "up"

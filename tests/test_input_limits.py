@@ -24,8 +24,8 @@ from convergio_tui.config.yaml_lines import (
 )
 from convergio_tui.engine.executor import Executor
 from convergio_tui.engine.plan_spec import load_plan_spec
+from convergio_tui.providers.argv_limits import MAX_ARG_STRLEN, PROMPT_MAX_BYTES, argv_problem
 from convergio_tui.store.models import GateResult, Run, Task
-from convergio_tui.workers.argv_limits import MAX_ARG_STRLEN, PROMPT_MAX_BYTES, argv_problem
 
 # 9 strings, each level 9 aliases of the one before: 9^9 values from ~430 bytes.
 BOMB = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(

@@ -34,8 +34,8 @@ from convergio_tui.engine import budget
 from convergio_tui.engine.pricing import token_cost
 from convergio_tui.engine.recovery_hooks import ENV as CRASH_AT
 from convergio_tui.engine.recovery_log import partial_usage, rebuild
+from convergio_tui.providers import claude
 from convergio_tui.store.models import Event, GateResult, Ledger, Plan, Run, Task
-from convergio_tui.workers import claude
 
 COST = 0.05  # what the simulated claude reports for one finished run
 PARTIAL_IN, PARTIAL_OUT = 20_000, 4_000  # what its stream reports before it finishes
@@ -189,7 +189,7 @@ def test_kill_during_validation_validates_again_without_a_new_agent_run(
 def claude_log(
     *events: dict[str, object], exit_note: bool = False, notes: tuple[str, ...] = ()
 ) -> list[str]:
-    """A run log as ``workers/output_sink.py`` writes it for claude."""
+    """A run log as ``providers/output_sink.py`` writes it for claude."""
     lines = ["[convergio] $ claude -p --output-format stream-json"]
     lines += [f"[out] {json.dumps(e)}" for e in events]
     lines += [f"[convergio] {n}" for n in notes]

@@ -17,6 +17,7 @@ from test_thor_support import Sandbox, with_thor
 
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.events import Bus, Notice, TaskChanged
+from convergio_tui.providers.redact import REDACTED, Redactor, redactor_for
 from convergio_tui.store.models import Event, GateResult, Task
 from convergio_tui.thor.escalations import decide, pending
 from convergio_tui.thor.gates.lines import find_patterns
@@ -25,7 +26,6 @@ from convergio_tui.thor.review import WaveReviewInput, review_wave
 from convergio_tui.thor.rounds import reject_task, reject_wave
 from convergio_tui.thor.shell import TAIL_CHARS, run_shell
 from convergio_tui.tools.vault import Vault, generate_key
-from convergio_tui.workers.redact import REDACTED, Redactor, redactor_for
 
 VALUE = 'pa"ss\\wörd-\u2603-line-one\n  second-line-of-it\r\nthird'
 

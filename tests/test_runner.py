@@ -13,9 +13,9 @@ from typing import Any
 import psutil
 import pytest
 
+from convergio_tui.providers import claude
+from convergio_tui.providers.runner import ProcessOutcome, run_process
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
-from convergio_tui.workers import claude
-from convergio_tui.workers.runner import ProcessOutcome, run_process
 
 COPILOT = ["copilot", "--output-format", "json", "--allow-all-tools", "-p"]
 CHILD_PID = re.compile(r"hang: child pid (\d+)")

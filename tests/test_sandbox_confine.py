@@ -19,12 +19,12 @@ from engine_fixtures import engine_config, engine_config_dict, import_spec, task
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.events import Bus
+from convergio_tui.providers import run_process
 from convergio_tui.sandbox.confine import RunRequest, confine, relaying
 from convergio_tui.sandbox.envpolicy import agent_env
 from convergio_tui.sandbox.macos import profile
 from convergio_tui.sandbox.policy import Access, Mount, SandboxSpec, bwrap_argv, ordered
 from convergio_tui.store.models import Run
-from convergio_tui.workers import run_process
 
 PROBE = r"""
 import json, os, socket, sys, urllib.request

@@ -16,9 +16,9 @@ from typing import Any
 import claude_shapes
 import pytest
 
+from convergio_tui.providers import ErrorClass, get_adapter
+from convergio_tui.providers.runner import ProcessOutcome
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
-from convergio_tui.workers import ErrorClass, get_worker
-from convergio_tui.workers.runner import ProcessOutcome
 
 ARGV = ["claude", "-p", "--output-format", "stream-json", "--verbose", "--model",
         "claude-sonnet-4-5", "--permission-mode", "bypassPermissions", "--max-turns", "30"]  # fmt: skip
@@ -114,7 +114,7 @@ def test_the_worker_reads_the_sim_as_it_reads_the_real_claude(
     proc = run_sim(sim_bin, tmp_path, case)
     outcome = ProcessOutcome(proc.returncode, tuple(proc.stdout.splitlines()),
                              tuple(proc.stderr.splitlines()), False, False, False, 1, 0.1)  # fmt: skip
-    result = get_worker("claude").parse(outcome)
+    result = get_adapter("claude").parse(outcome)
     assert result.error_class is CASES[case][3], result.error
     if case == "budget":  # the calls made before the limit, reported like the real CLI
         assert result.cost_usd == pytest.approx(0.1) and result.output_tokens > 0
@@ -144,7 +144,7 @@ def test_the_worker_reads_the_recorded_real_output(case: str) -> None:
     stdout = tuple(json.dumps(event) for event in data["stdout"]) + tuple(data["stdout_plain"])
     outcome = ProcessOutcome(data["exit_code"], stdout, tuple(data["stderr"]), False, False,
                              False, 1, 0.1)  # fmt: skip
-    result = get_worker("claude").parse(outcome)
+    result = get_adapter("claude").parse(outcome)
     assert result.error_class is RECORDED_CLASSES[case], result.error
     final = data["stdout"][-1] if data["stdout"] else {}
     if final.get("type") == "result":
@@ -159,11 +159,11 @@ def test_the_worker_reads_the_recorded_real_output(case: str) -> None:
 def test_a_missing_claude_says_how_to_install_it(tmp_path: Path) -> None:
     """Unsandboxed (``sandbox.mode: off``) the spawn itself fails; in the sandbox,
     bubblewrap says so (the contract suite runs that case)."""
-    from convergio_tui.workers import run_process
+    from convergio_tui.providers import run_process
 
     outcome = run_process([*ARGV], cwd=tmp_path, env={"PATH": str(tmp_path)}, timeout_s=10,
                           log_path=None, stdin_text="hi")  # fmt: skip
     assert outcome.spawn_error is not None
-    result = get_worker("claude").parse(outcome)
+    result = get_adapter("claude").parse(outcome)
     assert result.error_class is ErrorClass.failed
     assert "claude is not installed" in result.error and "npm install" in result.error

@@ -14,10 +14,10 @@ from pathlib import Path
 import openai_shapes
 import pytest
 
+from convergio_tui.providers import ErrorClass, ProviderResult, copilot, run_process
+from convergio_tui.providers.runner import ProcessOutcome
 from convergio_tui.sim.cli_args import COPILOT_UNQUOTED
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
-from convergio_tui.workers import ErrorClass, WorkerResult, copilot, run_process
-from convergio_tui.workers.runner import ProcessOutcome
 
 CLI = "copilot"
 # recorded case -> the prompt that makes the simulator do the same
@@ -39,7 +39,7 @@ def sim_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def run_sim(prompt: str, workdir: Path, env: dict[str, str],
-            template: list[str] | None = None) -> tuple[ProcessOutcome, WorkerResult]:  # fmt: skip
+            template: list[str] | None = None) -> tuple[ProcessOutcome, ProviderResult]:  # fmt: skip
     """The simulated copilot with the shipped argv; the worker's verdict on it."""
     inv = copilot.build_invocation(template or copilot.DEFAULT_TEMPLATE, prompt, "gpt-5", workdir)
     outcome = run_process(inv.argv, cwd=workdir, env={**env, **inv.env}, timeout_s=30,

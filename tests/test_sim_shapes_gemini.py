@@ -16,13 +16,13 @@ from typing import Any
 import gemini_shapes
 import pytest
 
+from convergio_tui.providers import ErrorClass, get_adapter
+from convergio_tui.providers.runner import ProcessOutcome
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
-from convergio_tui.workers import ErrorClass, get_worker
-from convergio_tui.workers.runner import ProcessOutcome
 
 MODEL = "gemini-2.5-pro"
 WRITE = "SIM: write src/hello.py <<<print('hi')\\n>>>\n"
-STREAM = get_worker("gemini").DEFAULT_TEMPLATE
+STREAM = get_adapter("gemini").DEFAULT_TEMPLATE
 JSON = ["gemini", "-m", "{model}", "-o", "json", "--approval-mode=yolo", "--skip-trust",
         "--prompt={prompt}"]  # fmt: skip
 OLD = ["gemini", "-p", "{prompt}", "-m", "{model}", "-o", "stream-json", "--skip-trust"]
@@ -63,7 +63,7 @@ def run_sim(sim_bin: Path, tmp_path: Path, prompt: str, template: list[str],
     """The simulated gemini, started the way the worker starts it."""
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    inv = get_worker("gemini").build_invocation(template, prompt, MODEL, work)
+    inv = get_adapter("gemini").build_invocation(template, prompt, MODEL, work)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CONVERGIO_SIM_", "GEMINI_"))}
     full = {**sim_path_env(sim_bin, base), **inv.env, **env}
     return subprocess.run(inv.argv, cwd=work, capture_output=True, text=True, timeout=30,
@@ -135,7 +135,7 @@ def test_the_worker_reads_the_sim_as_it_reads_the_real_gemini(
     proc = run_sim(sim_bin, tmp_path, *CASES[case][:3])
     outcome = ProcessOutcome(proc.returncode, tuple(proc.stdout.splitlines()),
                              tuple(proc.stderr.splitlines()), False, False, False, 1, 0.1)  # fmt: skip
-    result = get_worker("gemini").parse(outcome)
+    result = get_adapter("gemini").parse(outcome)
     assert result.error_class is CASES[case][3], result.error
     if result.success:
         assert result.input_tokens > 0 and result.output_tokens > 0
@@ -176,7 +176,7 @@ def recorded_outcome(case: str, stderr_extra: tuple[str, ...] = ()) -> ProcessOu
 
 @pytest.mark.parametrize("case", sorted(RECORDED_CLASSES))
 def test_the_worker_reads_the_recorded_real_output(case: str) -> None:
-    result = get_worker("gemini").parse(recorded_outcome(case))
+    result = get_adapter("gemini").parse(recorded_outcome(case))
     assert result.error_class is RECORDED_CLASSES[case], result.error
     final = gemini_shapes.load(case)["stdout"][-1:] or [{}]
     stats = final[0].get("stats") or {}
@@ -193,7 +193,7 @@ def test_the_telling_line_survives_ten_attempts_of_stack_traces() -> None:
     attempt = ["Attempt 1 failed with status 404. Retrying with backoff... _ApiError: x",
                *(f"    at frame{i} (file:///gemini.js:{i}:1)" for i in range(12)),
                "  status: 404", "}"]  # fmt: skip
-    result = get_worker("gemini").parse(recorded_outcome("http_404", tuple(attempt * 10)))
+    result = get_adapter("gemini").parse(recorded_outcome("http_404", tuple(attempt * 10)))
     assert result.error_class is ErrorClass.model_not_found
     assert "is not found for API version v1beta" in result.error
     assert "    at frame" not in result.error
@@ -209,7 +209,7 @@ def test_the_status_in_the_exit_code_classifies_a_bare_failure(
 ) -> None:
     """Output lost (a log cut short, a recovered run): the exit code still tells."""
     outcome = ProcessOutcome(exit_code, (), (), False, False, False, 1, 0.1)
-    result = get_worker("gemini").parse(outcome)
+    result = get_adapter("gemini").parse(outcome)
     assert not result.success and result.error_class is expected
     assert f"exit code {exit_code}" in result.error
 
@@ -221,19 +221,21 @@ def test_thinking_tokens_count_as_output() -> None:
              "models": {MODEL: {"input_tokens": 100, "output_tokens": 20,
                                 "total_tokens": 150}}}  # fmt: skip
     line = json.dumps({"type": "result", "status": "success", "stats": stats})
-    result = get_worker("gemini").parse(ProcessOutcome(0, (line,), (), False, False, False, 1, 0.1))
+    result = get_adapter("gemini").parse(
+        ProcessOutcome(0, (line,), (), False, False, False, 1, 0.1)
+    )
     assert (result.input_tokens, result.output_tokens) == (100, 50)
 
 
 def test_a_missing_gemini_says_how_to_install_it(tmp_path: Path) -> None:
     """Unsandboxed the spawn itself fails; in the sandbox, bubblewrap says so (the contract
     suite runs that case)."""
-    from convergio_tui.workers import run_process
+    from convergio_tui.providers import run_process
 
     outcome = run_process(["gemini", "--prompt=hi"], cwd=tmp_path, env={"PATH": str(tmp_path)},
                           timeout_s=10, log_path=None)  # fmt: skip
     assert outcome.spawn_error is not None
-    result = get_worker("gemini").parse(outcome)
+    result = get_adapter("gemini").parse(outcome)
     assert result.error_class is ErrorClass.failed
     assert "gemini is not installed" in result.error and "npm install" in result.error
 
@@ -243,13 +245,13 @@ def test_the_dashboard_tells_the_recorded_real_output(case: str) -> None:
     """Every recorded run reads as a story: no JSON fragment or stack frame on screen, a
     failure says what failed, a success shows its answer."""
     outcome = recorded_outcome(case)
-    describe = get_worker("gemini").describe_line
+    describe = get_adapter("gemini").describe_line
     shown = [t for t in map(describe, [*outcome.stdout_lines, *outcome.stderr_lines]) if t]
     assert not [t for t in shown if t.lstrip().startswith(("{", "}", '"', "at "))], shown
     if RECORDED_CLASSES[case] is ErrorClass.none:
         assert not [t for t in shown if t.startswith("✘")], shown
         # Each delta shows as it comes: the pieces make the answer.
-        answer = get_worker("gemini").parse(outcome).text.split("\n\n")[-1]
+        answer = get_adapter("gemini").parse(outcome).text.split("\n\n")[-1]
         assert answer in "".join(shown), shown
     else:
         label = {ErrorClass.auth: "authentication failed", ErrorClass.rate_limit: "rate limited",

@@ -16,9 +16,9 @@ from pathlib import Path
 import openai_shapes
 import pytest
 
+from convergio_tui.providers import ErrorClass, ProviderResult, opencode, run_process
+from convergio_tui.providers.runner import ProcessOutcome
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
-from convergio_tui.workers import ErrorClass, WorkerResult, opencode, run_process
-from convergio_tui.workers.runner import ProcessOutcome
 
 CLI = "opencode"
 MODEL = "ollama/qwen3-coder"
@@ -42,7 +42,7 @@ def sim_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def run_sim(prompt: str, workdir: Path, env: dict[str, str], model: str = MODEL,
-            template: list[str] | None = None) -> tuple[ProcessOutcome, WorkerResult]:  # fmt: skip
+            template: list[str] | None = None) -> tuple[ProcessOutcome, ProviderResult]:  # fmt: skip
     """The simulated opencode with the shipped argv; the worker's verdict on it."""
     inv = opencode.build_invocation(template or opencode.DEFAULT_TEMPLATE, prompt, model, workdir)
     outcome = run_process(inv.argv, cwd=workdir, env={**env, **inv.env}, timeout_s=30,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from convergio_tui.config.schema import Config
+from convergio_tui.providers import describer, get_adapter, run_process
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
 from convergio_tui.store.models import Run
 from convergio_tui.tui import sample_data
@@ -20,7 +21,6 @@ from convergio_tui.tui.pane_lines import pane_lines
 from convergio_tui.tui.tailer import LogTailer
 from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
 from convergio_tui.tui.widgets.output_pane import OutputPane, PaneLog, line_kind
-from convergio_tui.workers import describer, get_worker, run_process
 
 SIZE = (160, 45)
 MODELS = {"claude": "claude-opus-4-5", "copilot": "gpt-5", "gemini": "gemini-2.5-pro",
@@ -35,7 +35,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def run_sim(provider: str, prompt: str, log: Path, env: dict[str, str]) -> None:
     """One run of the simulated CLI, logged as the engine logs it."""
-    worker = get_worker(provider)
+    worker = get_adapter(provider)
     workdir = log.parent / "worktrees" / "1" / "T1-01"
     workdir.mkdir(parents=True, exist_ok=True)
     inv = worker.build_invocation(worker.DEFAULT_TEMPLATE, prompt, MODELS[provider], workdir)

@@ -235,6 +235,6 @@ class EngineContext:
 
 
 def run_tag(run_id: int) -> str:
-    """A marker put into each worker's environment (``CONVERGIO_RUN_TAG``) so a resumed
+    """A marker put into each agent's environment (``CONVERGIO_RUN_TAG``) so a resumed
     engine or a cancel can find exactly that run's processes (unique per database)."""
     return f"{database_file()}#{run_id}"

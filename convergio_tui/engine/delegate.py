@@ -204,6 +204,6 @@ def privacy_violation(ctx: EngineContext, prep: Prepared) -> str | None:
 
 
 def mark_run_started(run_id: int, pid: int) -> None:
-    """``on_start``: record the worker's pid and the moment it started (resume compares the
+    """``on_start``: record the agent's pid and the moment it started (resume compares the
     process's create time with it before killing an orphan)."""
     Run.update(pid=pid, started_at=now()).where(Run.id == run_id).execute()

@@ -28,6 +28,7 @@ from convergio_tui.engine.resume import PlanBusy, acquire_runner, recover, relea
 from convergio_tui.engine.summary import RunSummary, summarize
 from convergio_tui.engine.taskflow import process
 from convergio_tui.engine.waves import current_wave, settle, start_wave
+from convergio_tui.providers.redact import redactor_for
 from convergio_tui.sandbox.confine import SandboxUnavailable, require_sandbox
 from convergio_tui.store.db import close_database, immediate
 from convergio_tui.store.faults import storage_fault
@@ -45,7 +46,6 @@ from convergio_tui.store.states import (
 )
 from convergio_tui.store.transitions import current, move_plan, move_run, move_task
 from convergio_tui.tools.vault_errors import VaultUnavailable
-from convergio_tui.workers.redact import redactor_for
 
 log = logging.getLogger(__name__)
 

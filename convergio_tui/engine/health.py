@@ -7,12 +7,12 @@ environment, proves its credentials the cheapest real way the CLI allows and ask
 local endpoint for its models; it is ``up`` only when all of that holds. Problems a
 person must fix (CLI missing, no or refused credentials) make the provider ``down``;
 transient ones (a slow check, an API not answering, a rate limit, or an auth / rate /
-model error seen in a worker's output) put it in ``cooldown`` with exponential backoff:
+model error seen in an agent's output) put it in ``cooldown`` with exponential backoff:
 ``cooldown_base_s * 2**(failures-1)`` capped at ``cooldown_max_s``. A failed provider
 is not checked again before its ``cooldown_until``. Every detail of a problem says what
 to do (docs/providers/health.md).
 
-A check never overwrites a newer state: a worker's report (a 429's cooldown) written
+A check never overwrites a newer state: an agent's report (a 429's cooldown) written
 while the check was running wins over the check's result.
 """
 
@@ -27,7 +27,7 @@ from convergio_tui.engine.health_verdict import FIX, reason_of, split_detail
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import ProviderHealth, now
 
-# Worker error classes that cool a provider down at once (docs/providers.md).
+# ProviderAdapter error classes that cool a provider down at once (docs/providers.md).
 COOLING_ERRORS = ("rate_limit", "auth", "model_not_found")
 _refresh_lock = threading.Lock()
 _WORKER_SEEN = {
@@ -51,7 +51,7 @@ def backoff_s(config: HealthConfig, failures: int) -> float:
 
 def save_check(check: CheckResult, config: HealthConfig, started_at: float) -> bool:
     """Record ``check``, begun at ``started_at``, unless the row was written since then
-    (a worker's report or another check is newer: it stands). Returns whether it wrote."""
+    (an agent's report or another check is newer: it stands). Returns whether it wrote."""
     with immediate():
         row = ProviderHealth.get_or_none(ProviderHealth.provider == check.provider)
         if row is not None and row.checked_at >= started_at:
@@ -123,10 +123,8 @@ def refresh(
     return due
 
 
-def report_worker_error(
-    config: Config, provider: str, error_class: str, detail: str
-) -> float | None:
-    """Cool ``provider`` down at once after a rate-limit/auth/model error in a worker's output.
+def report_run_error(config: Config, provider: str, error_class: str, detail: str) -> float | None:
+    """Cool ``provider`` down at once after a rate-limit/auth/model error in an agent's output.
 
     Returns the new ``cooldown_until`` (None when the error class does not cool).
     """
@@ -148,7 +146,7 @@ def report_worker_error(
     return until
 
 
-def report_worker_success(provider: str) -> None:
+def report_run_success(provider: str) -> None:
     """A run on ``provider`` succeeded: its failure streak is over (cooldowns stand)."""
     ProviderHealth.update(consecutive_failures=0).where(
         ProviderHealth.provider == provider,

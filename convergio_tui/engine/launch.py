@@ -21,15 +21,15 @@ from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Prepared, mark_run_started, privacy_violation
 from convergio_tui.engine.overrun import overrun_event
 from convergio_tui.engine.recovery_hooks import crash_point
+from convergio_tui.providers import ProviderAdapter, ProviderResult, get_adapter, run_process
+from convergio_tui.providers.argv_limits import argv_problem
+from convergio_tui.providers.redact import Redactor
+from convergio_tui.providers.result import ErrorClass
 from convergio_tui.sandbox.confine import SandboxUnavailable, relaying, run_folder
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Run, Task, now
 from convergio_tui.store.states import RUN_STOPPED, IllegalTransition, Kind, RunStatus, TaskStatus
 from convergio_tui.store.transitions import current, move_run
-from convergio_tui.workers import Worker, WorkerResult, get_worker, run_process
-from convergio_tui.workers.argv_limits import argv_problem
-from convergio_tui.workers.redact import Redactor
-from convergio_tui.workers.result import ErrorClass
 
 ARGV_ELEMENT_MAX = 300  # the prompt is in the log; the run row keeps a readable argv
 
@@ -48,15 +48,15 @@ class Executed:
     cost_usd: float
 
 
-def worker_for(ctx: EngineContext, provider: str) -> Worker:
-    """The worker module by provider name, else by the CLI the provider runs."""
+def adapter_for(ctx: EngineContext, provider: str) -> ProviderAdapter:
+    """The adapter module by provider name, else by the CLI the provider runs."""
     try:
-        return get_worker(provider)
+        return get_adapter(provider)
     except KeyError:
-        return get_worker(Path(ctx.config.providers[provider].cli[0]).name)
+        return get_adapter(Path(ctx.config.providers[provider].cli[0]).name)
 
 
-def _finish(ctx: EngineContext, prep: Prepared, status: str, *, result: WorkerResult | None,
+def _finish(ctx: EngineContext, prep: Prepared, status: str, *, result: ProviderResult | None,
             exit_code: int | None, charge: Charge | None, argv: list[str] | None = None) -> None:  # fmt: skip
     """Close the run row and settle (or only release) its budget, atomically. A run that
     is no longer ``running`` is refused (IllegalTransition) with nothing charged: a run is
@@ -118,13 +118,13 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     if refusal is not None:
         return _refuse(ctx, prep, refusal)
     provider = ctx.config.providers[prep.provider]
-    worker = worker_for(ctx, prep.provider)
+    adapter = adapter_for(ctx, prep.provider)
     # A NUL cannot travel in argv (an agent's garbage output quoted back by Thor may hold one).
     prompt = prep.prompt.replace("\x00", "")
     # The run's hard spending limit, where its CLI has one (engine/reservation.py).
     limit = budget.run_limit(ctx.config, prep.provider, prep.model, prep.run_id)
     extra = {"limit": limit} if limit is not None else {}
-    invocation = worker.build_invocation(list(provider.cli), prompt, prep.model, cwd, **extra)
+    invocation = adapter.build_invocation(list(provider.cli), prompt, prep.model, cwd, **extra)
     run_id, task_id = prep.run_id, prep.task_id
     worktree = cwd if ctx.worktrees else None
     with run_folder(paths.run_dirs(), str(run_id)) as run_dir:
@@ -151,7 +151,7 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
                 + (" [sandboxed]" if confined.spec is not None else " [UNSANDBOXED]"),
             )  # fmt: skip
     findings = guard.check(ctx, task_id, watched)
-    result = worker.parse(outcome)
+    result = adapter.parse(outcome)
     if outcome.timed_out and result.error_class is not ErrorClass.timeout:
         result = result.as_failure(ErrorClass.timeout,
                                    result.error or f"timed out after {prep.timeout_s:g}s")  # fmt: skip
@@ -171,7 +171,7 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
                     argv=list(invocation.argv), spawn_error=outcome.spawn_error or "")  # fmt: skip
 
 
-def run_charge(ctx: EngineContext, prep: Prepared, result: WorkerResult) -> Charge:
+def run_charge(ctx: EngineContext, prep: Prepared, result: ProviderResult) -> Charge:
     """What a run that started costs, from what its CLI reported (:mod:`engine.charging`)."""
     provider = ctx.config.providers[prep.provider]
     return charge_for(
@@ -182,7 +182,7 @@ def run_charge(ctx: EngineContext, prep: Prepared, result: WorkerResult) -> Char
     )  # fmt: skip
 
 
-def conclude(ctx: EngineContext, prep: Prepared, result: WorkerResult, status: str, *,
+def conclude(ctx: EngineContext, prep: Prepared, result: ProviderResult, status: str, *,
              exit_code: int | None, charge: Charge | None, argv: list[str] | None = None,
              spawn_error: str = "") -> Executed:  # fmt: skip
     """Close the run row and settle ``charge`` (or only release the reservation) in one
@@ -199,7 +199,7 @@ def conclude(ctx: EngineContext, prep: Prepared, result: WorkerResult, status: s
 
 
 def _after(
-    ctx: EngineContext, prep: Prepared, result: WorkerResult, status: str, charged_premium: bool
+    ctx: EngineContext, prep: Prepared, result: ProviderResult, status: str, charged_premium: bool
 ) -> None:
     """Health feedback, budget alerts and the result artifact."""
     if status in RUN_STOPPED:
@@ -208,14 +208,14 @@ def _after(
     ctx_ok = ctx.providers_ok
     if cls in health.COOLING_ERRORS:
         ctx_ok.discard(prep.provider)
-        until = health.report_worker_error(ctx.config, prep.provider, cls, result.error)
+        until = health.report_run_error(ctx.config, prep.provider, cls, result.error)
         ctx.forget_health()
         wait = f" for {max(0.0, (until or now()) - now()):.0f}s"
         ctx.bus.journal("provider.cooldown", f"{prep.provider} cooling down{wait} after "
                         f"{cls.replace('_', ' ')} in {prep.code}: {result.error[:200]}",
                         level="warning", plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
     elif result.success and prep.provider not in ctx_ok:
-        health.report_worker_success(prep.provider)  # once per streak, not per run
+        health.report_run_success(prep.provider)  # once per streak, not per run
         ctx_ok.add(prep.provider)
     if charged_premium:
         overrun = overrun_event(prep.run_id)

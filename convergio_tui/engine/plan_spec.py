@@ -16,7 +16,7 @@ from convergio_tui.config.errors import PlanSpecError, Problem
 from convergio_tui.config.loader import validate_located
 from convergio_tui.config.strict import StrictModel
 from convergio_tui.config.yaml_lines import LocatedYaml, LocatedYamlError, load_located
-from convergio_tui.workers.argv_limits import PROMPT_MAX_BYTES
+from convergio_tui.providers.argv_limits import PROMPT_MAX_BYTES
 
 TaskType = Literal["coding", "research", "review", "test", "bulk", "pr-ops", "docs"]
 Privacy = Literal["public", "internal", "sensitive"]

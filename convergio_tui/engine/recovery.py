@@ -32,16 +32,16 @@ from convergio_tui.engine.charging import Charge, charge_for
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Prepared
 from convergio_tui.engine.events import RunFinished
-from convergio_tui.engine.launch import Executed, conclude, run_charge, worker_for
+from convergio_tui.engine.launch import Executed, adapter_for, conclude, run_charge
 from convergio_tui.engine.recovery_log import LoggedRun, partial_usage, read_lines, rebuild
 from convergio_tui.engine.taskflow import Workspace, after_run, commit_and_review, review_and_settle
+from convergio_tui.providers import ProviderAdapter
+from convergio_tui.providers.result import ErrorClass
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Ledger, Run, Task, Wave, now
 from convergio_tui.store.states import RUN_NOT_RESUMABLE, RunStatus, TaskStatus
 from convergio_tui.store.transitions import move_run
 from convergio_tui.tools.worktree_check import release_worktree
-from convergio_tui.workers import Worker
-from convergio_tui.workers.result import ErrorClass
 
 # The task's status at the crash -> the step it resumes at.
 STEP_OF: dict[str, str] = {
@@ -70,9 +70,9 @@ class Closed:
     usd: float
 
 
-def _worker(ctx: EngineContext, provider: str) -> Worker | None:
+def _adapter(ctx: EngineContext, provider: str) -> ProviderAdapter | None:
     with contextlib.suppress(KeyError):
-        return worker_for(ctx, provider)
+        return adapter_for(ctx, provider)
     return None  # a provider since removed from the configuration
 
 
@@ -100,10 +100,10 @@ def _prepared(ctx: EngineContext, task: Task | None, run: Run) -> Prepared:
     )  # fmt: skip
 
 
-def _logged(worker: Worker | None, run: Run) -> LoggedRun | None:
-    if worker is None:
+def _logged(adapter: ProviderAdapter | None, run: Run) -> LoggedRun | None:
+    if adapter is None:
         return None
-    return rebuild(worker.NAME, read_lines(Path(run.log_path) if run.log_path else None), run.pid)
+    return rebuild(adapter.NAME, read_lines(Path(run.log_path) if run.log_path else None), run.pid)
 
 
 def close_run(ctx: EngineContext, run: Run) -> Closed:
@@ -112,10 +112,10 @@ def close_run(ctx: EngineContext, run: Run) -> Closed:
     review that recovery repeats."""
     task = Task.get_by_id(run.task_id) if run.task_id is not None else None
     prep = _prepared(ctx, task, run)
-    worker = _worker(ctx, run.provider)
-    logged = _logged(worker, run)
-    if worker is not None and logged is not None and logged.finished and run.pid is not None:
-        result = worker.parse(logged.outcome)
+    adapter = _adapter(ctx, run.provider)
+    logged = _logged(adapter, run)
+    if adapter is not None and logged is not None and logged.finished and run.pid is not None:
+        result = adapter.parse(logged.outcome)
         if logged.outcome.timed_out:
             status = RunStatus.TIMEOUT
         else:
@@ -131,7 +131,7 @@ def close_run(ctx: EngineContext, run: Run) -> Closed:
                 level="warning", plan_id=ctx.plan_id, task_id=prep.task_id,
             )  # fmt: skip
         return Closed(run.id, True, done.cost_usd)
-    charge = _partial_charge(ctx, prep, worker, logged)
+    charge = _partial_charge(ctx, prep, adapter, logged)
     with immediate():
         if charge is None:
             budget.release(run.id)
@@ -150,13 +150,13 @@ def close_run(ctx: EngineContext, run: Run) -> Closed:
 
 
 def _partial_charge(
-    ctx: EngineContext, prep: Prepared, worker: Worker | None, logged: LoggedRun | None
+    ctx: EngineContext, prep: Prepared, adapter: ProviderAdapter | None, logged: LoggedRun | None
 ) -> Charge | None:
     """What a cut-short run's stream had reported (tokens at list prices), or None."""
     provider = ctx.config.providers.get(prep.provider)
-    if worker is None or logged is None or provider is None:
+    if adapter is None or logged is None or provider is None:
         return None
-    inp, out = partial_usage(worker.NAME, logged.outcome.stdout_lines)
+    inp, out = partial_usage(adapter.NAME, logged.outcome.stdout_lines)
     if not (inp or out):
         return None
     charge = charge_for(provider, provider.model(prep.model), success=False, cost_usd=None,
@@ -185,10 +185,10 @@ def _workspace(ctx: EngineContext, task: Task) -> Workspace | None:
     return Workspace(path, path, str(task.branch), str(wave_branch))
 
 
-def _executed(worker: Worker | None, prep: Prepared, run: Run, task: Task) -> Executed:
+def _executed(adapter: ProviderAdapter | None, prep: Prepared, run: Run, task: Task) -> Executed:
     """The run's end as :func:`engine.launch.execute` returned it, from the row and log."""
-    logged = _logged(worker, run)
-    result = worker.parse(logged.outcome) if worker and logged and logged.finished else None
+    logged = _logged(adapter, run)
+    result = adapter.parse(logged.outcome) if adapter and logged and logged.finished else None
     text = (result.text if result is not None else "") or str(task.result_text or "")
     if run.error_class == ErrorClass.integrity.value:
         error = "the integrity check failed: see the journal"
@@ -212,7 +212,7 @@ def resumable(ctx: EngineContext, task: Task) -> Resumable | None:
     if space is None:
         return None
     prep = _prepared(ctx, task, run)
-    return Resumable(prep, _executed(_worker(ctx, run.provider), prep, run, task), space, step)
+    return Resumable(prep, _executed(_adapter(ctx, run.provider), prep, run, task), space, step)
 
 
 def resume_step(ctx: EngineContext, item: Resumable) -> None:

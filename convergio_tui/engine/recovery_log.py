@@ -1,10 +1,10 @@
 """Read a dead engine's run log back: did the agent finish, and what did it report?
 
-A run's log (``workers/output_sink.py``) is one line per event: ``[convergio] `` for the
+A run's log (``providers/output_sink.py``) is one line per event: ``[convergio] `` for the
 runner's own notes (the command first, ``exit code N after Ts`` last), ``[out] `` and
 ``[err] `` for the agent's stdout and stderr lines, already redacted, flushed as they
 come. After a crash the log is all that is left of the run, so recovery rebuilds from it
-the :class:`~convergio_tui.workers.runner.ProcessOutcome` the runner would have returned
+the :class:`~convergio_tui.providers.runner.ProcessOutcome` the runner would have returned
 and lets the provider's own ``parse()`` read it.
 
 A run counts as **finished** when the log holds the CLI's final result event, or when the
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from convergio_tui.workers.capture import LineBuffer
-from convergio_tui.workers.output_sink import PREFIXES
-from convergio_tui.workers.parsing import json_objects, to_int
-from convergio_tui.workers.runner import ProcessOutcome
+from convergio_tui.providers.capture import LineBuffer
+from convergio_tui.providers.output_sink import PREFIXES
+from convergio_tui.providers.parsing import json_objects, to_int
+from convergio_tui.providers.runner import ProcessOutcome
 
 _EXIT_NOTE = re.compile(r"^exit code (-?\d+) after ")
 _OUT, _ERR, _NOTE = PREFIXES["stdout"], PREFIXES["stderr"], PREFIXES["convergio"]
@@ -52,13 +52,13 @@ def read_lines(path: Path | None) -> list[str]:
     return data.decode("utf-8", errors="replace").splitlines()
 
 
-def _final_result(worker: str, events: list[dict[str, Any]]) -> bool:
-    """The provider's last word is in the stream (see each ``workers/<cli>.py``)."""
-    if worker in ("claude", "copilot"):
+def _final_result(adapter: str, events: list[dict[str, Any]]) -> bool:
+    """The provider's last word is in the stream (see each ``providers/<cli>.py``)."""
+    if adapter in ("claude", "copilot"):
         return any(e.get("type") == "result" for e in events)
-    if worker == "gemini":
+    if adapter == "gemini":
         return any(e.get("type") == "result" or "response" in e for e in events)
-    if worker == "opencode":
+    if adapter == "opencode":
         return any(
             e.get("type") == "step_finish" and _part(e).get("reason") == "stop" for e in events
         )
@@ -82,9 +82,9 @@ def own_lines(lines: list[str]) -> list[str]:
     return lines[starts[-1] :] if starts else lines
 
 
-def rebuild(worker: str, lines: list[str], pid: int | None) -> LoggedRun:
+def rebuild(adapter: str, lines: list[str], pid: int | None) -> LoggedRun:
     """The outcome the runner would have returned, from the log's lines (see the module
-    docstring); ``worker`` is the provider module's ``NAME``, ``pid`` the run's pid."""
+    docstring); ``adapter`` is the provider adapter's ``NAME``, ``pid`` the run's pid."""
     buffers = {"stdout": LineBuffer(), "stderr": LineBuffer()}
     exit_code: int | None = None
     timed_out = cancelled = truncated = False
@@ -102,7 +102,7 @@ def rebuild(worker: str, lines: list[str], pid: int | None) -> LoggedRun:
             cancelled = cancelled or note.startswith("cancelled: ")
             truncated = truncated or note.startswith("output truncated after ")
     stdout, stderr = buffers["stdout"].lines(), buffers["stderr"].lines()
-    final = _final_result(worker, json_objects(stdout))
+    final = _final_result(adapter, json_objects(stdout))
     # A log cut at max_output_bytes may have lost the result line: say cut short then.
     finished = not cancelled and (final or (exit_code is not None and not truncated))
     if exit_code is None and finished:
@@ -114,7 +114,7 @@ def rebuild(worker: str, lines: list[str], pid: int | None) -> LoggedRun:
     return LoggedRun(outcome, finished, cancelled)
 
 
-def partial_usage(worker: str, stdout_lines: Iterable[str]) -> tuple[int, int]:
+def partial_usage(adapter: str, stdout_lines: Iterable[str]) -> tuple[int, int]:
     """(input, output) tokens a run cut short had already reported; (0, 0) when its CLI
     reports usage only at the end (copilot, gemini).
 
@@ -123,7 +123,7 @@ def partial_usage(worker: str, stdout_lines: Iterable[str]) -> tuple[int, int]:
     step's tokens. Both are lower bounds of what the cut-short run spent.
     """
     events = json_objects(stdout_lines)
-    if worker == "claude":
+    if adapter == "claude":
         per_message: dict[str, tuple[int, int]] = {}
         for index, event in enumerate(events):
             message = event.get("message")
@@ -141,7 +141,7 @@ def partial_usage(worker: str, stdout_lines: Iterable[str]) -> tuple[int, int]:
             seen = per_message.get(key, (0, 0))
             per_message[key] = (max(seen[0], inp), max(seen[1], out))
         return sum(u[0] for u in per_message.values()), sum(u[1] for u in per_message.values())
-    if worker == "opencode":
+    if adapter == "opencode":
         inp = out = 0
         for event in events:
             if event.get("type") != "step_finish":

@@ -25,9 +25,9 @@ from typing import Literal
 from convergio_tui.config.schema import BudgetConfig, ModelConfig, ProviderConfig
 
 EPSILON = 1e-9
-# The worker modules, by name (workers/__init__.py): a provider named otherwise runs the
-# worker of its CLI's basename, as the engine's dispatch does.
-WORKER_NAMES = ("claude", "copilot", "gemini", "opencode")
+# The adapter modules, by name (providers/__init__.py): a provider named otherwise runs the
+# adapter of its CLI's basename, as the engine's dispatch does.
+ADAPTER_NAMES = ("claude", "copilot", "gemini", "opencode")
 # GitHub's rate since June 2026 (1 AI credit = $0.01), for a copilot provider without
 # ``usd_per_credit``.
 DEFAULT_USD_PER_CREDIT = 0.01
@@ -48,8 +48,8 @@ HARD_LIMITS: dict[str, HardLimit] = {
 
 
 def cli_name(name: str, provider: ProviderConfig) -> str:
-    """The worker a provider runs: its own name when a worker has it, else its CLI's."""
-    return name if name in WORKER_NAMES else Path(provider.cli[0]).name
+    """The adapter a provider runs: its own name when an adapter has it, else its CLI's."""
+    return name if name in ADAPTER_NAMES else Path(provider.cli[0]).name
 
 
 def call_usd(model: ModelConfig) -> float:

@@ -111,7 +111,7 @@ def _ours(proc: psutil.Process, tags: set[str]) -> bool:
 
 
 def _pid_match(pid: int, created: float, by_pid: dict[int, Run]) -> bool:
-    """The recorded worker itself (same create time as the run's start), or a member of
+    """The recorded agent process itself (same create time as the run's start), or a member of
     its process group born after it (its children, orphaned or not)."""
     run = by_pid.get(pid)
     if run is not None:
@@ -122,7 +122,7 @@ def _pid_match(pid: int, created: float, by_pid: dict[int, Run]) -> bool:
         return False
     if run is None or created < run.started_at - START_TOLERANCE_S:
         return False
-    # A live leader that is not our worker means the pid (and group id) was reused.
+    # A live leader that is not our agent means the pid (and group id) was reused.
     leader = _started(run.pid)
     return leader is None or abs(leader - run.started_at) < START_TOLERANCE_S
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import peewee as pw
 
 from convergio_tui.config.schema import Config
+from convergio_tui.providers.redact import project_redactor
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Escalation, Event, Run, Task, now
 from convergio_tui.store.states import (
@@ -31,7 +32,6 @@ from convergio_tui.store.states import (
 from convergio_tui.store.transitions import move_row, move_wave
 from convergio_tui.thor.feedback import reviewer_note
 from convergio_tui.thor.secrets import sanitize
-from convergio_tui.workers.redact import project_redactor
 
 Action = Literal["approve", "retry", "reject"]
 ACTIONS: tuple[str, ...] = ("approve", "retry", "reject")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from convergio_tui.config.schema import Config
+from convergio_tui.providers.redact import redactor_for
 from convergio_tui.store.models import Task, Wave
 from convergio_tui.thor import git as g
 from convergio_tui.thor.crossreview import ReviewRunner
@@ -23,7 +24,6 @@ from convergio_tui.thor.outcome import GateOutcome, Review, Scope, make_review
 from convergio_tui.thor.record import next_wave_round, record_task_gates, record_wave_gates
 from convergio_tui.thor.secrets import sanitize
 from convergio_tui.thor.shell import CommandClock
-from convergio_tui.workers.redact import redactor_for
 
 __all__ = [
     "GateOutcome",

@@ -1,4 +1,4 @@
-"""Reading worker logs (``<home>/logs/<run>.log``) in bounded pieces.
+"""Reading run logs (``<home>/logs/<run>.log``) in bounded pieces.
 
 The engine writes one line per output line, prefixed ``[out] `` or ``[err] ``. A log can
 be huge (a runaway task), so every read here is capped in bytes and in line length.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from convergio_tui.workers import PROVIDERS, get_worker
+from convergio_tui.providers import PROVIDERS, get_adapter
 
 # The tool a step uses, by provider: reading, editing, creating a file, running a command.
 _TOOLS = {
@@ -181,7 +181,7 @@ def sample_log(
     """One run's log lines; ``done`` (input, output tokens, USD) ends a finished run."""
     provider = provider if provider in PROVIDERS else "opencode"
     encode, w = _ENCODERS[provider], _Writer(provider, model, worktree)
-    worker = get_worker(provider)
+    worker = get_adapter(provider)
     call = worker.build_invocation(worker.DEFAULT_TEMPLATE, title, model, Path(worktree))
     stdin = " < prompt on stdin" if call.stdin_text is not None else ""
     w.lines.append(f"[convergio] $ {shlex.join(call.argv)}{stdin}")  # as the runner logs it

@@ -23,8 +23,8 @@ import yaml
 
 from convergio_tui import paths
 from convergio_tui.config.schema import Config
+from convergio_tui.providers import ProcessOutcome, ProviderResult, get_adapter, run_process
 from convergio_tui.sandbox.confine import RunRequest, confine, relaying, run_folder
-from convergio_tui.workers import ProcessOutcome, WorkerResult, get_worker, run_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PINS: dict[str, dict[str, str]] = json.loads((Path(__file__).parent / "clis.json").read_text())
@@ -67,7 +67,7 @@ class Ran:
     """One real CLI run: the runner's outcome, the worker's verdict and the log's text."""
 
     outcome: ProcessOutcome
-    result: WorkerResult
+    result: ProviderResult
     log: str
 
 
@@ -75,7 +75,7 @@ def run_cli(config: Config, provider: str, prompt: str, workdir: Path, *, model:
             privacy: str = "internal", timeout_s: float = 120) -> Ran:  # fmt: skip
     """Build the worker's invocation and run it confined, like ``engine.launch.execute``."""
     spec = config.providers[provider]
-    worker = get_worker(provider)
+    worker = get_adapter(provider)
     inv = worker.build_invocation(list(spec.cli), prompt, model or spec.default_model, workdir)
     log_path = workdir.parent / f"{provider}-{os.getpid()}.log"
     with run_folder(paths.run_dirs(), f"contract-{provider}-{os.getpid()}") as run_dir:

@@ -36,9 +36,9 @@ from harness import (
 )
 
 from convergio_tui.config.schema import Config
+from convergio_tui.providers import ErrorClass
 from convergio_tui.sim.standin import Reply, StandIn, ToolCall, serve_standin
 from convergio_tui.sim.standin.anthropic_api import INVALID_KEY_PREFIX
-from convergio_tui.workers import ErrorClass
 
 MODEL = "claude-sonnet-4-5"
 # List prices of claude-sonnet-4-5 in USD per token, as the CLI computes total_cost_usd.

@@ -38,8 +38,8 @@ from harness import (
 )
 
 from convergio_tui.config.schema import Config
+from convergio_tui.providers import ErrorClass, get_adapter, run_process
 from convergio_tui.sim.standin import Reply, StandIn, ToolCall, serve_standin
-from convergio_tui.workers import ErrorClass, get_worker, run_process
 
 MODEL = "gemini-2.5-pro"
 SETTINGS = {
@@ -251,7 +251,7 @@ def test_an_untrusted_folder_is_refused_without_the_trust_setting(
     env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "GEMINI_API_KEY": FAKE_KEY,
            "GOOGLE_GEMINI_BASE_URL": standin.url}  # fmt: skip
     outcome = run_process(argv, cwd=workdir, env=env, timeout_s=90, log_path=None)
-    result = get_worker("gemini").parse(outcome)
+    result = get_adapter("gemini").parse(outcome)
     assert outcome.exit_code == 55
     assert result.error_class is ErrorClass.failed
     assert "not running in a trusted directory" in result.error

@@ -39,9 +39,9 @@ from harness import (
 )
 
 from convergio_tui.config.schema import Config
+from convergio_tui.providers import ErrorClass
 from convergio_tui.sim.standin import Reply, StandIn, ToolCall, serve_standin
 from convergio_tui.sim.standin.openai_api import INVALID_KEY_PREFIX, model_requests
-from convergio_tui.workers import ErrorClass
 
 CLI = "opencode"
 MODEL = "ollama/qwen3-coder"

@@ -1,4 +1,4 @@
-"""Gate 1, compliance: the worker succeeded, ``verify`` passes, declared files changed."""
+"""Gate 1, compliance: the agent succeeded, ``verify`` passes, declared files changed."""
 
 from __future__ import annotations
 
@@ -30,12 +30,12 @@ class ComplianceGate(Gate):
     name = "compliance"
 
     def check(self, ctx: GateContext) -> GateOutcome:
-        """Fail on a failed worker, a failing verify command or an untouched declared file."""
+        """Fail on a failed agent run, a failing verify command or an untouched declared file."""
         problems: list[str] = []
         blame = Blame(ctx)
         checked: list[str] = []
         if ctx.scope == "task":
-            checked.append("worker succeeded")
+            checked.append("agent succeeded")
             if not ctx.worker_success:
                 problems.append(f"the agent run failed: {ctx.worker_error.strip() or 'no detail'}")
         for task in ctx.tasks:
@@ -64,5 +64,5 @@ class ComplianceGate(Gate):
         if problems:
             return self.failed("\n".join(problems), blame.codes())
         if not checked:
-            return self.skipped("no worker result, verify commands or declared files to check")
+            return self.skipped("no agent result, verify commands or declared files to check")
         return self.passed("; ".join(checked))

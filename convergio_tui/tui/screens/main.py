@@ -11,6 +11,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer
 
+from convergio_tui.providers import describer
 from convergio_tui.store.dashboard_queries import PlanHead, RunningRun
 from convergio_tui.tui.context import DEMO_LABEL, DashboardContext
 from convergio_tui.tui.messages import EngineNudged, PlanPolled
@@ -24,7 +25,6 @@ from convergio_tui.tui.widgets.output_grid import OutputGrid
 from convergio_tui.tui.widgets.plan_header import UNSANDBOXED, PlanHeader
 from convergio_tui.tui.widgets.task_table import TaskTable
 from convergio_tui.tui.widgets.wave_progress import WaveProgress
-from convergio_tui.workers import describer
 
 RECHECK_S = 30.0
 

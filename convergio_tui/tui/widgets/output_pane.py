@@ -10,12 +10,12 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Log
 
+from convergio_tui.providers.describe import DONE, FAILED, RESULT, STARTED, TOOL
 from convergio_tui.store.dashboard_queries import RunningRun
 from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import duration
 from convergio_tui.tui.pane_lines import ERR_MARK, NOTE_MARK
 from convergio_tui.tui.tailer import Drained
-from convergio_tui.workers.describe import DONE, FAILED, RESULT, STARTED, TOOL
 
 MAX_LINES = 1000
 # A line's first characters say what it is; the pane colours it from the theme.

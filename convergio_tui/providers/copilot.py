@@ -11,7 +11,7 @@ plain text on stderr, exit 1.
 
 Usage: the JSON output reports only ``usage.premiumRequests``; tokens and AI credits
 (billed since June 2026, priced by the engine at the provider's ``usd_per_credit``) are
-read from Copilot's session log (:mod:`convergio_tui.workers.copilot_usage`).
+read from Copilot's session log (:mod:`convergio_tui.providers.copilot_usage`).
 
 A run's hard spending limit is ``--max-ai-credits N`` (the CLI refuses N below 30),
 checked after each model call returns, so a run may pass it by one call; a run stopped
@@ -24,10 +24,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from convergio_tui.workers import describe
-from convergio_tui.workers.copilot_usage import SessionUsage, read_session_usage
-from convergio_tui.workers.invocation import Invocation, substitute
-from convergio_tui.workers.parsing import (
+from convergio_tui.providers import describe
+from convergio_tui.providers.copilot_usage import SessionUsage, read_session_usage
+from convergio_tui.providers.invocation import Invocation, substitute
+from convergio_tui.providers.parsing import (
     cap_text,
     error_class_for,
     json_objects,
@@ -39,8 +39,8 @@ from convergio_tui.workers.parsing import (
     to_float,
     to_int,
 )
-from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
-from convergio_tui.workers.runner import ProcessOutcome
+from convergio_tui.providers.result import ErrorClass, ProviderResult, failure
+from convergio_tui.providers.runner import ProcessOutcome
 
 NAME = "copilot"
 LIMIT_FLAG = "--max-ai-credits"
@@ -135,7 +135,7 @@ def not_installed(outcome: ProcessOutcome) -> bool:
     return not outcome.stdout_lines and any(_NOT_FOUND.search(x) for x in outcome.stderr_lines)
 
 
-def parse(outcome: ProcessOutcome) -> WorkerResult:
+def parse(outcome: ProcessOutcome) -> ProviderResult:
     """Read the events: answer text, the ``result`` verdict, then the session's usage."""
     if not_installed(outcome):
         return failure(ErrorClass.failed, NOT_INSTALLED)
@@ -164,7 +164,7 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     result = results[-1]
     session = str(result["sessionId"]) if result.get("sessionId") else None
     usage = _usage(result, session)
-    done = WorkerResult.succeeded(
+    done = ProviderResult.succeeded(
         cap_text(text),
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,

@@ -23,9 +23,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from convergio_tui.workers import describe
-from convergio_tui.workers.invocation import Invocation, has_placeholder, substitute
-from convergio_tui.workers.parsing import (
+from convergio_tui.providers import describe
+from convergio_tui.providers.invocation import Invocation, has_placeholder, substitute
+from convergio_tui.providers.parsing import (
     cap_text,
     error_class_for,
     json_objects,
@@ -36,8 +36,8 @@ from convergio_tui.workers.parsing import (
     to_float,
     to_int,
 )
-from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
-from convergio_tui.workers.runner import ProcessOutcome
+from convergio_tui.providers.result import ErrorClass, ProviderResult, failure
+from convergio_tui.providers.runner import ProcessOutcome
 
 NAME = "opencode"
 DEFAULT_TEMPLATE = [
@@ -136,7 +136,7 @@ def not_installed(outcome: ProcessOutcome) -> bool:
     return not outcome.stdout_lines and any(_NOT_FOUND.search(x) for x in outcome.stderr_lines)
 
 
-def parse(outcome: ProcessOutcome) -> WorkerResult:
+def parse(outcome: ProcessOutcome) -> ProviderResult:
     """Sum the steps' tokens and cost; an ``error`` event fails the run, and its class
     comes from the provider's HTTP status, opencode's error name, then its words."""
     if not_installed(outcome):
@@ -157,7 +157,7 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     session = next((str(e["sessionID"]) for e in events if e.get("sessionID")), None)
     text = texts[-1] if texts else ""
     failures = [e for e in events if e.get("type") == "error"]
-    done = WorkerResult.succeeded(
+    done = ProviderResult.succeeded(
         cap_text(text),
         input_tokens=input_tokens,
         output_tokens=output_tokens,

@@ -1,9 +1,9 @@
-"""Workers: one module per provider CLI (argv builder + output parser) and the shared
+"""Provider adapters: one module per provider CLI (argv builder + output parser) and the shared
 subprocess runner (streaming, timeout, process-tree kill, redaction).
 
-``get_worker("claude").build_invocation(template, prompt, model, workdir)`` gives the
-argv, stdin and extra env; ``run_process`` runs it; ``get_worker(...).parse(outcome)``
-turns the outcome into a ``WorkerResult``; ``describer("claude")`` turns one output line
+``get_adapter("claude").build_invocation(template, prompt, model, workdir)`` gives the
+argv, stdin and extra env; ``run_process`` runs it; ``get_adapter(...).parse(outcome)``
+turns the outcome into a ``ProviderResult``; ``describer("claude")`` turns one output line
 into what a person reads on the dashboard. Nothing here imports Textual.
 """
 
@@ -13,16 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from convergio_tui.workers import claude, copilot, gemini, opencode
-from convergio_tui.workers.describe import strip_prefix
-from convergio_tui.workers.invocation import Invocation
-from convergio_tui.workers.result import ErrorClass, WorkerResult
-from convergio_tui.workers.runner import ProcessOutcome, run_process
+from convergio_tui.providers import claude, copilot, gemini, opencode
+from convergio_tui.providers.describe import strip_prefix
+from convergio_tui.providers.invocation import Invocation
+from convergio_tui.providers.result import ErrorClass, ProviderResult
+from convergio_tui.providers.runner import ProcessOutcome, run_process
 
 PROVIDERS = ("claude", "copilot", "gemini", "opencode")
 
 
-class Worker(Protocol):
+class ProviderAdapter(Protocol):
     """What every provider module offers."""
 
     NAME: str
@@ -34,7 +34,7 @@ class Worker(Protocol):
         """argv (template filled), stdin text and extra environment for one run."""
         ...
 
-    def parse(self, outcome: ProcessOutcome) -> WorkerResult:
+    def parse(self, outcome: ProcessOutcome) -> ProviderResult:
         """The run's verdict, tokens and cost from its output."""
         ...
 
@@ -43,7 +43,7 @@ class Worker(Protocol):
         ...
 
 
-_WORKERS: dict[str, Worker] = {
+_ADAPTERS: dict[str, ProviderAdapter] = {
     "claude": claude,
     "copilot": copilot,
     "gemini": gemini,
@@ -51,20 +51,20 @@ _WORKERS: dict[str, Worker] = {
 }
 
 
-def get_worker(provider_name: str) -> Worker:
-    """The worker module of a provider; KeyError names the known providers."""
+def get_adapter(provider_name: str) -> ProviderAdapter:
+    """The adapter module of a provider; KeyError names the known providers."""
     try:
-        return _WORKERS[provider_name]
+        return _ADAPTERS[provider_name]
     except KeyError:
         raise KeyError(
-            f"no worker for provider {provider_name!r}; known: {', '.join(PROVIDERS)}"
+            f"no adapter for provider {provider_name!r}; known: {', '.join(PROVIDERS)}"
         ) from None
 
 
 def describer(provider_name: str) -> Callable[[str], str | None]:
     """The provider's ``describe_line``; for an unknown provider, lines stay as they are."""
-    worker = _WORKERS.get(provider_name)
-    return worker.describe_line if worker is not None else strip_prefix
+    adapter = _ADAPTERS.get(provider_name)
+    return adapter.describe_line if adapter is not None else strip_prefix
 
 
 __all__ = [
@@ -72,9 +72,9 @@ __all__ = [
     "ErrorClass",
     "Invocation",
     "ProcessOutcome",
-    "Worker",
-    "WorkerResult",
+    "ProviderAdapter",
+    "ProviderResult",
     "describer",
-    "get_worker",
+    "get_adapter",
     "run_process",
 ]

@@ -20,9 +20,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from convergio_tui.workers import describe
-from convergio_tui.workers.invocation import Invocation, has_placeholder, substitute
-from convergio_tui.workers.parsing import (
+from convergio_tui.providers import describe
+from convergio_tui.providers.invocation import Invocation, has_placeholder, substitute
+from convergio_tui.providers.parsing import (
     cap_text,
     error_class_for,
     json_objects,
@@ -33,8 +33,8 @@ from convergio_tui.workers.parsing import (
     to_float,
     to_int,
 )
-from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
-from convergio_tui.workers.runner import ProcessOutcome
+from convergio_tui.providers.result import ErrorClass, ProviderResult, failure
+from convergio_tui.providers.runner import ProcessOutcome
 
 NAME = "claude"
 LIMIT_FLAG = "--max-budget-usd"
@@ -138,7 +138,7 @@ def _api_error(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {}
 
 
-def _not_started(outcome: ProcessOutcome) -> WorkerResult | None:
+def _not_started(outcome: ProcessOutcome) -> ProviderResult | None:
     """The CLI missing, or refusing to start (as root outside a sandbox): said plainly."""
     if outcome.spawn_error is not None and "No such file" in outcome.spawn_error:
         return failure(ErrorClass.failed, NOT_INSTALLED)
@@ -163,7 +163,7 @@ def _message(result: dict[str, Any], api: dict[str, Any], text: str) -> str:
     return f"claude {reason}" + (f" (HTTP {http})" if http else "") + f": {said}"
 
 
-def parse(outcome: ProcessOutcome) -> WorkerResult:
+def parse(outcome: ProcessOutcome) -> ProviderResult:
     """Read the final ``result`` event: tokens, ``total_cost_usd``, and the verdict."""
     early = _not_started(outcome) or precheck(outcome, NAME)
     if early is not None:
@@ -179,7 +179,7 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     text = result.get("result")
     text = str(text) if text is not None else "\n".join(texts)
     session = str(result.get("session_id") or "") or _session_id(events)
-    done = WorkerResult.succeeded(
+    done = ProviderResult.succeeded(
         cap_text(text),
         input_tokens=input_tokens,
         output_tokens=output_tokens,

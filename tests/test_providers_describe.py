@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from convergio_tui.providers import PROVIDERS, describer, get_adapter, run_process
+from convergio_tui.providers.describe import done_line, failure_line, short_path, tool_line
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
-from convergio_tui.workers import PROVIDERS, describer, get_worker, run_process
-from convergio_tui.workers.describe import done_line, failure_line, short_path, tool_line
 
 MODELS = {
     "claude": "claude-sonnet-4-5",
@@ -48,7 +48,7 @@ def log_lines(
     template: list[str] | None = None,
 ) -> list[str]:
     """Run the simulated CLI as the engine does; the ``[out]``/``[err]`` lines of its log."""
-    worker = get_worker(provider)
+    worker = get_adapter(provider)
     inv = worker.build_invocation(
         template or worker.DEFAULT_TEMPLATE, prompt, MODELS[provider], workdir
     )
@@ -160,11 +160,11 @@ def test_empty_gemini_deltas_and_bookkeeping_show_nothing(
 ) -> None:
     lines = log_lines("gemini", "SIM: lines=1", workdir, env)
     delta = json.loads(next(line[6:] for line in lines if '"type":"message"' in line))
-    assert get_worker("gemini").describe_line(json.dumps(delta | {"content": "\n"})) is None
+    assert get_adapter("gemini").describe_line(json.dumps(delta | {"content": "\n"})) is None
     user = delta | {"role": "user", "content": "the prompt"}
-    assert get_worker("gemini").describe_line(json.dumps(user)) is None
+    assert get_adapter("gemini").describe_line(json.dumps(user)) is None
     opencode = log_lines("opencode", "SIM: lines=1", workdir, env)
-    assert get_worker("opencode").describe_line(opencode[0]) is None  # step_start
+    assert get_adapter("opencode").describe_line(opencode[0]) is None  # step_start
 
 
 def test_the_json_formats_describe_too(workdir: Path, env: dict[str, str]) -> None:
@@ -214,5 +214,5 @@ TYPES = st.sampled_from(["assistant", "user", "result", "system", "rate_limit_ev
 def test_describe_line_never_raises_on_odd_json(event: dict[str, object], kind: str) -> None:
     line = "[out] " + json.dumps(event | {"type": kind})
     for provider in PROVIDERS:
-        text = get_worker(provider).describe_line(line)
+        text = get_adapter(provider).describe_line(line)
         assert text is None or isinstance(text, str)

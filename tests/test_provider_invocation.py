@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convergio_tui.workers import PROVIDERS, get_worker
-from convergio_tui.workers.invocation import substitute
-from convergio_tui.workers.redact import REDACTED, Redactor
+from convergio_tui.providers import PROVIDERS, get_adapter
+from convergio_tui.providers.invocation import substitute
+from convergio_tui.providers.redact import REDACTED, Redactor
 
 WORKDIR = Path("/tmp/wt")
 
 
 def test_claude_pipes_the_prompt_unless_the_template_places_it() -> None:
-    claude = get_worker("claude")
+    claude = get_adapter("claude")
     inv = claude.build_invocation(claude.DEFAULT_TEMPLATE, "fix {model} bug", "opus", WORKDIR)
     assert inv.stdin_text == "fix {model} bug"
     assert inv.argv[:2] == ["claude", "-p"]
@@ -30,7 +30,7 @@ def test_claude_pipes_the_prompt_unless_the_template_places_it() -> None:
 
 def test_prompts_stay_one_argument_and_are_not_reinterpreted() -> None:
     prompt = "two words {workdir} {model}\nand a line"
-    copilot = get_worker("copilot")
+    copilot = get_adapter("copilot")
     inv = copilot.build_invocation(copilot.DEFAULT_TEMPLATE, prompt, "gpt-5", WORKDIR)
     assert f"--prompt={prompt}" in inv.argv  # one entry: a leading "-" stays the prompt
     assert inv.stdin_text is None and inv.env == {}
@@ -38,14 +38,14 @@ def test_prompts_stay_one_argument_and_are_not_reinterpreted() -> None:
 
 
 def test_gemini_and_opencode_add_their_environment() -> None:
-    gemini = get_worker("gemini").build_invocation(
-        get_worker("gemini").DEFAULT_TEMPLATE, "p", "gemini-2.5-pro", WORKDIR
+    gemini = get_adapter("gemini").build_invocation(
+        get_adapter("gemini").DEFAULT_TEMPLATE, "p", "gemini-2.5-pro", WORKDIR
     )
     assert gemini.env == {"GEMINI_SANDBOX": "false", "GEMINI_CLI_TRUST_WORKSPACE": "true"}
     assert "--approval-mode=yolo" in gemini.argv and "--skip-trust" in gemini.argv
     assert gemini.argv[-1] == "--prompt=p"  # one entry: a prompt starting with "-" stays one
-    opencode = get_worker("opencode").build_invocation(
-        get_worker("opencode").DEFAULT_TEMPLATE, "p", "ollama/qwen3-coder", WORKDIR
+    opencode = get_adapter("opencode").build_invocation(
+        get_adapter("opencode").DEFAULT_TEMPLATE, "p", "ollama/qwen3-coder", WORKDIR
     )
     assert opencode.env == {"OPENCODE_PERMISSION": '{"*":"allow"}'}
     assert opencode.argv[:6] == ["opencode", "run", "--format", "json", "-m", "ollama/qwen3-coder"]
@@ -56,7 +56,7 @@ def test_workdir_placeholder_and_unknown_provider() -> None:
     argv = substitute(["x", "-C", "{workdir}", "--dir={workdir}"], "p", "m", WORKDIR)
     assert argv == ["x", "-C", "/tmp/wt", "--dir=/tmp/wt"]
     with pytest.raises(KeyError, match="known: claude, copilot, gemini, opencode"):
-        get_worker("cursor")
+        get_adapter("cursor")
 
 
 @given(st.text(), st.text())
@@ -74,14 +74,14 @@ def test_redaction_removes_every_secret(secrets: list[str], noise: str) -> None:
             assert secret not in redacted
 
 
-def test_workers_do_not_import_textual() -> None:
-    code = "import sys, convergio_tui.workers; print('textual' in sys.modules)"
+def test_provider_adapters_do_not_import_textual() -> None:
+    code = "import sys, convergio_tui.providers; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_every_provider_has_a_default_template_naming_its_cli() -> None:
     for name in PROVIDERS:
-        worker = get_worker(name)
+        worker = get_adapter(name)
         assert worker.DEFAULT_TEMPLATE[0] == name
         assert any("{model}" in part for part in worker.DEFAULT_TEMPLATE)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from convergio_tui.providers import PROVIDERS, ErrorClass, ProviderResult, get_adapter, run_process
+from convergio_tui.providers.runner import ProcessOutcome
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
-from convergio_tui.workers import PROVIDERS, ErrorClass, WorkerResult, get_worker, run_process
-from convergio_tui.workers.runner import ProcessOutcome
 
 MODELS = {
     "claude": "claude-sonnet-4-5",
@@ -33,9 +33,9 @@ def execute(
     workdir: Path,
     env: dict[str, str],
     template: list[str] | None = None,
-) -> tuple[ProcessOutcome, WorkerResult]:
+) -> tuple[ProcessOutcome, ProviderResult]:
     """What the engine does for one dispatch, minus the database."""
-    worker = get_worker(provider)
+    worker = get_adapter(provider)
     inv = worker.build_invocation(
         template or worker.DEFAULT_TEMPLATE, prompt, MODELS[provider], workdir
     )
@@ -147,7 +147,7 @@ def test_failure_in_an_early_round_then_success(workdir: Path, env: dict[str, st
 
 
 def test_an_unknown_flag_added_to_a_template_still_runs(workdir: Path, env: dict[str, str]) -> None:
-    template = [*get_worker("opencode").DEFAULT_TEMPLATE, "--new-flag"]
+    template = [*get_adapter("opencode").DEFAULT_TEMPLATE, "--new-flag"]
     _, result = execute("opencode", "SIM: write a.txt <<<a>>>", workdir, env, template)
     assert result.success and (workdir / "a.txt").read_text() == "a"
 
@@ -163,7 +163,7 @@ def test_alternative_json_formats_parse(workdir: Path, env: dict[str, str]) -> N
 
 def test_a_timeout_is_classified_for_every_provider(tmp_path: Path, env: dict[str, str]) -> None:
     for provider in PROVIDERS:
-        worker = get_worker(provider)
+        worker = get_adapter(provider)
         inv = worker.build_invocation(
             worker.DEFAULT_TEMPLATE, "SIM: mode=hang", MODELS[provider], tmp_path
         )

@@ -21,7 +21,7 @@ class ErrorClass(StrEnum):
 
 
 @dataclass(frozen=True)
-class WorkerResult:
+class ProviderResult:
     """The parsed outcome of one run. ``success`` only when the tool's result says so."""
 
     success: bool
@@ -46,18 +46,18 @@ class WorkerResult:
         premium_requests: float | None = None,
         session_id: str | None = None,
         credits: float | None = None,
-    ) -> WorkerResult:
+    ) -> ProviderResult:
         """A run whose structured result says it succeeded: no error class, no message."""
         return cls(
             True, text, input_tokens, output_tokens, cost_usd, premium_requests,
             ErrorClass.none, "", session_id, credits,
         )  # fmt: skip
 
-    def as_failure(self, error_class: ErrorClass, error: str) -> WorkerResult:
+    def as_failure(self, error_class: ErrorClass, error: str) -> ProviderResult:
         """The same text, usage and session, marked failed; the message trimmed to 4000."""
         return replace(self, success=False, error_class=error_class, error=error[:4000])
 
 
-def failure(error_class: ErrorClass, error: str, *, text: str = "") -> WorkerResult:
+def failure(error_class: ErrorClass, error: str, *, text: str = "") -> ProviderResult:
     """A failed run known only by its message (and any answer text): no usage, no cost."""
-    return WorkerResult.succeeded(text).as_failure(error_class, error)
+    return ProviderResult.succeeded(text).as_failure(error_class, error)

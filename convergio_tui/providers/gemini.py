@@ -4,14 +4,14 @@ The prompt travels as ``--prompt=<text>``: one argv entry, so a prompt that star
 ``-`` (a markdown list) is never read as flags (``-p "- item"`` prints the help and
 exits 0). Every worktree is a folder gemini has never seen, and 0.61 refuses a headless
 run in an untrusted folder (exit 55): the template passes ``--skip-trust`` and the
-worker sets ``GEMINI_CLI_TRUST_WORKSPACE=true`` so an older template works too.
+adapter sets ``GEMINI_CLI_TRUST_WORKSPACE=true`` so an older template works too.
 
 Success needs a ``result`` event with ``status: "success"`` (or, with ``-o json``, a
 document with ``response`` and no ``error``) and exit 0. Tokens come from the result's
-stats (:func:`convergio_tui.workers.gemini_output.tokens`); the CLI reports no cost.
+stats (:func:`convergio_tui.providers.gemini_output.tokens`); the CLI reports no cost.
 Failures are classified from Google's error inside the result, the HTTP status gemini
 folds into its exit code, and stderr without its stack frames (see
-:mod:`convergio_tui.workers.gemini_output`).
+:mod:`convergio_tui.providers.gemini_output`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from convergio_tui.workers import describe
-from convergio_tui.workers import gemini_output as out
-from convergio_tui.workers.invocation import Invocation, substitute
-from convergio_tui.workers.parsing import (
+from convergio_tui.providers import describe
+from convergio_tui.providers import gemini_output as out
+from convergio_tui.providers.invocation import Invocation, substitute
+from convergio_tui.providers.parsing import (
     cap_text,
     died_by_signal,
     error_class_for,
@@ -32,8 +32,8 @@ from convergio_tui.workers.parsing import (
     precheck,
     sub_object,
 )
-from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
-from convergio_tui.workers.runner import ProcessOutcome
+from convergio_tui.providers.result import ErrorClass, ProviderResult, failure
+from convergio_tui.providers.runner import ProcessOutcome
 
 NAME = "gemini"
 DEFAULT_TEMPLATE = [
@@ -75,7 +75,7 @@ def not_installed(outcome: ProcessOutcome) -> bool:
     return outcome.exit_code != 0 and any(_NOT_FOUND.search(line) for line in outcome.stderr_lines)
 
 
-def _no_result(outcome: ProcessOutcome, text: str) -> WorkerResult:
+def _no_result(outcome: ProcessOutcome, text: str) -> ProviderResult:
     """No result and no error document: say what stderr says (an argument error before
     its usage text, a refusal), else what the shared rule says."""
     done = no_result(outcome, NAME, text=text)
@@ -89,7 +89,7 @@ def _no_result(outcome: ProcessOutcome, text: str) -> WorkerResult:
     return failure(klass, message, text=done.text)
 
 
-def parse(outcome: ProcessOutcome) -> WorkerResult:
+def parse(outcome: ProcessOutcome) -> ProviderResult:
     """Read the ``result`` event (or the json document), its stats, and the errors."""
     if not_installed(outcome):
         return failure(ErrorClass.failed, NOT_INSTALLED)
@@ -112,7 +112,7 @@ def parse(outcome: ProcessOutcome) -> WorkerResult:
     session = result.get("session_id") or next(
         (d.get("session_id") for d in docs + stderr_docs if d.get("session_id")), None
     )
-    done = WorkerResult.succeeded(
+    done = ProviderResult.succeeded(
         cap_text(text),
         input_tokens=input_tokens,
         output_tokens=output_tokens,

@@ -12,8 +12,8 @@ import json
 import re
 from typing import Any
 
-from convergio_tui.workers.parsing import classify_text, status_class, to_float, to_int
-from convergio_tui.workers.result import ErrorClass
+from convergio_tui.providers.parsing import classify_text, status_class, to_float, to_int
+from convergio_tui.providers.result import ErrorClass
 
 LOG_PREFIXES = ("[out] ", "[err] ")
 DETAIL_CHARS = 160  # an error or tool result is summed up, not reproduced

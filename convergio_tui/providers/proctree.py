@@ -1,6 +1,6 @@
-"""Kill a worker's whole process tree and leave no zombie or orphan behind.
+"""Kill an agent's whole process tree and leave no zombie or orphan behind.
 
-Workers start in their own session, so the child's pid is also its process-group id:
+Agents start in their own session, so the child's pid is also its process-group id:
 the group catches descendants that were re-parented after their parent died, and
 psutil's ``children(recursive=True)`` catches live descendants in other groups.
 A killed descendant becomes a zombie of whoever adopted it (init, which may reap it

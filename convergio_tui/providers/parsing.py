@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from convergio_tui.workers.result import ErrorClass, WorkerResult, failure
-from convergio_tui.workers.runner import ProcessOutcome
+from convergio_tui.providers.result import ErrorClass, ProviderResult, failure
+from convergio_tui.providers.runner import ProcessOutcome
 
-TEXT_LIMIT = 100_000  # characters of answer text kept in a WorkerResult
+TEXT_LIMIT = 100_000  # characters of answer text kept in a ProviderResult
 
 _RATE_LIMIT = re.compile(
     r"\b429\b|rate[ _-]?limit|RESOURCE_EXHAUSTED|TerminalQuotaError|quota exceeded|"
@@ -81,7 +81,7 @@ def died_by_signal(outcome: ProcessOutcome) -> bool:
     return code is not None and (code < 0 or code in _SIGNAL_EXITS)
 
 
-def precheck(outcome: ProcessOutcome, provider: str) -> WorkerResult | None:
+def precheck(outcome: ProcessOutcome, provider: str) -> ProviderResult | None:
     """Outcomes decided before reading any output: not started, cancelled, timed out."""
     if outcome.spawn_error is not None:
         return failure(ErrorClass.failed, f"{provider} could not start: {outcome.spawn_error}")
@@ -139,7 +139,7 @@ def error_class_for(outcome: ProcessOutcome, text: str, *, status: object = None
     )
 
 
-def no_result(outcome: ProcessOutcome, provider: str, *, text: str = "") -> WorkerResult:
+def no_result(outcome: ProcessOutcome, provider: str, *, text: str = "") -> ProviderResult:
     """The run ended without the structured result that would prove success."""
     tail = plain_tail(outcome.stderr_lines) or plain_tail(outcome.stdout_lines)
     if died_by_signal(outcome):

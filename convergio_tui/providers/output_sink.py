@@ -1,4 +1,4 @@
-"""Where a worker's output lines go: redacted, then to the log, listeners and buffers."""
+"""Where an agent's output lines go: redacted, then to the log, listeners and buffers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import IO
 
 from convergio_tui import paths
-from convergio_tui.workers.capture import LineBuffer
-from convergio_tui.workers.redact import Redactor
+from convergio_tui.providers.capture import LineBuffer
+from convergio_tui.providers.redact import Redactor
 
 PREFIXES = {"stdout": "[out] ", "stderr": "[err] ", "convergio": "[convergio] "}
 HEADER_LIMIT = 4000

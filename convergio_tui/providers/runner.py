@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from convergio_tui.workers.output_sink import OutputSink
-from convergio_tui.workers.proctree import kill_tree, reap_group
-from convergio_tui.workers.redact import Redactor
+from convergio_tui.providers.output_sink import OutputSink
+from convergio_tui.providers.proctree import kill_tree, reap_group
+from convergio_tui.providers.redact import Redactor
 
 # One readline() call returns at most this much; a longer line arrives in pieces.
 READ_LIMIT = 16 * 1024 * 1024

@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from convergio_tui.workers.parsing import classify_text, json_objects, status_class, to_int
-from convergio_tui.workers.result import ErrorClass
+from convergio_tui.providers.parsing import classify_text, json_objects, status_class, to_int
+from convergio_tui.providers.result import ErrorClass
 
 # HTTP statuses as gemini folds them into its exit code (status & 0xFF).
 EXIT_STATUSES = {(code & 0xFF): code for code in (400, 401, 403, 404, 429, 500, 502, 503, 504)}
