@@ -53,7 +53,7 @@ def write_plan(where: Path, tasks: int, rng: random.Random) -> Path:
     rows = []
     for i in range(tasks):
         cost, calls = round(rng.uniform(0.05, 4.0), 3), rng.randint(1, 6)
-        agent = {"executor_agent": "gemini"} if i % 4 == 3 else {}  # no hard limit: may overrun
+        agent = {"provider": "gemini"} if i % 4 == 3 else {}  # no hard limit: may overrun
         rows.append({"code": f"T{i:03d}", "title": "work", "type": "coding", "priority": "P0",
                      "prompt": f"Do it.\nSIM: cost={cost} calls={calls}", **agent})  # fmt: skip
     path = where / "plan.yaml"

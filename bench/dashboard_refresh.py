@@ -64,7 +64,7 @@ def seed(db_path: Path, logs: Path, tasks: int, running: int) -> int:
                 {"plan": plan.id, "wave": wave.id, "code": f"T{w:02d}-{i:04d}",
                  "title": f"bench task {w}.{i} with a realistic title length", "prompt": "x",
                  "type": "coding", "priority": "P1", "privacy": "internal",
-                 "executor_agent": "copilot", "model": "gpt-5", "status": "pending"}
+                 "provider": "copilot", "model": "gpt-5", "status": "pending"}
                 for i in range(per_wave)
             ]  # fmt: skip
             for start in range(0, len(rows), 500):

@@ -116,7 +116,7 @@ def measure(root: Path, args: argparse.Namespace) -> None:
         code = f"T1-{n + 1:02d}"
         task = Task.create(plan=plan, wave=wave, code=code, title=code, prompt="bench",
                            type="coding", verify=["true"], files=[f"pkg/{code}_0.py"],
-                           status="validating", executor_agent="claude", model="m")  # fmt: skip
+                           status="validating", provider="claude", model="m")  # fmt: skip
         branch = f"convergio/1/{code}"
         wt = root / "wt" / code
         git(repo, "worktree", "add", "-q", "-b", branch, str(wt), wave_branch)

@@ -62,8 +62,8 @@ def test_cross_review_is_a_charged_run_of_the_wave(
 ) -> None:
     config = _config(repo, ollama, reviewer)
     plan = import_spec(config, tmp_path, [[
-        task("T1", "SIM: write a.txt <<<alpha\\n>>>", executor_agent="copilot"),
-        task("T2", "SIM: write b.txt <<<beta\\n>>>", executor_agent="copilot"),
+        task("T1", "SIM: write a.txt <<<alpha\\n>>>", provider="copilot"),
+        task("T2", "SIM: write b.txt <<<beta\\n>>>", provider="copilot"),
     ]])  # fmt: skip
     summary = Executor(config, plan).run()
     assert summary.status == "done"
@@ -114,7 +114,7 @@ def test_sensitive_wave_is_reviewed_by_another_local_provider(
         update={"providers": {**config.providers, "localb": second}, "routing": routing}
     )
     plan = import_spec(config, tmp_path, [[task("S1", "SIM: write s.txt <<<PATIENT-42\\n>>>",
-                                                executor_agent="opencode")]])  # fmt: skip
+                                                provider="opencode")]])  # fmt: skip
     assert Executor(config, plan).run().status == "done"
 
     [run] = _wave_runs()
@@ -131,7 +131,7 @@ def test_no_premium_headroom_routes_the_review_to_a_free_provider(
     config = _config(repo, ollama, reviewer, budget={"max_premium_per_day": 0.0},
                      providers={"copilot": {"cost_tier": "zero"}})  # fmt: skip
     plan = import_spec(config, tmp_path, [[task("T1", "SIM: write a.txt <<<a\\n>>>",
-                                                executor_agent="copilot")]])  # fmt: skip
+                                                provider="copilot")]])  # fmt: skip
     assert Executor(config, plan).run().status == "done"
 
     [run] = _wave_runs()

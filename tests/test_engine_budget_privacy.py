@@ -50,7 +50,7 @@ def test_cap_reached_mid_plan_falls_back_to_a_provider_whose_worst_case_fits(
         [task("T1", "Fix the outage.\nSIM: cost=0.45 calls=5\nSIM: write a.txt <<<a\n>>>", priority="P0")],
         [task("T2", "Fix the next bug.\nSIM: write b.txt <<<b\n>>>", priority="P0")],
     ])  # fmt: skip
-    planned = {t.code: t.executor_agent for t in Task.select()}
+    planned = {t.code: t.provider for t in Task.select()}
     assert planned == {"T1": "claude", "T2": "claude"}  # before any spend
     assert Executor(config, plan).run().status == "done", dump()
 
@@ -131,10 +131,10 @@ def test_past_the_alert_p2_work_moves_to_a_cheaper_provider_with_the_reason(
         [task("T1", "Big fix.\nSIM: cost=8.5 calls=20", priority="P0")],
         [task("R1", "Compare caching libraries.", type="research", priority="P2")],
     ])  # fmt: skip
-    assert Task.get(Task.code == "R1").executor_agent == "gemini"
+    assert Task.get(Task.code == "R1").provider == "gemini"
     assert Executor(config, plan).run().status == "done", dump()
     r1 = Task.get(Task.code == "R1")
-    assert r1.executor_agent == "copilot"
+    assert r1.provider == "copilot"
     assert any(
         "past the 80% alert: P2 premium work moves to a cheaper provider: gemini -> copilot" in r
         for r in r1.route_reasons
@@ -154,7 +154,7 @@ def test_sensitive_task_only_ever_runs_opencode(repo: Path, sim_bin: Path, ollam
     )  # fmt: skip
     plan = import_spec(config, tmp_path, [[
         task("S1", "SECRET-MARKER patient data\nSIM[round<2]: mode=rate_limit\nSIM: write s.txt <<<s\\n>>>",
-             privacy="sensitive", priority="P0", executor_agent="claude"),
+             privacy="sensitive", priority="P0", provider="claude"),
         task("S2", "SECRET-MARKER payroll\nSIM[round<2]: mode=fail", privacy="sensitive", type="research"),
         task("N1", "public work\nSIM: write n.txt <<<n\\n>>>", priority="P0"),
     ]])  # fmt: skip

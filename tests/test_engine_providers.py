@@ -102,7 +102,7 @@ def test_provider_error_cools_it_before_siblings_dispatch(
     plan = import_spec(config, tmp_path, [[
         task("A", "SIM: write a.txt <<<a\\n>>>", **spec), task("B", "SIM: write b.txt <<<b\\n>>>", **spec),
     ]])  # fmt: skip
-    assert Task.get(Task.code == "A").executor_agent == cooled  # planned for the provider
+    assert Task.get(Task.code == "A").provider == cooled  # planned for the provider
     summary = Executor(config, plan, parallel=1).run()
     assert summary.status == "done"
     first, second = runs_of("A")

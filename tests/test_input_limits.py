@@ -223,7 +223,7 @@ def test_a_command_line_too_long_for_the_os_blocks_the_task_before_spawning(
            "--allow-all-tools", "--no-ask-user", "--model", "{model}", "--no-auto-update"]  # fmt: skip
     config = engine_config(repo, ollama, providers={"copilot": {"cli": cli}})
     prompt = "SIM: write a.txt <<<a\\n>>>\n" + "x" * (80 * 1024)
-    plan = import_spec(config, tmp_path, [[task("T1", prompt, executor_agent="copilot")]])
+    plan = import_spec(config, tmp_path, [[task("T1", prompt, provider="copilot")]])
     Executor(config, plan).run()
 
     assert sim_calls(sim_bin) == []  # nothing was spawned

@@ -84,16 +84,15 @@ def test_import_stores_plan_with_routing(tmp_path: Path, project: Path) -> None:
     assert doc["plan"]["name"] == "add-login"
     assert [w["name"] for w in doc["waves"]] == ["foundations", "features"]
     tasks = {t["code"]: t for w in doc["waves"] for t in w["tasks"]}
-    assert (tasks["T1-01"]["executor_agent"], tasks["T1-01"]["model"]) == (
-        "claude",
-        "claude-opus-4-5",
-    )
-    assert tasks["T1-02"]["executor_agent"] == "gemini"
-    assert tasks["T2-01"]["executor_agent"] == "opencode"
+    assert (tasks["T1-01"]["provider"], tasks["T1-01"]["model"]) == ("claude", "claude-opus-4-5")
+    assert tasks["T1-02"]["provider"] == "gemini"
+    assert tasks["T2-01"]["provider"] == "opencode"
+    # The key's older name stays in the JSON for scripts written against earlier versions.
+    assert all(t["executor_agent"] == t["provider"] for t in tasks.values())
     assert tasks["T2-01"]["privacy"] == "sensitive" and tasks["T2-01"]["priority"] == "P1"
     assert any("privacy sensitive" in r for r in tasks["T2-01"]["reasons"])
-    assert set(tasks["T1-01"]) >= {"code", "title", "type", "priority", "privacy", "executor_agent",
-                                   "model", "status", "round", "cost_usd", "reasons"}  # fmt: skip
+    assert set(tasks["T1-01"]) >= {"code", "title", "type", "priority", "privacy", "provider",
+                                   "executor_agent", "model", "status", "round", "cost_usd", "reasons"}  # fmt: skip
 
     listed = json.loads(run_cli("--db", str(db), "plan", "list", "--json").stdout)
     assert listed["plans"][0]["tasks"] == 3 and listed["plans"][0]["status"] == "todo"
@@ -112,7 +111,7 @@ def test_default_privacy_is_the_projects(tmp_path: Path, project: Path) -> None:
     doc = json.loads(run_cli("--db", str(db), "plan", "show", str(plan_id), "--json").stdout)
     tasks = {t["code"]: t for w in doc["waves"] for t in w["tasks"]}
     assert tasks["T1-01"]["privacy"] == "internal"
-    assert tasks["T1-01"]["executor_agent"] == "copilot"  # internal: copilot or opencode only
+    assert tasks["T1-01"]["provider"] == "copilot"  # internal: copilot or opencode only
 
 
 BAD_CASES = [
@@ -128,8 +127,12 @@ BAD_CASES = [
     ("bad privacy", ("privacy: sensitive", "privacy: secret"), "privacy: secret", "waves.1.tasks.0.privacy", "'sensitive'"),
     ("later wave dependency", ("        files: [app/auth.py]\n", "        files: [app/auth.py]\n        depends_on: [T2-01]\n"),
      "depends_on: [T2-01]", "waves.0.tasks.0.depends_on.0", "in a later wave"),
-    ("unknown provider", ("        files: [app/auth.py]", "        executor_agent: mistral\n        files: [app/auth.py]"),
+    ("unknown provider", ("        files: [app/auth.py]", "        provider: mistral\n        files: [app/auth.py]"),
+     "provider: mistral", "waves.0.tasks.0.provider", "unknown provider 'mistral'"),
+    ("unknown provider, older key", ("        files: [app/auth.py]", "        executor_agent: mistral\n        files: [app/auth.py]"),
      "executor_agent: mistral", "waves.0.tasks.0.executor_agent", "unknown provider 'mistral'"),
+    ("provider twice", ("        files: [app/auth.py]", "        provider: claude\n        executor_agent: claude\n        files: [app/auth.py]"),
+     "      - code: T1-01", "waves.0.tasks.0", "both `provider` and `executor_agent`"),
 ]  # fmt: skip
 
 
@@ -185,3 +188,21 @@ def test_unknown_project_and_missing_file(tmp_path: Path) -> None:
     missing = run_cli("--db", str(tmp_path / "c.db"), "plan", "import", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2 and "file not found" in missing.stderr
     assert not (tmp_path / "c.db").exists()
+
+
+@pytest.mark.parametrize("key", ["provider", "executor_agent"])
+def test_a_task_may_name_its_provider_by_either_key(
+    tmp_path: Path, project: Path, key: str
+) -> None:
+    """``executor_agent`` is the older name of ``provider``: plans written with it still import."""
+    text = GOOD.format(project=project).replace(
+        "        files: [app/auth.py]", f"        {key}: copilot\n        files: [app/auth.py]", 1
+    )
+    db = tmp_path / "c.db"
+    result = run_cli("--db", str(db), "plan", "import", str(write_spec(tmp_path, text)), "--json")
+    assert result.returncode == 0, result.stderr
+    plan_id = json.loads(result.stdout)["plan_id"]
+    doc = json.loads(run_cli("--db", str(db), "plan", "show", str(plan_id), "--json").stdout)
+    tasks = {t["code"]: t for w in doc["waves"] for t in w["tasks"]}
+    assert tasks["T1-01"]["provider"] == "copilot"
+    assert any("set explicitly on the task" in r for r in tasks["T1-01"]["reasons"])

@@ -73,7 +73,7 @@ def test_project_made_sensitive_after_import_governs_the_next_dispatch(
     plan = import_spec(config, tmp_path, [[
         task("T1", "PRIVATE-MARKER ledger\nSIM: write a.txt <<<a\\n>>>", priority="P0"),
     ]])  # fmt: skip
-    assert Task.get().executor_agent == "claude"  # routed while the project was public
+    assert Task.get().provider == "claude"  # routed while the project was public
     data["projects"]["demo"]["privacy"] = "sensitive"  # type: ignore[index]
     config = _write(cfg_file, data)
 
@@ -107,7 +107,7 @@ def test_a_public_task_in_a_sensitive_project_stays_local(
     config = engine_config(repo, ollama, project_privacy="sensitive")
     plan = import_spec(config, tmp_path, [[
         task("T1", "SIM: write a.txt <<<a\\n>>>", privacy="public", priority="P0",
-             executor_agent="claude"),
+             provider="claude"),
     ]])  # fmt: skip
     assert Executor(config, plan).run().status == "done"
     assert [c["name"] for c in sim_calls(sim_bin)] == ["opencode"]

@@ -59,7 +59,7 @@ def test_sensitive_work_reaches_only_the_local_provider(
             prompt = f"{marker} work\nSIM: write f{i}.txt <<<{marker}\\n>>>"
             if rejected:
                 prompt = "SIM[round<2]: mode=fail\n" + prompt
-            fields = {k: v for k, v in (("privacy", level), ("executor_agent", agent)) if v}
+            fields = {k: v for k, v in (("privacy", level), ("provider", agent)) if v}
             specs.append(task(f"T{i}", prompt, **fields))
         plan = import_spec(before, where, [specs])
         Executor(after, plan).run()  # the configuration changed between import and dispatch

@@ -103,7 +103,7 @@ def test_naming_a_sensitive_project_by_its_path_keeps_it_sensitive(
         (t1,) = [t for w in doc["waves"] for t in w["tasks"]]
         assert t1["privacy"] == "sensitive"
         assert "privacy raised from public to sensitive by the project" in t1["reasons"]
-        assert t1["executor_agent"] == "opencode"  # only a local provider for sensitive work
+        assert t1["provider"] == "opencode"  # only a local provider for sensitive work
     assert _rows(db) == (2, 1)  # one project: the same directory
 
 

@@ -74,7 +74,7 @@ def test_a_leaked_vault_value_is_masked_everywhere_it_could_be_stored_or_passed_
     vault: None,
 ) -> None:  # fmt: skip
     config = engine_config(repo, ollama, thor={"max_rounds": 2})
-    leaky = task("L1", LEAK, executor_agent=agent, files=["leak.txt"], verify=[VERIFY])
+    leaky = task("L1", LEAK, provider=agent, files=["leak.txt"], verify=[VERIFY])
     plan_id = import_spec(config, tmp_path, [[leaky]])
 
     Executor(config, plan_id).run()

@@ -53,10 +53,10 @@ def test_sensitive_task_with_opencode_down_is_blocked_with_reason(shipped_config
 
 
 def test_explicit_agent_is_honoured_only_within_hard_filters(shipped_config: Config) -> None:
-    ok = route(RouteRequest("coding", "P1", "public", executor_agent="gemini"), shipped_config)
+    ok = route(RouteRequest("coding", "P1", "public", requested_provider="gemini"), shipped_config)
     assert ok.provider == "gemini"
     refused = route(
-        RouteRequest("coding", "P1", "sensitive", executor_agent="claude"), shipped_config
+        RouteRequest("coding", "P1", "sensitive", requested_provider="claude"), shipped_config
     )
     assert refused.provider == "opencode"
     assert "requested claude was filtered out" in " ".join(refused.reasons)
@@ -185,7 +185,7 @@ requests = st.builds(
     type=st.sampled_from(TASK_TYPES),
     priority=st.sampled_from(PRIORITIES),
     privacy=st.sampled_from(PRIVACY_LEVELS),
-    executor_agent=st.none() | st.sampled_from(PROVIDERS),
+    requested_provider=st.none() | st.sampled_from(PROVIDERS),
     model=st.none() | st.sampled_from([f"{p}-m{i}" for p in PROVIDERS for i in range(3)]),
     prompt_chars=st.integers(0, 200_000),
     project_allowed=st.none() | st.tuples(*[]) | subsets.map(tuple),

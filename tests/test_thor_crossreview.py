@@ -100,7 +100,7 @@ def box(
     sandbox = Sandbox(tmp_path, config)
     Project.update(privacy="public").execute()
     for code, name in (("T1-01", "a"), ("T1-02", "b")):
-        task = sandbox.add_task(code, privacy="public", executor_agent="copilot")
+        task = sandbox.add_task(code, privacy="public", provider="copilot")
         sandbox.finish(task, {f"{name}.txt": f"{name} content\n"})
     return sandbox
 

@@ -40,7 +40,7 @@ def calc_task(good_from_round: int) -> dict[str, Any]:
         f"SIM[round<{good_from_round}]: write calc.py <<<def add(a, b):\\n    return a - b\\n>>>\n"
         f"SIM[round>={good_from_round}]: write calc.py <<<def add(a, b):\\n    return a + b\\n>>>\n"
         f"{TESTS}\n",
-        executor_agent="claude",
+        provider="claude",
         files=["calc.py"],
         verify=[VERIFY],
     )
@@ -82,12 +82,8 @@ def test_three_failures_escalate_then_cli_approval_completes_the_plan(
     config_file = write_config(tmp_path / "orchestrator.yaml", data)
     config = engine_config(repo, ollama)
     never_good = calc_task(99)
-    sibling = task(
-        "T1-02", "Notes.\nSIM: write NOTES.txt <<<notes\\n>>>\n", executor_agent="claude"
-    )
-    later = task(
-        "T2-01", "Docs.\nSIM: write docs/USAGE.txt <<<usage\\n>>>\n", executor_agent="claude"
-    )
+    sibling = task("T1-02", "Notes.\nSIM: write NOTES.txt <<<notes\\n>>>\n", provider="claude")
+    later = task("T2-01", "Docs.\nSIM: write docs/USAGE.txt <<<usage\\n>>>\n", provider="claude")
     plan_id = import_spec(config, tmp_path, [[never_good, sibling], [later]])
 
     first = cli(config_file, engine_db, "run", str(plan_id))
@@ -151,7 +147,7 @@ def test_secret_written_by_an_agent_fails_gate_3_and_is_stored_nowhere(
         'SIM[round>=2]: write client.py <<<import os\\n\\nTOKEN = os.environ["GITHUB_TOKEN"]\\n>>>\n'
         "SIM: write tests/test_client.py <<<def test_client():\\n    assert True\\n>>>\n"
     )
-    plan_id = import_spec(config, tmp_path, [[task("T1-01", prompt, executor_agent="claude")]])
+    plan_id = import_spec(config, tmp_path, [[task("T1-01", prompt, provider="claude")]])
 
     summary = Executor(config, plan_id).run()
 
@@ -185,9 +181,9 @@ def test_conflict_between_two_tasks_fails_gate_4_for_the_second(
 ) -> None:
     config = engine_config(repo, ollama, thor={"max_rounds": 1})
     first = task("T1-01", "SIM: write shared.py <<<VALUE = 1\\n>>>\n" + with_test("T1-01"),
-                 executor_agent="claude")  # fmt: skip
+                 provider="claude")  # fmt: skip
     second = task("T1-02", "SIM: delay=1\nSIM: write shared.py <<<VALUE = 2\\n>>>\n"
-                  + with_test("T1-02"), executor_agent="claude")  # fmt: skip
+                  + with_test("T1-02"), provider="claude")  # fmt: skip
     plan_id = import_spec(config, tmp_path, [[first, second]])
 
     summary = Executor(config, plan_id).run()
@@ -209,9 +205,9 @@ def test_wave_whose_combined_build_breaks_fails_gate_10(
         repo, ollama, thor={"max_rounds": 1, "build_command": "python -c 'import config, use'"}
     )
     rename = task("T1-01", "SIM: write config.py <<<MAX_LIMIT = 10\\n>>>\n" + with_test("T1-01"),
-                  executor_agent="claude")  # fmt: skip
+                  provider="claude")  # fmt: skip
     use = task("T1-02", "SIM: write use.py <<<from config import LIMIT\\n\\nDOUBLE = LIMIT * 2\\n>>>\n"
-               + with_test("T1-02"), executor_agent="claude")  # fmt: skip
+               + with_test("T1-02"), provider="claude")  # fmt: skip
     plan_id = import_spec(config, tmp_path, [[rename, use]])
 
     summary = Executor(config, plan_id).run()

@@ -59,7 +59,7 @@ def test_retry_runs_one_more_round_elsewhere_with_the_note(box: Sandbox) -> None
 
     task = Task.get_by_id(task.id)
     assert (task.status, task.round) == ("queued", 4)
-    assert (task.requested_agent, task.requested_model) == ("gemini", "gemini-2.5-flash")
+    assert (task.requested_provider, task.requested_model) == ("gemini", "gemini-2.5-flash")
     assert "REVIEWER NOTE (before round 4, from eve):\nuse the helper in utils.py" in task.prompt
     rejections = [line for line in task.prompt.splitlines() if line.startswith("THOR-REJECTION")]
     assert len(rejections) == 3  # the simulated agents will count round 4
@@ -73,7 +73,7 @@ def test_retry_with_a_provider_alone_takes_its_default_model(box: Sandbox) -> No
     decide(view.id, "retry", "eve", provider="opencode", config=box.config)
 
     task = Task.get_by_id(task.id)
-    assert (task.requested_agent, task.requested_model) == ("opencode", "ollama/qwen3-coder")
+    assert (task.requested_provider, task.requested_model) == ("opencode", "ollama/qwen3-coder")
 
 
 def test_a_retried_task_that_fails_again_escalates_again(box: Sandbox) -> None:
@@ -148,4 +148,4 @@ def test_cli_lists_shows_and_decides(box: Sandbox, db_file: Path) -> None:
     code, out, _ = cli(db_file, "escalations", "list", "--json")
     assert json.loads(out) == {"escalations": []}
     retried = Task.get(Task.code == "T1-01")
-    assert (retried.requested_agent, retried.requested_model) == ("copilot", "gpt-5-mini")
+    assert (retried.requested_provider, retried.requested_model) == ("copilot", "gpt-5-mini")

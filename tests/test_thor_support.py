@@ -82,7 +82,7 @@ class Sandbox:
         columns: dict[str, Any] = {
             "plan": self.plan, "wave": self.wave, "code": code, "title": f"task {code}",
             "prompt": prompt, "type": "coding", "files": files or [], "verify": verify or [],
-            "status": "validating", "executor_agent": "claude", "model": "claude-sonnet-4-5",
+            "status": "validating", "provider": "claude", "model": "claude-sonnet-4-5",
         }  # fmt: skip
         columns.update(extra)
         return Task.create(**columns)

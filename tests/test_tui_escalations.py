@@ -88,7 +88,7 @@ def test_retry_with_another_provider_model_and_note(
 
     asyncio.run(scenario())
     task = Task.get_by_id(task_id)
-    assert (task.round, task.executor_agent, task.model) == (4, "opencode", "ollama/llama3.3")
+    assert (task.round, task.provider, task.model) == (4, "opencode", "ollama/llama3.3")
     assert "mock the clock" in task.prompt
     assert Escalation.get(Escalation.task == task_id).status == "retried"
 

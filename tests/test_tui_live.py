@@ -51,7 +51,7 @@ def test_table_reflects_changes_made_by_another_thread(
             table.move_cursor(row=table.get_row_index(str(t21)))
 
             def engine_moves_on() -> None:
-                Task.update(status="running", executor_agent="gemini", model="gemini-2.5-flash").where(
+                Task.update(status="running", provider="gemini", model="gemini-2.5-flash").where(
                     Task.id == t31).execute()  # fmt: skip
                 Run.update(status="succeeded", finished_at=now(), cost_usd=1.5).where(
                     Run.id == sample.running_runs["T2-01"]).execute()  # fmt: skip

@@ -78,11 +78,9 @@ def test_approving_in_the_dashboard_lets_the_in_process_engine_finish_the_plan(
         "T1-01",
         "Write calc.add.\nSIM: write calc.py <<<def add(a, b):\\n    return a - b\\n>>>\n"
         "SIM: write tests/test_calc.py <<<def test_calc():\\n    assert True\\n>>>\n",
-        executor_agent="claude", files=["calc.py"], verify=[VERIFY],
+        provider="claude", files=["calc.py"], verify=[VERIFY],
     )  # fmt: skip
-    later = task(
-        "T2-01", "Docs.\nSIM: write docs/USAGE.txt <<<usage\\n>>>\n", executor_agent="claude"
-    )
+    later = task("T2-01", "Docs.\nSIM: write docs/USAGE.txt <<<usage\\n>>>\n", provider="claude")
     plan = import_spec(config, tmp_path, [[never_good], [later]])
 
     async def scenario() -> None:

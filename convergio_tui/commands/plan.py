@@ -77,7 +77,7 @@ def show(plan_ref: str, as_json: bool) -> None:
     for wave in doc["waves"]:  # type: ignore[union-attr]
         echo(f"  wave {wave['seq']} {one_line(wave['name'])} [{wave['status']}]")
         for t in wave["tasks"]:
-            target = f"{t['executor_agent']}·{t['model']}" if t["executor_agent"] else "blocked"
+            target = f"{t['provider']}·{t['model']}" if t["provider"] else "blocked"
             echo(
                 f"    {t['code']:<8} {t['status']:<10} {t['type']:<8} {t['priority']} "
                 f"{t['privacy']:<9} {one_line(target):<34} r{t['round']} ${t['cost_usd']:.4f}  "

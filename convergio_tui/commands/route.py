@@ -17,13 +17,19 @@ from convergio_tui.engine.router import route as route_task
 @click.option("--spent", type=float, default=0.0, help="Premium USD already spent today.")
 @click.option("--down", multiple=True, metavar="NAME", help="Treat this provider as down.")
 @click.option("--project", default=None, help="A project of the configuration.")
-@click.option("--agent", default=None, help="An explicit executor_agent.")
+@click.option(
+    "--provider",
+    "--agent",
+    "provider",
+    default=None,
+    help="An explicit provider (--agent: its older name).",
+)
 @click.option("--model", default=None, help="An explicit model.")
 @click.option("--prompt-chars", type=int, default=0, help="Prompt length for the estimate.")
 @json_option
 def route(
     task_type: str, priority: str, privacy: str, spent: float, down: tuple[str, ...],
-    project: str | None, agent: str | None, model: str | None, prompt_chars: int, as_json: bool,
+    project: str | None, provider: str | None, model: str | None, prompt_chars: int, as_json: bool,
 ) -> None:  # fmt: skip
     """Print where a task would go and why. Reads no database; runs nothing."""
     cfg = context().config
@@ -39,7 +45,7 @@ def route(
             raise click.BadParameter(f"unknown project {project!r}", param_hint="--project")
         proj = cfg.projects[project]
         allowed = tuple(proj.allowed_providers) if proj.allowed_providers is not None else None
-    req = RouteRequest(task_type, priority, privacy, agent, model, prompt_chars, allowed)
+    req = RouteRequest(task_type, priority, privacy, provider, model, prompt_chars, allowed)
     budget = BudgetView(spent, 0.0, cfg.budget.max_premium_per_day, cfg.budget.enforce_budget)
     health = {name: HealthView("down", "marked down with --down") for name in down}
     decision = route_task(req, cfg, budget, health)

@@ -132,7 +132,7 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
             req: RouteRequest) -> Prepared:  # fmt: skip
     config = ctx.config
     assert decision.provider is not None and decision.model is not None
-    planned = task.executor_agent
+    planned = task.provider
     first_choice = decision.provider
     run = Run.create(task=task.id, provider=decision.provider, model=decision.model,
                      round=task.round, engine_pid=os.getpid(), route_reasons=list(decision.reasons))  # fmt: skip
@@ -169,7 +169,7 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
     Run.update(fallback_from=fallback_from, route_reasons=reasons, log_path=str(log_path),
                provider=run.provider, model=run.model).where(Run.id == run.id).execute()  # fmt: skip
     moved = move_task(
-        task.id, TaskStatus.RUNNING, frm=TASK_DISPATCHABLE, executor_agent=decision.provider,
+        task.id, TaskStatus.RUNNING, frm=TASK_DISPATCHABLE, provider=decision.provider,
         model=decision.model, route_reasons=reasons, blocked_reason=None, privacy=req.privacy,
     )  # fmt: skip
     if not moved:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from convergio_tui.config.errors import PlanSpecError, Problem
 from convergio_tui.config.loader import validate_located
@@ -41,12 +41,26 @@ class TaskSpec(StrictModel):
     privacy: Privacy | None = None
     files: list[str] = Field(default_factory=list)
     verify: list[str] = Field(default_factory=list)
-    executor_agent: str | None = None
+    provider: str | None = None
     model: str | None = None
     timeout_s: float | None = Field(default=None, gt=0)
     depends_on: list[str] = Field(default_factory=list)
 
     _title_line = field_validator("title")(_one_line)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_provider_key(cls, data: Any) -> Any:
+        """Accept ``executor_agent`` (the key's older name) for ``provider``, not both."""
+        if not isinstance(data, dict) or "executor_agent" not in data:
+            return data
+        if "provider" in data:
+            raise ValueError(
+                "has both `provider` and `executor_agent` (its older name): keep `provider`"
+            )
+        data = dict(data)
+        data["provider"] = data.pop("executor_agent")
+        return data
 
 
 class WaveSpec(StrictModel):
@@ -101,7 +115,7 @@ def project_problem(text: str, spec_dir: Path) -> str | None:
 def load_plan_spec(path: Path, providers: Iterable[str] = ()) -> PlanSpec:
     """Read and validate a plan spec; raise :class:`PlanSpecError` listing every problem.
 
-    ``providers`` are the configured provider names, to check ``executor_agent``.
+    ``providers`` are the configured provider names, to check each task's ``provider``.
     """
     try:
         located = load_located(path)
@@ -143,10 +157,12 @@ def check_references(
                 yield located.problem((*loc, "code"), f"duplicate task code {task.code!r}")
             else:
                 wave_of[task.code] = w
-            if providers and task.executor_agent and task.executor_agent not in providers:
+            if providers and task.provider and task.provider not in providers:
+                # Point at the key the file has: plans written earlier say executor_agent.
+                older = (*loc, "executor_agent") in located.lines
                 yield located.problem(
-                    (*loc, "executor_agent"),
-                    f"unknown provider {task.executor_agent!r} (known: {', '.join(providers)})",
+                    (*loc, "executor_agent" if older else "provider"),
+                    f"unknown provider {task.provider!r} (known: {', '.join(providers)})",
                 )
     for w, wave in enumerate(spec.waves):
         for t, task in enumerate(wave.tasks):

@@ -26,13 +26,13 @@ def route_request(
 ) -> RouteRequest:
     """The router's view of a task."""
     allowed = project.allowed_providers
-    explicit_agent = task.executor_agent if isinstance(task, TaskSpec) else task.requested_agent
+    explicit_provider = task.provider if isinstance(task, TaskSpec) else task.requested_provider
     explicit_model = task.model if isinstance(task, TaskSpec) else task.requested_model
     return RouteRequest(
         type=task.type,
         priority=task.priority,
         privacy=privacy,
-        executor_agent=explicit_agent,
+        requested_provider=explicit_provider,
         model=explicit_model,
         prompt_chars=len(task.prompt),
         project_allowed=tuple(allowed) if allowed is not None else None,
@@ -93,8 +93,8 @@ def store_plan(spec: PlanSpec, ref: ProjectRef, config: Config, spec_path: Path)
                 Task.create(
                     plan=plan, wave=wave, code=task.code, title=task.title, prompt=task.prompt,
                     type=task.type, priority=task.priority, privacy=privacy,
-                    requested_agent=task.executor_agent, requested_model=task.model,
-                    executor_agent=decision.provider, model=decision.model,
+                    requested_provider=task.provider, requested_model=task.model,
+                    provider=decision.provider, model=decision.model,
                     route_reasons=reasons, estimate_usd=decision.estimate_usd,
                     files=task.files, verify=task.verify, depends_on=task.depends_on,
                     timeout_s=task.timeout_s,

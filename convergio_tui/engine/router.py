@@ -1,6 +1,6 @@
 """The router: a pure function from (task, config, budget, health) to a provider and model.
 
-The same call runs at plan time (to store ``executor_agent`` and ``model``) and again at
+The same call runs at plan time (to store the task's ``provider`` and ``model``) and again at
 dispatch time, when health and budget may have changed. Every step appends a reason a
 person can read; the dashboard shows them as "why this provider".
 
@@ -25,7 +25,7 @@ class RouteRequest:
     type: str
     priority: str = "P1"
     privacy: str = "internal"
-    executor_agent: str | None = None
+    requested_provider: str | None = None  # the task's explicit provider, tried first
     model: str | None = None
     prompt_chars: int = 0
     project_allowed: tuple[str, ...] | None = None
@@ -137,7 +137,7 @@ def _order_key(name: str, req: RouteRequest, config: Config) -> tuple[int, int, 
     type_rule = config.routing.by_type.get(req.type)  # type: ignore[call-overload]
     type_list = type_rule.preferred_providers if type_rule else []
     type_pos = type_list.index(name) if name in type_list else len(type_list)
-    explicit = 0 if req.executor_agent == name else 1
+    explicit = 0 if req.requested_provider == name else 1
     return (explicit, tier, type_pos, pos)
 
 
@@ -233,8 +233,8 @@ def route(
     ordered = sorted(kept, key=lambda p: _order_key(p, req, config))
     chosen = ordered[0]
     why = _order_reason(chosen, req, config)
-    if req.executor_agent and req.executor_agent != chosen:
-        why += f" (requested {req.executor_agent} was filtered out)"
+    if req.requested_provider and req.requested_provider != chosen:
+        why += f" (requested {req.requested_provider} was filtered out)"
     reasons.append(f"chosen: {chosen} — {why}; order {' > '.join(ordered)}")
     chosen, shifted = shift_at_alert(req.priority, ordered, config, envelopes,
                                      spent_usd=budget.spent_usd, cap_usd=budget.cap_usd)  # fmt: skip
@@ -250,7 +250,7 @@ def route(
 
 
 def _order_reason(name: str, req: RouteRequest, config: Config) -> str:
-    if req.executor_agent == name:
+    if req.requested_provider == name:
         return "set explicitly on the task"
     tier = _order_key(name, req, config)[1]
     where = {

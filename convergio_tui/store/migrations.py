@@ -14,6 +14,7 @@ import peewee as pw
 from convergio_tui.store import models as m
 from convergio_tui.store.ai_credits import add_ai_credits
 from convergio_tui.store.plan_uids import plan_uids_and_identity
+from convergio_tui.store.provider_columns import name_provider_columns
 from convergio_tui.store.wave_runs import allow_wave_runs
 
 Migration = Callable[[pw.SqliteDatabase], None]
@@ -97,6 +98,7 @@ MIGRATIONS: list[Migration] = [
     plan_uids_and_identity,  # v3 (store/plan_uids.py)
     allow_wave_runs,  # v4 (store/wave_runs.py)
     add_ai_credits,  # v5 (store/ai_credits.py)
+    name_provider_columns,  # v6 (store/provider_columns.py)
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -124,9 +124,9 @@ class Task(Base):
     type = pw.CharField()
     priority = pw.CharField(default="P1")
     privacy = pw.CharField(default="internal")
-    executor_agent = pw.CharField(null=True)
+    provider = pw.CharField(null=True)  # the provider it is routed to (JSON: executor_agent too)
     model = pw.CharField(null=True)
-    requested_agent = pw.CharField(null=True)  # the spec's explicit executor_agent
+    requested_provider = pw.CharField(null=True)  # the spec's explicit provider
     requested_model = pw.CharField(null=True)  # the spec's explicit model
     route_reasons = JSONField(default=list)
     estimate_usd = pw.FloatField(default=0.0)

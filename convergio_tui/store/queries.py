@@ -119,7 +119,8 @@ def plan_document(plan: Plan) -> dict[str, object]:
                 "type": t.type,
                 "priority": t.priority,
                 "privacy": t.privacy,
-                "executor_agent": t.executor_agent,
+                "provider": t.provider,
+                "executor_agent": t.provider,  # the key's older name, kept for scripts
                 "model": t.model,
                 "status": t.status,
                 "round": t.round,

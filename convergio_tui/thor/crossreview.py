@@ -48,7 +48,7 @@ def wave_authors(tasks: Iterable[Task]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for task in tasks:
         last = Run.select(Run.provider).where(Run.task == task.id).order_by(Run.id.desc()).first()
-        provider = last.provider if last is not None else task.executor_agent
+        provider = last.provider if last is not None else task.provider
         if provider:
             counts[provider] += 1
     return counts

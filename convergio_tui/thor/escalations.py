@@ -135,7 +135,7 @@ def _view(esc: Escalation) -> EscalationView:
         id=int(esc.id), task_id=int(task.id), task_code=str(task.code),
         task_title=str(task.title), plan_id=int(task.plan_id), plan_name=str(task.plan.name),
         wave_seq=int(task.wave.seq), status=str(esc.status), reason=str(esc.reason),
-        created_at=float(esc.created_at), round=int(task.round), provider=task.executor_agent,
+        created_at=float(esc.created_at), round=int(task.round), provider=task.provider,
         model=task.model, spend_usd=float(summary.get("spend_usd", 0.0)),
         diff_stat=str(summary.get("diff_stat", "")), rounds=list(summary.get("rounds", [])),
         decided_by=esc.decided_by, decided_at=esc.decided_at, note=esc.note,
@@ -223,7 +223,7 @@ def decide(
             )
         note = sanitize(note, redact) if note else note
         if config is not None and model:
-            _check_model(config, provider or task.executor_agent, model)
+            _check_model(config, provider or task.provider, model)
         esc.decided_by, esc.decided_at, esc.note = user, now(), note
         if action == "approve":
             _approve(esc, task, user)
@@ -279,12 +279,12 @@ def _retry(
     if provider:
         if model is None and config is not None:
             model = config.providers[provider].default_model
-        values.update(requested_agent=provider, requested_model=model, executor_agent=provider,
+        values.update(requested_provider=provider, requested_model=model, provider=provider,
                       model=model or task.model)  # fmt: skip
     elif model:
         values.update(requested_model=model, model=model)
     move_row(task, TaskStatus.QUEUED, frm=TASK_DECIDABLE, **values)
-    where = f" on {provider or task.executor_agent}/{model or task.model}"
+    where = f" on {provider or task.provider}/{model or task.model}"
     _event(task, "info", "escalation_retried", f"{task.code} retried by {user}{where}", esc)
 
 

@@ -160,7 +160,7 @@ def seed(db_path: Path, config: Config, *, now: float = SAMPLE_NOW, logs_dir: Pa
 
 
 def _run(task: Task, rnd: int, begin: float, live: bool, logs_dir: Path, now: float) -> Run:
-    provider, model = task.executor_agent or "opencode", task.model or "ollama/qwen3-coder"
+    provider, model = task.provider or "opencode", task.model or "ollama/qwen3-coder"
     premium = provider in ("claude", "gemini")
     cost = 0.0 if live else _COSTS.get((task.code, rnd), 0.0)
     run = Run.create(

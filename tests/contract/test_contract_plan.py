@@ -91,7 +91,7 @@ def configuration(repo: Path, url: str, where: Path) -> Path:
 
 def task(code: str, agent: str, name: str, **extra: str) -> dict[str, Any]:
     return {"code": code, "title": f"{agent} writes {name}", "type": "coding",
-            "prompt": f"Create {name} saying hello from {agent}.", "executor_agent": agent,
+            "prompt": f"Create {name} saying hello from {agent}.", "provider": agent,
             "files": [name], **extra}  # fmt: skip
 
 

@@ -94,7 +94,7 @@ def escalation_detail(escalation_id: int) -> EscalationDetail | None:
     )
     summary = esc.summary if isinstance(esc.summary, dict) else {}
     return EscalationDetail(
-        line, task.executor_agent, task.model, task_gates(task.id), runs, _diff_stat_text(summary)
+        line, task.provider, task.model, task_gates(task.id), runs, _diff_stat_text(summary)
     )
 
 

@@ -153,7 +153,7 @@ def task_lines(
     ``ids``, only those tasks.
     """
     columns = (Task.id, Wave.seq, Task.code, Task.title, Task.type, Task.priority,
-               Task.privacy, Task.executor_agent, Task.model, Task.status, Task.round)  # fmt: skip
+               Task.privacy, Task.provider, Task.model, Task.status, Task.round)  # fmt: skip
     query = Task.select(*columns).join(Wave).where(Task.plan == plan_id)
     if since is not None:
         touched = (
