@@ -6,9 +6,10 @@ docs/providers.md), does what the prompt's ``SIM:`` directives and the ``CONVERG
 environment ask (see ``behaviour``), and prints the tool's real output format.
 
 Environment: ``CONVERGIO_SIM_MODE``, ``_DELAY``, ``_LINES``, ``_FLOOD_MB``, ``_COST``,
-``_OUTPUT_TOKENS`` (each also as ``CONVERGIO_SIM_<NAME>_<KEY>``), ``CONVERGIO_SIM_AUTH=fail``
-(version and auth checks fail, runs fail authentication), ``CONVERGIO_SIM_<NAME>_MODELS``
-(comma list of accepted models), ``CONVERGIO_SIM_LOG=<file>`` (one JSON line per call).
+``_INPUT_TOKENS``, ``_OUTPUT_TOKENS`` (each also as ``CONVERGIO_SIM_<NAME>_<KEY>``),
+``CONVERGIO_SIM_AUTH=fail`` (version and auth checks fail, runs fail authentication),
+``CONVERGIO_SIM_<NAME>_MODELS`` (comma list of accepted models),
+``CONVERGIO_SIM_LOG=<file>`` (one JSON line per call).
 
 Only the standard library is imported so a run starts in a few tens of milliseconds.
 """
@@ -23,10 +24,11 @@ from collections.abc import Mapping
 
 from convergio_tui.sim.behaviour import Behaviour, SimError, allowed_models, env_value, resolve
 from convergio_tui.sim.cli_args import NAMES, VERSIONS, Request, UsageError, parse_request
+from convergio_tui.sim.host import Host
 from convergio_tui.sim.speaker import PlainSpeaker, Speaker
 
 SIM_LABEL = "[convergio-sim]"
-_JSON_FORMATS = {
+JSON_FORMATS = {  # each CLI's JSON output formats; the first streams events
     "claude": ("stream-json", "json"),
     "copilot": ("json",),
     "gemini": ("stream-json", "json"),
@@ -66,25 +68,26 @@ def _log(env: Mapping[str, str], name: str, argv: list[str], record: dict[str, o
         os.close(fd)
 
 
-def _speaker(req: Request, beh: Behaviour) -> Speaker:
-    """Pick the output format; only the chosen tool's module is imported."""
-    if req.fmt not in _JSON_FORMATS[req.name]:
-        return PlainSpeaker(req, beh)
+def speaker_for(req: Request, beh: Behaviour, host: Host | None = None) -> Speaker:
+    """The speaker of ``req``'s tool and output format, on ``host`` (the real machine
+    when None); only the chosen tool's module is imported."""
+    if req.fmt not in JSON_FORMATS[req.name]:
+        return PlainSpeaker(req, beh, host)
     if req.name == "claude":
         from convergio_tui.sim.fmt_claude import ClaudeSpeaker
 
-        return ClaudeSpeaker(req, beh)
+        return ClaudeSpeaker(req, beh, host)
     if req.name == "copilot":
         from convergio_tui.sim.fmt_copilot import CopilotSpeaker
 
-        return CopilotSpeaker(req, beh)
+        return CopilotSpeaker(req, beh, host)
     if req.name == "gemini":
         from convergio_tui.sim.fmt_gemini import GeminiSpeaker
 
-        return GeminiSpeaker(req, beh)
+        return GeminiSpeaker(req, beh, host)
     from convergio_tui.sim.fmt_opencode import OpencodeSpeaker
 
-    return OpencodeSpeaker(req, beh)
+    return OpencodeSpeaker(req, beh, host)
 
 
 def _auth_failing(env: Mapping[str, str], name: str) -> bool:
@@ -137,7 +140,7 @@ def perform_run(req: Request, beh: Behaviour) -> int:
     """Print the run's output in the tool's format; returns the exit code."""
     from convergio_tui.sim.scenario import perform
 
-    return perform(_speaker(req, beh), beh)
+    return perform(speaker_for(req, beh), beh)
 
 
 def main(argv: list[str] | None = None, name: str | None = None) -> int:

@@ -3,6 +3,7 @@
 Test and demo instrument (convergio-sim). Directive lines, anywhere in the prompt::
 
     SIM: mode=fail delay=1.5 lines=20 flood_mb=6 cost=0.25 output_tokens=900 calls=6
+    SIM: input_tokens=18000
     SIM: write src/app.py <<<print("hi")\\n>>>
     SIM: append NOTES.md <<<one more line\\n>>>
     SIM[round>=3]: write app.py <<<good>>>
@@ -55,6 +56,7 @@ _NUMERIC_KEYS: dict[str, type[int] | type[float]] = {
     "flood_mb": float,
     "lines": int,
     "cost": float,
+    "input_tokens": int,
     "output_tokens": int,
     "calls": int,
 }
@@ -84,6 +86,7 @@ class Behaviour:
         "delay",
         "flood_mb",
         "ignore_term",
+        "input_tokens",
         "lines",
         "messages",
         "mode",
@@ -98,6 +101,7 @@ class Behaviour:
         self.flood_mb = 5.0
         self.lines = 0
         self.cost: float | None = None
+        self.input_tokens: int | None = None  # default: the prompt's length / 4
         self.output_tokens: int | None = None
         # Model calls the run's cost is spread over (default: one to plan, one per file
         # op); a hard spending limit is checked after each, as the real CLIs do.
@@ -212,7 +216,17 @@ def resolve(prompt: str, name: str, env: Mapping[str, str]) -> Behaviour:
     """Build the behaviour of this run from the environment, then the prompt's directives."""
     behaviour = Behaviour()
     behaviour.round = count_round(prompt)
-    keys = ("MODE", "DELAY", "FLOOD_MB", "LINES", "COST", "OUTPUT_TOKENS", "CALLS", "IGNORE_TERM")
+    keys = (
+        "MODE",
+        "DELAY",
+        "FLOOD_MB",
+        "LINES",
+        "COST",
+        "INPUT_TOKENS",
+        "OUTPUT_TOKENS",
+        "CALLS",
+        "IGNORE_TERM",
+    )
     for key in keys:
         value = env_value(env, name, key)
         if value is not None:

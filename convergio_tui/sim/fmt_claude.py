@@ -15,18 +15,16 @@ made, top-level usage 0, the tokens in ``modelUsage``, exit 1. A failure is
 
 from __future__ import annotations
 
-import os
 import time
 
 from convergio_tui.sim.behaviour import FileOp
-from convergio_tui.sim.speaker import Speaker, new_id, uuid_like
+from convergio_tui.sim.speaker import Speaker, ToolCall
 
 VERSION = "2.1.332"
 _TOOLS = ["Task", "Bash", "Edit", "Glob", "Grep", "Read", "TodoWrite", "WebFetch", "Write"]
 
 
-def _timestamp() -> str:
-    now = time.time()
+def _timestamp(now: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
 
 
@@ -77,8 +75,8 @@ class ClaudeSpeaker(Speaker):
     def _line(self, kind: str, message: dict[str, object], **extra: object) -> None:
         """An ``assistant`` or ``user`` line around ``message``."""
         self._event({"type": kind, "message": message, "parent_tool_use_id": None,
-                     "session_id": self.session_id, "uuid": uuid_like(),
-                     "timestamp": _timestamp(), **extra})  # fmt: skip
+                     "session_id": self.session_id, "uuid": self.uuid_like(),
+                     "timestamp": _timestamp(self.host.time()), **extra})  # fmt: skip
 
     def _assistant(self, content: list[dict[str, object]]) -> None:
         # The real values are the call's input tokens and 1 (the stream's start); the sim
@@ -86,7 +84,7 @@ class ClaudeSpeaker(Speaker):
         usage = {"input_tokens": 0, "cache_creation_input_tokens": 0,
                  "cache_read_input_tokens": 0, "output_tokens": 0, "service_tier": "standard"}  # fmt: skip
         self._line("assistant", {
-            "id": new_id("msg_"), "type": "message", "role": "assistant", "model": self.req.model,
+            "id": self.new_id("msg_"), "type": "message", "role": "assistant", "model": self.req.model,
             "content": content, "stop_reason": None, "stop_sequence": None, "usage": usage,
             "context_management": None,
         })  # fmt: skip
@@ -96,21 +94,23 @@ class ClaudeSpeaker(Speaker):
         usage = {**_usage(0, 0), "output_tokens_details": None, "service_tier": None,
                  "inference_geo": None, "iterations": None, "speed": None}  # fmt: skip
         message = {
-            "diagnostics": None, "id": uuid_like(), "container": None, "model": "<synthetic>",
+            "diagnostics": None, "id": self.uuid_like(), "container": None, "model": "<synthetic>",
             "role": "assistant", "stop_details": None, "stop_reason": "stop_sequence",
             "stop_sequence": "", "type": "message", "usage": usage,
             "content": [{"type": "text", "text": text}], "context_management": None,
         }  # fmt: skip
         extra: dict[str, object] = {"error": code, "is_api_error_message": True}
         if status is not None:  # an HTTP answer (not "Not logged in", which sends nothing)
-            extra.update(request_id=new_id("req_"), api_error_status=status, api_error_type=kind)
+            extra.update(
+                request_id=self.new_id("req_"), api_error_status=status, api_error_type=kind
+            )
         self._line("assistant", message, **extra)
 
     def start(self) -> None:
         """The ``system``/``init`` line."""
-        cwd = os.getcwd()
+        cwd = self.host.cwd()
         slug = "".join(c if c.isalnum() else "-" for c in cwd)
-        home = os.environ.get("HOME", "")
+        home = self.host.getenv("HOME") or ""
         self._event({
             "type": "system", "subtype": "init", "cwd": cwd, "session_id": self.session_id,
             "tools": _TOOLS, "mcp_servers": [], "model": self.req.model,
@@ -119,10 +119,10 @@ class ClaudeSpeaker(Speaker):
             "claude_code_version": VERSION, "output_style": "default",
             "agents": ["general-purpose"], "skills": [], "plugins": [], "capabilities": [],
             "analytics_disabled": True, "product_feedback_disabled": True,
-            "served_by_anthropic": False, "uuid": uuid_like(), "sandbox_enabled": False,
+            "served_by_anthropic": False, "uuid": self.uuid_like(), "sandbox_enabled": False,
             "memory_paths": {"auto": f"{home}/.claude/projects/{slug}/memory/"},
             "original_cwd": cwd, "additional_directories": [],
-            "messaging_socket_path": f"/tmp/cc-socks/{os.getpid()}.sock",
+            "messaging_socket_path": f"/tmp/cc-socks/{self.host.pid()}.sock",
             "fast_mode_state": "off", "fast_mode_disabled_reason": "sdk_opt_in_required",
             "per_turn_effort_active": False, "ultrathink_available": False,
             "ultrathink_typed_raises": False, "view_mode": "default",
@@ -136,7 +136,7 @@ class ClaudeSpeaker(Speaker):
     def tool(self, op: FileOp, abs_path: str) -> None:
         """A Write/Edit tool_use, then the user tool_result."""
         super().tool(op, abs_path)
-        tool_id = new_id("toolu_")
+        tool_id = self.new_id("toolu_")
         if op.kind == "write":
             name, args = "Write", {"file_path": abs_path, "content": op.content}
         else:
@@ -157,6 +157,27 @@ class ClaudeSpeaker(Speaker):
                    tool_use_result=change,
                    tool_result_meta=[{"id": tool_id, "permission_decision": decision}])  # fmt: skip
 
+    def call(self, call: ToolCall) -> None:
+        """A Read or Bash ``tool_use``, then the user ``tool_result`` (``is_error`` when the
+        command failed)."""
+        super().call(call)
+        tool_id = self.new_id("toolu_")
+        if call.kind == "read":
+            name, args = "Read", {"file_path": call.target}
+            lines = call.output.count("\n") + 1
+            said: object = {"type": "text", "file": {"filePath": call.target,
+                            "content": call.output, "numLines": lines, "startLine": 1,
+                            "totalLines": lines}}  # fmt: skip
+        else:
+            name, args = "Bash", {"command": call.target}
+            said = {"stdout": call.output, "stderr": "", "interrupted": False, "isImage": False}
+        if not call.ok:
+            said = f"Error: {call.output}"
+        self._assistant([{"type": "tool_use", "id": tool_id, "name": name, "input": args}])
+        result = {"tool_use_id": tool_id, "type": "tool_result", "content": call.output,
+                  "is_error": not call.ok}  # fmt: skip
+        self._line("user", {"role": "user", "content": [result]}, tool_use_result=said)
+
     def _result(self, subtype: str, *, ok: bool = False, text: str | None = None,
                 status: int | None = None, kind: str | None = None, reason: str | None = None,
                 errors: list[str] | None = None, spent: float | None = None) -> None:  # fmt: skip
@@ -174,7 +195,7 @@ class ClaudeSpeaker(Speaker):
             "duration_ms": self.duration_ms, "duration_api_ms": self.duration_ms,
             "num_turns": 1 + self.tools, "session_id": self.session_id,
             "total_cost_usd": cost, "usage": usage, "modelUsage": models,
-            "permission_denials": [], "uuid": uuid_like(), "result_index": 0,
+            "permission_denials": [], "uuid": self.uuid_like(), "result_index": 0,
             "stop_reason": "end_turn" if ok else ("tool_use" if errors else "stop_sequence"),
         }  # fmt: skip
         if errors is not None:
@@ -221,12 +242,12 @@ class ClaudeSpeaker(Speaker):
 
     def rate_limit(self) -> int:
         """A 429 after the CLI's own retries (``CLAUDE_CODE_MAX_RETRIES``), exit 1."""
-        retries = int(os.environ.get("CLAUDE_CODE_MAX_RETRIES") or 0)
+        retries = int(self.host.getenv("CLAUDE_CODE_MAX_RETRIES") or 0)
         for attempt in range(1, retries + 1):
             self._event({"type": "system", "subtype": "api_retry", "attempt": attempt,
                          "max_retries": retries, "retry_delay_ms": 500 * 2 ** (attempt - 1),
                          "error_status": 429, "error": "rate_limit",
-                         "session_id": self.session_id, "uuid": uuid_like()})  # fmt: skip
+                         "session_id": self.session_id, "uuid": self.uuid_like()})  # fmt: skip
         text = ("API Error: Request rejected (429) · This request would exceed your rate "
                 "limit.")  # fmt: skip
         return self._api_failure(text, "rate_limit", 429, "rate_limit_error")

@@ -26,38 +26,45 @@ import time
 
 from convergio_tui.sim.behaviour import Behaviour, FileOp
 from convergio_tui.sim.cli_args import Request
-from convergio_tui.sim.speaker import SIM_USD_PER_CREDIT, Speaker, uuid_like
+from convergio_tui.sim.host import Host
+from convergio_tui.sim.speaker import SIM_USD_PER_CREDIT, Speaker, ToolCall
 
 NANO_AIU_PER_CREDIT = 1_000_000_000
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+def _stamp(now: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now))
 
 
 class CopilotSpeaker(Speaker):
     """Copilot's JSON event stream."""
 
-    def __init__(self, req: Request, behaviour: Behaviour) -> None:
-        super().__init__(req, behaviour)
-        self.parent = uuid_like()
+    def __init__(self, req: Request, behaviour: Behaviour, host: Host | None = None) -> None:
+        super().__init__(req, behaviour, host)
+        self.parent = self.uuid_like()
         self.turn = 0
 
+    def _abspath(self, path: str) -> str:
+        """``path`` made absolute against the host's working directory."""
+        return os.path.normpath(os.path.join(self.host.cwd(), path))
+
     def _event(self, kind: str, data: dict[str, object], ephemeral: bool = False) -> None:
-        event_id = uuid_like()
+        event_id = self.uuid_like()
         event: dict[str, object] = {"type": kind, "data": data}
         if ephemeral:
             event["ephemeral"] = True
-        event.update({"id": event_id, "timestamp": _now(), "parentId": self.parent})
+        event.update(
+            {"id": event_id, "timestamp": _stamp(self.host.time()), "parentId": self.parent}
+        )
         self.parent = event_id
         self.emit(event)
 
     def _message(self, text: str) -> None:
         self._event("assistant.message", {
-            "messageId": uuid_like(), "originatingMessageId": uuid_like(),
+            "messageId": self.uuid_like(), "originatingMessageId": self.uuid_like(),
             "model": self.req.model, "content": text, "toolRequests": [],
-            "interactionId": uuid_like(), "turnId": str(self.turn), "rte": False,
-            "apiCallId": "chatcmpl-" + uuid_like(),
+            "interactionId": self.uuid_like(), "turnId": str(self.turn), "rte": False,
+            "apiCallId": "chatcmpl-" + self.uuid_like(),
         })  # fmt: skip
         self.turn += 1
 
@@ -65,13 +72,13 @@ class CopilotSpeaker(Speaker):
         data: dict[str, object] = {"errorType": error_type, "message": message}
         if status is not None:
             data["statusCode"] = status
-        data["originatingMessageId"] = uuid_like()
+        data["originatingMessageId"] = self.uuid_like()
         self._event("session.error", data)
 
     def _result(self, exit_code: int, premium: int, credits: float | None = None) -> None:
         self.emit({
             "type": "result",
-            "timestamp": _now(),
+            "timestamp": _stamp(self.host.time()),
             "sessionId": self.session_id,
             "exitCode": exit_code,
             "usage": {
@@ -81,7 +88,7 @@ class CopilotSpeaker(Speaker):
                 "codeChanges": {
                     "linesAdded": sum(op.content.count("\n") + 1 for op in self.beh.ops),
                     "linesRemoved": 0,
-                    "filesModified": [os.path.abspath(op.path) for op in self.beh.ops],
+                    "filesModified": [self._abspath(op.path) for op in self.beh.ops],
                 },
             },
         })  # fmt: skip
@@ -90,7 +97,7 @@ class CopilotSpeaker(Speaker):
     def _write_session_log(self, premium: int, credits: float) -> None:
         """The ``session.shutdown`` the real CLI keeps in its session log, with the
         tokens and AI credits its JSON output leaves out; only under ``COPILOT_HOME``."""
-        home = os.environ.get("COPILOT_HOME")
+        home = self.host.getenv("COPILOT_HOME")
         if not home:
             return
         usage = {"inputTokens": self.input_tokens, "outputTokens": self.output_tokens,
@@ -104,8 +111,8 @@ class CopilotSpeaker(Speaker):
                                               "usage": usage, "totalNanoAiu": nano}},
             "accountingSnapshot": {"aiCreditsStatus": "complete", "totalNanoAiu": nano},
         }  # fmt: skip
-        event = {"type": "session.shutdown", "data": data, "id": uuid_like(),
-                 "timestamp": _now(), "parentId": self.parent}  # fmt: skip
+        event = {"type": "session.shutdown", "data": data, "id": self.uuid_like(),
+                 "timestamp": _stamp(self.host.time()), "parentId": self.parent}  # fmt: skip
         folder = os.path.join(home, "session-state", self.session_id)
         try:
             os.makedirs(folder, exist_ok=True)
@@ -127,7 +134,7 @@ class CopilotSpeaker(Speaker):
     def tool(self, op: FileOp, abs_path: str) -> None:
         """``tool.execution_start`` then ``tool.execution_complete``."""
         super().tool(op, abs_path)
-        call_id = "call_" + uuid_like()[:8]
+        call_id = "call_" + self.uuid_like()[:8]
         name = "create" if op.kind == "write" else "edit"
         turn = str(self.turn)
         self._event("tool.execution_start", {
@@ -136,11 +143,36 @@ class CopilotSpeaker(Speaker):
             "turnId": turn, "model": self.req.model, "toolTitle": "Creating file",
         })  # fmt: skip
         self._event("tool.execution_complete", {
-            "toolCallId": call_id, "model": self.req.model, "interactionId": uuid_like(),
+            "toolCallId": call_id, "model": self.req.model, "interactionId": self.uuid_like(),
             "turnId": turn, "rte": False, "success": True,
             "result": {"content": f"Created file {abs_path} with {len(op.content)} characters"},
             "fileEdits": [{"kind": "create", "path": abs_path}], "toolTelemetry": {},
         })  # fmt: skip
+
+    def call(self, call: ToolCall) -> None:
+        """``tool.execution_start`` of ``view`` or ``bash``, then ``tool.execution_complete``
+        with its ``result``, or ``success: false`` and its ``error``."""
+        super().call(call)
+        call_id = "call_" + self.uuid_like()[:8]
+        turn = str(self.turn)
+        if call.kind == "read":
+            name, args, title = "view", {"path": call.target}, "Viewing file"
+        else:
+            name, args, title = "bash", {"command": call.target}, "Running command"
+        self._event("tool.execution_start", {
+            "toolCallId": call_id, "toolName": name, "arguments": args, "turnId": turn,
+            "model": self.req.model, "toolTitle": title,
+        })  # fmt: skip
+        done: dict[str, object] = {
+            "toolCallId": call_id, "model": self.req.model, "interactionId": self.uuid_like(),
+            "turnId": turn, "rte": False, "success": call.ok,
+        }  # fmt: skip
+        if call.ok:
+            done["result"] = {"content": call.output}
+        else:
+            done["error"] = {"message": call.output, "code": "failure"}
+        done["toolTelemetry"] = {}
+        self._event("tool.execution_complete", done)
 
     def finish(self, text: str) -> int:
         """A last message and a result with exitCode 0."""

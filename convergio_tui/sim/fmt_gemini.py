@@ -13,12 +13,12 @@ authentication 41, with a Node stack trace on stderr as the real CLI prints it.
 from __future__ import annotations
 
 import json
-import sys
 import time
 
 from convergio_tui.sim.behaviour import Behaviour, FileOp
 from convergio_tui.sim.cli_args import Request
-from convergio_tui.sim.speaker import Speaker
+from convergio_tui.sim.host import Host
+from convergio_tui.sim.speaker import Speaker, ToolCall
 
 _QUOTA = "Resource has been exhausted (e.g. check quota)."
 _QUOTA_HINT = (
@@ -32,14 +32,14 @@ _NO_AUTH = (
 )
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+def _stamp(now: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now))
 
 
-def _report(kind: str, message: str, extra: list[str]) -> list[str]:
-    """The CLI's stderr report of a failed API call: where its full report went, the
-    error, a stack trace and the inspected error's fields."""
-    stamp = time.strftime("%Y-%m-%dT%H-%M-%S-000Z", time.gmtime())
+def _report(now: float, kind: str, message: str, extra: list[str]) -> list[str]:
+    """The CLI's stderr report of a failed API call at ``now``: where its full report
+    went, the error, a stack trace and the inspected error's fields."""
+    stamp = time.strftime("%Y-%m-%dT%H-%M-%S-000Z", time.gmtime(now))
     return [
         "Error when talking to Gemini API Full report available at: "
         f"/tmp/gemini-client-error-Turn.run-sendMessageStream-{stamp}.json {kind}: {message}",
@@ -53,8 +53,8 @@ def _report(kind: str, message: str, extra: list[str]) -> list[str]:
 class GeminiSpeaker(Speaker):
     """stream-json emits events; json emits one pretty-printed document at the end."""
 
-    def __init__(self, req: Request, behaviour: Behaviour) -> None:
-        super().__init__(req, behaviour)
+    def __init__(self, req: Request, behaviour: Behaviour, host: Host | None = None) -> None:
+        super().__init__(req, behaviour, host)
         self.turn: list[str] = []  # the text since the last tool call: json's "response"
 
     @property
@@ -64,13 +64,11 @@ class GeminiSpeaker(Speaker):
 
     def _event(self, kind: str, **fields: object) -> None:
         if self.streaming:
-            self.emit({"type": kind, "timestamp": _now(), **fields})
+            self.emit({"type": kind, "timestamp": _stamp(self.host.time()), **fields})
 
     def _document(self, doc: dict[str, object], stream: str = "stdout") -> None:
         """One document pretty-printed over many lines, as ``-o json`` prints it."""
-        out = sys.stdout if stream == "stdout" else sys.stderr
-        out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-        out.flush()
+        self.host.write(stream, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
     def _stream_stats(self, used: bool = True) -> dict[str, object]:
         inp, outp = (self.input_tokens, self.output_tokens) if used else (0, 0)
@@ -126,10 +124,27 @@ class GeminiSpeaker(Speaker):
     def tool(self, op: FileOp, abs_path: str) -> None:
         """``tool_use`` then ``tool_result`` (0.61 prints no output in it)."""
         super().tool(op, abs_path)
-        tool_id = f"write_file__write_file_{int(time.time() * 1000)}_{self.tools - 1}"
+        tool_id = f"write_file__write_file_{int(self.host.time() * 1000)}_{self.tools - 1}"
         params = {"file_path": abs_path, "content": op.content}
         self._event("tool_use", tool_name="write_file", tool_id=tool_id, parameters=params)
         self._event("tool_result", tool_id=tool_id, status="success")
+        self.turn = []
+
+    def call(self, call: ToolCall) -> None:
+        """``tool_use`` of ``read_file`` or ``run_shell_command``, then ``tool_result``:
+        ``success`` with no output (as 0.61 prints it), or ``error`` with the message."""
+        super().call(call)
+        if call.kind == "read":
+            name, params = "read_file", {"file_path": call.target}
+        else:
+            name, params = "run_shell_command", {"command": call.target}
+        tool_id = f"{name}__{name}_{int(self.host.time() * 1000)}_{self.tools - 1}"
+        self._event("tool_use", tool_name=name, tool_id=tool_id, parameters=params)
+        if call.ok:
+            self._event("tool_result", tool_id=tool_id, status="success")
+        else:
+            error = {"type": "tool_execution_error", "message": call.output}
+            self._event("tool_result", tool_id=tool_id, status="error", error=error)
         self.turn = []
 
     def finish(self, text: str) -> int:
@@ -156,7 +171,7 @@ class GeminiSpeaker(Speaker):
 
     def rate_limit(self) -> int:
         """A 429 after the CLI's last attempt: exit 173 (429 & 0xFF)."""
-        report = _report("RetryableQuotaError", _QUOTA, [
+        report = _report(self.host.time(), "RetryableQuotaError", _QUOTA, [
             "  cause: {", "    code: 429,", f"    message: '{_QUOTA}',", "    details: []",
             "  },", "  retryDelayMs: undefined,", "  status: 429",
         ])  # fmt: skip
@@ -166,9 +181,7 @@ class GeminiSpeaker(Speaker):
 
     def auth(self) -> int:
         """No authentication set up: one line on stderr (json: its document), exit 41."""
-        import os  # only here: the common path must start fast
-
-        message = _NO_AUTH.format(home=os.environ.get("HOME", "~"))
+        message = _NO_AUTH.format(home=self.host.getenv("HOME") or "~")
         if self.streaming:
             self.emit_err(message)
         else:
@@ -185,6 +198,6 @@ class GeminiSpeaker(Speaker):
             "supported for generateContent. Call ListModels to see the list of available "
             "models and their supported methods."
         )
-        report = _report("ModelNotFoundError", message, ["  code: 404"])
+        report = _report(self.host.time(), "ModelNotFoundError", message, ["  code: 404"])
         shown = f"[API Error: {message}]" if self.streaming else message
         return self._api_error(shown, 1, 1, report)

@@ -19,32 +19,32 @@ import time
 
 from convergio_tui.sim.behaviour import Behaviour, FileOp
 from convergio_tui.sim.cli_args import Request
-from convergio_tui.sim.speaker import Speaker, new_id
+from convergio_tui.sim.host import Host
+from convergio_tui.sim.speaker import Speaker, ToolCall
 
 _UNEXPECTED = "Unexpected server error. Check server logs for details."
-
-
-def _ms() -> int:
-    return int(time.time() * 1000)
 
 
 class OpencodeSpeaker(Speaker):
     """OpenCode's JSON lines."""
 
-    def __init__(self, req: Request, behaviour: Behaviour) -> None:
-        super().__init__(req, behaviour)
-        self.session_id = new_id("ses_", 12)
-        self.message_id = new_id("msg_", 12)
+    def __init__(self, req: Request, behaviour: Behaviour, host: Host | None = None) -> None:
+        super().__init__(req, behaviour, host)
+        self.session_id = self.new_id("ses_", 12)
+        self.message_id = self.new_id("msg_", 12)
         self.pending: list[dict[str, object]] = []  # this step's lines, not yet printed
         self.in_step = False
         self.steps = 0
 
+    def _ms(self) -> int:
+        return int(self.host.time() * 1000)
+
     def _line(self, kind: str, **fields: object) -> dict[str, object]:
-        return {"type": kind, "timestamp": _ms(), "sessionID": self.session_id, **fields}
+        return {"type": kind, "timestamp": self._ms(), "sessionID": self.session_id, **fields}
 
     def _part(self, kind: str, **fields: object) -> dict[str, object]:
         return {
-            "id": new_id("prt_", 12),
+            "id": self.new_id("prt_", 12),
             "messageID": self.message_id,
             "sessionID": self.session_id,
             "type": kind,
@@ -54,8 +54,8 @@ class OpencodeSpeaker(Speaker):
     def _open_step(self) -> None:
         if not self.in_step:
             self.in_step = True
-            self.message_id = new_id("msg_", 12)
-            snapshot = self._part("step-start", snapshot=new_id(size=20))
+            self.message_id = self.new_id("msg_", 12)
+            snapshot = self._part("step-start", snapshot=self.new_id(size=20))
             self.pending.append(self._line("step_start", part=snapshot))
 
     def _flush(self) -> None:
@@ -74,7 +74,7 @@ class OpencodeSpeaker(Speaker):
         step_out = self.output_tokens - used_out if last else share_out
         tokens = {"total": step_in + step_out, "input": step_in, "output": step_out,
                   "reasoning": 0, "cache": {"write": 0, "read": 0}}  # fmt: skip
-        part = self._part("step-finish", reason=reason, snapshot=new_id(size=20),
+        part = self._part("step-finish", reason=reason, snapshot=self.new_id(size=20),
                           tokens=tokens, cost=0)  # fmt: skip
         self.pending.append(self._line("step_finish", part=part))
         self._flush()
@@ -106,7 +106,7 @@ class OpencodeSpeaker(Speaker):
         """A whole ``text`` part of the current step."""
         super().say(text)
         self._open_step()
-        now = _ms()
+        now = self._ms()
         part = self._part("text", text=text, time={"start": now, "end": now})
         self.pending.append(self._line("text", part=part))
         if len(self.pending) > 2:  # progress lines stream as they come
@@ -116,7 +116,7 @@ class OpencodeSpeaker(Speaker):
         """A completed ``tool_use`` part; the step ends and the next one opens."""
         super().tool(op, abs_path)
         self._open_step()
-        now = _ms()
+        now = self._ms()
         state = {
             "status": "completed",
             "input": {"filePath": abs_path, "content": op.content},
@@ -125,7 +125,28 @@ class OpencodeSpeaker(Speaker):
             "metadata": {"filepath": abs_path, "exists": False, "truncated": False},
             "time": {"start": now, "end": now},
         }
-        part = self._part("tool", callID=new_id("call_", 8), tool="write", state=state)
+        part = self._part("tool", callID=self.new_id("call_", 8), tool="write", state=state)
+        self.pending.append(self._line("tool_use", part=part))
+        self._end_step("tool-calls", last=False)
+        self._open_step()
+
+    def call(self, call: ToolCall) -> None:
+        """A ``read`` or ``bash`` ``tool_use`` part, ``completed`` with its output or
+        ``error`` with the message; the step ends and the next one opens."""
+        super().call(call)
+        self._open_step()
+        now = self._ms()
+        if call.kind == "read":
+            name, given = "read", {"filePath": call.target}
+        else:
+            name, given = "bash", {"command": call.target, "description": call.target}
+        state: dict[str, object] = {"status": "completed" if call.ok else "error", "input": given}
+        if call.ok:
+            state.update(output=call.output, title=call.target, metadata={})
+        else:
+            state["error"] = call.output
+        state["time"] = {"start": now, "end": now}
+        part = self._part("tool", callID=self.new_id("call_", 8), tool=name, state=state)
         self.pending.append(self._line("tool_use", part=part))
         self._end_step("tool-calls", last=False)
         self._open_step()
@@ -151,11 +172,11 @@ class OpencodeSpeaker(Speaker):
     def model_not_found(self) -> int:
         """A model missing from opencode.json: UnknownError in the JSON, the model named
         in the log (stderr) with ``--print-logs``; exit 1."""
-        ref = "err_" + new_id(size=4)
+        ref = "err_" + self.new_id(size=4)
         if "--print-logs" in self.req.flags:
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(self.host.time()))
             self.emit_err(
-                f"timestamp={stamp} level=ERROR run={new_id(size=4)} message=failed ref={ref} "
+                f"timestamp={stamp} level=ERROR run={self.new_id(size=4)} message=failed ref={ref} "
                 f'error="ProviderModelNotFoundError: Model not found: {self.req.model}." '
                 f'cause="ProviderModelNotFoundError: Model not found: {self.req.model}."'
             )

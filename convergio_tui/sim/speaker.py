@@ -1,63 +1,79 @@
 """Base class of the per-tool output formats of the simulated CLIs.
 
 Test and demo instrument (convergio-sim). A ``Speaker`` turns the scenario's steps
-(start, say, tool, finish, and the failure shapes) into one tool's output. Every line
-is flushed at once so consumers see it stream.
+(start, say, tool, finish, and the failure shapes) into one tool's output, on a
+``Host`` (``sim/host.py``: streams, clock, ids). Every line is flushed at once so
+consumers see it stream.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
-import time
 
 from convergio_tui.sim.behaviour import Behaviour, FileOp
 from convergio_tui.sim.cli_args import Request
+from convergio_tui.sim.host import Host
 
 SIM_INPUT_USD_PER_MTOK = 3.0
 SIM_OUTPUT_USD_PER_MTOK = 15.0
 SIM_USD_PER_CREDIT = 0.01  # Copilot's AI credit since June 2026
 
 
-def new_id(prefix: str = "", size: int = 12) -> str:
-    """A random hex id (uuid would cost import time the sim cannot afford)."""
-    return prefix + os.urandom(size).hex()
+class ToolCall:
+    """A tool call that is not a file write: a file read or a shell command, and how it
+    ended. A simulated run's own work is its file ops (``tool``); the sample run logs of
+    ``convergio_tui.devtools`` tell a longer story, reads and commands included. No
+    contract recording holds a read or a command (the cases write files), so each format
+    prints them in the shape of its recorded file tool, under the CLI's own tool name."""
 
+    __slots__ = ("kind", "ok", "output", "target")
 
-def uuid_like() -> str:
-    """A random id formatted like a UUID, as claude prints session ids."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}"
+    def __init__(self, kind: str, target: str, ok: bool = True, output: str = "") -> None:
+        if kind not in ("read", "shell"):
+            raise ValueError(f"a tool call reads or runs a command, not {kind!r}")
+        self.kind = kind
+        self.target = target  # an absolute path (read) or a command line (shell)
+        self.ok = ok
+        self.output = output  # what the tool answered, or its error
 
 
 class Speaker:
     """Writes one tool's output; subclasses override the hooks they need."""
 
-    def __init__(self, req: Request, behaviour: Behaviour) -> None:
+    def __init__(self, req: Request, behaviour: Behaviour, host: Host | None = None) -> None:
         self.req = req
         self.beh = behaviour
-        self.started = time.monotonic()
+        self.host = host or Host()
+        self.started = self.host.monotonic()
         self.texts: list[str] = []
         self.tools = 0
-        self.session_id = uuid_like()
+        self.session_id = self.uuid_like()
 
     # -- helpers ---------------------------------------------------------------
 
+    def new_id(self, prefix: str = "", size: int = 12) -> str:
+        """A random hex id (uuid would cost import time the sim cannot afford)."""
+        return prefix + self.host.random_bytes(size).hex()
+
+    def uuid_like(self) -> str:
+        """A random id formatted like a UUID, as claude prints session ids."""
+        h = self.host.random_bytes(16).hex()
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}"
+
     def emit(self, obj: dict[str, object]) -> None:
         """Write one JSON object as one stdout line."""
-        sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-        sys.stdout.flush()
+        self.host.write("stdout", json.dumps(obj, separators=(",", ":")) + "\n")
 
     def emit_err(self, obj: dict[str, object] | str) -> None:
         """Write a JSON object (or plain text) as one stderr line."""
         line = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"))
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        self.host.write("stderr", line + "\n")
 
     @property
     def input_tokens(self) -> int:
-        """Prompt tokens: a deterministic len(prompt) // 4."""
+        """Prompt tokens: from ``input_tokens=``, else a deterministic len(prompt) // 4."""
+        if self.beh.input_tokens is not None:
+            return self.beh.input_tokens
         return len(self.req.prompt) // 4
 
     @property
@@ -107,7 +123,7 @@ class Speaker:
     @property
     def duration_ms(self) -> int:
         """Milliseconds since the run started."""
-        return int((time.monotonic() - self.started) * 1000)
+        return int((self.host.monotonic() - self.started) * 1000)
 
     # -- hooks -----------------------------------------------------------------
 
@@ -120,6 +136,10 @@ class Speaker:
 
     def tool(self, op: FileOp, abs_path: str) -> None:
         """A file tool call (already applied) and its result."""
+        self.tools += 1
+
+    def call(self, call: ToolCall) -> None:
+        """A read or shell tool call and its result, in the tool's own events."""
         self.tools += 1
 
     def finish(self, text: str) -> int:
@@ -152,7 +172,7 @@ class PlainSpeaker(Speaker):
 
     def finish(self, text: str) -> int:
         """Print the answer."""
-        sys.stdout.write(text + "\n")
+        self.host.write("stdout", text + "\n")
         return 0
 
     def fail(self, message: str) -> int:
