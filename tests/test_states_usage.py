@@ -181,7 +181,7 @@ def test_every_status_the_package_writes_compares_or_emits_is_in_its_enum() -> N
         "thor/rounds.py",
         "thor/escalations.py",
         "store/migrations.py",
-        "tui/sample_data.py",
+        "devtools/sample_data.py",
         "store/dashboard_queries/plan.py",
     } <= where
     assert len(uses) > 60
@@ -207,7 +207,7 @@ def test_a_status_outside_its_enum_is_caught(source: str) -> None:
 # Modules allowed to write a status column directly, and why.
 DIRECT_WRITERS = {
     "store/transitions.py": "the one writer: conditional moves checked against the table",
-    "tui/sample_data.py": "fabricates the screenshot database in states the engine reaches "
+    "devtools/sample_data.py": "fabricates the screenshot database in states the engine reaches "
     "over hours; it never runs beside an engine",
 }
 

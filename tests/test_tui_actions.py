@@ -8,8 +8,8 @@ from pathlib import Path
 from tui_fixtures import make_app
 
 from convergio_tui.config.schema import Config
+from convergio_tui.devtools import sample_data
 from convergio_tui.store.models import Plan, Task
-from convergio_tui.tui import sample_data
 from convergio_tui.tui.screens.confirm import ConfirmModal
 from convergio_tui.tui.screens.plan_picker import PlanPickerModal
 from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until

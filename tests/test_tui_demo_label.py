@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from convergio_tui.config.schema import Config
-from convergio_tui.tui import sample_data
+from convergio_tui.devtools import sample_data
 from convergio_tui.tui.app import create_app
 from convergio_tui.tui.testing import screen_text, wait_for_main
 

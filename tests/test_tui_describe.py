@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from convergio_tui.config.schema import Config
+from convergio_tui.devtools import sample_data
 from convergio_tui.providers import describer, get_adapter, run_process
 from convergio_tui.sim.install import install_sim_bin, sim_path_env
 from convergio_tui.store.models import Run
-from convergio_tui.tui import sample_data
 from convergio_tui.tui.app import create_app
 from convergio_tui.tui.pane_lines import pane_lines
 from convergio_tui.tui.tailer import LogTailer

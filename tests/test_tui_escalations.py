@@ -11,9 +11,9 @@ from textual.widgets import Input, Select
 from tui_fixtures import make_app
 
 from convergio_tui.config.schema import Config
+from convergio_tui.devtools import sample_data
 from convergio_tui.store.models import Escalation, Task, Wave
 from convergio_tui.thor import escalations
-from convergio_tui.tui import sample_data
 from convergio_tui.tui.screens.approval import ApprovalModal
 from convergio_tui.tui.screens.escalations import EscalationsScreen
 from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until

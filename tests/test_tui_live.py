@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from convergio_tui.config.schema import Config
+from convergio_tui.devtools import sample_data
 from convergio_tui.store.models import Event, Ledger, Run, Task, now
-from convergio_tui.tui import sample_data
 from convergio_tui.tui.app import ConvergioApp, create_app
 from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
 from convergio_tui.tui.widgets.budget_gauge import BudgetGauge

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from convergio_tui.config.schema import Config
+from convergio_tui.devtools import sample_data
 from convergio_tui.store import dashboard_queries as q
 from convergio_tui.store.db import close_database, open_database
 from convergio_tui.store.migrations import SCHEMA_VERSION
 from convergio_tui.store.models import Ledger, Run, Task, now
-from convergio_tui.tui import sample_data
 from convergio_tui.tui.poller import PollRequest, read_delta
 
 

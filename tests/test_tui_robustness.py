@@ -12,10 +12,10 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from convergio_tui.config.schema import Config
+from convergio_tui.devtools import sample_data
 from convergio_tui.store.db import close_database, open_database
 from convergio_tui.store.migrations import SCHEMA_VERSION
 from convergio_tui.store.models import Run
-from convergio_tui.tui import sample_data
 from convergio_tui.tui.app import create_app
 from convergio_tui.tui.screens.problem import ProblemScreen
 from convergio_tui.tui.screens.task_detail import TaskDetailScreen

@@ -12,9 +12,14 @@ import pytest
 from textual.pilot import Pilot
 
 from convergio_tui.config.schema import Config
+from convergio_tui.devtools import sample_data
+from convergio_tui.devtools.screenshots import (
+    sample_app,
+    show_approval,
+    show_main,
+    show_task_detail,
+)
 from convergio_tui.store.db import close_database
-from convergio_tui.tui import sample_data
-from convergio_tui.tui.screenshots import sample_app, show_approval, show_main, show_task_detail
 
 SIZE = (160, 45)
 

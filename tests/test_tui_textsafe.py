@@ -21,8 +21,8 @@ from textual.widgets import Log
 from tui_fixtures import make_app
 
 from convergio_tui.config.schema import Config
+from convergio_tui.devtools import sample_data
 from convergio_tui.store.models import Escalation, GateResult, Plan, ProviderHealth, Run, Task, Wave
-from convergio_tui.tui import sample_data
 from convergio_tui.tui.screens.approval import ApprovalModal
 from convergio_tui.tui.screens.escalations import EscalationsScreen
 from convergio_tui.tui.screens.task_detail import TaskDetailScreen

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from convergio_tui.config.schema import Config
+from convergio_tui.devtools import sample_data
 from convergio_tui.store.db import close_database
-from convergio_tui.tui import sample_data
 from convergio_tui.tui.app import ConvergioApp, create_app
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from convergio_tui.config.schema import Config, ProjectConfig
+from convergio_tui.devtools.sample_logs import sample_log
 from convergio_tui.engine import gitops
 from convergio_tui.engine.planner import import_plan
 from convergio_tui.store.db import open_database
@@ -27,7 +28,6 @@ from convergio_tui.store.models import (
     Task,
     Wave,
 )  # fmt: skip
-from convergio_tui.tui.sample_logs import sample_log
 
 # A fixed moment (2026-05-20 15:00 UTC) so screenshots do not change from run to run.
 SAMPLE_NOW = 1_779_289_200.0

@@ -1,6 +1,6 @@
 """Render the dashboard's screens from the sample database into SVG files.
 
-    python -m convergio_tui.tui.screenshots [--out screenshots] [--size 160x45]
+    python -m convergio_tui.devtools.screenshots [--out screenshots] [--size 160x45]
 
 Writes ``main.svg``, ``task-detail.svg`` and ``approval.svg`` (dark theme), and
 ``main-<theme>.svg`` for the other shipped themes. The database is seeded in a temporary
@@ -22,7 +22,7 @@ from textual.pilot import Pilot
 from convergio_tui import paths
 from convergio_tui.config.loader import load_config
 from convergio_tui.config.schema import Config
-from convergio_tui.tui import sample_data
+from convergio_tui.devtools import sample_data
 from convergio_tui.tui.app import ConvergioApp, create_app
 from convergio_tui.tui.testing import wait_for_polls, wait_until
 from convergio_tui.tui.themes import DEFAULT_THEME
