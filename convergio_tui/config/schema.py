@@ -123,6 +123,16 @@ class ProjectConfig(StrictModel):
     privacy: Literal["public", "internal", "sensitive"] = "internal"
     allowed_providers: list[str] | None = None
     base_branch: str = "main"
+    # Overrides of the thor: section for this project (only the keys given count).
+    thor: ThorConfig | None = None
+
+    @field_validator("thor")
+    @classmethod
+    def _thor_per_project(cls, value: ThorConfig | None) -> ThorConfig | None:
+        # Rounds are counted by the engine for every project alike (thor.max_rounds).
+        if value is not None and "max_rounds" in value.model_fields_set:
+            raise ValueError("max_rounds applies to every project: set it under thor:")
+        return value
 
 
 def _low_priorities() -> list[Literal["P0", "P1", "P2", "P3"]]:

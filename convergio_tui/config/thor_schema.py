@@ -4,6 +4,12 @@ A gate whose settings are empty reports ``skip``; it never passes by default. Gl
 ``*``/``?`` within a path segment and ``**`` across segments; a glob without ``/``
 matches the file name in any directory. Regular expressions are checked when the file
 is loaded, so a typo is an error with its file and line, not a gate crash mid-run.
+
+The four command keys (``lint_commands``, ``test_command``, ``build_command``,
+``perf_command``) have three states: left out, the project's own command is detected
+(``thor/toolchain``); set, it runs; ``null`` (or empty), the gate runs no command. Which
+keys a file set is pydantic's ``model_fields_set``. The same model validates a project's
+``projects.<name>.thor``, whose keys override these for that project.
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ class ThorConfig(StrictModel):
     # Rounds and commands.
     max_rounds: int = Field(default=3, ge=1)
     command_timeout_s: float = Field(default=600, gt=0)
-    # Gate 2 (quality), 8 (TDD), 7 (performance), 10 (build).
-    lint_commands: list[str] = Field(default_factory=list)
+    # Gate 2 (quality), 8 (TDD), 7 (performance), 10 (build). Left out: detected.
+    lint_commands: list[str] | None = Field(default_factory=list)
     test_command: str | None = None
     build_command: str | None = None
     perf_command: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,6 +16,12 @@ from convergio_tui.thor.crossreview import ReviewRunner
 from convergio_tui.thor.git import DiffInfo
 from convergio_tui.thor.outcome import GateOutcome, Scope
 from convergio_tui.thor.shell import CommandClock, CommandResult, run_shell
+from convergio_tui.thor.toolchain import (
+    EffectiveCommands,
+    configured_project_at,
+    effective_commands,
+    effective_thor,
+)
 
 MAX_ITEMS = 20  # evidence lists at most this many items, then "... and N more"
 
@@ -66,10 +73,22 @@ class GateContext:
     # The engine's cross-review dispatch (wave scope; None: nobody to ask).
     cross_review: ReviewRunner | None = None
 
-    @property
+    @cached_property
+    def project(self) -> str | None:
+        """The configured project at ``repo`` (its ``projects.<name>.thor`` applies)."""
+        return configured_project_at(self.config, self.repo)
+
+    @cached_property
     def thor(self) -> ThorConfig:
-        """The ``thor:`` settings."""
-        return self.config.thor
+        """The ``thor:`` settings, with the project's own ``projects.<name>.thor`` over them."""
+        return effective_thor(self.config, self.project)
+
+    @cached_property
+    def commands(self) -> EffectiveCommands:
+        """Each command gate's commands and their origin: configured, off, or detected
+        from the project's files at ``repo`` (its own checkout, not the agent's worktree:
+        an agent's change cannot switch a gate's detection off)."""
+        return effective_commands(self.config, self.project, self.repo)
 
     def run(self, command: str) -> CommandResult:
         """Run a configured command in ``workdir`` with the configured timeout (a failure,

@@ -26,12 +26,17 @@ class BuildGate(Gate):
         problems: list[str] = []
         notes: list[str] = []
         blame = Blame(ctx)
-        if t.build_command:
-            result = ctx.run(t.build_command)
+        build = ctx.commands["build"]
+        for command in build.commands:
+            result = ctx.run(command.command)
             if result.ok:
-                notes.append(f"`{t.build_command}` exit 0 on {ctx.head or 'the wave'}")
+                notes.append(
+                    f"`{command.command}` exit 0 on {ctx.head or 'the wave'} ({command.origin})"
+                )
             else:
-                problems.append(f"the wave's full build failed:\n{result.evidence()}")
+                problems.append(
+                    f"the wave's full build {command.label()} failed:\n{result.evidence()}"
+                )
                 blame.everyone()
         reviewed = False
         if t.cross_review:
@@ -54,11 +59,9 @@ class BuildGate(Gate):
                     notes.append(f"cross-review: VERDICT: PASS ({review.detail})")
         if problems:
             return self.failed("\n".join(problems + notes), blame.codes())
-        if t.build_command or reviewed:
+        if build.commands or reviewed:
             return self.passed("; ".join(notes))
-        return self.skipped(
-            "; ".join(notes) or "no build_command configured and cross_review is off"
-        )
+        return self.skipped("; ".join(notes) or f"{build.why_none()}; cross_review is off")
 
     def _cross_review(self, ctx: GateContext) -> tuple[cr.CrossReview | None, str]:
         if any(o.failed for o in ctx.earlier):

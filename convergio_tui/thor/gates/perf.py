@@ -1,4 +1,5 @@
-"""Gate 7, performance: the configured ``perf_command`` passes on the wave branch."""
+"""Gate 7, performance: the configured ``perf_command`` passes on the wave branch (never
+detected: only the project knows its performance check)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ class PerfGate(Gate):
 
     def check(self, ctx: GateContext) -> GateOutcome:
         """Run ``perf_command`` in the wave checkout."""
-        command = ctx.thor.perf_command
-        if not command:
-            return self.skipped("no perf_command configured")
-        result = ctx.run(command)
-        if result.ok:
-            return self.passed(f"`{command}` exit 0 in {result.duration_s:.1f}s")
-        return self.failed(f"performance command failed:\n{result.evidence()}")
+        perf = ctx.commands["perf"]
+        if not perf.commands:
+            return self.skipped(perf.why_none())
+        passed: list[str] = []
+        for command in perf.commands:
+            result = ctx.run(command.command)
+            if not result.ok:
+                return self.failed(
+                    f"performance command {command.label()} failed:\n{result.evidence()}"
+                )
+            passed.append(f"{command.passed()} in {result.duration_s:.1f}s")
+        return self.passed("; ".join(passed))

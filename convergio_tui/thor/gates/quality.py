@@ -14,15 +14,17 @@ class QualityGate(Gate):
     name = "quality"
 
     def check(self, ctx: GateContext) -> GateOutcome:
-        """Run ``lint_commands``; look for ``debug_patterns`` on added lines."""
+        """Run the lint commands (configured or detected); look for ``debug_patterns`` on
+        added lines."""
         problems: list[str] = []
         blame = Blame(ctx)
         checked: list[str] = []
-        for command in ctx.thor.lint_commands:
-            result = ctx.run(command)
-            checked.append(f"`{command}` exit 0")
+        lint = ctx.commands["lint"]
+        for command in lint.commands:
+            result = ctx.run(command.command)
+            checked.append(command.passed())
             if not result.ok:
-                problems.append(f"lint command failed:\n{result.evidence()}")
+                problems.append(f"lint command {command.label()} failed:\n{result.evidence()}")
                 blame.everyone()
         if ctx.diff is not None and ctx.thor.debug_patterns and ctx.diff.added_line_count():
             hits = find_patterns(
@@ -38,5 +40,5 @@ class QualityGate(Gate):
         if problems:
             return self.failed("\n".join(problems), blame.codes())
         if not checked:
-            return self.skipped("no lint_commands configured and no added lines to inspect")
+            return self.skipped(f"{lint.why_none()}; no added lines to inspect")
         return self.passed("; ".join(checked))

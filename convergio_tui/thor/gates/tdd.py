@@ -1,4 +1,5 @@
-"""Gate 8, TDD: code changed ⇒ tests changed (globs), and ``test_command`` passes."""
+"""Gate 8, TDD: code changed ⇒ tests changed (globs), and the test command (configured
+or detected) passes."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class TddGate(Gate):
     name = "TDD"
 
     def check(self, ctx: GateContext) -> GateOutcome:
-        """Skip when no code changed and no ``test_command`` is configured."""
+        """Skip when no code changed and no test command is configured or detected."""
         t = ctx.thor
         problems: list[str] = []
         blame = Blame(ctx)
@@ -52,14 +53,15 @@ class TddGate(Gate):
                     f"{', '.join(t.test_globs)}):\n" + bullet_list([ctx.label(p) for p in missing])
                 )
                 blame.paths(missing)
-        if t.test_command:
-            result = ctx.run(t.test_command)
-            checked.append(f"`{t.test_command}` exit 0")
+        test = ctx.commands["test"]
+        for command in test.commands:
+            result = ctx.run(command.command)
+            checked.append(command.passed())
             if not result.ok:
-                problems.append(f"test command failed:\n{result.evidence()}")
+                problems.append(f"test command {command.label()} failed:\n{result.evidence()}")
                 blame.everyone()
         if problems:
             return self.failed("\n".join(problems), blame.codes())
         if not checked:
-            return self.skipped("no code changed and no test_command configured")
+            return self.skipped(f"no code changed; {test.why_none()}")
         return self.passed("; ".join(checked))

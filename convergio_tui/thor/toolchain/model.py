@@ -42,6 +42,10 @@ class GateCommand:
         """```cmd` (origin)``, for evidence."""
         return f"`{self.command}` ({self.origin})"
 
+    def passed(self) -> str:
+        """```cmd` exit 0 (origin)``, for a pass's evidence."""
+        return f"`{self.command}` exit 0 ({self.origin})"
+
     def as_dict(self) -> dict[str, str]:
         """``{"command", "origin"}`` (docs/cli.md, ``thor detect``)."""
         return {"command": self.command, "origin": self.origin}
@@ -72,8 +76,8 @@ class GateCommands:
     def why_none(self) -> str:
         """Why no command runs, for a skip's evidence."""
         if self.origin.startswith("off"):
-            return f"{self.key} is {self.origin}"
-        return f"no {self.key} configured and none detected"
+            return f"{self.key} switched {self.origin}"
+        return f"{self.key} not configured and none detected"
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of ``convergio thor detect --json`` (docs/cli.md)."""
