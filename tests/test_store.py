@@ -90,7 +90,11 @@ def test_done_through_the_api_needs_thor_gates_or_an_approval(db_file: Path) -> 
 
 def test_updated_at_is_a_watermark_for_any_writer(db_file: Path) -> None:
     task = make_task()
+    # An old stamp (a write that sets updated_at itself is taken as is): the clock's
+    # millisecond resolution cannot make the new stamp equal to it.
+    Task.update(updated_at=1_000_000_000.0).where(Task.id == task.id).execute()
     before = Task.get_by_id(task.id).updated_at
+    assert before == 1_000_000_000.0
     raw = sqlite3.connect(db_file)
     raw.execute("UPDATE task SET status='queued' WHERE id=?", (task.id,))
     raw.commit()
