@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from convergio_tui.config.schema import Config, ProjectConfig
-from convergio_tui.devtools.sample_logs import sample_log
+from convergio_tui.devtools import sample_logs
 from convergio_tui.engine import gitops
 from convergio_tui.engine.planner import import_plan
 from convergio_tui.store.db import open_database
@@ -182,11 +182,12 @@ def _run(task: Task, rnd: int, begin: float, live: bool, logs_dir: Path, now: fl
 
 
 def _log_lines(task: Task, rnd: int, provider: str, model: str, run: Run) -> list[str]:
-    """What the agent printed, in its CLI's JSON lines, as the engine logs them."""
+    """What the agent printed (its simulated CLI's output), as the engine logs it."""
     done = None if run.status == "running" else (run.input_tokens, run.output_tokens, run.cost_usd)
-    worktree = f"/home/dev/.convergio/worktrees/{task.plan_id}/{task.code}"
+    worktree = f"{sample_logs.HOME}/.convergio/worktrees/{task.plan_id}/{task.code}"
     slug = task.code.lower().replace("-", "_")
-    return sample_log(provider, model, title=task.title, slug=slug, worktree=worktree, done=done)
+    return sample_logs.sample_log(provider, model, title=task.title, slug=slug, worktree=worktree,
+                                  started_at=run.started_at, done=done)  # fmt: skip
 
 
 def _gates(task: Task, run: Run, rnd: int, *, fail: bool) -> None:

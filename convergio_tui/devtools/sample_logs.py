@@ -1,172 +1,98 @@
-"""Logs of the sample plan's runs, in each provider's real JSON-lines format.
+"""Logs of the sample plan's runs: what the simulated CLIs print, as the engine logs it.
 
 The screenshots and the UI tests read them: the output panes show them described (what
-a person reads), the task detail's full log shows them raw, as for a real run. One
-story per run, told in the provider's own events (see docs/providers.md and ``sim/fmt_*``).
+a person reads), the task detail's full log shows them raw, as for a real run. Each run
+tells one story (read the code, edit it, write a test that fails, fix, pass) through
+its provider's simulated CLI (``sim/fmt_*``), so a sample log holds exactly the events
+the simulator prints, never a copy of its formats. The simulator runs in-process on a
+fixed host: the same ids and times every time, so screenshots only change with the UI.
+Around its output are the runner's own lines, the command first and the exit code last.
 """
 
 from __future__ import annotations
 
-import json
+import random
 import shlex
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from convergio_tui.providers import PROVIDERS, get_adapter
+from convergio_tui.providers.output_sink import PREFIXES
+from convergio_tui.sim.agent import JSON_FORMATS, speaker_for
+from convergio_tui.sim.behaviour import Behaviour, FileOp
+from convergio_tui.sim.cli_args import Request
+from convergio_tui.sim.host import Host
+from convergio_tui.sim.speaker import ToolCall
 
-# The tool a step uses, by provider: reading, editing, creating a file, running a command.
-_TOOLS = {
-    "claude": {"read": "Read", "edit": "Edit", "write": "Write", "shell": "Bash"},
-    "copilot": {"read": "view", "edit": "edit", "write": "create", "shell": "bash"},
-    "gemini": {"read": "read_file", "edit": "replace", "write": "write_file",
-               "shell": "run_shell_command"},
-    "opencode": {"read": "read", "edit": "edit", "write": "write", "shell": "bash"},
-}  # fmt: skip
-_PATH_KEY = {
-    "claude": "file_path",
-    "copilot": "path",
-    "gemini": "file_path",
-    "opencode": "filePath",
-}
+STEP_S = 21.0  # seconds between two steps of a story
+HOME = "/home/dev"  # the sample's user (the worktrees are under it too)
+# A running run has not reported its tokens yet; its steps share these (opencode prints
+# each step's share as it goes).
+LIVE_TOKENS = (18_000, 3_000, 0.0)
+# Node-based CLIs print warnings on stderr; the panes show them dimmed.
+WARNING = "(node:4242) Warning: an experimental feature is in use"
+_SESSION_PY = "from app.auth.hashing import hash_payload\n\n\ndef open_session(user):\n    ..."
 
-
-@dataclass(frozen=True)
-class Tool:
-    """One tool call and how it ended."""
-
-    kind: str  # read, edit, write or shell
-    target: str  # a path in the worktree, or a command
-    ok: bool = True
-    detail: str = ""
+Step = str | FileOp | ToolCall  # assistant text, a file written or edited, a read or command
 
 
-Step = str | Tool  # assistant text, or a tool call
+class LogHost(Host):
+    """A fixed machine that keeps what a simulated CLI prints, line by line, prefixed as
+    the runner logs it: seeded ids, a clock the story moves, the worktree as cwd."""
+
+    def __init__(self, seed: str, now: float, cwd: str) -> None:
+        self.lines: list[str] = []
+        self.now = now
+        self._rng = random.Random(seed)
+        self._cwd = cwd
+        self._partial = {"stdout": "", "stderr": ""}
+
+    def write(self, stream: str, text: str) -> None:
+        """Keep each whole line of ``stream`` as a log line."""
+        *whole, self._partial[stream] = (self._partial[stream] + text).split("\n")
+        self.lines.extend(PREFIXES[stream] + line for line in whole)
+
+    def random_bytes(self, size: int) -> bytes:
+        """Seeded bytes: the same ids for the same run every time."""
+        return self._rng.randbytes(size)
+
+    def time(self) -> float:
+        """The story's clock."""
+        return self.now
+
+    def monotonic(self) -> float:
+        """The story's clock (durations)."""
+        return self.now
+
+    def cwd(self) -> str:
+        """The run's worktree."""
+        return self._cwd
+
+    def getenv(self, name: str) -> str | None:
+        """Only ``HOME`` is set: no ``COPILOT_HOME`` (no session log is written)."""
+        return HOME if name == "HOME" else None
+
+    def pid(self) -> int:
+        """A fixed pid."""
+        return 4242
 
 
-def _story(title: str, slug: str) -> list[Step]:
-    test = f"tests/test_{slug}.py"
+def story(title: str, slug: str, worktree: str) -> list[Step]:
+    """One run's steps: read, edit, a test that fails, the fix, tests and lint pass."""
+    test, code = f"tests/test_{slug}.py", f"app/auth/{slug}.py"
+    check = f"from app.auth.{slug} import {slug}\n\n\ndef test_rejects_bad_input():\n    ...\n"
     return [
         "Reading the auth package and its tests first.",
-        Tool("read", "app/auth/session.py"),
+        ToolCall("read", f"{worktree}/app/auth/session.py", output=_SESSION_PY),
         f"Plan: {title.lower()} with a focused change and tests.",
-        Tool("edit", f"app/auth/{slug}.py"),
-        Tool("write", test),
-        Tool("shell", f"pytest -q {test}", ok=False,
-             detail=f"FAILED {test}::test_rejects_bad_input - AssertionError: 400 != 422"),
+        FileOp("append", code, f"\n\ndef {slug}(payload):\n    return hash_payload(payload)\n"),
+        FileOp("write", test, check),
+        ToolCall("shell", f"pytest -q {test}", ok=False,
+                 output=f"FAILED {test}::test_rejects_bad_input - AssertionError: 400 != 422"),
         "The payload is hashed before it is validated; validating first.",
-        Tool("edit", f"app/auth/{slug}.py"),
-        Tool("shell", f"pytest -q {test}", detail="11 passed in 0.91s"),
-        Tool("shell", "ruff check app tests", detail="All checks passed!"),
+        FileOp("append", code, "    validate(payload)  # before it is hashed\n"),
+        ToolCall("shell", f"pytest -q {test}", output="11 passed in 0.91s"),
+        ToolCall("shell", "ruff check app tests", output="All checks passed!"),
     ]  # fmt: skip
-
-
-class _Writer:
-    """Collects one run's log lines in the engine's ``[out]``/``[err]`` format."""
-
-    def __init__(self, provider: str, model: str, worktree: str) -> None:
-        self.provider, self.model, self.worktree = provider, model, worktree
-        self.lines: list[str] = []
-        self.calls = 0
-
-    def out(self, event: dict[str, object]) -> None:
-        self.lines.append("[out] " + json.dumps(event, separators=(",", ":"), ensure_ascii=False))
-
-    def args(self, tool: Tool) -> dict[str, object]:
-        if tool.kind == "shell":
-            return {"command": tool.target}
-        return {_PATH_KEY[self.provider]: f"{self.worktree}/{tool.target}"}
-
-    def call_id(self) -> str:
-        self.calls += 1
-        return f"call_{self.calls:04d}"
-
-
-def _claude(w: _Writer, step: Step | None, done: tuple[int, int, float] | None) -> None:
-    def message(role: str, content: list[dict[str, object]]) -> None:
-        w.out({"type": "assistant" if role == "assistant" else "user",
-               "message": {"model": w.model, "role": role, "content": content}})  # fmt: skip
-
-    if isinstance(step, str):
-        message("assistant", [{"type": "text", "text": step}])
-    elif isinstance(step, Tool):
-        cid = w.call_id()
-        name = _TOOLS["claude"][step.kind]
-        message("assistant", [{"type": "tool_use", "id": cid, "name": name, "input": w.args(step)}])
-        message("user", [{"type": "tool_result", "tool_use_id": cid, "is_error": not step.ok,
-                          "content": step.detail or "ok"}])  # fmt: skip
-    elif done is not None:
-        w.out({"type": "result", "subtype": "success", "is_error": False, "result": "Done.",
-               "total_cost_usd": done[2],
-               "usage": {"input_tokens": done[0], "output_tokens": done[1]}})  # fmt: skip
-    else:
-        w.out({"type": "system", "subtype": "init", "model": w.model, "cwd": w.worktree})
-
-
-def _copilot(w: _Writer, step: Step | None, done: tuple[int, int, float] | None) -> None:
-    if isinstance(step, str):
-        w.out({"type": "assistant.message", "data": {"content": step}})
-    elif isinstance(step, Tool):
-        cid = w.call_id()
-        name = _TOOLS["copilot"][step.kind]
-        w.out(
-            {
-                "type": "tool.execution_start",
-                "data": {"toolCallId": cid, "toolName": name, "arguments": w.args(step)},
-            }
-        )
-        end: dict[str, object] = {"toolCallId": cid, "success": step.ok}
-        end |= (
-            {"result": {"content": step.detail}} if step.ok else {"error": {"message": step.detail}}
-        )
-        w.out({"type": "tool.execution_complete", "data": end})  # fmt: skip
-    elif done is not None:
-        w.out({"type": "result", "exitCode": 0, "usage": {"premiumRequests": 1}})
-    else:
-        w.out({"type": "session.start", "data": {"model": w.model, "cwd": w.worktree}})
-
-
-def _gemini(w: _Writer, step: Step | None, done: tuple[int, int, float] | None) -> None:
-    if isinstance(step, str):
-        w.out({"type": "message", "role": "assistant", "content": step + "\n", "delta": True})
-    elif isinstance(step, Tool):
-        cid = w.call_id()
-        name = _TOOLS["gemini"][step.kind]
-        w.out({"type": "tool_use", "tool_name": name, "tool_id": cid, "parameters": w.args(step)})
-        end: dict[str, object] = {"type": "tool_result", "tool_id": cid}
-        end |= (
-            {"status": "success", "output": step.detail}
-            if step.ok
-            else {"status": "error", "error": {"message": step.detail}}
-        )
-        w.out(end)  # fmt: skip
-    elif done is not None:
-        tokens = {"prompt": done[0], "candidates": done[1]}
-        w.out({"type": "result", "status": "success",
-               "stats": {"models": {w.model: {"tokens": tokens}}}})  # fmt: skip
-    else:
-        w.out({"type": "init", "model": w.model})
-
-
-def _opencode(w: _Writer, step: Step | None, done: tuple[int, int, float] | None) -> None:
-    if isinstance(step, str):
-        w.out({"type": "text", "part": {"type": "text", "text": step}})
-    elif isinstance(step, Tool):
-        state = {"status": "completed" if step.ok else "error", "input": w.args(step)}
-        state |= {"output": step.detail} if step.ok else {"error": step.detail}
-        w.out({"type": "tool_use", "part": {"type": "tool", "callID": w.call_id(),
-                                            "tool": _TOOLS["opencode"][step.kind], "state": state}})  # fmt: skip
-    elif done is not None:
-        tokens = {"input": done[0], "output": done[1], "reasoning": 0}
-        w.out({"type": "step_finish",
-               "part": {"type": "step-finish", "reason": "stop", "cost": 0, "tokens": tokens}})  # fmt: skip
-    else:
-        w.out({"type": "step_start", "part": {"type": "step-start"}})
-
-
-_ENCODERS: dict[str, Callable[[_Writer, Step | None, tuple[int, int, float] | None], None]] = {
-    "claude": _claude, "copilot": _copilot, "gemini": _gemini, "opencode": _opencode,
-}  # fmt: skip
 
 
 def sample_log(
@@ -176,21 +102,38 @@ def sample_log(
     title: str,
     slug: str,
     worktree: str,
+    started_at: float,
     done: tuple[int, int, float] | None,
 ) -> list[str]:
-    """One run's log lines; ``done`` (input, output tokens, USD) ends a finished run."""
+    """One run's log lines from ``started_at``; ``done`` (input, output tokens, USD) ends
+    a finished run, None leaves it running."""
     provider = provider if provider in PROVIDERS else "opencode"
-    encode, w = _ENCODERS[provider], _Writer(provider, model, worktree)
-    worker = get_adapter(provider)
-    call = worker.build_invocation(worker.DEFAULT_TEMPLATE, title, model, Path(worktree))
+    adapter = get_adapter(provider)
+    call = adapter.build_invocation(adapter.DEFAULT_TEMPLATE, title, model, Path(worktree))
+    host = LogHost(f"{provider} {worktree} {started_at}", started_at, worktree)
     stdin = " < prompt on stdin" if call.stdin_text is not None else ""
-    w.lines.append(f"[convergio] $ {shlex.join(call.argv)}{stdin}")  # as the runner logs it
-    encode(w, None, None)
-    for i, step in enumerate(_story(title, slug)):
-        encode(w, step, None)
-        if i == 5:  # a warning on stderr, as node-based CLIs print them
-            w.lines.append("[err] (node:4242) Warning: an experimental feature is in use")
+    host.lines.append(f"{PREFIXES['convergio']}$ {shlex.join(call.argv)}{stdin}")
+    steps = story(title, slug, worktree)
+    req = Request(provider, "run")
+    req.prompt, req.model, req.fmt, req.cwd = title, model, JSON_FORMATS[provider][0], worktree
+    beh = Behaviour()
+    beh.ops = [step for step in steps if isinstance(step, FileOp)]
+    beh.calls = 1 + sum(not isinstance(step, str) for step in steps)  # plan, then each tool
+    beh.input_tokens, beh.output_tokens, beh.cost = done or LIVE_TOKENS
+    speaker = speaker_for(req, beh, host)
+    speaker.start()
+    for i, step in enumerate(steps):
+        host.now += STEP_S
+        if isinstance(step, str):
+            speaker.say(step)
+        elif isinstance(step, FileOp):
+            speaker.tool(step, f"{worktree}/{step.path}")
+        else:
+            speaker.call(step)
+        if i == 5:
+            speaker.emit_err(WARNING)
     if done is not None:
-        encode(w, None, done)
-        w.lines.append("[convergio] exit code 0 after 238.40s")
-    return w.lines
+        host.now += STEP_S
+        speaker.finish("Done: the change is in, with its tests; everything passes.")
+        host.lines.append(f"{PREFIXES['convergio']}exit code 0 after {host.now - started_at:.2f}s")
+    return host.lines

@@ -102,6 +102,9 @@ class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
         self.query_one("#detail-reasons").border_title = "Why this provider"
         self.query_one("#detail-gates").border_title = "Thor gate results by round"
         self.query_one("#detail-log").border_title = "Log (every run)"
+        # Anchored: the log stays at its end when the boxes above it grow after a read
+        # (auto_scroll alone scrolls to the end of the size the log had when written).
+        self.query_one("#detail-log", Log).anchor()
         self.action_reload()
         self.set_interval(2.0, self._auto_reload)
 
