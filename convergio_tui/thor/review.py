@@ -81,6 +81,7 @@ def brief(task: Task) -> TaskBrief:
         verify=tuple(task.verify or ()),
         status=str(task.status),
         privacy=str(task.privacy),
+        type=str(task.type or ""),
     )
 
 

@@ -20,6 +20,7 @@ from convergio_tui.thor.escalations import open_escalation
 from convergio_tui.thor.feedback import rejection_section
 from convergio_tui.thor.outcome import GateOutcome, Review, mentions
 from convergio_tui.thor.secrets import sanitize
+from convergio_tui.thor.summary_text import round_summary, tally
 
 
 def accept_task(task_id: int) -> bool:
@@ -33,12 +34,18 @@ def accept_task(task_id: int) -> bool:
 def _round_record(
     round_no: int, scope: str, outcomes: list[GateOutcome], redact: Callable[[str], str] | None
 ) -> dict[str, object]:
+    """The rejection event's data (an escalation keeps every one): the gates with the
+    evidence of failures and the reason of skips (a pass needs none), and the round's
+    summary with passes, failures and skips counted apart."""
+    counted = tally(outcomes)
     return {
         "round": round_no,
         "scope": scope,
+        "summary": sanitize(counted.text(), redact),
+        **counted.counts(),
         "gates": [
             {"gate": o.gate, "name": o.name, "verdict": o.verdict,
-             "evidence": sanitize(o.evidence, redact) if o.failed else ""}
+             "evidence": sanitize(o.evidence, redact) if o.verdict != "pass" else ""}
             for o in outcomes
         ],
     }  # fmt: skip
@@ -72,7 +79,8 @@ def _reject(
         return None
     Event.create(
         level="warning", kind="rejected", plan=task.plan_id, task=task.id,
-        message=f"{task.code} rejected by Thor in round {round_no} ({scope}): {', '.join(names)}",
+        message=f"{task.code} rejected by Thor in round {round_no} ({scope}): "
+        f"{sanitize(round_summary(outcomes), redact)}",
         data=_round_record(round_no, scope, outcomes, redact),
     )  # fmt: skip
     if escalate:
@@ -139,7 +147,8 @@ def reject_wave(wave_id: int, review: Review, config: Config) -> list[int]:
             move_row(wave, WaveStatus.RUNNING)
         Event.create(
             level="warning", kind="wave_rejected", plan=wave.plan_id,
-            message=f"wave {wave.seq} rejected by Thor: {', '.join(review.failed_gates) or 'review'}; "
+            message=f"wave {wave.seq} rejected by Thor: "
+            f"{sanitize(round_summary(review.outcomes), review.redact)}; "
             f"{len(requeued)} task(s) re-queued",
             data={"wave": wave_id, "tasks": sorted(named) if named is not None else "all"},
         )  # fmt: skip

@@ -36,6 +36,7 @@ class TaskBrief:
     verify: tuple[str, ...]
     status: str = ""
     privacy: str = "internal"
+    type: str = ""  # the plan's task type: gate 1 fails a code-changing one that changed nothing
 
 
 @dataclass
