@@ -128,7 +128,7 @@ def test_past_the_alert_p2_work_moves_to_a_cheaper_provider_with_the_reason(
 ) -> None:
     config = engine_config(repo, ollama, providers=worst_cases(claude_opus_4_5=(9.5, 0.5)))
     plan = import_spec(config, tmp_path, [
-        [task("T1", "Big fix.\nSIM: cost=8.5 calls=20", priority="P0")],
+        [task("T1", "Big fix.\nSIM: cost=8.5 calls=20\nSIM: write fix.txt <<<fixed\\n>>>", priority="P0")],
         [task("R1", "Compare caching libraries.", type="research", priority="P2")],
     ])  # fmt: skip
     assert Task.get(Task.code == "R1").provider == "gemini"

@@ -113,7 +113,9 @@ def test_lost_acceptance_is_completed_not_rerun(repo: Path, sim_bin: Path, ollam
                                                 tmp_path: Path) -> None:  # fmt: skip
     config = engine_config(repo, ollama)
     plan = import_spec(
-        config, tmp_path, [[task("T1", "SIM: write a.txt <<<a\\n>>>")], [task("T2", "x")]]
+        config,
+        tmp_path,
+        [[task("T1", "SIM: write a.txt <<<a\\n>>>")], [task("T2", "SIM: write b.txt <<<b\\n>>>")]],
     )
     first = Executor(config, plan)
     first.run()

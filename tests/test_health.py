@@ -364,7 +364,11 @@ def test_a_run_checks_with_its_projects_vault_values(repo: Path, sim_bin: Path, 
     Vault().set("demo", "ANTHROPIC_API_KEY", "sk-from-the-vault")  # nowhere else
     config = engine_config(repo, server.url,
                            providers={"claude": {"env": {"ANTHROPIC_BASE_URL": server.url}}})  # fmt: skip
-    plan = import_spec(config, tmp_path, [[task("B1", "tidy up", type="bulk", priority="P3")]])
+    plan = import_spec(
+        config,
+        tmp_path,
+        [[task("B1", "tidy up\nSIM: write tidy.txt <<<tidy\\n>>>", type="bulk", priority="P3")]],
+    )
     assert Executor(config, plan).run().status == "done"
     keys = [r.headers.get("x-api-key") for r in server.sent() if r.path == "/v1/models"]
     assert keys and set(keys) == {"sk-from-the-vault"}

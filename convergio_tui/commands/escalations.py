@@ -35,7 +35,7 @@ def list_(show_all: bool, plan_id: int | None, as_json: bool) -> None:
     context().open_db()
     views = list_escalations(None if show_all else "pending", plan_id)
     if as_json:
-        emit_json({"escalations": [v.as_dict() for v in views]})
+        emit_json({"escalations": [_counted(v.as_dict()) for v in views]})
         return
     if not views:
         echo("no pending escalations" if not show_all else "no escalations")
@@ -48,6 +48,8 @@ def list_(show_all: bool, plan_id: int | None, as_json: bool) -> None:
             f"{one_line(v.task_title)}"
         )
         echo(f"      last failing gates: {', '.join(gates) or '-'}")
+        if v.rounds:
+            echo(f"      last round: {one_line(_summary(v.rounds[-1]))}")
     echo("decide with: convergio escalations show|approve|retry|reject ID")
 
 
@@ -55,6 +57,23 @@ def _last_failing(rounds: list[dict[str, Any]]) -> list[str]:
     """Names of the gates that failed in the last rejected round."""
     gates: list[dict[str, Any]] = rounds[-1].get("gates", []) if rounds else []
     return [str(g.get("name")) for g in gates if g.get("verdict") == "fail"]
+
+
+def _summary(record: dict[str, Any]) -> str:
+    """One round's gates counted apart: passed, failed, skipped and why (a round recorded
+    before the summary was kept is counted from its gates)."""
+    from convergio_tui.thor.summary_text import record_summary
+
+    return str(record.get("summary") or record_summary(record)["summary"])
+
+
+def _counted(view: dict[str, Any]) -> dict[str, Any]:
+    """An escalation's JSON form with each round's ``summary`` and its ``passed``,
+    ``failed`` and ``skipped`` counts (filled in for rounds recorded without them)."""
+    from convergio_tui.thor.summary_text import record_summary
+
+    view["rounds"] = [{**record_summary(r), **r} for r in view.get("rounds", [])]
+    return view
 
 
 @escalations.command("show")
@@ -69,7 +88,7 @@ def show(escalation_id: int, as_json: bool) -> None:
     if view is None:
         fail(f"error: no escalation {escalation_id} (see: convergio escalations list)", 2)
     if as_json:
-        emit_json(view.as_dict())
+        emit_json(_counted(view.as_dict()))
         return
     echo(f"escalation {view.id} [{view.status}] {view.task_code} {one_line(view.task_title)}")
     echo(f"plan {view.plan_id} {one_line(view.plan_name)}, wave {view.wave_seq}; round {view.round}; "
@@ -77,6 +96,7 @@ def show(escalation_id: int, as_json: bool) -> None:
     echo(f"reason: {view.reason}")
     for r in view.rounds:
         echo(f"\n--- round {r.get('round')} ({r.get('scope', 'task')}) ---")
+        echo(f"  {one_line(_summary(r))}")
         for g in r.get("gates", []):
             echo(f"  gate {g['gate']} {g['name']}: {g['verdict']}")
             if g.get("evidence"):
@@ -99,7 +119,7 @@ def _decide(action: str, escalation_id: int, note: str | None, provider: str | N
     except EscalationError as exc:
         fail(f"error: {exc}", 2 if exc.not_found or exc.bad_input else 1)
     if as_json:
-        emit_json(view.as_dict())
+        emit_json(_counted(view.as_dict()))
         return
     echo(f"escalation {view.id} {view.status} by {view.decided_by}: {view.task_code} "
                f"is now {_task_status(view.task_id)}")  # fmt: skip

@@ -27,6 +27,7 @@ from convergio_tui.thor.outcome import GateOutcome, Review, make_review
 from convergio_tui.thor.record import record_task_gates
 from convergio_tui.thor.review import TaskReviewInput, review_task
 from convergio_tui.thor.rounds import accept_task, reject_task
+from convergio_tui.thor.summary_text import round_summary
 from convergio_tui.tools.worktree_check import check_worktree, claim_worktree, release_worktree
 
 # Rate limits and auth errors are the provider's fault, not the task's: the task goes
@@ -196,15 +197,14 @@ def review_and_settle(ctx: EngineContext, prep: Prepared, done: Executed, space:
     task_id = prep.required_task_id
     if review.passed:
         if accept_task(task_id):  # not if a person cancelled it meanwhile
-            ctx.bus.emit(TaskChanged(task_id, TaskStatus.DONE, prep.code, "accepted by Thor"))
+            ctx.bus.emit(TaskChanged(task_id, TaskStatus.DONE, prep.code,
+                                     f"accepted by Thor: {round_summary(review.outcomes)}"))  # fmt: skip
         return
     status = reject_task(task_id, review, ctx.config, frm=[TaskStatus.VALIDATING])
     if status is None:
         return  # a person cancelled it meanwhile
-    failed = ", ".join(o.name for o in review.outcomes if o.verdict == "fail") or "review"
-    ctx.bus.emit(
-        TaskChanged(task_id, status, prep.code, f"rejected in round {prep.round}: {failed}")
-    )
+    ctx.bus.emit(TaskChanged(task_id, status, prep.code,
+                             f"rejected in round {prep.round}: {round_summary(review.outcomes)}"))  # fmt: skip
 
 
 def conflict_review(

@@ -28,6 +28,7 @@ from convergio_tui.store.states import (
 from convergio_tui.store.transitions import move, move_row, move_task
 from convergio_tui.thor.review import WaveReviewInput, review_wave
 from convergio_tui.thor.rounds import reject_wave
+from convergio_tui.thor.summary_text import round_summary
 
 
 @dataclass(frozen=True)
@@ -140,13 +141,15 @@ def _review(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> Settled:
         base_ref=base_ref(ctx, wave) if ctx.worktrees else "", config=ctx.config,
         secrets=tuple(ctx.secrets().values()), cross_review=runner_for(ctx, wave),
     ))  # fmt: skip
+    summary = round_summary(review.outcomes)
     if review.passed:
-        _set_wave(ctx, wave, WaveStatus.DONE)
-        ctx.bus.journal("wave.done", f"wave {wave.seq} {wave.name} passed Thor's wave review",
-                        plan_id=ctx.plan_id)  # fmt: skip
+        _set_wave(ctx, wave, WaveStatus.DONE, f"Thor's wave review: {summary}")
+        ctx.bus.journal("wave.done", f"wave {wave.seq} {wave.name} passed Thor's wave review: "
+                        f"{summary}", plan_id=ctx.plan_id)  # fmt: skip
         return Settled("advance")
     requeued = reject_wave(wave.id, review, ctx.config)  # the wave is running again
-    ctx.bus.emit(WaveChanged(wave.id, wave.seq, WaveStatus.RUNNING, "wave review failed"))
+    ctx.bus.emit(WaveChanged(wave.id, wave.seq, WaveStatus.RUNNING,
+                             f"wave review failed: {summary}"))  # fmt: skip
     escalated = (
         Task.select().where(Task.wave == wave.id, Task.status == TaskStatus.ESCALATED).exists()
     )

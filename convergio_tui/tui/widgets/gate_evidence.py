@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from convergio_tui.store.dashboard_queries import GateLine
 from convergio_tui.textsafe import one_line, printable
+from convergio_tui.thor.summary_text import tally
 
 VERDICT = {
     "pass": ("✔", "$status-done"),
@@ -21,10 +22,14 @@ MAX_EVIDENCE_LINES = 12
 
 
 def round_content(number: int, gates: list[GateLine]) -> Content:
-    """One round: a heading with the outcome, then one line (or more) per gate."""
-    failed = sum(g.verdict == "fail" for g in gates)
-    outcome = (f"rejected: {failed} of {len(gates)} gates failed", "$status-failed") if failed \
-        else (f"passed: {len(gates)} gates", "$status-done")  # fmt: skip
+    """One round: a heading with the outcome and its gates counted by verdict, then one
+    line (or more) per gate."""
+    # Passes, failures and skips counted apart (the skips' reasons are on their lines below).
+    counted = tally(gates)
+    word, style = (
+        ("rejected", "$status-failed") if counted.rejected else ("accepted", "$status-done")
+    )
+    outcome = (f"{word}: {one_line(counted.text(reasons=False))}", style)
     lines = [Content.assemble((f"Round {number} — ", "bold"), (outcome[0], f"bold {outcome[1]}"))]
     for g in gates:
         glyph, style = VERDICT.get(g.verdict, ("?", ""))
