@@ -68,7 +68,7 @@ def test_unittest_only_tests_get_unittest_which_needs_nothing_installed(tmp_path
     assert commands(package)["test"] == [
         (
             "python3 -m unittest discover -s tests -t .",
-            "detected from tests/ (unittest test files, no sign of pytest)",
+            "detected from tests/: unittest files and no sign of pytest",
         )
     ]
     assert commands(folder)["test"][0][0] == "python3 -m unittest discover -s tests"
@@ -110,10 +110,10 @@ def test_pytest_named_as_a_dependency_is_enough(tmp_path: Path) -> None:
         {"pyproject.toml": '[dependency-groups]\ndev = ["pytest-cov"]\n', "src/a.py": ""},
     )
     assert commands(reqs)["test"] == [
-        ("python3 -m pytest", "detected from requirements-dev.txt (pytest is a dependency)")
+        ("python3 -m pytest", "detected from requirements-dev.txt, where pytest is a dependency")
     ]
     assert commands(groups)["test"] == [
-        ("python3 -m pytest", "detected from pyproject.toml (pytest is a dependency)")
+        ("python3 -m pytest", "detected from pyproject.toml, where pytest is a dependency")
     ]
 
 
@@ -134,7 +134,7 @@ def test_node_scripts_run_with_the_lockfiles_package_manager(tmp_path: Path) -> 
         found = commands(root)
         manager = test.split()[0]
         assert found["test"] == [
-            (test, f"detected from package.json scripts.test ({manager}: {lockfile})")
+            (test, f"detected from package.json scripts.test, with {manager} from {lockfile}")
         ]
         assert [c for c, _ in found["build"]] == [build]
         assert found["lint"] == []  # no lint script
@@ -145,10 +145,11 @@ def test_node_without_lockfile_uses_package_manager_field_else_npm(tmp_path: Pat
     pnpm = project(tmp_path / "pnpm", {"package.json": json.dumps(declared)})
     npm = project(tmp_path / "npm", NODE)
     assert commands(pnpm)["lint"] == [
-        ("pnpm run lint", "detected from package.json scripts.lint (pnpm: packageManager)")
+        ("pnpm run lint", "detected from package.json scripts.lint, with pnpm from packageManager")
     ]
     assert (
-        commands(npm)["test"][0][1] == "detected from package.json scripts.test (npm: no lockfile)"
+        commands(npm)["test"][0][1]
+        == "detected from package.json scripts.test, with npm without a lockfile"
     )
 
 

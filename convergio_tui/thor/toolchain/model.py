@@ -23,7 +23,7 @@ class Found:
 
     gate: GateName
     command: str
-    source: str  # "package.json scripts.test (npm: package-lock.json)"
+    source: str  # "package.json scripts.test, with npm from package-lock.json"
 
     @property
     def origin(self) -> str:

@@ -32,16 +32,17 @@ _RULE = re.compile(r"^(?P<targets>[^\s:#=][^:#=]*?)\s*::?(?!=)")
 
 
 def package_manager(files: ProjectFiles, package: dict[str, object]) -> tuple[str, str]:
-    """(manager, why): from the lockfile, else package.json's ``packageManager``, else npm."""
+    """(manager, why): from the lockfile, else package.json's ``packageManager``, else npm
+    (why: ``from package-lock.json``, ``from packageManager``, ``without a lockfile``)."""
     for lockfile, manager in LOCKFILES:
         if files.exists(lockfile):
-            return manager, lockfile
+            return manager, f"from {lockfile}"
     declared = package.get("packageManager")
     if isinstance(declared, str):
         name = declared.split("@", 1)[0].strip()
         if name in MANAGERS:
-            return name, "packageManager"
-    return "npm", "no lockfile"
+            return name, "from packageManager"
+    return "npm", "without a lockfile"
 
 
 def _script_command(manager: str, script: str) -> str:
@@ -66,7 +67,7 @@ def detect_node(files: ProjectFiles) -> list[Found]:
         body = scripts.get(script)
         if not isinstance(body, str) or not body.strip() or _PLACEHOLDER in body:
             continue
-        source = f"package.json scripts.{script} ({manager}: {why})"
+        source = f"package.json scripts.{script}, with {manager} {why}"
         found.append(Found(gate, _script_command(manager, script), source))
     return found
 

@@ -101,7 +101,7 @@ def _tests(files: ProjectFiles) -> tuple[str, str] | None:
     if unittest is not None:
         return unittest
     where = "tests/" if any(t.startswith("tests/") for t in tests) else tests[0]
-    return "pytest", f"{where} (Python test files; pytest runs plain and unittest tests)"
+    return "pytest", f"{where}: Python test files, which pytest runs whatever their style"
 
 
 def _pytest_evidence(files: ProjectFiles) -> str | None:
@@ -120,11 +120,11 @@ def _pytest_evidence(files: ProjectFiles) -> str | None:
         if files.exists(name):
             return name
     if any(_PYTEST_REQ.match(req) for req in _pyproject_requirements(files)):
-        return "pyproject.toml (pytest is a dependency)"
+        return "pyproject.toml, where pytest is a dependency"
     for name in _requirement_files(files):
         text = files.text(name) or ""
         if any(_PYTEST_REQ.match(line) for line in text.splitlines()):
-            return f"{name} (pytest is a dependency)"
+            return f"{name}, where pytest is a dependency"
     return None
 
 
@@ -197,7 +197,7 @@ def _unittest_command(files: ProjectFiles, tests: list[str]) -> tuple[str, str] 
         if "pytest" in text or not re.search(r"^\s*(?:import|from)\s+unittest\b", text, re.M):
             return None
     if at_root:
-        return "unittest discover", "test_*.py (unittest test files, no sign of pytest)"
+        return "unittest discover", "test_*.py: unittest files and no sign of pytest"
     # A tests/ package is imported from the root; a plain folder is its own top level.
     args = "-s tests -t ." if files.exists("tests/__init__.py") else "-s tests"
-    return f"unittest discover {args}", "tests/ (unittest test files, no sign of pytest)"
+    return f"unittest discover {args}", "tests/: unittest files and no sign of pytest"
