@@ -63,6 +63,9 @@ def demo_config(project: Path, home: Path, ollama_url: str) -> dict[str, Any]:
             if model["id"] == model_id:
                 model.update(max_run_usd=run_usd, max_call_usd=call_usd)
     data["health"]["ttl_s"] = 30
+    # The story ends with approving T3-02, whose test fails: a detected test command
+    # (docs/thor.md) would fail the last wave over it. Tasks check their own `verify`.
+    data["thor"]["test_command"] = None
     # The simulated agents have no credentials to prove (and the demo stays offline): their
     # `--version` is their login check (docs/providers/health.md).
     for name in ("claude", "copilot", "gemini"):
