@@ -92,7 +92,11 @@ def short_reason(evidence: str) -> str:
     line = next((ln.strip() for ln in evidence.splitlines() if ln.strip()), "")
     line = " ".join(line.split())  # no tab or run of spaces in a one-line summary
     if len(line) > MAX_REASON_CHARS:
-        line = line[: MAX_REASON_CHARS - 1].rstrip() + "…"
+        cut = line[: MAX_REASON_CHARS - 1]
+        # At a word's end when one is near: "lines to…", not "lines to ins…".
+        word_end = cut.rfind(" ")
+        cut = cut[:word_end] if word_end > MAX_REASON_CHARS // 2 else cut
+        line = cut.rstrip(" ;,") + "…"
     return line
 
 
