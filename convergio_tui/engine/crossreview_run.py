@@ -13,12 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from convergio_tui import paths
-from convergio_tui.config.schema import CostTier
-from convergio_tui.engine import budget
 from convergio_tui.engine.context import EngineContext
-from convergio_tui.engine.delegate import Prepared
+from convergio_tui.engine.delegate import Prepared, reserve_or_reroute
 from convergio_tui.engine.privacy import strictest
-from convergio_tui.engine.router import BudgetView, Decision, RouteRequest, route
+from convergio_tui.engine.router import Decision, RouteRequest, route
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import GateResult, Run, Task, Wave, database_identity
 from convergio_tui.thor.crossreview import CrossReview, ReviewRunner, parse_verdict, wave_authors
@@ -47,23 +45,25 @@ def review_request(ctx: EngineContext, wave: Wave, prompt: str) -> RouteRequest:
     )
 
 
-def _reserve(ctx: EngineContext, req: RouteRequest, decision: Decision, wave: Wave) -> Run | None:
-    """The run row and its reservation, in one transaction; None when the headroom went."""
+def _reserve(
+    ctx: EngineContext, req: RouteRequest, decision: Decision, wave: Wave
+) -> tuple[Run | None, Decision]:
+    """The run row and its reservation, in one transaction, as any dispatch makes them
+    (``reserve_or_reroute``: a refused premium reservation routes again without premium),
+    and the final decision; no run when that decision is blocked."""
     assert decision.provider is not None and decision.model is not None
     with immediate():
         run = Run.create(task=None, wave=wave.id, provider=decision.provider,
                          model=decision.model, route_reasons=list(decision.reasons))  # fmt: skip
-        premium = ctx.config.providers[decision.provider].cost_tier is CostTier.PREMIUM
-        # The worst case or nothing, like any run (engine/reservation.py): its hard limit
-        # follows from it in launch.execute.
-        if premium and budget.reserve_run(ctx.config, decision.provider, decision.model,
-                                          run.id) is None:  # fmt: skip
+        final = reserve_or_reroute(ctx, req, decision, run.id)
+        if final.blocked:
             run.delete_instance()
-            return None
+            return None, final
         run.log_path = str(paths.run_log(database_identity(), run.id))
-        # Only the path: a whole-row save would write the status outside the state machine.
-        Run.update(log_path=run.log_path).where(Run.id == run.id).execute()
-    return run
+        # Only these columns: a whole-row save would write the status outside the state machine.
+        Run.update(log_path=run.log_path, provider=final.provider, model=final.model,
+                   route_reasons=list(final.reasons)).where(Run.id == run.id).execute()  # fmt: skip
+    return run, final
 
 
 def unjudged_review(wave: Wave) -> CrossReview | None:
@@ -111,12 +111,7 @@ def run_cross_review(ctx: EngineContext, wave: Wave, prompt: str, workdir: Path)
         return CrossReview(None, "", f"skipped: {ctx.config_problem}")
     premium = ctx.premium_possible(req)
     decision = route(req, ctx.config, ctx.budget_for(premium), ctx.health())
-    run = None if decision.blocked else _reserve(ctx, req, decision, wave)
-    if run is None and not decision.blocked:
-        # A parallel dispatch took the headroom: route again without premium providers.
-        cap = ctx.config.budget.max_premium_per_day
-        decision = route(req, ctx.config, BudgetView(cap, 0.0, cap, True), ctx.health())
-        run = None if decision.blocked else _reserve(ctx, req, decision, wave)
+    run, decision = (None, decision) if decision.blocked else _reserve(ctx, req, decision, wave)
     if run is None or decision.provider is None or decision.model is None:
         why = decision.reasons[-1].removeprefix("blocked: ") if decision.reasons else "no reviewer"
         ctx.bus.journal("review.skipped", f"wave {wave.seq}: cross-review skipped: {why}",

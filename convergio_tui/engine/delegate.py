@@ -136,24 +136,14 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
     first_choice = decision.provider
     run = Run.create(task=task.id, provider=decision.provider, model=decision.model,
                      round=task.round, engine_pid=os.getpid(), route_reasons=list(decision.reasons))  # fmt: skip
-    premium = config.providers[decision.provider].cost_tier is CostTier.PREMIUM
-    # The worst case or nothing (engine/reservation.py); its CLI's hard limit follows from it.
-    if premium and budget.reserve_run(config, decision.provider, decision.model, run.id) is None:
-        # A parallel dispatch took the headroom since we routed: route without premium.
-        view = budget_view(config)
-        no_premium = BudgetView(view.cap_usd, 0.0, view.cap_usd, True)
-        second = route(req, config, no_premium, ctx.health())
-        if second.blocked:
-            raise _Abort(_blocked(ctx, task, second))
-        assert second.provider is not None
-        if busy.get(second.provider, 0) >= config.providers[second.provider].max_parallel:
-            raise _Abort(Busy(second.provider))
-        note = (f"budget: reserving ${decision.reserve_usd:.2f} for {decision.provider} was "
-                "refused (parallel dispatches took the headroom); routed again without premium")  # fmt: skip
-        decision = Decision(
-            second.provider, second.model, (*second.reasons, note), second.estimate_usd
-        )
-        run.provider, run.model = second.provider, second.model
+    decision = reserve_or_reroute(ctx, req, decision, run.id)
+    if decision.blocked:
+        raise _Abort(_blocked(ctx, task, decision))
+    assert decision.provider is not None
+    if decision.provider != first_choice:
+        if busy.get(decision.provider, 0) >= config.providers[decision.provider].max_parallel:
+            raise _Abort(Busy(decision.provider))
+        run.provider, run.model = decision.provider, decision.model
     # Asserted for both routes above; mypy forgets it when ``decision`` is rebound.
     assert decision.provider is not None
     final = decision.provider
@@ -187,6 +177,29 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
         decision.provider, decision.model or "", tuple(reasons), fallback_from,
         decision.estimate_usd, float(timeout), log_path,
     )  # fmt: skip
+
+
+def reserve_or_reroute(
+    ctx: EngineContext, req: RouteRequest, decision: Decision, run_id: int
+) -> Decision:
+    """Reserve the worst case of ``decision`` for run ``run_id`` (engine/reservation.py;
+    the CLI's hard limit follows from it), or, when a parallel dispatch took the headroom
+    since we routed, route ``req`` again without premium providers: that decision (maybe
+    blocked), with a reason saying why. Call inside the transaction that made the run row."""
+    assert decision.provider is not None and decision.model is not None
+    config = ctx.config
+    premium = config.providers[decision.provider].cost_tier is CostTier.PREMIUM
+    if not premium:
+        return decision
+    if budget.reserve_run(config, decision.provider, decision.model, run_id) is not None:
+        return decision
+    view = budget_view(config)
+    second = route(req, config, BudgetView(view.cap_usd, 0.0, view.cap_usd, True), ctx.health())
+    if second.blocked:
+        return second
+    note = (f"budget: reserving ${decision.reserve_usd:.2f} for {decision.provider} was "
+            "refused (parallel dispatches took the headroom); routed again without premium")  # fmt: skip
+    return Decision(second.provider, second.model, (*second.reasons, note), second.estimate_usd)
 
 
 def privacy_violation(ctx: EngineContext, prep: Prepared) -> str | None:
