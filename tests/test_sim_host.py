@@ -19,7 +19,7 @@ from convergio_tui.sim.agent import JSON_FORMATS, speaker_for
 from convergio_tui.sim.behaviour import Behaviour, FileOp, resolve
 from convergio_tui.sim.cli_args import Request
 from convergio_tui.sim.host import Host
-from convergio_tui.sim.speaker import ToolCall
+from convergio_tui.sim.speaker import ToolUse
 
 WORKTREE = "/home/dev/.convergio/worktrees/1/T1-01"
 # What the dashboard shows of a read that worked and a command that failed, by provider.
@@ -66,11 +66,11 @@ def tell(provider: str, host: Host) -> int:
     speaker = speaker_for(req, beh, host)
     speaker.start()
     speaker.say("Reading the login first.")
-    speaker.call(ToolCall("read", f"{WORKTREE}/app/login.py", output="def login(): ..."))
+    speaker.use(ToolUse("read", f"{WORKTREE}/app/login.py", output="def login(): ..."))
     speaker.tool(FileOp("append", "app/login.py", "    validate(payload)\n"),
                  f"{WORKTREE}/app/login.py")  # fmt: skip
-    speaker.call(ToolCall("shell", "pytest -q", ok=False, output="FAILED test_login - 400 != 422"))
-    speaker.call(ToolCall("shell", "pytest -q", output="3 passed in 0.20s"))
+    speaker.use(ToolUse("shell", "pytest -q", ok=False, output="FAILED test_login - 400 != 422"))
+    speaker.use(ToolUse("shell", "pytest -q", output="3 passed in 0.20s"))
     return speaker.finish("Done.")
 
 
@@ -107,7 +107,7 @@ def test_reads_and_commands_read_as_the_clis_own_tool_calls(provider: str) -> No
 
 def test_a_tool_call_is_a_read_or_a_command() -> None:
     with pytest.raises(ValueError, match="not 'write'"):
-        ToolCall("write", "app/login.py")
+        ToolUse("write", "app/login.py")
 
 
 def test_input_tokens_can_be_set_like_output_tokens() -> None:

@@ -21,7 +21,7 @@ from convergio_tui.sim.agent import JSON_FORMATS, speaker_for
 from convergio_tui.sim.behaviour import Behaviour, FileOp
 from convergio_tui.sim.cli_args import Request
 from convergio_tui.sim.host import Host
-from convergio_tui.sim.speaker import ToolCall
+from convergio_tui.sim.speaker import ToolUse
 
 STEP_S = 21.0  # seconds between two steps of a story
 HOME = "/home/dev"  # the sample's user (the worktrees are under it too)
@@ -32,7 +32,7 @@ LIVE_TOKENS = (18_000, 3_000, 0.0)
 WARNING = "(node:4242) Warning: an experimental feature is in use"
 _SESSION_PY = "from app.auth.hashing import hash_payload\n\n\ndef open_session(user):\n    ..."
 
-Step = str | FileOp | ToolCall  # assistant text, a file written or edited, a read or command
+Step = str | FileOp | ToolUse  # assistant text, a file written or edited, a read or command
 
 
 class LogHost(Host):
@@ -82,16 +82,16 @@ def story(title: str, slug: str, worktree: str) -> list[Step]:
     check = f"from app.auth.{slug} import {slug}\n\n\ndef test_rejects_bad_input():\n    ...\n"
     return [
         "Reading the auth package and its tests first.",
-        ToolCall("read", f"{worktree}/app/auth/session.py", output=_SESSION_PY),
+        ToolUse("read", f"{worktree}/app/auth/session.py", output=_SESSION_PY),
         f"Plan: {title.lower()} with a focused change and tests.",
         FileOp("append", code, f"\n\ndef {slug}(payload):\n    return hash_payload(payload)\n"),
         FileOp("write", test, check),
-        ToolCall("shell", f"pytest -q {test}", ok=False,
+        ToolUse("shell", f"pytest -q {test}", ok=False,
                  output=f"FAILED {test}::test_rejects_bad_input - AssertionError: 400 != 422"),
         "The payload is hashed before it is validated; validating first.",
         FileOp("append", code, "    validate(payload)  # before it is hashed\n"),
-        ToolCall("shell", f"pytest -q {test}", output="11 passed in 0.91s"),
-        ToolCall("shell", "ruff check app tests", output="All checks passed!"),
+        ToolUse("shell", f"pytest -q {test}", output="11 passed in 0.91s"),
+        ToolUse("shell", "ruff check app tests", output="All checks passed!"),
     ]  # fmt: skip
 
 
@@ -129,7 +129,7 @@ def sample_log(
         elif isinstance(step, FileOp):
             speaker.tool(step, f"{worktree}/{step.path}")
         else:
-            speaker.call(step)
+            speaker.use(step)
         if i == 5:
             speaker.emit_err(WARNING)
     if done is not None:

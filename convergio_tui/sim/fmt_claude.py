@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 
 from convergio_tui.sim.behaviour import FileOp
-from convergio_tui.sim.speaker import Speaker, ToolCall
+from convergio_tui.sim.speaker import Speaker, ToolUse
 
 VERSION = "2.1.332"
 _TOOLS = ["Task", "Bash", "Edit", "Glob", "Grep", "Read", "TodoWrite", "WebFetch", "Write"]
@@ -157,25 +157,25 @@ class ClaudeSpeaker(Speaker):
                    tool_use_result=change,
                    tool_result_meta=[{"id": tool_id, "permission_decision": decision}])  # fmt: skip
 
-    def call(self, call: ToolCall) -> None:
+    def use(self, use: ToolUse) -> None:
         """A Read or Bash ``tool_use``, then the user ``tool_result`` (``is_error`` when the
         command failed)."""
-        super().call(call)
+        super().use(use)
         tool_id = self.new_id("toolu_")
-        if call.kind == "read":
-            name, args = "Read", {"file_path": call.target}
-            lines = call.output.count("\n") + 1
-            said: object = {"type": "text", "file": {"filePath": call.target,
-                            "content": call.output, "numLines": lines, "startLine": 1,
+        if use.kind == "read":
+            name, args = "Read", {"file_path": use.target}
+            lines = use.output.count("\n") + 1
+            said: object = {"type": "text", "file": {"filePath": use.target,
+                            "content": use.output, "numLines": lines, "startLine": 1,
                             "totalLines": lines}}  # fmt: skip
         else:
-            name, args = "Bash", {"command": call.target}
-            said = {"stdout": call.output, "stderr": "", "interrupted": False, "isImage": False}
-        if not call.ok:
-            said = f"Error: {call.output}"
+            name, args = "Bash", {"command": use.target}
+            said = {"stdout": use.output, "stderr": "", "interrupted": False, "isImage": False}
+        if not use.ok:
+            said = f"Error: {use.output}"
         self._assistant([{"type": "tool_use", "id": tool_id, "name": name, "input": args}])
-        result = {"tool_use_id": tool_id, "type": "tool_result", "content": call.output,
-                  "is_error": not call.ok}  # fmt: skip
+        result = {"tool_use_id": tool_id, "type": "tool_result", "content": use.output,
+                  "is_error": not use.ok}  # fmt: skip
         self._line("user", {"role": "user", "content": [result]}, tool_use_result=said)
 
     def _result(self, subtype: str, *, ok: bool = False, text: str | None = None,

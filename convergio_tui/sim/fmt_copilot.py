@@ -27,7 +27,7 @@ import time
 from convergio_tui.sim.behaviour import Behaviour, FileOp
 from convergio_tui.sim.cli_args import Request
 from convergio_tui.sim.host import Host
-from convergio_tui.sim.speaker import SIM_USD_PER_CREDIT, Speaker, ToolCall
+from convergio_tui.sim.speaker import SIM_USD_PER_CREDIT, Speaker, ToolUse
 
 NANO_AIU_PER_CREDIT = 1_000_000_000
 
@@ -149,28 +149,28 @@ class CopilotSpeaker(Speaker):
             "fileEdits": [{"kind": "create", "path": abs_path}], "toolTelemetry": {},
         })  # fmt: skip
 
-    def call(self, call: ToolCall) -> None:
+    def use(self, use: ToolUse) -> None:
         """``tool.execution_start`` of ``view`` or ``bash``, then ``tool.execution_complete``
         with its ``result``, or ``success: false`` and its ``error``."""
-        super().call(call)
+        super().use(use)
         call_id = "call_" + self.uuid_like()[:8]
         turn = str(self.turn)
-        if call.kind == "read":
-            name, args, title = "view", {"path": call.target}, "Viewing file"
+        if use.kind == "read":
+            name, args, title = "view", {"path": use.target}, "Viewing file"
         else:
-            name, args, title = "bash", {"command": call.target}, "Running command"
+            name, args, title = "bash", {"command": use.target}, "Running command"
         self._event("tool.execution_start", {
             "toolCallId": call_id, "toolName": name, "arguments": args, "turnId": turn,
             "model": self.req.model, "toolTitle": title,
         })  # fmt: skip
         done: dict[str, object] = {
             "toolCallId": call_id, "model": self.req.model, "interactionId": self.uuid_like(),
-            "turnId": turn, "rte": False, "success": call.ok,
+            "turnId": turn, "rte": False, "success": use.ok,
         }  # fmt: skip
-        if call.ok:
-            done["result"] = {"content": call.output}
+        if use.ok:
+            done["result"] = {"content": use.output}
         else:
-            done["error"] = {"message": call.output, "code": "failure"}
+            done["error"] = {"message": use.output, "code": "failure"}
         done["toolTelemetry"] = {}
         self._event("tool.execution_complete", done)
 

@@ -18,7 +18,7 @@ import time
 from convergio_tui.sim.behaviour import Behaviour, FileOp
 from convergio_tui.sim.cli_args import Request
 from convergio_tui.sim.host import Host
-from convergio_tui.sim.speaker import Speaker, ToolCall
+from convergio_tui.sim.speaker import Speaker, ToolUse
 
 _QUOTA = "Resource has been exhausted (e.g. check quota)."
 _QUOTA_HINT = (
@@ -130,20 +130,20 @@ class GeminiSpeaker(Speaker):
         self._event("tool_result", tool_id=tool_id, status="success")
         self.turn = []
 
-    def call(self, call: ToolCall) -> None:
+    def use(self, use: ToolUse) -> None:
         """``tool_use`` of ``read_file`` or ``run_shell_command``, then ``tool_result``:
         ``success`` with no output (as 0.61 prints it), or ``error`` with the message."""
-        super().call(call)
-        if call.kind == "read":
-            name, params = "read_file", {"file_path": call.target}
+        super().use(use)
+        if use.kind == "read":
+            name, params = "read_file", {"file_path": use.target}
         else:
-            name, params = "run_shell_command", {"command": call.target}
+            name, params = "run_shell_command", {"command": use.target}
         tool_id = f"{name}__{name}_{int(self.host.time() * 1000)}_{self.tools - 1}"
         self._event("tool_use", tool_name=name, tool_id=tool_id, parameters=params)
-        if call.ok:
+        if use.ok:
             self._event("tool_result", tool_id=tool_id, status="success")
         else:
-            error = {"type": "tool_execution_error", "message": call.output}
+            error = {"type": "tool_execution_error", "message": use.output}
             self._event("tool_result", tool_id=tool_id, status="error", error=error)
         self.turn = []
 

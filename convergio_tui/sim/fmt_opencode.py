@@ -20,7 +20,7 @@ import time
 from convergio_tui.sim.behaviour import Behaviour, FileOp
 from convergio_tui.sim.cli_args import Request
 from convergio_tui.sim.host import Host
-from convergio_tui.sim.speaker import Speaker, ToolCall
+from convergio_tui.sim.speaker import Speaker, ToolUse
 
 _UNEXPECTED = "Unexpected server error. Check server logs for details."
 
@@ -130,21 +130,21 @@ class OpencodeSpeaker(Speaker):
         self._end_step("tool-calls", last=False)
         self._open_step()
 
-    def call(self, call: ToolCall) -> None:
+    def use(self, use: ToolUse) -> None:
         """A ``read`` or ``bash`` ``tool_use`` part, ``completed`` with its output or
         ``error`` with the message; the step ends and the next one opens."""
-        super().call(call)
+        super().use(use)
         self._open_step()
         now = self._ms()
-        if call.kind == "read":
-            name, given = "read", {"filePath": call.target}
+        if use.kind == "read":
+            name, given = "read", {"filePath": use.target}
         else:
-            name, given = "bash", {"command": call.target, "description": call.target}
-        state: dict[str, object] = {"status": "completed" if call.ok else "error", "input": given}
-        if call.ok:
-            state.update(output=call.output, title=call.target, metadata={})
+            name, given = "bash", {"command": use.target, "description": use.target}
+        state: dict[str, object] = {"status": "completed" if use.ok else "error", "input": given}
+        if use.ok:
+            state.update(output=use.output, title=use.target, metadata={})
         else:
-            state["error"] = call.output
+            state["error"] = use.output
         state["time"] = {"start": now, "end": now}
         part = self._part("tool", callID=self.new_id("call_", 8), tool=name, state=state)
         self.pending.append(self._line("tool_use", part=part))

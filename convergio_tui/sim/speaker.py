@@ -19,9 +19,10 @@ SIM_OUTPUT_USD_PER_MTOK = 15.0
 SIM_USD_PER_CREDIT = 0.01  # Copilot's AI credit since June 2026
 
 
-class ToolCall:
-    """A tool call that is not a file write: a file read or a shell command, and how it
-    ended. A simulated run's own work is its file ops (``tool``); the sample run logs of
+class ToolUse:
+    """A tool use that is not a file write: a file read or a shell command, and how it
+    ended (not ``sim.standin``'s ``ToolCall``, which a stand-in model asks a CLI to make).
+    A simulated run's own work is its file ops (``tool``); the sample run logs of
     ``convergio_tui.devtools`` tell a longer story, reads and commands included. No
     contract recording holds a read or a command (the cases write files), so each format
     prints them in the shape of its recorded file tool, under the CLI's own tool name."""
@@ -138,7 +139,7 @@ class Speaker:
         """A file tool call (already applied) and its result."""
         self.tools += 1
 
-    def call(self, call: ToolCall) -> None:
+    def use(self, use: ToolUse) -> None:
         """A read or shell tool call and its result, in the tool's own events."""
         self.tools += 1
 
