@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from engine_fixtures import git, make_repo
 
-from convergio_tui import gitsafe
 from convergio_tui.engine import gitops, worktrees
 from convergio_tui.engine.ownership import Owner
+from convergio_tui.git import hardening
 from convergio_tui.thor import git as g
 from convergio_tui.tools.harden.files import list_files
 from convergio_tui.tools.worktree_check import check_worktree
@@ -172,13 +172,13 @@ def test_reset_and_clean_stay_in_the_worktree_whatever_core_worktree_says(
 def test_command_puts_the_hardening_before_and_the_patch_flags_after_the_subcommand(
     tmp_path: Path,
 ) -> None:
-    argv, env = gitsafe.command(tmp_path, "-c", "core.quotePath=false", "diff", "a...b")
+    argv, env = hardening.command(tmp_path, "-c", "core.quotePath=false", "diff", "a...b")
     assert argv[:3] == ["git", "-C", str(tmp_path)]
     assert "core.hooksPath=/dev/null" in argv and "core.fsmonitor=false" in argv
     at = argv.index("diff")
     assert argv[at + 1 : at + 3] == ["--no-ext-diff", "--no-textconv"] and argv[-1] == "a...b"
     assert env["GIT_TERMINAL_PROMPT"] == "0" and "GIT_OPTIONAL_LOCKS" not in env
-    assert gitsafe.command(tmp_path, "status", read_only=True)[1]["GIT_OPTIONAL_LOCKS"] == "0"
+    assert hardening.command(tmp_path, "status", read_only=True)[1]["GIT_OPTIONAL_LOCKS"] == "0"
 
 
 def test_filter_names_are_read_from_the_repository_config_only(
@@ -189,10 +189,10 @@ def test_filter_names_are_read_from_the_repository_config_only(
     monkeypatch.setenv("GIT_CONFIG_COUNT", "1")  # the user's own command-scope config
     monkeypatch.setenv("GIT_CONFIG_KEY_0", "filter.lfs.clean")
     monkeypatch.setenv("GIT_CONFIG_VALUE_0", "git-lfs clean -- %f")
-    overrides = gitsafe.driver_overrides(repo)
+    overrides = hardening.driver_overrides(repo)
     assert overrides["filter.a=b c.clean"] == "" and overrides["filter.a=b c.required"] == "false"
     assert overrides["merge.m.driver"] == ""
     assert not any(key.startswith("filter.lfs.") for key in overrides)
-    env = gitsafe.command(repo, "status")[1]
+    env = hardening.command(repo, "status")[1]
     assert env["GIT_CONFIG_COUNT"] == str(1 + len(overrides))
     assert env["GIT_CONFIG_KEY_0"] == "filter.lfs.clean"  # the user's entry kept, ours after

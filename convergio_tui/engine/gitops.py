@@ -8,8 +8,9 @@ are ours, is :mod:`engine.worktrees`. Merges into a wave branch never touch a ch
 ``git merge-tree --write-tree`` computes the result (and the conflicting paths), then
 ``commit-tree`` + ``update-ref`` with the old value move the branch atomically.
 
-Every git call is hardened (:mod:`convergio_tui.gitsafe`: no hook, fsmonitor, filter...),
-and nothing is deleted outside the worktree root (:mod:`convergio_tui.safe_fs`).
+Every git call goes through :func:`convergio_tui.git.git` (hardened: no hook, fsmonitor,
+filter...; a failure is a :class:`convergio_tui.git.GitError`), and nothing is deleted
+outside the worktree root (:mod:`convergio_tui.safe_fs`).
 """
 
 from __future__ import annotations
@@ -21,22 +22,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from convergio_tui import gitsafe, safe_fs
+from convergio_tui import safe_fs
+from convergio_tui.git import GitError as GitError  # re-exported: callers say gitops.GitError
+from convergio_tui.git import git as git  # re-exported: callers say gitops.git
+from convergio_tui.git import merge_tree
 
-_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Convergio", "GIT_AUTHOR_EMAIL": "convergio@localhost",
-    "GIT_COMMITTER_NAME": "Convergio", "GIT_COMMITTER_EMAIL": "convergio@localhost",
-}  # fmt: skip
 # Merges into one repository's wave branches, and worktree add/remove/prune, are
 # serialised in-process per repository: a `worktree prune` or `add` running beside another
 # `add` reads its half-written admin folder and fails ("failed to read .../commondir").
 # update-ref with the old value guards against another process moving a branch meanwhile.
 _repo_locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
-
-
-class GitError(RuntimeError):
-    """A git command failed; the message carries its stderr."""
 
 
 class UnsafeWorktreeError(GitError):
@@ -55,16 +51,6 @@ class MergeResult:
     commit: str | None = None
     conflicts: list[str] = field(default_factory=list)
     detail: str = ""
-
-
-def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run hardened git in ``cwd``; raise :class:`GitError` on failure if ``check``."""
-    proc = gitsafe.run(cwd, *args, extra_env=_IDENTITY, capture_output=True, text=True, timeout=120)
-    if check and proc.returncode != 0:
-        raise GitError(
-            f"git {' '.join(args)} failed in {cwd}: {proc.stderr.strip() or proc.stdout.strip()}"
-        )
-    return proc
 
 
 def wave_branch_name(plan_uid: str, seq: int) -> str:
@@ -144,34 +130,22 @@ def merge_branch(repo: Path, target: str, source: str, message: str) -> MergeRes
             return MergeResult(False, detail=f"missing branch: {target if old is None else source}")
         if git(repo, "merge-base", "--is-ancestor", head, old, check=False).returncode == 0:
             return MergeResult(True, old, detail="already merged")
-        proc, tree, conflicts = _merge_tree(repo, old, head)
-        if conflicts:
+        merged = merge_tree(repo, old, head)
+        if merged.conflicts:
             return MergeResult(
-                False, conflicts=conflicts, detail="conflict in " + ", ".join(conflicts)
+                False,
+                conflicts=merged.conflicts,
+                detail="conflict in " + ", ".join(merged.conflicts),
             )
-        if tree is None:
-            return MergeResult(False, detail=f"merge-tree failed: {proc.stderr.strip()}")
-        commit = git(repo, "commit-tree", tree, "-p", old, "-p", head, "-m", message).stdout.strip()
+        if merged.tree is None:
+            return MergeResult(False, detail=f"merge-tree failed: {merged.error}")
+        commit = git(
+            repo, "commit-tree", merged.tree, "-p", old, "-p", head, "-m", message
+        ).stdout.strip()
         git(repo, "update-ref", f"refs/heads/{target}", commit, old)
     return MergeResult(True, commit)
 
 
-def _merge_tree(
-    repo: Path, target: str, source: str
-) -> tuple[subprocess.CompletedProcess[str], str | None, list[str]]:
-    """Merge in memory (``git merge-tree``): the process, the merged tree id when clean,
-    and the conflicting paths when not. Nothing is written to any branch or checkout."""
-    proc = git(
-        repo, "merge-tree", "--write-tree", "--name-only", "--no-messages", target, source,
-        check=False,
-    )  # fmt: skip
-    lines = proc.stdout.splitlines()
-    if proc.returncode == 1:
-        return proc, None, sorted({line for line in lines[1:] if line})
-    tree = lines[0] if proc.returncode == 0 and lines else None
-    return proc, tree, []
-
-
 def conflicts_between(repo: Path, target: str, source: str) -> list[str]:
     """Paths that would conflict when merging ``source`` into ``target`` (nothing written)."""
-    return _merge_tree(repo, target, source)[2]
+    return merge_tree(repo, target, source).conflicts

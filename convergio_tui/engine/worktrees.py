@@ -14,8 +14,9 @@ from pathlib import Path
 
 from convergio_tui import paths, safe_fs
 from convergio_tui.engine import gitops, ownership
-from convergio_tui.engine.gitops import GitError, NotOwnedError
+from convergio_tui.engine.gitops import NotOwnedError
 from convergio_tui.engine.ownership import Owner
+from convergio_tui.git import GitError, git
 
 
 def _owned(action: Callable[..., object], *args: object, **kwargs: object) -> object:
@@ -33,7 +34,7 @@ def claim_namespace(repo: Path, owner: Owner) -> None:
 
 
 def _head_branch(path: Path) -> str:
-    return gitops.git(path, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
+    return git(path, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
 
 
 def require_worktree(path: Path, owner: Owner, task: str, branch: str) -> str:
@@ -65,7 +66,7 @@ def ensure_branch(repo: Path, name: str, start: str, *, owner: Owner) -> str:
         return head
     if gitops.rev(repo, start) is None:
         raise GitError(f"cannot create {name}: {start!r} is not a commit in {repo}")
-    gitops.git(repo, "branch", name, start)
+    git(repo, "branch", name, start)
     return gitops.rev(repo, name) or ""
 
 
@@ -96,9 +97,9 @@ def ensure_worktree(repo: Path, path: Path, branch: str, start: str, *, root: Pa
         _forget_missing(repo, path, owner, task, branch)
         paths.private_dir(path.parent)
         if gitops.rev(repo, f"refs/heads/{branch}") is not None:
-            gitops.git(repo, "worktree", "add", str(path), branch)
+            git(repo, "worktree", "add", str(path), branch)
         else:
-            gitops.git(repo, "worktree", "add", "-b", branch, str(path), start)
+            git(repo, "worktree", "add", "-b", branch, str(path), start)
         ownership.stamp_worktree(path, owner, task)
     return path
 
@@ -112,7 +113,7 @@ def _forget_missing(repo: Path, path: Path, owner: Owner, task: str, branch: str
     if admin is None:
         return
     _owned(ownership.require_registration, admin, common, owner, task, branch)
-    gitops.git(repo, "worktree", "remove", "--force", str(path), check=False)
+    git(repo, "worktree", "remove", "--force", str(path), check=False)
 
 
 def reset_worktree(path: Path, round_no: int, *, owner: Owner, task: str, branch: str) -> None:
@@ -121,7 +122,7 @@ def reset_worktree(path: Path, round_no: int, *, owner: Owner, task: str, branch
     require_worktree(path, owner, task, branch)
     gitops.in_tree(path, "reset", "-q", "--hard", "HEAD")
     gitops.in_tree(path, "clean", "-q", "-fd")
-    subject = gitops.git(path, "log", "-1", "--format=%s", check=False).stdout.strip()
+    subject = git(path, "log", "-1", "--format=%s", check=False).stdout.strip()
     if subject.startswith("convergio(") and subject.endswith(f"[round {round_no}]"):
         gitops.in_tree(path, "reset", "-q", "--hard", "HEAD~1")
 
@@ -172,11 +173,11 @@ def remove_worktree(repo: Path, path: Path, *, root: Path, owner: Owner, task: s
             except NotOwnedError:
                 return False
         else:
-            removed = gitops.git(repo, "worktree", "remove", "--force", str(path), check=False)
+            removed = git(repo, "worktree", "remove", "--force", str(path), check=False)
             if removed.returncode != 0:
                 gitops.safely(safe_fs.safe_rmtree, path, root, ignore_errors=True)
                 if not (path.exists() or path.is_symlink()):  # never through a symlink
-                    gitops.git(repo, "worktree", "remove", "--force", str(path), check=False)
+                    git(repo, "worktree", "remove", "--force", str(path), check=False)
     safe_fs.remove_empty_dir(path.parent, root)
     return True
 

@@ -1,10 +1,11 @@
-"""How Convergio runs git in a repository an agent may have written to: one place.
+"""How git is made safe to run in a repository an agent may have written to.
 
 An agent works in a worktree of the user's repository with the user's rights, so it can
 plant hooks and set the repository's config. Git runs configured commands on many
 ordinary calls (a hook on every checkout, commit and ref update; ``core.fsmonitor`` on
 every status; a clean filter on ``add``...). Every git call Convergio makes goes through
-:func:`run`, which turns each of those off; user-level config (identity, aliases) stays.
+:func:`run` (most of them by way of :func:`convergio_tui.git.runner.git`), which turns
+each of those off; user-level config (aliases, the user's own drivers) stays.
 
 Left alone on purpose: ``credential.helper``, ``core.sshCommand``, ``core.askPass`` and
 ``remote.*.uploadpack`` only run on a transport, and ``protocol.allow=never`` forbids every

@@ -1,13 +1,13 @@
 """Read-only git queries Thor needs; none touches a checkout except ``temp_worktree``.
 
-Every call is hardened (:mod:`convergio_tui.gitsafe`): Thor reads what an agent wrote, so
-no hook, fsmonitor, filter, textconv or external diff of that repository may run.
+Every call goes through :func:`convergio_tui.git.git` (hardened: Thor reads what an agent
+wrote, so no hook, fsmonitor, filter, textconv or external diff of that repository may
+run), read-only where it only reads; a failure is a :class:`convergio_tui.git.GitError`.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -15,14 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from convergio_tui import gitsafe, safe_fs
+from convergio_tui import safe_fs
+from convergio_tui.git import GitError as GitError  # re-exported: Thor catches g.GitError
+from convergio_tui.git import git as git  # re-exported: the gates call g.git
+from convergio_tui.git import hardening, merge_tree
 from convergio_tui.thor.shell import CommandClock
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-
-
-class GitError(Exception):
-    """A git command failed (bad ref, not a repository...)."""
 
 
 @dataclass
@@ -45,38 +44,17 @@ class DiffInfo:
         return sum(len(v) for v in self.added.values())
 
 
-def git(
-    repo: Path, *args: str, clock: CommandClock | None = None, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run hardened ``git -C repo args``; raise :class:`GitError` on failure when ``check``."""
-    started = time.monotonic()
-    proc = gitsafe.run(
-        repo, "-c", "core.quotePath=false", *args, read_only=True, capture_output=True,
-        text=True, errors="replace",
-    )  # fmt: skip
-    if clock is not None:
-        clock.add(time.monotonic() - started)
-    if check and proc.returncode != 0:
-        raise GitError(f"git {' '.join(args)}: {proc.stderr.strip() or proc.stdout.strip()}")
-    return proc
-
-
 def git_input(repo: Path, stdin: str, *args: str, clock: CommandClock | None = None) -> str:
     """Run hardened ``git -C repo args`` with ``stdin``; its stdout, whatever the exit code."""
-    started = time.monotonic()
-    proc = gitsafe.run(
-        repo, *args, read_only=True, input=stdin, capture_output=True, text=True, errors="replace"
-    )
-    if clock is not None:
-        clock.add(time.monotonic() - started)
-    return proc.stdout
+    return git(repo, *args, input=stdin, read_only=True, check=False, clock=clock).stdout
 
 
 def ref_exists(repo: Path, ref: str, clock: CommandClock | None = None) -> bool:
     """True when ``ref`` names a commit in ``repo``."""
     proc = git(
-        repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", clock=clock, check=False
-    )
+        repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", read_only=True,
+        clock=clock, check=False,
+    )  # fmt: skip
     return proc.returncode == 0
 
 
@@ -90,19 +68,24 @@ def diff_info(repo: Path, base: str, head: str, clock: CommandClock | None = Non
     """Changes on ``head`` since it forked from ``base`` (``base...head``)."""
     info = DiffInfo(base, head)
     spec = f"{base}...{head}"
-    status = git(repo, "diff", "--no-renames", "--name-status", "-z", spec, clock=clock).stdout
+    status = git(
+        repo, "diff", "--no-renames", "--name-status", "-z", spec, read_only=True, clock=clock
+    ).stdout
     fields = status.split("\0")
     for i in range(0, len(fields) - 1, 2):
         if fields[i]:
             info.changed[fields[i + 1]] = fields[i][0]
-    numstat = git(repo, "diff", "--no-renames", "--numstat", "-z", spec, clock=clock).stdout
+    numstat = git(
+        repo, "diff", "--no-renames", "--numstat", "-z", spec, read_only=True, clock=clock
+    ).stdout
     for entry in numstat.split("\0"):
         parts = entry.split("\t")
         if len(parts) == 3 and parts[0] == "-" and parts[1] == "-":
             info.binary.add(parts[2])
     patch = git(
-        repo, "diff", "--no-renames", "--no-color", "--no-ext-diff", "-U0", spec, clock=clock
-    ).stdout
+        repo, "diff", "--no-renames", "--no-color", "--no-ext-diff", "-U0", spec,
+        read_only=True, clock=clock,
+    ).stdout  # fmt: skip
     current: str | None = None
     line_no = 0
     for line in patch.splitlines():
@@ -122,7 +105,10 @@ def diff_info(repo: Path, base: str, head: str, clock: CommandClock | None = Non
 
 def diff_stat(repo: Path, base: str, head: str, clock: CommandClock | None = None) -> str:
     """``git diff --stat base...head`` (empty when it cannot be computed)."""
-    proc = git(repo, "diff", "--stat", "--no-color", f"{base}...{head}", clock=clock, check=False)
+    proc = git(
+        repo, "diff", "--stat", "--no-color", f"{base}...{head}", read_only=True, clock=clock,
+        check=False,
+    )  # fmt: skip
     return proc.stdout.rstrip() if proc.returncode == 0 else ""
 
 
@@ -131,38 +117,30 @@ def merge_conflicts(
 ) -> list[str] | None:
     """Paths that conflict when merging ``branch`` into ``into``; ``[]`` when clean.
 
-    Uses ``git merge-tree --write-tree`` so no checkout is touched. ``None`` when git
-    cannot tell (an error other than a conflict).
+    Uses :func:`convergio_tui.git.merge_tree`, so no checkout is touched. ``None`` when
+    git cannot tell (an error other than a conflict).
     """
-    proc = git(
-        repo, "merge-tree", "--write-tree", "--name-only", "--no-messages", into, branch,
-        clock=clock, check=False,
-    )  # fmt: skip
-    if proc.returncode == 0:
-        return []
-    if proc.returncode != 1:
-        return None
-    lines = proc.stdout.splitlines()[1:]
-    paths: list[str] = []
-    for line in lines:
-        if not line.strip():
-            break
-        if line not in paths:
-            paths.append(line)
-    return paths
+    merged = merge_tree(repo, into, branch, clock=clock)
+    if merged.clean or merged.conflicts:
+        return merged.conflicts
+    return None
 
 
 def current_branch(worktree: Path, clock: CommandClock | None = None) -> str | None:
     """The branch checked out in ``worktree`` (``None`` when detached or not a repo)."""
-    proc = git(worktree, "symbolic-ref", "--quiet", "--short", "HEAD", clock=clock, check=False)
+    proc = git(
+        worktree, "symbolic-ref", "--quiet", "--short", "HEAD", read_only=True, clock=clock,
+        check=False,
+    )  # fmt: skip
     return (proc.stdout.strip() or None) if proc.returncode == 0 else None
 
 
 def dirty_paths(worktree: Path, clock: CommandClock | None = None) -> list[str]:
     """Uncommitted (staged, unstaged or untracked, not ignored) paths in ``worktree``."""
     proc = git(
-        worktree, "status", "--porcelain", "-z", "--untracked-files=all", clock=clock, check=False
-    )
+        worktree, "status", "--porcelain", "-z", "--untracked-files=all", read_only=True,
+        clock=clock, check=False,
+    )  # fmt: skip
     if proc.returncode != 0:
         return []
     return [entry[3:] for entry in proc.stdout.split("\0") if len(entry) > 3]
@@ -174,7 +152,7 @@ def commits(
     """Non-merge commits in ``base..head``, oldest first: (short sha, subject, paths)."""
     out = git(
         repo, "log", "--reverse", "--no-merges", "--no-renames", "--format=%x1e%h%x1f%s",
-        "--name-only", f"{base}..{head}", clock=clock,
+        "--name-only", f"{base}..{head}", read_only=True, clock=clock,
     ).stdout  # fmt: skip
     result = []
     for record in out.split("\x1e"):
@@ -189,7 +167,7 @@ def commits(
 
 def blob_text(repo: Path, ref: str, path: str, clock: CommandClock | None = None) -> str | None:
     """The content of ``path`` at ``ref`` (``None`` when absent)."""
-    proc = git(repo, "show", f"{ref}:{path}", clock=clock, check=False)
+    proc = git(repo, "show", f"{ref}:{path}", read_only=True, clock=clock, check=False)
     return proc.stdout if proc.returncode == 0 else None
 
 
@@ -199,13 +177,10 @@ def blob_sizes(
     """Sizes in bytes of ``paths`` at ``ref`` (one ``cat-file --batch-check`` call)."""
     if not paths:
         return {}
-    started = time.monotonic()
-    proc = gitsafe.run(
-        repo, "cat-file", "--batch-check=%(objectsize)", read_only=True,
-        input="".join(f"{ref}:{p}\n" for p in paths), capture_output=True, text=True,
+    proc = git(
+        repo, "cat-file", "--batch-check=%(objectsize)", read_only=True, check=False,
+        input="".join(f"{ref}:{p}\n" for p in paths), clock=clock,
     )  # fmt: skip
-    if clock is not None:
-        clock.add(time.monotonic() - started)
     sizes: dict[str, int] = {}
     for path, line in zip(paths, proc.stdout.splitlines(), strict=False):
         if line.strip().isdigit():
@@ -242,8 +217,9 @@ def blob_texts(
     """Contents of ``paths`` at ``ref`` in one ``cat-file --batch`` call (absent ones left out)."""
     if not paths:
         return {}
+    # Bytes, not text: a blob's size is in bytes, so the stream is cut before decoding.
     started = time.monotonic()
-    proc = gitsafe.run(
+    proc = hardening.run(
         repo, "cat-file", "--batch", read_only=True,
         input="".join(f"{ref}:{p}\n" for p in paths).encode(), capture_output=True,
     )  # fmt: skip

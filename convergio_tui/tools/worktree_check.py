@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
-from convergio_tui import gitsafe, paths
+from convergio_tui import paths
+from convergio_tui.git import git
 
 CLAIM_FILE = "convergio-task.pid"
 CHECK_NAMES = (
@@ -61,14 +61,13 @@ class WorktreeReport:
         return {"ok": self.ok, "checks": [c.as_dict() for c in self.checks]}
 
 
-def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # Hardened: the worktree was just written by an agent (hooks, fsmonitor, filters...).
-    return gitsafe.run(path, *args, read_only=True, capture_output=True, text=True, timeout=30)
+# Every query is read-only: the worktree may be in use by the task it is checked for.
+_TIMEOUT = 30.0
 
 
 def _git_out(path: Path, *args: str) -> str | None:
     """Stripped stdout of a git command, or None when it fails."""
-    proc = _git(path, *args)
+    proc = git(path, *args, read_only=True, check=False, timeout=_TIMEOUT)
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
@@ -103,7 +102,10 @@ def _holder(git_dir: Path) -> tuple[int | None, bool]:
 
 def _status_paths(path: Path) -> list[str] | None:
     """Paths with changes (staged, unstaged, untracked), relative to the worktree."""
-    proc = _git(path, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+    proc = git(
+        path, "status", "--porcelain=v1", "-z", "--untracked-files=all", read_only=True,
+        check=False, timeout=_TIMEOUT,
+    )  # fmt: skip
     if proc.returncode != 0:
         return None
     fields = proc.stdout.split("\0")

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from convergio_tui import gitsafe
+from convergio_tui.git import hardening
 from convergio_tui.tools.harden.engine import Finding, ScanReport, scan_text
 from convergio_tui.tools.harden.rules import Rule, default_rules
 
@@ -165,7 +165,7 @@ def _glob_match(rel: str, pattern: str) -> bool:
 def _git_files(root: Path) -> list[str] | None:
     """Tracked files under ``root`` relative to it, or None outside a git work tree."""
     try:
-        proc = gitsafe.run(root, "ls-files", "-z", "--cached", read_only=True,
+        proc = hardening.run(root, "ls-files", "-z", "--cached", read_only=True,
                            capture_output=True, timeout=120)  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         return None
