@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
+
+from convergio_tui.git import git
 
 FILES = {
     "README.md": "# calc\n\nA tiny calculator, the subject of the Convergio demo.\n",
@@ -24,14 +25,11 @@ FILES = {
     ".gitignore": "__pycache__/\n",
 }
 
-
-def git(repo: Path, *args: str) -> None:
-    """Run git in ``repo`` with a fixed identity, failing loudly."""
-    subprocess.run(
-        ["git", "-c", "user.name=Convergio Demo", "-c", "user.email=demo@convergio.invalid",
-         *args],
-        cwd=repo, check=True, capture_output=True,
-    )  # fmt: skip
+# The demo's first commit is the user's project's, not Convergio's: its own author.
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Convergio Demo", "GIT_AUTHOR_EMAIL": "demo@convergio.invalid",
+    "GIT_COMMITTER_NAME": "Convergio Demo", "GIT_COMMITTER_EMAIL": "demo@convergio.invalid",
+}  # fmt: skip
 
 
 def create_project(path: Path) -> Path:
@@ -41,7 +39,7 @@ def create_project(path: Path) -> Path:
         target = path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    git(path, "init", "-q", "-b", "main")
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "chore: start the calculator")
+    git(path, "init", "-q", "-b", "main", env=_IDENTITY)
+    git(path, "add", "-A", env=_IDENTITY)
+    git(path, "commit", "-q", "-m", "chore: start the calculator", env=_IDENTITY)
     return path
