@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "vault": ("vault", "vault", "The encrypted per-project env vault."),
     "worktree": ("worktree", "worktree", "Worktree safety pre-flight."),
     "harden": ("harden", "harden", "Scan a tree for credentials and personal data."),
+    "thor": ("thor", "thor", "Thor's gates: the commands they would run (detect)."),
 }
 
 
