@@ -105,10 +105,22 @@ def test_three_failures_escalate_then_cli_approval_completes_the_plan(
         if g["verdict"] == "fail"
     )
 
-    approved = cli(
-        config_file, engine_db, "escalations", "approve", str(esc["id"]), "--note", "good enough"
-    )
+    # Approving work Thor rejected says what failed and what that means, and asks again:
+    # without a terminal to ask on, only --yes approves.
+    unconfirmed = cli(config_file, engine_db, "escalations", "approve", str(esc["id"]))
+    assert unconfirmed.returncode == 2, unconfirmed.stderr
+    assert "approving merges work that failed Thor's gates" in unconfirmed.stderr
+    assert "add --yes" in unconfirmed.stderr
+    assert (
+        json.loads(cli(config_file, engine_db, "escalations", "list", "--json").stdout)[
+            "escalations"
+        ][0]["status"]
+        == "pending"
+    )  # nothing decided
+    approved = cli(config_file, engine_db, "escalations", "approve", str(esc["id"]),
+                   "--note", "good enough", "--yes")  # fmt: skip
     assert approved.returncode == 0, approved.stderr
+    assert "approving merges work that failed Thor's gates" in approved.stderr
     again = cli(config_file, engine_db, "escalations", "approve", str(esc["id"]))
     assert again.returncode == 1 and "already decided" in again.stderr
 

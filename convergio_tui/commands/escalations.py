@@ -1,7 +1,8 @@
-"""``convergio escalations list|show|approve|retry|reject`` (docs/cli.md).
+"""``convergio escalations list|show|approve|retry|reject|resolve`` (docs/cli.md).
 
-Exit codes: 0 done; 1 the escalation was already decided; 2 bad input (unknown id,
-unknown provider, --provider/--model without retry).
+Exit codes: 0 done; 1 the escalation was already decided, or cannot be resolved yet
+(conflicts left, uncommitted changes); 2 bad input (unknown id, unknown provider,
+--provider/--model without retry, an approval not confirmed).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import click
 
 from convergio_tui.commands.common import context, echo, emit_json, fail, json_option
-from convergio_tui.textsafe import one_line
+from convergio_tui.textsafe import one_line, printable
 
 
 @click.group()
@@ -30,7 +31,7 @@ def _when(ts: float) -> str:
 @json_option
 def list_(show_all: bool, plan_id: int | None, as_json: bool) -> None:
     """Pending escalations (with --all, decided ones too)."""
-    from convergio_tui.thor.escalations import list_escalations
+    from convergio_tui.store.queries.escalations import list_escalations
 
     context().open_db()
     views = list_escalations(None if show_all else "pending", plan_id)
@@ -50,7 +51,7 @@ def list_(show_all: bool, plan_id: int | None, as_json: bool) -> None:
         echo(f"      last failing gates: {', '.join(gates) or '-'}")
         if v.rounds:
             echo(f"      last round: {one_line(_summary(v.rounds[-1]))}")
-    echo("decide with: convergio escalations show|approve|retry|reject ID")
+    echo("decide with: convergio escalations show|approve|retry|reject|resolve ID")
 
 
 def _last_failing(rounds: list[dict[str, Any]]) -> list[str]:
@@ -81,10 +82,10 @@ def _counted(view: dict[str, Any]) -> dict[str, Any]:
 @json_option
 def show(escalation_id: int, as_json: bool) -> None:
     """Every round's gate evidence, the diff stat and the spend of one escalation."""
-    from convergio_tui.thor.escalations import get
+    from convergio_tui.store.queries.escalations import escalation
 
     context().open_db()
-    view = get(escalation_id)
+    view = escalation(escalation_id)
     if view is None:
         fail(f"error: no escalation {escalation_id} (see: convergio escalations list)", 2)
     if as_json:
@@ -138,10 +139,36 @@ note_option = click.option("--note", default=None, help="A note kept with the de
 @escalations.command()
 @click.argument("escalation_id", type=int)
 @note_option
+@click.option("--yes", is_flag=True, help="Approve without being asked once more.")
 @json_option
-def approve(escalation_id: int, note: str | None, as_json: bool) -> None:
-    """Accept the task as done (validated_by human:<you>)."""
+def approve(escalation_id: int, note: str | None, yes: bool, as_json: bool) -> None:
+    """Accept the task as done (validated_by human:<you>), after saying what failed."""
+    _confirm_approval(escalation_id, yes)
     _decide("approve", escalation_id, note, None, None, as_json)
+
+
+def _confirm_approval(escalation_id: int, yes: bool) -> None:
+    """Say which gates the work failed and what merging it means; ask once more (on a
+    terminal), or require --yes (elsewhere: a script must say it on purpose)."""
+    import sys
+
+    from convergio_tui.store.queries.escalations import escalation
+    from convergio_tui.thor.approval import approval_warning
+
+    context().open_db()
+    view = escalation(escalation_id)
+    if view is None or view.status != "pending":
+        return  # unknown ids and decided escalations are reported by the decision
+    warning = approval_warning(view.rounds)
+    if warning is None:
+        return
+    click.echo(printable(warning), err=True)  # evidence quotes agents: no raw controls
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail("error: not approved: add --yes to approve it anyway", 2)
+    if not click.confirm("Approve it anyway?", default=False, err=True):
+        fail("not approved", 1)
 
 
 @escalations.command()
@@ -154,6 +181,16 @@ def retry(escalation_id: int, note: str | None, provider: str | None, model: str
           as_json: bool) -> None:  # fmt: skip
     """One more round, optionally elsewhere; the note is added to the prompt."""
     _decide("retry", escalation_id, note, provider, model, as_json)
+
+
+@escalations.command()
+@click.argument("escalation_id", type=int)
+@note_option
+@json_option
+def resolve(escalation_id: int, note: str | None, as_json: bool) -> None:
+    """You fixed the task by hand in its worktree and committed: accept its branch as it
+    now is (refused while it conflicts with its wave branch or has uncommitted changes)."""
+    _decide("resolve", escalation_id, note, None, None, as_json)
 
 
 @escalations.command()

@@ -9,9 +9,9 @@ the named tasks back (``thor.rounds.reject_wave``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from convergio_tui.engine import gitops, worktrees
+from convergio_tui.engine.approved import merge_approved
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.crossreview_run import runner_for
 from convergio_tui.engine.events import TaskChanged, WaveChanged
@@ -108,31 +108,11 @@ def skip_dependents(ctx: EngineContext, wave: Wave) -> int:
     return skipped
 
 
-def _merge_approved(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> str:
-    """Merge tasks a person approved (their branch is not in the wave branch yet)."""
-    if not ctx.worktrees or not wave.branch:
-        return ""
-    for task in tasks:
-        if task.status != TaskStatus.DONE or not task.branch:
-            continue
-        if gitops.rev(ctx.repo, f"refs/heads/{task.branch}") is None:
-            continue
-        if not gitops.is_merged(ctx.repo, task.branch, wave.branch):
-            result = gitops.merge_branch(ctx.repo, wave.branch, task.branch,
-                                         f"Merge {task.code} (approved) into {wave.branch}")  # fmt: skip
-            if not result.ok:
-                return f"{task.code} was approved but conflicts with {wave.branch}: {result.detail}"
-        if task.worktree:
-            worktrees.remove_worktree(ctx.repo, Path(task.worktree), root=ctx.worktree_root,
-                                      owner=ctx.owner, task=task.code, branch=task.branch)  # fmt: skip
-            Task.update(worktree=None).where(Task.id == task.id).execute()
-    return ""
-
-
 def _review(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> Settled:
-    problem = _merge_approved(ctx, wave, tasks)
-    if problem:
-        ctx.bus.journal("merge.conflict", problem, level="error", plan_id=ctx.plan_id)
+    conflicted = merge_approved(ctx, wave, tasks)
+    if conflicted:
+        problem = (f"approved work of {', '.join(conflicted)} conflicts with {wave.branch}: "
+                   "retry it, or resolve it by hand (convergio escalations list)")  # fmt: skip
         _set_wave(ctx, wave, WaveStatus.BLOCKED, problem)
         return Settled("stuck", problem)
     _set_wave(ctx, wave, WaveStatus.VALIDATING)

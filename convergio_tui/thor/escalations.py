@@ -5,6 +5,9 @@ more round, optionally on another provider/model and with a note) or rejects (th
 ``failed``, its wave ``blocked``). Every change happens in one ``immediate()`` block, as
 conditional moves of ``store.transitions``: a task no longer escalated (a person cancelled
 it) is not decided.
+
+This is the write side; what a person reads (``EscalationView``, the listing, the round
+history) is ``store/queries/escalations.py``.
 """
 
 from __future__ import annotations
@@ -12,16 +15,15 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-
-import peewee as pw
 
 from convergio_tui.config.schema import Config
 from convergio_tui.providers.redact import project_redactor
 from convergio_tui.store.db import immediate
-from convergio_tui.store.models import Escalation, Event, Run, Task, now
+from convergio_tui.store.models import Escalation, Event, Task, now
+from convergio_tui.store.queries.costs import task_costs
+from convergio_tui.store.queries.escalations import EscalationView, round_history, view_of
 from convergio_tui.store.states import (
     ESCALATION_DECIDABLE,
     TASK_DECIDABLE,
@@ -31,10 +33,12 @@ from convergio_tui.store.states import (
 )
 from convergio_tui.store.transitions import move_row, move_wave
 from convergio_tui.thor.feedback import reviewer_note
+from convergio_tui.thor.resolve import resolution_problem
 from convergio_tui.thor.secrets import sanitize
 
-Action = Literal["approve", "retry", "reject"]
-ACTIONS: tuple[str, ...] = ("approve", "retry", "reject")
+# resolve: a person fixed the task by hand in its worktree (thor/resolve.py).
+Action = Literal["approve", "retry", "reject", "resolve"]
+ACTIONS: tuple[str, ...] = ("approve", "retry", "reject", "resolve")
 
 
 class EscalationError(Exception):
@@ -44,47 +48,6 @@ class EscalationError(Exception):
         super().__init__(message)
         self.not_found = not_found
         self.bad_input = bad_input  # the arguments are wrong (CLI exit 2), not the state
-
-
-@dataclass(frozen=True)
-class EscalationView:
-    """What a person needs to decide: every round's evidence, the diff, the spend."""
-
-    id: int
-    task_id: int
-    task_code: str
-    task_title: str
-    plan_id: int
-    plan_name: str
-    wave_seq: int
-    status: str
-    reason: str
-    created_at: float
-    round: int
-    provider: str | None
-    model: str | None
-    spend_usd: float
-    diff_stat: str
-    rounds: list[dict[str, Any]] = field(default_factory=list)
-    decided_by: str | None = None
-    decided_at: float | None = None
-    note: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON form used by ``convergio escalations list --json``."""
-        return asdict(self)
-
-
-def task_spend(task_id: int) -> float:
-    """USD charged so far for every run of the task."""
-    total = Run.select(pw.fn.SUM(Run.cost_usd)).where(Run.task == task_id).scalar()
-    return round(float(total or 0.0), 6)
-
-
-def round_history(task_id: int) -> list[dict[str, Any]]:
-    """Every rejected round of the task, oldest first, with its gates' evidence."""
-    events = Event.select().where((Event.task == task_id) & (Event.kind == "rejected"))
-    return [dict(e.data) for e in events.order_by(Event.id) if isinstance(e.data, dict)]
 
 
 def _diff_stat_of(task: Task) -> str:
@@ -99,24 +62,28 @@ def _diff_stat_of(task: Task) -> str:
 
 
 def open_escalation(
-    task: Task, diff_stat: str = "", *, redact: Callable[[str], str] | None = None
-) -> Escalation:
+    task: Task, diff_stat: str = "", *, redact: Callable[[str], str] | None = None,
+    reason: str | None = None, conflict: dict[str, Any] | None = None,
+) -> Escalation:  # fmt: skip
     """Create the pending escalation for ``task`` (call inside a transaction).
 
     ``redact`` (the project's vault redactor) masks the summary's diff stat; the rounds
-    come from rejection events, masked when they were written.
+    come from rejection events, masked when they were written. ``reason`` replaces the
+    usual "rejected N time(s)" one; ``conflict`` (an approved task that no longer merges:
+    engine/approved.py) is kept in the summary under that key.
     """
     rounds = round_history(int(task.id))
     last = rounds[-1] if rounds else {}
     failing = [g["name"] for g in last.get("gates", []) if g.get("verdict") == "fail"]
-    reason = (
+    reason = reason or (
         f"rejected {len(rounds)} time(s) by Thor; last failing gates: "
         f"{', '.join(failing) or 'unknown'}"
     )
     summary = {
         "rounds": rounds,
         "diff_stat": _masked(diff_stat or _diff_stat_of(task), redact),
-        "spend_usd": task_spend(int(task.id)),
+        "spend_usd": round(task_costs([int(task.id)]).get(int(task.id), 0.0), 6),
+        **({"conflict": conflict} if conflict else {}),
     }
     escalation = Escalation.create(task=task.id, reason=reason, summary=summary)
     Event.create(
@@ -126,41 +93,6 @@ def open_escalation(
         data={"escalation": int(escalation.id)},
     )  # fmt: skip
     return escalation
-
-
-def _view(esc: Escalation) -> EscalationView:
-    task: Task = esc.task
-    summary: dict[str, Any] = esc.summary or {}
-    return EscalationView(
-        id=int(esc.id), task_id=int(task.id), task_code=str(task.code),
-        task_title=str(task.title), plan_id=int(task.plan_id), plan_name=str(task.plan.name),
-        wave_seq=int(task.wave.seq), status=str(esc.status), reason=str(esc.reason),
-        created_at=float(esc.created_at), round=int(task.round), provider=task.provider,
-        model=task.model, spend_usd=float(summary.get("spend_usd", 0.0)),
-        diff_stat=str(summary.get("diff_stat", "")), rounds=list(summary.get("rounds", [])),
-        decided_by=esc.decided_by, decided_at=esc.decided_at, note=esc.note,
-    )  # fmt: skip
-
-
-def pending(plan_id: int | None = None) -> list[EscalationView]:
-    """Escalations waiting for a decision, oldest first (optionally of one plan)."""
-    return list_escalations(EscalationStatus.PENDING, plan_id)
-
-
-def list_escalations(status: str | None = None, plan_id: int | None = None) -> list[EscalationView]:
-    """Escalations, oldest first, filtered by status and plan when given."""
-    query = Escalation.select().join(Task).order_by(Escalation.id)
-    if status is not None:
-        query = query.where(Escalation.status == status)
-    if plan_id is not None:
-        query = query.where(Task.plan == plan_id)
-    return [_view(e) for e in query]
-
-
-def get(escalation_id: int) -> EscalationView | None:
-    """One escalation by id."""
-    esc = Escalation.get_or_none(Escalation.id == escalation_id)
-    return None if esc is None else _view(esc)
 
 
 def current_user() -> str:
@@ -207,6 +139,10 @@ def decide(
     # A pasted secret must reach neither the DB nor the next agent's argv. The vault is
     # read before the write transaction: its key derivation is deliberately slow.
     redact = _note_redactor(escalation_id) if note else None
+    if action == "resolve":  # git reads, before the write transaction
+        problem = resolution_problem(escalation_id)
+        if problem is not None:
+            raise EscalationError(f"escalation {escalation_id}: {problem}")
     with immediate():
         esc = Escalation.get_or_none(Escalation.id == escalation_id)
         if esc is None:
@@ -227,11 +163,13 @@ def decide(
         esc.decided_by, esc.decided_at, esc.note = user, now(), note
         if action == "approve":
             _approve(esc, task, user)
+        elif action == "resolve":
+            _approve(esc, task, user, resolved=True)
         elif action == "retry":
             _retry(esc, task, user, note, provider, model, config)
         else:
             _reject(esc, task, user)
-    return _view(Escalation.get_by_id(escalation_id))
+    return view_of(Escalation.get_by_id(escalation_id))
 
 
 def _masked(text: str, redact: Callable[[str], str] | None) -> str:
@@ -259,12 +197,17 @@ def _close(esc: Escalation, status: EscalationStatus, **values: Any) -> None:
              **values)  # fmt: skip
 
 
-def _approve(esc: Escalation, task: Task, user: str) -> None:
-    # The escalation first: the done-guard trigger looks for the approved row.
+def _approve(esc: Escalation, task: Task, user: str, *, resolved: bool = False) -> None:
+    # The escalation first: the done-guard trigger looks for the approved row. A task
+    # resolved by hand is approved as its branch now is (thor/resolve.py checked it).
     _close(esc, EscalationStatus.APPROVED)
     move_row(task, TaskStatus.DONE, frm=TASK_DECIDABLE, validated_by=f"human:{user}",
              validated_at=now())  # fmt: skip
-    _event(task, "info", "escalation_approved", f"{task.code} approved by {user}", esc)
+    if resolved:
+        _event(task, "info", "escalation_resolved",
+               f"{task.code} resolved by hand by {user}: its branch merges cleanly", esc)  # fmt: skip
+    else:
+        _event(task, "info", "escalation_approved", f"{task.code} approved by {user}", esc)
 
 
 def _retry(

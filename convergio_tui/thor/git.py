@@ -135,10 +135,14 @@ def current_branch(worktree: Path, clock: CommandClock | None = None) -> str | N
     return (proc.stdout.strip() or None) if proc.returncode == 0 else None
 
 
-def dirty_paths(worktree: Path, clock: CommandClock | None = None) -> list[str]:
-    """Uncommitted (staged, unstaged or untracked, not ignored) paths in ``worktree``."""
+def dirty_paths(
+    worktree: Path, clock: CommandClock | None = None, *, untracked: bool = True
+) -> list[str]:
+    """Uncommitted (staged, unstaged and, with ``untracked``, untracked but not ignored)
+    paths in ``worktree``."""
     proc = git(
-        worktree, "status", "--porcelain", "-z", "--untracked-files=all", read_only=True,
+        worktree, "status", "--porcelain", "-z",
+        "--untracked-files=all" if untracked else "--untracked-files=no", read_only=True,
         clock=clock, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
