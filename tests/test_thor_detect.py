@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from conftest import run_cli
 from engine_fixtures import shipped_dict, write_config
+from test_thor_support import Sandbox
 
 from convergio_tui.config.loader import load_config
+from convergio_tui.config.schema import Config, ProjectConfig
+from convergio_tui.config.thor_schema import ThorConfig
 from convergio_tui.thor.toolchain import effective_commands, effective_thor
 
 PYPROJECT = '[tool.ruff]\nline-length = 100\n\n[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
@@ -203,3 +206,33 @@ def test_cli_detect_refuses_an_unknown_project(tmp_path: Path) -> None:
     result = run_cli("--config", str(path), "thor", "detect", "nowhere", cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
     assert "'nowhere' is neither a project in the configuration" in result.stderr
+
+
+def test_gates_use_the_tasks_projects_thor_and_name_its_origin(
+    tmp_path: Path, db_file: Path, shipped_config: Config
+) -> None:
+    box = Sandbox(tmp_path, shipped_config)
+    project = ProjectConfig(
+        path=str(box.repo),
+        thor=ThorConfig(test_command="echo project tests ran; exit 3", lint_commands=None),
+    )
+    box.config = shipped_config.model_copy(
+        update={
+            "projects": {"proj": project},
+            "thor": ThorConfig(test_command=None, lint_commands=["exit 0"]),
+        }
+    )
+    task = box.add_task("T1-01")
+    box.write(task, {"notes.md": "hi\n"})
+    box.commit(task)
+
+    review = box.review(task)
+
+    by_gate = {o.gate: o for o in review.outcomes}
+    assert by_gate[8].verdict == "fail"
+    assert "`echo project tests ran; exit 3` (configured in projects.proj.thor) failed" in (
+        by_gate[8].evidence
+    )
+    assert "project tests ran" in by_gate[8].evidence
+    # The project switched lint off: only the diff is inspected, the top-level command never runs.
+    assert by_gate[2].verdict == "pass" and "exit 0" not in by_gate[2].evidence
