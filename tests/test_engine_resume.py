@@ -115,7 +115,8 @@ def test_lost_acceptance_is_completed_not_rerun(repo: Path, sim_bin: Path, ollam
     plan = import_spec(
         config,
         tmp_path,
-        [[task("T1", "SIM: write a.txt <<<a\\n>>>")], [task("T2", "SIM: write b.txt <<<b\\n>>>")]],
+        # T2 appends: run again on a wave branch that has its first run, it still changes b.txt.
+        [[task("T1", "SIM: write a.txt <<<a\\n>>>")], [task("T2", "SIM: append b.txt <<<b\\n>>>")]],
     )
     first = Executor(config, plan)
     first.run()
