@@ -14,8 +14,8 @@ from conftest import run_cli
 from convergio_tui.config.schema import BudgetConfig, Config, ModelConfig
 from convergio_tui.engine import budget, reservation
 from convergio_tui.engine.charging import charge_for
-from convergio_tui.store.dashboard_queries.budget_events import credits_by_provider, overrun_events
 from convergio_tui.store.models import Event, Ledger, Plan, Project, Run, Task, Wave
+from convergio_tui.store.queries import credits_by_provider, overrun_events
 
 
 def make_runs(n: int) -> list[int]:

@@ -10,6 +10,7 @@ from engine_fixtures import engine_config, git, import_spec, sim_calls, task, ui
 
 from convergio_tui.engine import budget, health
 from convergio_tui.engine.executor import Executor
+from convergio_tui.store import queries
 from convergio_tui.store.models import Event, Ledger, ProviderHealth, Run, Task
 from convergio_tui.thor import escalations
 
@@ -150,7 +151,7 @@ def test_escalation_waits_for_a_person_then_approval_completes(
     assert [(w.code, w.status) for w in summary.waiting] == [("T1", "escalated")]
     assert "pending escalation" in summary.waiting[0].reason
     assert len(runs_of("T1")) == 3 and Task.get(Task.code == "T3").status == "pending"
-    (pending,) = escalations.pending()
+    (pending,) = queries.pending()
     escalations.decide(pending.id, "approve", "alice")
     again = Executor(config, plan).run()
     assert again.status == "done"

@@ -337,7 +337,7 @@ def test_health_cli_json_and_text(repo: Path, sim_bin: Path, ollama: str, tmp_pa
 
 def test_dashboard_panel_shows_what_to_do(repo: Path, sim_bin: Path, ollama: str,
                                           engine_db: Path) -> None:  # fmt: skip
-    from convergio_tui.store.dashboard_queries import provider_health
+    from convergio_tui.store.queries import provider_health
     from convergio_tui.tui.widgets.health_panel import fix_content, health_content
 
     config = engine_config(repo, ollama, providers={"copilot": {"auth_check": []}})

@@ -14,7 +14,7 @@ from engine_fixtures import dump, engine_config, git, import_spec, sim_calls, ta
 from convergio_tui.engine import ownership
 from convergio_tui.engine.executor import Executor
 from convergio_tui.engine.ownership import Owner
-from convergio_tui.store import migrations
+from convergio_tui.store import migrations, queries
 from convergio_tui.store.db import close_database, open_database
 from convergio_tui.store.models import Plan, Project, Task, Wave, database_identity
 from convergio_tui.thor import escalations
@@ -63,7 +63,7 @@ def test_two_databases_on_one_repository_keep_to_their_own_branches_and_worktree
 
     # A person approves A's escalated task: A completes on its own branches.
     open_database(tmp_path / "a.db")
-    (pending,) = escalations.pending()
+    (pending,) = queries.pending()
     escalations.decide(pending.id, "approve", "alice")
     assert Executor(config, plan_a).run().status == "done", dump()
     assert git(repo, "show", f"convergio/{uid_a}/wave-1:a.txt") == "from A\n"

@@ -19,7 +19,8 @@ from convergio_tui.config.schema import Config
 from convergio_tui.engine.events import Bus, Notice, TaskChanged
 from convergio_tui.providers.redact import REDACTED, Redactor, redactor_for
 from convergio_tui.store.models import Event, GateResult, Task
-from convergio_tui.thor.escalations import decide, pending
+from convergio_tui.store.queries.escalations import pending
+from convergio_tui.thor.escalations import decide
 from convergio_tui.thor.gates.lines import find_patterns
 from convergio_tui.thor.git import DiffInfo
 from convergio_tui.thor.review import WaveReviewInput, review_wave

@@ -182,7 +182,7 @@ def test_every_status_the_package_writes_compares_or_emits_is_in_its_enum() -> N
         "thor/escalations.py",
         "store/migrations.py",
         "devtools/sample_data.py",
-        "store/dashboard_queries/plan.py",
+        "store/queries/plans.py",
     } <= where
     assert len(uses) > 60
 

@@ -18,9 +18,9 @@ import yaml
 from conftest import run_cli
 from engine_fixtures import engine_config_dict, write_config
 
-from convergio_tui.store.dashboard_queries.probe import probe_database
 from convergio_tui.store.faults import storage_fault
 from convergio_tui.store.migrations import APPLICATION_ID
+from convergio_tui.store.queries.probe import probe_database
 
 # Another process holding SQLite's write lock: it takes it when told, holds it until told.
 LOCKER = """

@@ -12,7 +12,8 @@ from test_thor_support import Sandbox, with_thor
 from convergio_tui import paths
 from convergio_tui.config.schema import Config
 from convergio_tui.store.models import Escalation, Event, Task, Wave
-from convergio_tui.thor.escalations import EscalationError, decide, pending
+from convergio_tui.store.queries.escalations import pending
+from convergio_tui.thor.escalations import EscalationError, decide
 from convergio_tui.thor.rounds import reject_task
 
 

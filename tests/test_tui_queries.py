@@ -11,7 +11,7 @@ import pytest
 
 from convergio_tui.config.schema import Config
 from convergio_tui.devtools import sample_data
-from convergio_tui.store import dashboard_queries as q
+from convergio_tui.store import queries as q
 from convergio_tui.store.db import close_database, open_database
 from convergio_tui.store.migrations import SCHEMA_VERSION
 from convergio_tui.store.models import Ledger, Run, Task, now
@@ -120,13 +120,13 @@ def test_spend_series_buckets_premium_charges_only(sample: sample_data.SampleIds
 
 
 def test_escalation_detail_has_every_round_diff_and_spend(sample: sample_data.SampleIds) -> None:
-    (line,) = q.escalations()
-    assert line.code == "T2-03" and line.round == 3
+    (line,) = q.pending()
+    assert line.task_code == "T2-03" and line.round == 3
     detail = q.escalation_detail(line.id)
     assert detail is not None
     assert sorted({g.round for g in detail.gates}) == [1, 2, 3]
     assert all(any(g.verdict == "fail" for g in detail.gates if g.round == r) for r in (1, 2, 3))
-    assert "2 files changed" in detail.diff_stat and len(detail.runs) == 3
+    assert "2 files changed" in detail.escalation.diff_stat and len(detail.runs) == 3
 
 
 def test_data_version_moves_only_when_another_connection_commits(

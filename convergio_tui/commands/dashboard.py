@@ -19,9 +19,8 @@ def dashboard(plan_ref: str | None, run_plan: bool, theme: str | None) -> None:
 
     It reads the database live, so it works beside a `convergio run` in another terminal.
     """
-    from convergio_tui.store.dashboard_queries import probe_database
     from convergio_tui.store.db import open_database
-    from convergio_tui.store.queries import find_plan
+    from convergio_tui.store.queries import find_plan, probe_database
 
     ctx = context()
     cfg = ctx.config

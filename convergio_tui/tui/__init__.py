@@ -2,5 +2,5 @@
 
 ``tui.app.create_app`` builds the app for the CLI, the tests and the screenshot script.
 Nothing here runs SQL or starts subprocesses: reads go through
-``store.dashboard_queries`` on worker threads, actions through the engine's API.
+``store.queries`` on worker threads, actions through the engine's API.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from convergio_tui.store.dashboard_queries import DbProbe
+from convergio_tui.store.queries import DbProbe
 from convergio_tui.tui.engine_bridge import ActionResult
 from convergio_tui.tui.poller import PlanDelta
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from convergio_tui.config.schema import Config
 from convergio_tui.engine import budget
-from convergio_tui.store import dashboard_queries as q
+from convergio_tui.store import queries as q
 
 # A row stamped just before the previous read may commit just after it.
 WATERMARK_SLACK_S = 5.0

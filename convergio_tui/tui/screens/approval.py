@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from convergio_tui.store.dashboard_queries import EscalationDetail, escalation_detail, escalations
+from convergio_tui.store.queries import EscalationDetail, escalation_detail, pending
 from convergio_tui.store.states import ESCALATION_DECIDABLE
 from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui import engine_bridge
@@ -83,7 +83,7 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
     def _load(self) -> None:
         esc_id = self.escalation_id
         if esc_id is None:
-            found = [e.id for e in escalations() if e.task_id == self.task_id]
+            found = [e.id for e in pending() if e.task_id == self.task_id]
             esc_id = found[0] if found else None
         self.post_message(self.Loaded(None if esc_id is None else escalation_detail(esc_id)))
 
@@ -91,20 +91,20 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
         """Show the evidence; a decided escalation cannot be decided again."""
         detail = message.detail
         title = self.query_one("#approval-title", Static)
-        if detail is None or detail.line.status not in ESCALATION_DECIDABLE:
+        if detail is None or detail.escalation.status not in ESCALATION_DECIDABLE:
             title.update("This escalation is no longer pending.")
             self.detail = None
             self.refresh_bindings()
             return
         self.detail = detail
-        self.escalation_id = detail.line.id
-        line = detail.line
+        line = detail.escalation
+        self.escalation_id = line.id
         title.update(Content.assemble(
-            (f"Escalation #{line.id} · ", "bold $status-escalated"), (f"{one_line(line.code)} ", "bold"),
-            one_line(line.title),
+            (f"Escalation #{line.id} · ", "bold $status-escalated"), (f"{one_line(line.task_code)} ", "bold"),
+            one_line(line.task_title),
         ))  # fmt: skip
         waited = duration(self.ctx.clock() - line.created_at)
-        target = one_line(f"{detail.provider}·{detail.model}") if detail.provider else "no provider"
+        target = one_line(f"{line.provider}·{line.model}") if line.provider else "no provider"
         runs = len(detail.runs)
         self.query_one("#approval-meta", Static).update(Content.assemble(
             ("plan ", "$foreground-muted"), one_line(line.plan_name), ("  rounds ", "$foreground-muted"), str(line.round),
@@ -113,7 +113,7 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
             ("  waiting ", "$foreground-muted"), waited, "\n", ("reason ", "$foreground-muted"), printable(line.reason),
         ))  # fmt: skip
         self.query_one(GateEvidence).show(detail.gates)
-        diff = detail.diff_stat or "no diff stat recorded for this task"
+        diff = line.diff_stat or "no diff stat recorded for this task"
         self.query_one("#approval-diff-text", Static).update(Content(printable(diff)))
         self.refresh_bindings()
 
@@ -134,7 +134,7 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
         provider = self.query_one("#approval-provider", Select).value
         retry = action == "retry"
         self._decide(
-            self.detail.line.id, action,
+            self.detail.escalation.id, action,
             self.query_one("#approval-note", Input).value.strip(),
             provider if retry and isinstance(provider, str) else None,
             self.query_one("#approval-model", Input).value.strip() if retry else None,

@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from convergio_tui.store.dashboard_queries import EscalationLine, escalations
+from convergio_tui.store.queries import EscalationView, pending
 from convergio_tui.textsafe import one_line
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.engine_bridge import ActionResult
@@ -38,14 +38,14 @@ class EscalationsScreen(ReportsWorkerFailures, Screen[None]):
     class Listed(Message):
         """The pending escalations were read."""
 
-        def __init__(self, lines: tuple[EscalationLine, ...]) -> None:
+        def __init__(self, lines: tuple[EscalationView, ...]) -> None:
             super().__init__()
             self.lines = lines
 
     def __init__(self, ctx: DashboardContext) -> None:
         super().__init__(id="escalations")
         self.ctx = ctx
-        self.lines: tuple[EscalationLine, ...] = ()
+        self.lines: tuple[EscalationView, ...] = ()
 
     def compose(self) -> ComposeResult:
         """A title, the table, the footer."""
@@ -76,7 +76,7 @@ class EscalationsScreen(ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, group="escalations", exclusive=True, exit_on_error=False)
     def _list(self) -> None:
-        self.post_message(self.Listed(escalations()))
+        self.post_message(self.Listed(tuple(pending())))
 
     def on_escalations_screen_listed(self, message: EscalationsScreen.Listed) -> None:
         """Refill the table (an inbox is short), keeping the cursor on the same row."""
@@ -89,7 +89,7 @@ class EscalationsScreen(ReportsWorkerFailures, Screen[None]):
         now = self.ctx.clock()
         for e in message.lines:
             table.add_row(
-                Text(str(e.id)), Text(one_line(e.code), style="bold"), Text(one_line(e.title)),
+                Text(str(e.id)), Text(one_line(e.task_code), style="bold"), Text(one_line(e.task_title)),
                 Text(one_line(e.plan_name)),
                 Text(str(e.round), justify="right"), Text(duration(now - e.created_at), justify="right"),
                 Text(money(e.spend_usd), justify="right"), Text(one_line(e.reason)),

@@ -12,7 +12,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer
 
 from convergio_tui.providers import describer
-from convergio_tui.store.dashboard_queries import PlanHead, RunningRun
+from convergio_tui.store.queries import PlanHead, RunningRun
 from convergio_tui.tui.context import DEMO_LABEL, DashboardContext
 from convergio_tui.tui.messages import EngineNudged, PlanPolled
 from convergio_tui.tui.on_top import on_top

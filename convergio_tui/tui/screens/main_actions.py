@@ -7,7 +7,7 @@ from collections.abc import Callable
 from textual import work
 from textual.screen import Screen
 
-from convergio_tui.store.dashboard_queries import PlanHead, RunningRun, TaskLine
+from convergio_tui.store.queries import PlanHead, RunningRun, TaskLine
 from convergio_tui.store.states import PLAN_PAUSABLE, PLAN_RESUMABLE, TASK_CANCELLABLE
 from convergio_tui.textsafe import printable
 from convergio_tui.tui import engine_bridge

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
-from convergio_tui.store.dashboard_queries import PlanChoice, plan_choices
+from convergio_tui.store.queries import PlanSummary, plan_summaries
 from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui.format import money
 from convergio_tui.tui.worker_failures import ReportsWorkerFailures
@@ -26,7 +26,7 @@ class PlanPickerModal(ReportsWorkerFailures, ModalScreen[int | None]):
     class PlansListed(Message):
         """The plans were read."""
 
-        def __init__(self, plans: tuple[PlanChoice, ...], error: str = "") -> None:
+        def __init__(self, plans: tuple[PlanSummary, ...], error: str = "") -> None:
             super().__init__()
             self.plans = plans
             self.error = error
@@ -49,7 +49,7 @@ class PlanPickerModal(ReportsWorkerFailures, ModalScreen[int | None]):
     @work(thread=True, exit_on_error=False)
     def _list(self) -> None:
         try:
-            self.post_message(self.PlansListed(plan_choices()))
+            self.post_message(self.PlansListed(plan_summaries()))
         except Exception as exc:  # say so rather than "reading…" forever
             self.post_message(self.PlansListed((), f"cannot read the plans: {exc}"))
 

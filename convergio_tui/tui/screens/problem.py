@@ -10,9 +10,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from convergio_tui.store.dashboard_queries import DbProbe
 from convergio_tui.store.db import close_database, open_database
 from convergio_tui.store.migrations import SCHEMA_VERSION
+from convergio_tui.store.queries import DbProbe
 from convergio_tui.textsafe import printable
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.messages import DatabaseChecked, RecheckRequested

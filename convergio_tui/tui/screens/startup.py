@@ -8,8 +8,8 @@ from textual.containers import Center, Middle
 from textual.screen import Screen
 from textual.widgets import Static
 
-from convergio_tui.store.dashboard_queries import DbProbe, default_plan_id, probe_database
 from convergio_tui.store.db import open_database
+from convergio_tui.store.queries import DbProbe, default_plan_id, probe_database
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.messages import DatabaseChecked
 from convergio_tui.tui.worker_failures import ReportsWorkerFailures

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Log, Static
 from textual.worker import Worker
 
-from convergio_tui.store.dashboard_queries import RunLine, TaskDetail, task_detail
+from convergio_tui.store.queries import RunLine, TaskDetail, task_detail
 from convergio_tui.store.states import TASK_ACTIVE, TASK_DECIDABLE
 from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui.context import DashboardContext
@@ -169,11 +169,11 @@ class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
         )  # fmt: skip
 
     def _reasons(self, detail: TaskDetail) -> Content:
-        if not detail.reasons:
+        if not detail.line.reasons:
             return Content.styled("no routing reasons recorded", "$foreground-muted")
         lines = [
             Content.assemble((f"{i}. ", "$foreground-muted"), printable(r))
-            for i, r in enumerate(detail.reasons, 1)
+            for i, r in enumerate(detail.line.reasons, 1)
         ]
         if detail.blocked_reason:
             blocked = printable(f"blocked: {detail.blocked_reason}")

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import Label, Sparkline
 
 from convergio_tui.engine.budget import BudgetStatus
-from convergio_tui.store.dashboard_queries import OverrunLine
+from convergio_tui.store.queries import OverrunLine
 from convergio_tui.tui.format import cost_text, money
 from convergio_tui.tui.widgets.text_block import TextBlock
 

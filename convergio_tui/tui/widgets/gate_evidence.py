@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from convergio_tui.store.dashboard_queries import GateLine
+from convergio_tui.store.queries import GateLine
 from convergio_tui.textsafe import one_line, printable
 from convergio_tui.thor.summary_text import tally
 

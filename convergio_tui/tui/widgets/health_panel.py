@@ -7,7 +7,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 
 from convergio_tui.engine.health_verdict import split_detail
-from convergio_tui.store.dashboard_queries import HealthLine
+from convergio_tui.store.queries import HealthLine
 from convergio_tui.tui.format import duration, shorten
 from convergio_tui.tui.widgets.text_block import TextBlock
 

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.widgets import Log, Static
 
-from convergio_tui.store.dashboard_queries import RunningRun
+from convergio_tui.store.queries import RunningRun
 from convergio_tui.tui.tailer import LogTailer
 from convergio_tui.tui.widgets.output_pane import OutputPane
 

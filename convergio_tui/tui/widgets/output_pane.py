@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.widgets import Log
 
 from convergio_tui.providers.describe import DONE, FAILED, RESULT, STARTED, TOOL
-from convergio_tui.store.dashboard_queries import RunningRun
+from convergio_tui.store.queries import RunningRun
 from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import duration
 from convergio_tui.tui.pane_lines import ERR_MARK, NOTE_MARK

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from convergio_tui.store.dashboard_queries import PlanHead
+from convergio_tui.store.queries import PlanHead
 from convergio_tui.store.states import PLAN_UNDER_WAY
 from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import duration, elapsed, money, status_content

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from convergio_tui.store.dashboard_queries import RunLine
+from convergio_tui.store.queries import RunLine
 from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import cost_text, duration, elapsed, money, status_text
 

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, Row, RowKey
 
-from convergio_tui.store.dashboard_queries import TaskLine
+from convergio_tui.store.queries import TaskLine
 from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import duration, elapsed, money, status_text
 

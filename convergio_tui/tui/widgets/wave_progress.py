@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 
-from convergio_tui.store.dashboard_queries import WaveLine
+from convergio_tui.store.queries import WaveLine
 from convergio_tui.tui.format import shorten, status_content
 from convergio_tui.tui.widgets.text_block import TextBlock
 

@@ -1,4 +1,4 @@
-"""Budget overruns (``budget.overrun`` events) and AI credits, read for the dashboard."""
+"""Budget overruns: ``budget.overrun`` events, runs that cost more than they reserved."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from convergio_tui.store.models import Event, Ledger, Run, Task
+from convergio_tui.store.models import Event, Task
 
 
 @dataclass(frozen=True)
@@ -58,27 +58,6 @@ def overrun_events(
             )
         )
     return tuple(lines)
-
-
-def credits_by_provider(start: float, end: float) -> dict[str, float]:
-    """AI credits (credit-billed CLIs: copilot) charged in ``[start, end)`` per provider."""
-    query = (
-        Ledger.select(Ledger.provider, pw.fn.SUM(Ledger.ai_credits))
-        .where(Ledger.kind == "charge", Ledger.ts >= start, Ledger.ts < end)
-        .group_by(Ledger.provider)
-    )
-    return {p: float(n) for p, n in query.tuples() if n}
-
-
-def credits_by_task(plan_id: int) -> dict[int, float]:
-    """AI credits each task of ``plan_id`` spent over all its runs (tasks with some only)."""
-    query = (
-        Run.select(Run.task, pw.fn.SUM(Run.ai_credits))
-        .join(Task)
-        .where(Task.plan == plan_id)
-        .group_by(Run.task)
-    )
-    return {int(task): float(n) for task, n in query.tuples() if n}
 
 
 def _int(value: object) -> int | None:

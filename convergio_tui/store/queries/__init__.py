@@ -1,0 +1,103 @@
+"""Read-only queries for the CLI and the dashboard, one module per subject (no writes here).
+
+What they return is a plain frozen value, never a model instance (``find_plan`` aside, for
+the commands that go on to write): the dashboard reads on short-lived threads and posts
+what it read to the UI thread.
+
+- ``plans``: every plan (``plan list``, the plan picker), one plan's header and waves,
+  ``plan show``'s document, the plan to show by default
+- ``tasks``: a plan's task rows, one task's detail and gate verdicts
+- ``runs``: the live runs, one task's runs
+- ``costs``: USD per task and per plan, premium spend and requests, AI credits
+- ``escalations``: the escalation read model of ``convergio escalations`` and the inbox
+- ``overruns``: ``budget.overrun`` events
+- ``health``: each provider's last health probe
+- ``probe``: can the dashboard open this database, and has it changed
+"""
+
+from __future__ import annotations
+
+from convergio_tui.store.queries.costs import (
+    credits_by_provider,
+    credits_by_task,
+    plan_costs,
+    premium_requests_by_provider,
+    spend_series,
+    task_costs,
+)
+from convergio_tui.store.queries.escalations import (
+    EscalationDetail,
+    EscalationView,
+    count_pending_escalations,
+    escalation,
+    escalation_detail,
+    list_escalations,
+    pending,
+)
+from convergio_tui.store.queries.health import HealthLine, provider_health
+from convergio_tui.store.queries.overruns import OverrunLine, overrun_events
+from convergio_tui.store.queries.plans import (
+    PlanHead,
+    PlanSummary,
+    WaveLine,
+    default_plan_id,
+    find_plan,
+    plan_document,
+    plan_head,
+    plan_summaries,
+    plan_waves,
+)
+from convergio_tui.store.queries.probe import DbProbe, data_version, probe_database
+from convergio_tui.store.queries.runs import RunLine, RunningRun, running_runs, task_runs
+from convergio_tui.store.queries.tasks import (
+    GateLine,
+    TaskDetail,
+    TaskLine,
+    task_detail,
+    task_gates,
+    task_ids,
+    task_lines,
+)
+
+__all__ = [
+    "DbProbe",
+    "EscalationDetail",
+    "EscalationView",
+    "GateLine",
+    "HealthLine",
+    "OverrunLine",
+    "PlanHead",
+    "PlanSummary",
+    "RunLine",
+    "RunningRun",
+    "TaskDetail",
+    "TaskLine",
+    "WaveLine",
+    "count_pending_escalations",
+    "credits_by_provider",
+    "credits_by_task",
+    "data_version",
+    "default_plan_id",
+    "escalation",
+    "escalation_detail",
+    "find_plan",
+    "list_escalations",
+    "overrun_events",
+    "pending",
+    "plan_costs",
+    "plan_document",
+    "plan_head",
+    "plan_summaries",
+    "plan_waves",
+    "premium_requests_by_provider",
+    "probe_database",
+    "provider_health",
+    "running_runs",
+    "spend_series",
+    "task_costs",
+    "task_detail",
+    "task_gates",
+    "task_ids",
+    "task_lines",
+    "task_runs",
+]  # fmt: skip
