@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -127,6 +128,21 @@ def test_escalation_detail_has_every_round_diff_and_spend(sample: sample_data.Sa
     assert sorted({g.round for g in detail.gates}) == [1, 2, 3]
     assert all(any(g.verdict == "fail" for g in detail.gates if g.round == r) for r in (1, 2, 3))
     assert "2 files changed" in detail.escalation.diff_stat and len(detail.runs) == 3
+
+
+def test_the_inbox_row_is_the_cli_escalation_with_the_documented_keys(
+    sample: sample_data.SampleIds,
+) -> None:
+    (line,) = q.pending()
+    assert q.escalation(line.id) == line  # one view: `convergio escalations show` reads it
+    assert q.list_escalations(plan_id=sample.plan_id) == [line]
+    assert q.list_escalations(plan_id=sample.plan_id + 1) == []
+    assert q.count_pending_escalations() == 1 == q.plan_head(sample.plan_id).pending_escalations
+    page = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    table = page.split("`ESCALATION`:", 1)[1].split("\n## ", 1)[0]
+    documented = {k for k in re.findall(r"^\| ([^|]+) \|", table, re.M) for k in
+                  re.findall(r"`(\w+)`", k)}  # fmt: skip
+    assert set(line.as_dict()) == documented
 
 
 def test_data_version_moves_only_when_another_connection_commits(
