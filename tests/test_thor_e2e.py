@@ -133,13 +133,15 @@ def test_three_failures_escalate_then_cli_approval_completes_the_plan(
     calls = sim_calls(sim_bin)
     # three rounds of T1-01, one each for the others
     assert len(calls) == 5, (dump(), [(c.get("tool"), str(c.get("prompt"))[:60]) for c in calls])
-    wave_gate_1 = GateResult.get(
+    wave_checks = GateResult.get(
         (GateResult.wave == tasks["T1-01"].wave_id)
         & GateResult.task.is_null()
-        & (GateResult.gate == 1)
+        & (GateResult.gate == 10)
     )
     # The approved task's verify still fails on the wave branch: reported, not enforced.
-    assert wave_gate_1.verdict == "skip" and "T1-01 by human:" in wave_gate_1.evidence
+    assert wave_checks.verdict == "pass", wave_checks.evidence
+    assert "not enforced: [T1-01] verify" in wave_checks.evidence
+    assert "approved T1-01 as it is" in wave_checks.evidence
 
 
 # The agent writes the token in two pieces, so the prompt (and the agent's own tool

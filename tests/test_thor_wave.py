@@ -95,10 +95,14 @@ def test_wave_reruns_each_tasks_verify_on_the_combined_branch(box: Sandbox) -> N
     box.finish(a, {"a.txt": "x\n"})
     box.finish(b, {"b.txt": "y\n"})
 
-    compliance = gate(box.review_wave(), 1)
+    review = box.review_wave()
 
-    assert compliance.verdict == "fail" and compliance.tasks == ("T1-02",)
-    assert "[T1-02] verify command failed" in compliance.evidence
+    # The verify commands run together with the wave's build and tests, in gate 10.
+    wave_checks = gate(review, 10)
+    assert wave_checks.verdict == "fail" and wave_checks.tasks == ("T1-02",)
+    assert "[T1-02] verify failed on" in wave_checks.evidence
+    assert "T1-01" not in wave_checks.evidence.split("\n")[0]
+    assert gate(review, 1).verdict == "skip"  # no declared files; verify runs in gate 10
 
 
 def test_docs_gate_wants_docs_when_trigger_paths_change(box: Sandbox) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from convergio_tui.config.schema import Config
 from convergio_tui.providers.redact import redactor_for
-from convergio_tui.store.models import Task, Wave
+from convergio_tui.store.models import Event, Task, Wave
 from convergio_tui.thor import git as g
 from convergio_tui.thor.crossreview import ReviewRunner
 from convergio_tui.thor.gates import GateContext, TaskBrief, gates_for
@@ -82,7 +82,14 @@ def brief(task: Task) -> TaskBrief:
         status=str(task.status),
         privacy=str(task.privacy),
         type=str(task.type or ""),
+        sent_back_by_wave=_sent_back_by_wave(int(task.id)),
     )
+
+
+def _sent_back_by_wave(task_id: int) -> bool:
+    """Whether a wave review rejected an earlier round of the task (thor/rounds.py)."""
+    rejections = Event.select(Event.data).where(Event.task == task_id, Event.kind == "rejected")
+    return any((e.data or {}).get("scope") == "wave" for e in rejections)
 
 
 def _clean(outcome: GateOutcome, redact: Callable[[str], str]) -> GateOutcome:
@@ -99,6 +106,8 @@ def _respect_approvals(ctx: GateContext, outcome: GateOutcome) -> GateOutcome:
     """A wave failure that only human-approved tasks cause is reported, not enforced:
     a person already accepted that work (the gate says skip, never pass)."""
     if not (outcome.failed and outcome.attributed and outcome.tasks and ctx.approved):
+        return outcome
+    if outcome.gate == 10:  # the wave's build and tests: enforced whoever is to blame
         return outcome
     if not set(outcome.tasks) <= set(ctx.approved):
         return outcome

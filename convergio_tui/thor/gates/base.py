@@ -37,6 +37,9 @@ class TaskBrief:
     status: str = ""
     privacy: str = "internal"
     type: str = ""  # the plan's task type: gate 1 fails a code-changing one that changed nothing
+    # The wave review sent it back: its earlier work is already on the wave branch, so a
+    # round that adds nothing (the fix was another task's) is not a task that did nothing.
+    sent_back_by_wave: bool = False
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""Gate 10, build & cross-review: the full build of the wave branch, and optionally a
-review of the wave's diff by another provider."""
+"""Gate 10, build & cross-review: the wave's full verification on its merged branch (build,
+tests, every task's verify: gates/wave_verify.py), and optionally a review of the wave's
+diff by another provider."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from convergio_tui.store.models import Wave
 from convergio_tui.thor import crossreview as cr
 from convergio_tui.thor import git as g
 from convergio_tui.thor.gates.base import Blame, Gate, GateContext
+from convergio_tui.thor.gates.wave_verify import verify_wave
 from convergio_tui.thor.outcome import GateOutcome, mentions
 from convergio_tui.thor.shell import tail
 
@@ -21,25 +23,16 @@ class BuildGate(Gate):
     scopes = frozenset({"wave"})
 
     def check(self, ctx: GateContext) -> GateOutcome:
-        """Fail on a failing build or a ``VERDICT: FAIL``; skip when neither is configured."""
-        t = ctx.thor
-        problems: list[str] = []
-        notes: list[str] = []
+        """Fail when the wave's build, tests or a done task's verify fail on the merged
+        wave branch (gates/wave_verify.py), or on a ``VERDICT: FAIL``; skip when nothing
+        is configured or detected and cross_review is off."""
         blame = Blame(ctx)
-        build = ctx.commands["build"]
-        for command in build.commands:
-            result = ctx.run(command.command)
-            if result.ok:
-                notes.append(
-                    f"`{command.command}` exit 0 on {ctx.head or 'the wave'} ({command.origin})"
-                )
-            else:
-                problems.append(
-                    f"the wave's full build {command.label()} failed:\n{result.evidence()}"
-                )
-                blame.everyone()
+        found = verify_wave(ctx, blame)
+        problems, notes = found.problems, found.notes
         reviewed = False
-        if t.cross_review:
+        if ctx.thor.cross_review and problems:
+            notes.append("cross-review not run: the wave's own checks already failed")
+        elif ctx.thor.cross_review:
             review, note = self._cross_review(ctx)
             if note:
                 notes.append(note)
@@ -59,9 +52,13 @@ class BuildGate(Gate):
                     notes.append(f"cross-review: VERDICT: PASS ({review.detail})")
         if problems:
             return self.failed("\n".join(problems + notes), blame.codes())
-        if build.commands or reviewed:
+        if found.ran or reviewed:
             return self.passed("; ".join(notes))
-        return self.skipped("; ".join(notes) or f"{build.why_none()}; cross_review is off")
+        build, test = ctx.commands["build"], ctx.commands["test"]
+        return self.skipped(
+            "; ".join(notes)
+            or f"{build.why_none()}; {test.why_none()}; no verify commands; cross_review is off"
+        )
 
     def _cross_review(self, ctx: GateContext) -> tuple[cr.CrossReview | None, str]:
         if any(o.failed for o in ctx.earlier):
