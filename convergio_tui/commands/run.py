@@ -18,6 +18,7 @@ import click
 from convergio_tui.commands.common import context, echo, emit_json, fail
 from convergio_tui.engine.event_text import describe
 from convergio_tui.engine.events import EngineEvent, RunFinished, RunStarted, TaskChanged
+from convergio_tui.engine.handoff import handoff_lines
 from convergio_tui.textsafe import markup_safe, one_line
 
 
@@ -125,6 +126,9 @@ def _report(summary: Any, as_json: bool) -> None:
         echo("needs a person:" if summary.status != "done" else "notes:")
         for w in summary.waiting:
             echo(f"  {w.code:<10} {w.status:<10} {one_line(w.reason)}")
+    if summary.handoff is not None:  # the final wave branch and how to take it
+        for line in handoff_lines(summary.handoff):
+            echo(one_line(line))
 
 
 @click.command()

@@ -25,7 +25,7 @@ from convergio_tui.engine.health_watch import HealthWatch
 from convergio_tui.engine.pool import EnginePool
 from convergio_tui.engine.recovery import Resumable, resume_step
 from convergio_tui.engine.resume import PlanBusy, acquire_runner, recover, release_runner
-from convergio_tui.engine.summary import RunSummary, summarize
+from convergio_tui.engine.summary import RunSummary, summarize, with_handoff
 from convergio_tui.engine.taskflow import process
 from convergio_tui.engine.waves import current_wave, settle, start_wave
 from convergio_tui.providers.redact import redactor_for
@@ -99,6 +99,7 @@ class Executor:
             self.summary = self._loop(ctx, pool, watch)
             if self.fault is not None:
                 raise self.fault
+            self.summary = with_handoff(ctx, self.summary)  # where the result is
         except BaseException:
             self.stop_event.set()  # running tasks go back to the queue, as on a stop
             raise

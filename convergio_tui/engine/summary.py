@@ -1,9 +1,13 @@
-"""What a finished ``Executor.run`` reports: the plan's state and what waits for a person."""
+"""What a finished ``Executor.run`` reports: the plan's state, what waits for a person,
+and where the result is (:mod:`engine.handoff`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from convergio_tui.engine import handoff_read
+from convergio_tui.engine.context import EngineContext
+from convergio_tui.engine.handoff import Handoff
 from convergio_tui.store.models import Escalation, Task
 from convergio_tui.store.queries import plan_costs
 from convergio_tui.store.states import (
@@ -40,6 +44,7 @@ class RunSummary:
     cost_usd: float
     waiting: tuple[WaitingTask, ...] = field(default_factory=tuple)
     message: str = ""
+    handoff: Handoff | None = None  # the final wave branch and how to merge it
 
     @property
     def exit_code(self) -> int:
@@ -52,6 +57,7 @@ class RunSummary:
             "plan_id": self.plan_id, "status": self.status, "total": self.total,
             "done": self.done, "cost_usd": round(self.cost_usd, 6), "message": self.message,
             "waiting": [w.as_dict() for w in self.waiting],
+            "handoff": self.handoff.as_dict() if self.handoff is not None else None,
         }  # fmt: skip
 
 
@@ -94,3 +100,11 @@ def summarize(plan_id: int, status: str, message: str = "") -> RunSummary:
     cost = plan_costs(plan_id).get(plan_id, 0.0)  # the wave's cross-reviews included
     done = sum(1 for t in tasks if t.status == TaskStatus.DONE)
     return RunSummary(plan_id, status, len(tasks), done, cost, waiting, message)
+
+
+def with_handoff(ctx: EngineContext, summary: RunSummary) -> RunSummary:
+    """``summary`` with the plan's hand-off attached (a done plan's is also journalled as
+    a ``plan.handoff`` event, which the dashboard reads)."""
+    found = handoff_read.for_run(ctx.bus, summary.plan_id, summary.status,
+                                 worktrees=ctx.worktrees)  # fmt: skip
+    return replace(summary, handoff=found) if found is not None else summary
