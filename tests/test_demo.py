@@ -23,6 +23,9 @@ def test_headless_demo_shows_routing_rejection_alert_fallback_and_escalation(
     assert "T2-03      running    copilot·claude-sonnet-4.5 (fallback from claude)" in out
     assert "[budget.overrun]" not in out
     assert "T3-02      escalated" in out and "waiting for a person: T3-02" in out
+    # Where the work is: waves 1-2 passed, on wave 2's branch, with the command to take it.
+    assert "result so far: waves 1-2 of 3 passed Thor's wave review" in out
+    assert "files changed" in out and "merge --no-ff convergio/" in out
 
     db = home / "demo" / "home" / "convergio.db"
     raw = sqlite3.connect(db)

@@ -11,6 +11,7 @@ from convergio_tui.engine.budget import status as budget_status
 from convergio_tui.engine.event_text import describe
 from convergio_tui.engine.events import EngineEvent
 from convergio_tui.engine.executor import Executor
+from convergio_tui.engine.handoff import handoff_lines
 from convergio_tui.engine.summary import RunSummary
 from convergio_tui.store.models import Event, Run, Task
 
@@ -36,7 +37,8 @@ def run_headless(config: Config, plan_id: int, db_path: str) -> RunSummary:
 
 
 def print_summary(config: Config, summary: RunSummary, db_path: str) -> None:
-    """What happened: tasks, providers, rejections, escalations, budget."""
+    """What happened: tasks, providers, rejections, escalations, budget, and where the
+    result is (the hand-off: the last wave branch that passed, and how to merge it)."""
     click.echo("")
     click.echo(f"DEMO summary: plan {summary.status}, {summary.done}/{summary.total} tasks done")
     for task in Task.select().where(Task.plan == summary.plan_id).order_by(Task.code):
@@ -58,3 +60,6 @@ def print_summary(config: Config, summary: RunSummary, db_path: str) -> None:
         click.echo(f"waiting for a person: {waiting.code} — {waiting.reason}")
     if summary.waiting:
         click.echo(f"decide with: convergio --db {db_path} escalations list  (or in the dashboard)")
+    if summary.handoff is not None:  # where the demo's work is, and how to take it
+        for line in handoff_lines(summary.handoff):
+            click.echo(line)
