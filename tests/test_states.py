@@ -52,7 +52,7 @@ ALLOWED = {
         pending -> running blocked cancelled
         running -> validating done failed blocked cancelled
         validating -> done running failed blocked cancelled
-        blocked -> running blocked cancelled
+        blocked -> running blocked cancelled done failed
         failed -> running blocked cancelled
     """,
     Kind.PLAN: """

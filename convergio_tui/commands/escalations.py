@@ -104,8 +104,20 @@ def show(escalation_id: int, as_json: bool) -> None:
                 echo("    " + str(g["evidence"]).replace("\n", "\n    "))
     if view.diff_stat:
         echo(f"\ndiff stat:\n{view.diff_stat}")
+    if view.conflict:
+        _show_conflict(view.id, view.conflict)
     if view.decided_by:
         echo(f"\ndecided by {view.decided_by} at {_when(view.decided_at or 0)}: {view.note or ''}")
+
+
+def _show_conflict(escalation_id: int, conflict: dict[str, Any]) -> None:
+    """Where approved work no longer merges, and the ways forward."""
+    paths = ", ".join(one_line(str(p)) for p in conflict.get("paths") or []) or "-"
+    echo(f"\nconflicts with {one_line(str(conflict.get('wave_branch')))} in {paths}")
+    if conflict.get("worktree"):
+        echo(f"worktree: {one_line(str(conflict['worktree']))}")
+    for way in conflict.get("ways_forward") or []:
+        echo(f"  - {one_line(str(way)).replace('resolve ID', f'resolve {escalation_id}')}")
 
 
 def _decide(action: str, escalation_id: int, note: str | None, provider: str | None,
@@ -123,13 +135,16 @@ def _decide(action: str, escalation_id: int, note: str | None, provider: str | N
         emit_json(_counted(view.as_dict()))
         return
     echo(f"escalation {view.id} {view.status} by {view.decided_by}: {view.task_code} "
-               f"is now {_task_status(view.task_id)}")  # fmt: skip
+               f"is now {_status_of(view.task_id, view.wave_id)}")  # fmt: skip
     echo("run `convergio run PLAN` again to continue the plan")
 
 
-def _task_status(task_id: int) -> str:
-    from convergio_tui.store.models import Task
+def _status_of(task_id: int | None, wave_id: int) -> str:
+    """The escalated task's status, or the wave's for a wave's escalation."""
+    from convergio_tui.store.models import Task, Wave
 
+    if task_id is None:
+        return str(Wave.get_by_id(wave_id).status)
     return str(Task.get_by_id(task_id).status)
 
 

@@ -3,7 +3,8 @@
 Waves run in ``seq`` order. A wave's branch is made from the previous wave's branch (wave
 1: the project's base branch). When every task of a wave is finished the engine merges
 any task a person approved, then asks Thor for the wave review; a failed review sends
-the named tasks back (``thor.rounds.reject_wave``).
+the named tasks back (``thor.rounds.reject_wave``), or, with none to send back, escalates
+the wave to a person (``thor.wave_escalations``).
 """
 
 from __future__ import annotations
@@ -15,20 +16,24 @@ from convergio_tui.engine.approved import merge_approved
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.crossreview_run import runner_for
 from convergio_tui.engine.events import TaskChanged, WaveChanged
+from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Task, Wave
 from convergio_tui.store.states import (
     TASK_DEAD_END,
     TASK_FINISHED,
     TASK_NOT_STARTED,
     WAVE_CLOSED,
+    EscalationStatus,
     Kind,
     TaskStatus,
     WaveStatus,
 )
 from convergio_tui.store.transitions import move, move_row, move_task
+from convergio_tui.thor.record import next_wave_round
 from convergio_tui.thor.review import WaveReviewInput, review_wave
 from convergio_tui.thor.rounds import reject_wave
 from convergio_tui.thor.summary_text import round_summary
+from convergio_tui.thor.wave_escalations import last_wave_escalation, open_wave_escalation
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,16 @@ def skip_dependents(ctx: EngineContext, wave: Wave) -> int:
 
 
 def _review(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> Settled:
+    last = last_wave_escalation(wave.id)
+    if last is not None and last.status == EscalationStatus.PENDING:
+        # Reviewing again would only escalate it a second time.
+        problem = f"wave {wave.seq}: escalation {last.id} waits for a person"
+        _set_wave(ctx, wave, WaveStatus.BLOCKED, problem)
+        return Settled("stuck", problem)
+    if last is not None and last.status == EscalationStatus.REJECTED:
+        problem = f"wave {wave.seq} was rejected by {last.decided_by} (escalation {last.id})"
+        _set_wave(ctx, wave, WaveStatus.FAILED, problem)
+        return Settled("failed", problem)
     conflicted = merge_approved(ctx, wave, tasks)
     if conflicted:
         problem = (f"approved work of {', '.join(conflicted)} conflicts with {wave.branch}: "
@@ -135,8 +150,13 @@ def _review(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> Settled:
     )
     if requeued or escalated:
         return Settled("continue", f"wave review failed; {len(requeued)} task(s) re-queued")
-    _set_wave(ctx, wave, WaveStatus.FAILED, review.evidence_text[:500])
-    return Settled("failed", "wave review failed and no task could be re-queued")
+    # Nobody to send it back to (approved work, or retries spent): the wave goes to a
+    # person with the evidence, never silently failed or done (thor/wave_escalations.py).
+    with immediate():
+        esc = open_wave_escalation(wave, review, next_wave_round(wave.id) - 1)
+    detail = f"wave review failed with no task to send back: escalation {esc.id} waits for a person"
+    ctx.bus.emit(WaveChanged(wave.id, wave.seq, WaveStatus.BLOCKED, detail))
+    return Settled("stuck", detail)
 
 
 def settle(ctx: EngineContext, wave: Wave) -> Settled:

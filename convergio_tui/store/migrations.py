@@ -15,6 +15,7 @@ from convergio_tui.store import models as m
 from convergio_tui.store.ai_credits import add_ai_credits
 from convergio_tui.store.plan_uids import plan_uids_and_identity
 from convergio_tui.store.provider_columns import name_provider_columns
+from convergio_tui.store.wave_escalations import allow_wave_escalations
 from convergio_tui.store.wave_runs import allow_wave_runs
 
 Migration = Callable[[pw.SqliteDatabase], None]
@@ -99,6 +100,7 @@ MIGRATIONS: list[Migration] = [
     allow_wave_runs,  # v4 (store/wave_runs.py)
     add_ai_credits,  # v5 (store/ai_credits.py)
     name_provider_columns,  # v6 (store/provider_columns.py)
+    allow_wave_escalations,  # v7 (store/wave_escalations.py)
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

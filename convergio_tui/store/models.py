@@ -206,9 +206,11 @@ class GateResult(Base):
 
 
 class Escalation(Base):
-    """A task that Thor rejected too often and now waits for a person."""
+    """A task that Thor rejected too often, or a wave whose merged branch fails its checks
+    with no task left to send back (``task`` None, ``wave`` set): waits for a person."""
 
-    task = pw.ForeignKeyField(Task, backref="escalations", on_delete="CASCADE")
+    task = pw.ForeignKeyField(Task, backref="escalations", on_delete="CASCADE", null=True)
+    wave = pw.ForeignKeyField(Wave, backref="escalations", on_delete="CASCADE", null=True)
     created_at = pw.FloatField(default=now)
     reason = pw.TextField()
     status = pw.CharField(default=EscalationStatus.PENDING, index=True)

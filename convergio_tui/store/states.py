@@ -194,8 +194,9 @@ _WAVE: dict[WaveStatus, frozenset[WaveStatus]] = {
     W.RUNNING: frozenset({W.VALIDATING, W.DONE, W.FAILED, W.BLOCKED, W.CANCELLED}),
     # The review passed, sent tasks back, failed; an approved task does not merge.
     W.VALIDATING: frozenset({W.DONE, W.RUNNING, W.FAILED, W.BLOCKED, W.CANCELLED}),
-    # Repaired by the next run; a person rejected another of its tasks.
-    W.BLOCKED: frozenset({W.RUNNING, W.BLOCKED, W.CANCELLED}),
+    # Repaired by the next run; a person rejected another of its tasks; a person decided
+    # the wave's own escalation (accepted as it is, or rejected).
+    W.BLOCKED: frozenset({W.RUNNING, W.BLOCKED, W.CANCELLED, W.DONE, W.FAILED}),
     W.FAILED: frozenset({W.RUNNING, W.BLOCKED, W.CANCELLED}),  # the plan is run again
 }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -151,6 +152,18 @@ def decide(
             raise EscalationError(
                 f"escalation {escalation_id} was already decided ({esc.status} by {esc.decided_by})"
             )
+        if esc.task_id is None:  # a wave's escalation (thor/wave_escalations.py)
+            if provider or model:
+                raise EscalationError(
+                    "--provider and --model apply to a task's retry; a wave's tasks go back "
+                    "on their own providers", bad_input=True,
+                )  # fmt: skip
+            from convergio_tui.thor.wave_escalations import decide_wave  # rounds imports us
+
+            esc.decided_by, esc.decided_at = user, now()
+            esc.note = sanitize(note, redact) if note else note
+            decide_wave(esc, action, user, esc.note, partial(_close, esc))
+            return view_of(Escalation.get_by_id(escalation_id))
         task: Task = esc.task
         if task.status not in TASK_DECIDABLE:  # a person cancelled it meanwhile
             raise EscalationError(
@@ -179,7 +192,10 @@ def _masked(text: str, redact: Callable[[str], str] | None) -> str:
 def _note_redactor(escalation_id: int) -> Callable[[str], str] | None:
     """The vault redactor of the escalated task's project (None: no such escalation)."""
     esc = Escalation.get_or_none(Escalation.id == escalation_id)
-    return None if esc is None else project_redactor(str(esc.task.plan.project.name))
+    if esc is None:
+        return None
+    plan = esc.task.plan if esc.task_id is not None else esc.wave.plan
+    return project_redactor(str(plan.project.name))
 
 
 def _check_model(config: Config, provider: str | None, model: str) -> None:

@@ -23,8 +23,8 @@ def resolution_problem(escalation_id: int) -> str | None:
     must merge into its wave branch without a conflict.
     """
     esc = Escalation.get_or_none(Escalation.id == escalation_id)
-    if esc is None:
-        return None  # decide() reports the unknown id
+    if esc is None or esc.task_id is None:
+        return None  # decide() reports an unknown id; a wave's resolve checks nothing
     task: Task = esc.task
     wave_branch = str(task.wave.branch or "")
     if not task.branch or not wave_branch:

@@ -31,7 +31,7 @@ def accept_task(task_id: int) -> bool:
                          validated_by="thor", validated_at=now())  # fmt: skip
 
 
-def _round_record(
+def round_record(
     round_no: int, scope: str, outcomes: list[GateOutcome], redact: Callable[[str], str] | None
 ) -> dict[str, object]:
     """The rejection event's data (an escalation keeps every one): the gates with the
@@ -81,7 +81,7 @@ def _reject(
         level="warning", kind="rejected", plan=task.plan_id, task=task.id,
         message=f"{task.code} rejected by Thor in round {round_no} ({scope}): "
         f"{sanitize(round_summary(outcomes), redact)}",
-        data=_round_record(round_no, scope, outcomes, redact),
+        data=round_record(round_no, scope, outcomes, redact),
     )  # fmt: skip
     if escalate:
         open_escalation(task, review.diff_stat, redact=redact)

@@ -76,6 +76,15 @@ def running_runs(plan_id: int) -> tuple[RunningRun, ...]:
 
 def task_runs(task_id: int) -> tuple[RunLine, ...]:
     """The task's runs, oldest first."""
+    return _runs(Run.task == task_id)
+
+
+def wave_runs(wave_id: int) -> tuple[RunLine, ...]:
+    """The wave's own runs (Thor's cross-reviews), oldest first."""
+    return _runs((Run.wave == wave_id) & Run.task.is_null())
+
+
+def _runs(where: pw.Expression) -> tuple[RunLine, ...]:
     query = (
         Run.select(
             Run.id,
@@ -94,7 +103,7 @@ def task_runs(task_id: int) -> tuple[RunLine, ...]:
             Run.error_class,
             Run.ai_credits,
         )
-        .where(Run.task == task_id)
+        .where(where)
         .order_by(Run.started_at, Run.id)
     )
     rows: list[_RunRow] = list(query.tuples())

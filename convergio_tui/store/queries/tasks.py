@@ -151,6 +151,15 @@ def task_detail(task_id: int) -> TaskDetail | None:
 
 def task_gates(task_id: int) -> tuple[GateLine, ...]:
     """The task's gate verdicts by round and gate number."""
+    return _gates(GateResult.task == task_id)
+
+
+def wave_gates(wave_id: int) -> tuple[GateLine, ...]:
+    """The wave review's own gate verdicts (not its tasks') by round and gate number."""
+    return _gates((GateResult.wave == wave_id) & GateResult.task.is_null())
+
+
+def _gates(where: pw.Expression) -> tuple[GateLine, ...]:
     query = (
         GateResult.select(
             GateResult.round,
@@ -159,7 +168,7 @@ def task_gates(task_id: int) -> tuple[GateLine, ...]:
             GateResult.verdict,
             GateResult.evidence,
         )
-        .where(GateResult.task == task_id)
+        .where(where)
         .order_by(GateResult.round, GateResult.gate, GateResult.id)
     )
     return tuple(GateLine(*row) for row in query.tuples())
