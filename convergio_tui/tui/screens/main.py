@@ -20,6 +20,7 @@ from convergio_tui.tui.poller import DataVersions, PlanDelta, PollRequest, read_
 from convergio_tui.tui.screens.main_actions import MainActions
 from convergio_tui.tui.timing import TickTimings
 from convergio_tui.tui.widgets.budget_gauge import BudgetGauge, GaugeView
+from convergio_tui.tui.widgets.handoff_panel import HandoffPanel
 from convergio_tui.tui.widgets.health_panel import HealthPanel
 from convergio_tui.tui.widgets.output_grid import OutputGrid
 from convergio_tui.tui.widgets.plan_header import UNSANDBOXED, PlanHeader
@@ -69,6 +70,7 @@ class MainScreen(MainActions):
             yield BudgetGauge(id="budget")
             yield HealthPanel(id="health")
         yield TaskTable(id="tasks")
+        yield HandoffPanel(id="handoff", worktrees=self.ctx.config.execution.worktrees)
         yield OutputGrid(id="output")
         yield Footer()
 
@@ -153,6 +155,7 @@ class MainScreen(MainActions):
             delta.head, self._engine_label(delta.head), now, self._missing()
         )
         self.query_one(WaveProgress).show(delta.waves)
+        self.query_one(HandoffPanel).show(delta.head)  # once done: the final branch, merge
         self.query_one(BudgetGauge).show(
             GaugeView(
                 delta.budget,
