@@ -132,3 +132,77 @@ def test_a_decision_made_elsewhere_meanwhile_is_refused_clearly(
 
     asyncio.run(scenario())
     assert Task.get_by_id(sample.task_ids["T2-03"]).status == "failed"  # bob's decision stands
+
+
+FAILED_ROUND = {
+    "round": 3, "scope": "task",
+    "gates": [
+        {"gate": 1, "name": "compliance", "verdict": "pass", "evidence": ""},
+        {"gate": 8, "name": "tdd", "verdict": "fail",
+         "evidence": "FAILED tests/test_session.py::test_expiry - assert 1 == 2\n1 failed"},
+    ],
+}  # fmt: skip
+
+
+def record_failed_round(escalation_id: int) -> None:
+    """The escalation's summary as Thor writes it: its last rejected round failed gate 8."""
+    esc = Escalation.get_by_id(escalation_id)
+    Escalation.update(summary={**esc.summary, "rounds": [FAILED_ROUND]}).where(
+        Escalation.id == escalation_id
+    ).execute()
+
+
+def warning_shown(modal: ApprovalModal) -> bool:
+    return bool(modal.query_one("#approval-warning").display)
+
+
+def test_approving_work_that_failed_a_gate_says_what_and_asks_once_more(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    task_id = sample.task_ids["T2-03"]
+    record_failed_round(sample.escalation_id)
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            modal = await open_modal(pilot)
+            await pilot.press("a")
+            await wait_until(pilot, lambda: warning_shown(modal))
+            text = screen_text(app)
+            assert "gate 8 tdd: tests fail: tests/test_session.py::test_expiry" in text
+            assert "Approve anyway (a)" in text
+            # Nothing decided by the first press: no decision was even started.
+            assert modal.deciding is None
+            assert Task.get_by_id(task_id).status == "escalated"
+            assert Escalation.get_by_id(sample.escalation_id).status == "pending"
+            await pilot.press("a")
+            await wait_until(pilot, lambda: Task.get_by_id(task_id).status == "done")
+            await wait_until(pilot, lambda: app.screen is not modal)
+
+    asyncio.run(scenario())
+    assert Escalation.get_by_id(sample.escalation_id).status == "approved"
+
+
+def test_escape_takes_the_approval_back_and_leaves_it_pending(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    record_failed_round(sample.escalation_id)
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            modal = await open_modal(pilot)
+            await pilot.press("a")
+            await wait_until(pilot, lambda: warning_shown(modal))
+            await pilot.press("escape")  # takes the question back; the modal stays
+            await wait_until(pilot, lambda: not warning_shown(modal))
+            assert app.screen is modal and "Approve (a)" in screen_text(app)
+            await pilot.press("a")  # asks again: the first answer was not remembered
+            await wait_until(pilot, lambda: warning_shown(modal))
+            await pilot.press("escape", "escape")  # take it back, then close
+            await wait_until(pilot, lambda: isinstance(app.screen, EscalationsScreen))
+            assert [e.id for e in app.screen.lines] == [sample.escalation_id]
+
+    asyncio.run(scenario())
+    assert Escalation.get_by_id(sample.escalation_id).status == "pending"
+    assert Task.get_by_id(sample.task_ids["T2-03"]).status == "escalated"

@@ -8,6 +8,7 @@ supervisor (:mod:`convergio_tui.engine.supervisor`) runs the executor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from convergio_tui.config.schema import Config
 
@@ -56,7 +57,11 @@ def decide_escalation(
     provider: str | None = None,
     model: str | None = None,
 ) -> ActionResult:
-    """Approve, retry or reject an escalation as the person at the terminal."""
+    """Approve, retry, reject or resolve an escalation as the person at the terminal.
+
+    A refusal (already decided elsewhere; for ``resolve``: the branch still conflicts or
+    the worktree has uncommitted changes) comes back as a failed result with Thor's words.
+    """
     from convergio_tui.thor import escalations
 
     try:
@@ -67,5 +72,15 @@ def decide_escalation(
     except escalations.EscalationError as exc:
         return ActionResult(False, str(exc))
     outcome = {"approve": "approved: the task is done", "retry": "sent back for another round",
-               "reject": "rejected: the task failed"}[action]  # fmt: skip
+               "reject": "rejected: the task failed",
+               "resolve": "resolved by hand: the task is done"}[action]  # fmt: skip
     return ActionResult(True, f"{view.task_code} {outcome}.")
+
+
+def approval_warning(rounds: list[dict[str, Any]]) -> str | None:
+    """What approving work with these rejected rounds means (the gates its last round
+    failed, what each failure means, the failing tests), or None: nothing to warn about.
+    The same words ``convergio escalations approve`` prints before it asks once more."""
+    from convergio_tui.thor.approval import approval_warning as warning
+
+    return warning(rounds)

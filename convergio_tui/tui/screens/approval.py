@@ -1,6 +1,16 @@
-"""ApprovalModal: decide an escalation — approve, retry elsewhere, or reject."""
+"""ApprovalModal: decide an escalation — approve, retry elsewhere, reject, or resolve by hand.
+
+Approving work that failed Thor's gates merges it anyway, so the first ``a`` only shows
+what that means (the gates, what each failure means, the failing tests: the words
+``convergio escalations approve`` prints) and turns the button into "Approve anyway";
+the second decides. Escape takes the question back and decides nothing. An approved task
+whose branch no longer merges comes back with a ``conflict``: the modal names the paths,
+the kept worktree and the ways forward, and ``h`` accepts the person's committed fix.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,6 +20,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.worker import Worker
 
 from convergio_tui.store.queries import EscalationDetail, escalation_detail, pending
 from convergio_tui.store.states import ESCALATION_DECIDABLE
@@ -22,23 +33,66 @@ from convergio_tui.tui.messages import ActionFinished
 from convergio_tui.tui.widgets.gate_evidence import GateEvidence
 from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
+BUTTONS = {"approval-approve": "approve", "approval-retry-button": "retry",
+           "approval-reject": "reject", "approval-resolve": "resolve"}  # fmt: skip
+APPROVE_LABEL, APPROVE_ANYWAY_LABEL = "Approve (a)", "Approve anyway (a)"
+REFUSED_TITLE = {"resolve": "Not resolved"}  # else "Decision refused"
+
+
+def conflict_content(conflict: dict[str, Any], escalation_id: int) -> Content:
+    """The conflict of an approved task that no longer merges: the paths, the kept
+    worktree, the ways forward and the keys that take them here."""
+    # Paths and the worktree come from git and the agent's files: one printable line each.
+    paths = ", ".join(one_line(str(p)) for p in conflict.get("paths") or []) or "(no path named)"
+    wave = one_line(str(conflict.get("wave_branch") or "its wave branch"))
+    lines = [Content.assemble(("Conflicts with ", "bold $warning"), (wave, "bold"),
+                              (" in ", "bold $warning"), (paths, "bold"))]  # fmt: skip
+    if conflict.get("worktree"):
+        lines.append(Content.assemble(("worktree ", "$foreground-muted"),
+                                      one_line(str(conflict["worktree"]))))  # fmt: skip
+    for way in conflict.get("ways_forward") or []:
+        text = one_line(str(way)).replace("resolve ID", f"resolve {escalation_id}")
+        lines.append(Content.assemble(("  • ", "$warning"), text))
+    lines.append(Content.assemble(
+        ("here: ", "$foreground-muted"), ("r", "bold"), " retries it on the current wave branch; ",
+        ("h", "bold"), " accepts the fix you committed in the worktree",
+    ))  # fmt: skip
+    return Content("\n").join(lines)
+
+
+def warning_content(warning: str) -> Content:
+    """The approval warning and how to answer it."""
+    return Content.assemble(
+        (printable(warning), "$text-error"), "\n",  # evidence quotes agents: no raw controls
+        ("a", "bold"), " again approves it anyway; ", ("esc", "bold"), " keeps it pending.",
+    )  # fmt: skip
+
 
 class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
     """Every round's gate evidence, the diff stat and the spend, then a decision by key."""
 
+    DEFAULT_CSS = """
+    #approval-conflict { display: none; height: auto; max-height: 8; border: round $warning;
+                         padding: 0 1; }
+    #approval-warning { display: none; height: auto; max-height: 14; border: round $error;
+                        padding: 0 1; margin-top: 1; }
+    """
     BINDINGS = [
         Binding("a", "decide('approve')", "Approve", id="approval.approve"),
         Binding("r", "decide('retry')", "Retry", id="approval.retry"),
         Binding("x", "decide('reject')", "Reject", id="approval.reject"),
-        Binding("escape", "dismiss(None)", "Close", id="approval.close"),
+        Binding("h", "decide('resolve')", "Resolved by hand", id="approval.resolve"),
+        Binding("escape", "close", "Close", id="approval.close"),
     ]
 
     class Loaded(Message):
-        """The escalation was read (None: it is gone or no longer pending)."""
+        """The escalation was read (None: it is gone or no longer pending), with what
+        approving it means (None: its last round failed no gate)."""
 
-        def __init__(self, detail: EscalationDetail | None) -> None:
+        def __init__(self, detail: EscalationDetail | None, warning: str | None) -> None:
             super().__init__()
             self.detail = detail
+            self.warning = warning
 
     def __init__(
         self, ctx: DashboardContext, *, escalation_id: int | None = None, task_id: int | None = None
@@ -48,14 +102,17 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
         self.escalation_id = escalation_id
         self.task_id = task_id
         self.detail: EscalationDetail | None = None
-        self.deciding = False
+        self.warning: str | None = None
+        self.confirming = False  # the approval warning is shown, waiting for a second "a"
+        self.deciding: str | None = None  # the decision in flight
 
     def compose(self) -> ComposeResult:
-        """Header, evidence, diff, retry options and the decision buttons."""
+        """Header, conflict, evidence, diff, retry options, warning and the buttons."""
         providers = [(f"{name} (retry there)", name) for name in self.ctx.config.providers]
         with Vertical(id="approval-dialog", classes="dialog"):
             yield Static("reading the escalation…", id="approval-title")
             yield Static("", id="approval-meta")
+            yield Static("", id="approval-conflict")
             with Horizontal(id="approval-body"):
                 yield GateEvidence(id="approval-evidence")
                 with VerticalScroll(id="approval-diff"):
@@ -65,10 +122,12 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
                 yield Select(providers, prompt="same provider", id="approval-provider")
                 yield Input(placeholder="model id (blank: provider default)", id="approval-model")
                 yield Input(placeholder="note for the next round (optional)", id="approval-note")
+            yield Static("", id="approval-warning")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Approve (a)", variant="success", id="approval-approve")
+                yield Button(APPROVE_LABEL, variant="success", id="approval-approve")
                 yield Button("Retry (r)", variant="primary", id="approval-retry-button")
                 yield Button("Reject (x)", variant="error", id="approval-reject")
+                yield Button("Resolved by hand (h)", variant="warning", id="approval-resolve")
                 yield Button("Close (esc)", id="approval-close")
         yield Footer()
 
@@ -76,16 +135,29 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
         """Label the boxes, focus Approve, read the escalation."""
         self.query_one("#approval-evidence").border_title = "Thor gate evidence, every round"
         self.query_one("#approval-diff").border_title = "Diff stat"
+        self.query_one("#approval-conflict").border_title = "Approved, but it no longer merges"
+        self.query_one("#approval-warning").border_title = "Approve anyway?"
         self.query_one("#approval-approve", Button).focus()
         self._load()
 
-    @work(thread=True, group="approval", exit_on_error=False)
+    @work(thread=True, group="approval", name="reading the escalation", exit_on_error=False)
     def _load(self) -> None:
         esc_id = self.escalation_id
         if esc_id is None:
             found = [e.id for e in pending() if e.task_id == self.task_id]
             esc_id = found[0] if found else None
-        self.post_message(self.Loaded(None if esc_id is None else escalation_detail(esc_id)))
+        detail = None if esc_id is None else escalation_detail(esc_id)
+        warning = (
+            None if detail is None else engine_bridge.approval_warning(detail.escalation.rounds)
+        )
+        self.post_message(self.Loaded(detail, warning))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """A failed read says so in the title instead of "reading…" for ever."""
+        if worker.name == "reading the escalation":
+            self.query_one("#approval-title", Static).update(
+                "Could not read the escalation (see the notification); esc closes."
+            )
 
     def on_approval_modal_loaded(self, message: ApprovalModal.Loaded) -> None:
         """Show the evidence; a decided escalation cannot be decided again."""
@@ -96,7 +168,7 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
             self.detail = None
             self.refresh_bindings()
             return
-        self.detail = detail
+        self.detail, self.warning = detail, message.warning
         line = detail.escalation
         self.escalation_id = line.id
         title.update(Content.assemble(
@@ -112,22 +184,55 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
             (money(line.spend_usd), "bold"), ("  last routed to ", "$foreground-muted"), target,
             ("  waiting ", "$foreground-muted"), waited, "\n", ("reason ", "$foreground-muted"), printable(line.reason),
         ))  # fmt: skip
+        if line.conflict:
+            box = self.query_one("#approval-conflict", Static)
+            box.update(conflict_content(line.conflict, line.id))
+            box.display = True
         self.query_one(GateEvidence).show(detail.gates)
         diff = line.diff_stat or "no diff stat recorded for this task"
         self.query_one("#approval-diff-text", Static).update(Content(printable(diff)))
+        self.query_one("#approval-resolve", Button).disabled = line.task_id is None
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Decisions need a pending escalation and no decision in flight."""
+        """Decisions need a pending escalation and no decision in flight; only a task's
+        escalation has a worktree to resolve in."""
         if action == "decide":
-            return available(self.detail is not None and not self.deciding)
+            ok = self.detail is not None and self.deciding is None
+            if ok and parameters == ("resolve",):
+                ok = self.detail is not None and self.detail.escalation.task_id is not None
+            return available(ok)
         return True
 
+    def action_close(self) -> None:
+        """Take back the approval question, or close (nothing decided either way)."""
+        if self.confirming:
+            self._confirm(False)
+        else:
+            self.dismiss(None)
+
+    def _confirm(self, asking: bool) -> None:
+        """Show or hide the approval warning; while it shows, Close has the focus."""
+        self.confirming = asking
+        box = self.query_one("#approval-warning", Static)
+        box.update(warning_content(self.warning or "") if asking else "")
+        box.display = asking
+        approve = self.query_one("#approval-approve", Button)
+        approve.label = APPROVE_ANYWAY_LABEL if asking else APPROVE_LABEL
+        approve.refresh(layout=True)  # a label change alone keeps the old width
+        self.query_one("#approval-close" if asking else "#approval-approve", Button).focus()
+
     def action_decide(self, action: str) -> None:
-        """Write the decision through Thor's API; the engine picks it up at once."""
-        if self.detail is None or self.deciding:
+        """Write the decision through Thor's API; the engine picks it up at once. Approving
+        work that failed gates first shows what that means and waits for a second "a"."""
+        if self.detail is None or self.deciding is not None:
             return
-        self.deciding = True
+        if action == "approve" and self.warning and not self.confirming:
+            self._confirm(True)
+            return
+        if self.confirming:
+            self._confirm(False)
+        self.deciding = action
         self.refresh_bindings()
         for button in self.query(Button):
             button.disabled = button.id != "approval-close"
@@ -155,7 +260,7 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
     def on_action_finished(self, message: ActionFinished) -> None:
         """Close on success; on refusal say why and let the person choose again."""
         message.stop()
-        self.deciding = False
+        action, self.deciding = self.deciding, None
         if message.result.ok:
             if self.ctx.engine is not None:  # --run: the plan can move again
                 self.ctx.engine.resume_if_idle()
@@ -164,16 +269,17 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
             )
             self.dismiss(message.result)
             return
-        self.notify(printable(message.result.message), title="Decision refused", severity="error",
-                    markup=False)  # fmt: skip
+        self.notify(printable(message.result.message), severity="error", markup=False,
+                    title=REFUSED_TITLE.get(action or "", "Decision refused"))  # fmt: skip
         for button in self.query(Button):
-            button.disabled = False
+            button.disabled = button.id == "approval-resolve" and (
+                self.detail is None or self.detail.escalation.task_id is None
+            )
         self.refresh_bindings()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        action = {"approval-approve": "approve", "approval-retry-button": "retry",
-                  "approval-reject": "reject"}.get(event.button.id or "")  # fmt: skip
+        action = BUTTONS.get(event.button.id or "")
         if action is None:
             self.dismiss(None)
         else:

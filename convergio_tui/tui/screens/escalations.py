@@ -21,6 +21,18 @@ from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 COLUMNS = ("#", "task", "title", "plan", "rounds", "waiting", "spend", "reason")
 
 
+def row_cells(e: EscalationView, now: float) -> tuple[Text, ...]:
+    """One inbox row, in :data:`COLUMNS` order (text from agents made one printable line)."""
+    reason = one_line(e.reason)
+    return (
+        Text(str(e.id)), Text(one_line(e.task_code), style="bold"), Text(one_line(e.task_title)),
+        Text(one_line(e.plan_name)),
+        Text(str(e.round), justify="right"), Text(duration(now - e.created_at), justify="right"),
+        Text(money(e.spend_usd), justify="right"),
+        Text(f"⚠ {reason}", style="bold") if e.conflict else Text(reason),
+    )  # fmt: skip
+
+
 class EscalationTable(DataTable[Text]):
     """The inbox table; enter is shown in the footer as "Decide"."""
 
@@ -79,24 +91,23 @@ class EscalationsScreen(ReportsWorkerFailures, Screen[None]):
         self.post_message(self.Listed(tuple(pending())))
 
     def on_escalations_screen_listed(self, message: EscalationsScreen.Listed) -> None:
-        """Refill the table (an inbox is short), keeping the cursor on the same row."""
-        if message.lines == self.lines:
-            return
+        """Update the table in place by row key: changed cells, new rows at the end (the
+        inbox is oldest first), decided ones removed; the cursor stays on its row."""
         self.lines = message.lines
-        table = self.query_one(DataTable)
-        keep = table.cursor_row
-        table.clear()
+        table = self.query_one(EscalationTable)
         now = self.ctx.clock()
-        for e in message.lines:
-            table.add_row(
-                Text(str(e.id)), Text(one_line(e.task_code), style="bold"), Text(one_line(e.task_title)),
-                Text(one_line(e.plan_name)),
-                Text(str(e.round), justify="right"), Text(duration(now - e.created_at), justify="right"),
-                Text(money(e.spend_usd), justify="right"), Text(one_line(e.reason)),
-                key=str(e.id),
-            )  # fmt: skip
-        if message.lines:
-            table.move_cursor(row=min(keep, len(message.lines) - 1))
+        wanted = {str(e.id): row_cells(e, now) for e in message.lines}
+        for gone in [k for k in table.rows if k.value not in wanted]:
+            table.remove_row(gone)
+        for key, cells in wanted.items():
+            if key not in table.rows:
+                table.add_row(*cells, key=key)
+                continue
+            for column, cell in zip(COLUMNS, cells, strict=True):
+                if table.get_cell(key, column) != cell:
+                    table.update_cell(key, column, cell)
+        if table.row_count and table.cursor_row >= table.row_count:  # its row was decided
+            table.move_cursor(row=table.row_count - 1)
         table.border_title = f"Pending escalations · {len(message.lines)}"
         empty = "" if message.lines else "Nothing waits for you. Escalated tasks appear here."
         self.query_one("#escalations-empty", Static).update(empty)

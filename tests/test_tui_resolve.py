@@ -1,0 +1,128 @@
+"""Resolving a conflict escalation by hand from the dashboard: the approval modal names the
+conflicting paths, the kept worktree and the ways forward; ``h`` is refused (and says why)
+while the worktree still conflicts or holds uncommitted changes, and approves the task
+once the person committed a clean merge there. The conflict is a real one: the real
+engine, the simulated agents and real git worktrees (tests/test_approved_conflict.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from engine_fixtures import git, make_repo
+from test_approved_conflict import RESOLVED, escalate_then_approve_into_a_conflict, run_git
+from textual.pilot import Pilot
+
+from convergio_tui.config.loader import load_config
+from convergio_tui.store.models import Escalation, Task, Wave
+from convergio_tui.tui.app import ConvergioApp, create_app
+from convergio_tui.tui.screens.approval import ApprovalModal
+from convergio_tui.tui.screens.escalations import EscalationsScreen
+from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
+
+SIZE = (160, 45)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", {"README.md": "# demo\n"})
+
+
+def dashboard(config_file: Path, db: Path, plan_id: int) -> ConvergioApp:
+    return create_app(db, load_config(config_file), plan_id, poll_interval_s=0.1)
+
+
+async def open_conflict(pilot: Pilot[None], esc_id: int) -> ApprovalModal:
+    """Main screen → e (inbox) → enter on the conflict escalation."""
+    await wait_for_main(pilot)
+    await pilot.press("e")
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, EscalationsScreen)
+            and [e.id for e in pilot.app.screen.lines] == [esc_id]
+        ),
+    )
+    await pilot.press("enter")
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, ApprovalModal) and pilot.app.screen.detail
+    )
+    modal = pilot.app.screen
+    assert isinstance(modal, ApprovalModal)
+    return modal
+
+
+def refusals(app: ConvergioApp) -> list[str]:
+    return [n.message for n in app._notifications if n.title == "Not resolved"]
+
+
+async def resolve_refused(pilot: Pilot[None], app: ConvergioApp, modal: ApprovalModal) -> str:
+    """Press h and return the refusal it shows (the modal stays, nothing decided)."""
+    before = len(refusals(app))
+    await pilot.press("h")
+    await wait_until(pilot, lambda: len(refusals(app)) > before and modal.deciding is None)
+    assert app.screen is modal
+    return refusals(app)[-1]
+
+
+def test_resolve_is_refused_while_the_worktree_still_conflicts(
+    tmp_path: Path, repo: Path, engine_db: Path, sim_bin: Path, ollama: str
+) -> None:
+    config_file, plan_id, conflict = escalate_then_approve_into_a_conflict(
+        tmp_path, repo, engine_db, ollama
+    )
+    worktree = str(Task.get(Task.code == "T2").worktree)
+    wave_branch = str(Wave.get(Wave.plan == plan_id).branch)
+
+    async def scenario() -> None:
+        app = dashboard(config_file, engine_db, plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            modal = await open_conflict(pilot, conflict["id"])
+            await wait_until(pilot, lambda: bool(modal.query_one("#approval-conflict").display))
+            # Where it conflicts, where to fix it, and the ways forward.
+            shown = str(modal.query_one("#approval-conflict").render())
+            assert f"Conflicts with {wave_branch} in calc.py" in shown
+            assert f"worktree {worktree}" in shown
+            assert "retry: re-run it on the current wave branch" in shown
+            assert f"convergio escalations resolve {conflict['id']}" in shown
+            refused = await resolve_refused(pilot, app, modal)
+            assert "still conflicts" in refused and "calc.py" in refused
+            assert "Resolved by hand (h)" in screen_text(app)  # it can be tried again
+
+    asyncio.run(scenario())
+    assert Escalation.get_by_id(conflict["id"]).status == "pending"
+    assert Task.get(Task.code == "T2").status == "escalated"
+
+
+def test_resolve_after_committing_a_clean_merge_in_the_worktree_approves_it(
+    tmp_path: Path, repo: Path, engine_db: Path, sim_bin: Path, ollama: str
+) -> None:
+    config_file, plan_id, conflict = escalate_then_approve_into_a_conflict(
+        tmp_path, repo, engine_db, ollama
+    )
+    worktree = Path(Task.get(Task.code == "T2").worktree)
+    wave_branch = str(Wave.get(Wave.plan == plan_id).branch)
+    # The person merges the wave branch in the kept worktree and fixes the conflict...
+    assert run_git(worktree, "merge", wave_branch).returncode != 0
+    (worktree / "calc.py").write_text(RESOLVED)
+
+    async def scenario() -> None:
+        app = dashboard(config_file, engine_db, plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            modal = await open_conflict(pilot, conflict["id"])
+            # ...but has not committed yet: refused, the fix would be lost.
+            refused = await resolve_refused(pilot, app, modal)
+            assert "uncommitted changes" in refused and "commit them first" in refused
+            assert Escalation.get_by_id(conflict["id"]).status == "pending"
+            git(worktree, "add", "calc.py")
+            git(worktree, "commit", "-q", "--no-edit")
+            await pilot.press("h")
+            await wait_until(pilot, lambda: Task.get(Task.code == "T2").status == "done")
+            await wait_until(pilot, lambda: isinstance(app.screen, EscalationsScreen))
+            assert any(n.title == "Escalation decided" for n in app._notifications)
+
+    asyncio.run(scenario())
+    t2 = Task.get(Task.code == "T2")
+    assert t2.validated_by.startswith("human:")
+    assert Escalation.get_by_id(conflict["id"]).status == "approved"
