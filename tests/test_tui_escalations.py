@@ -7,13 +7,16 @@ import threading
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import DataTable, Input, Select
 from tui_fixtures import make_app
 
 from convergio_tui.config.schema import Config
 from convergio_tui.devtools import sample_data
+from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Escalation, Task, Wave
 from convergio_tui.thor import escalations
+from convergio_tui.thor.outcome import GateOutcome, Review
+from convergio_tui.thor.wave_escalations import open_wave_escalation
 from convergio_tui.tui.screens.approval import ApprovalModal
 from convergio_tui.tui.screens.escalations import EscalationsScreen
 from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
@@ -206,3 +209,72 @@ def test_escape_takes_the_approval_back_and_leaves_it_pending(
     asyncio.run(scenario())
     assert Escalation.get_by_id(sample.escalation_id).status == "pending"
     assert Task.get_by_id(sample.task_ids["T2-03"]).status == "escalated"
+
+
+def test_the_inbox_follows_new_and_decided_escalations_with_the_cursor_on_its_row(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    def escalate(code: str) -> int:
+        with immediate():
+            return int(escalations.open_escalation(Task.get_by_id(sample.task_ids[code])).id)
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_main(pilot)
+            await pilot.press("e")
+            inbox = app.screen
+            assert isinstance(inbox, EscalationsScreen)
+            table = inbox.query_one(DataTable)
+            await wait_until(pilot, lambda: table.row_count == 1)
+            second, third = escalate("T2-01"), escalate("T2-02")
+            await wait_until(pilot, lambda: table.row_count == 3)  # the inbox reads on its own
+            await pilot.press("down")  # on the second escalation
+            assert [str(k.value) for k in table.rows] == [
+                str(sample.escalation_id),
+                str(second),
+                str(third),
+            ]
+            # Decided elsewhere: its row goes, the cursor stays on the escalation it was on.
+            escalations.decide(sample.escalation_id, "reject", "bob")
+            await wait_until(pilot, lambda: table.row_count == 2)
+            under = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            assert under == str(second)
+            assert "T2-01" in screen_text(app) and "T2-03" not in screen_text(app)
+
+    asyncio.run(scenario())
+
+
+def test_a_wave_escalation_is_decided_in_the_same_modal(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    wave = Wave.get((Wave.plan == sample.plan_id) & (Wave.seq == 2))
+    failed = GateOutcome(10, "build", "fail", "FAILED tests/test_login.py::test_locked - 500")
+    with immediate():
+        esc = open_wave_escalation(wave, Review(False, [failed], ""), 1)
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_main(pilot)
+            await pilot.press("e")
+            await wait_until(pilot, lambda: len(getattr(app.screen, "lines", ())) == 2)
+            await pilot.press("down", "enter")  # the wave's escalation is the newer one
+            await wait_until(
+                pilot, lambda: isinstance(app.screen, ApprovalModal) and app.screen.detail
+            )
+            modal = app.screen
+            assert isinstance(modal, ApprovalModal)
+            assert f"Escalation #{esc.id} · wave-2" in screen_text(app)
+            await pilot.press("a")
+            await wait_until(pilot, lambda: warning_shown(modal))
+            assert "tests/test_login.py::test_locked" in screen_text(app)
+            await pilot.press("a")
+            await wait_until(pilot, lambda: Wave.get_by_id(wave.id).status == "done")
+            await wait_until(
+                pilot,
+                lambda: any("wave-2 accepted as it is" in n.message for n in app._notifications),
+            )
+
+    asyncio.run(scenario())
+    assert Escalation.get_by_id(esc.id).status == "approved"

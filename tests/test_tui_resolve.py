@@ -7,11 +7,17 @@ engine, the simulated agents and real git worktrees (tests/test_approved_conflic
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
 from engine_fixtures import git, make_repo
-from test_approved_conflict import RESOLVED, escalate_then_approve_into_a_conflict, run_git
+from test_approved_conflict import (
+    RESOLVED,
+    cli,
+    escalate_then_approve_into_a_conflict,
+    run_git,
+)
 from textual.pilot import Pilot
 
 from convergio_tui.config.loader import load_config
@@ -74,6 +80,15 @@ def test_resolve_is_refused_while_the_worktree_still_conflicts(
     )
     worktree = str(Task.get(Task.code == "T2").worktree)
     wave_branch = str(Wave.get(Wave.plan == plan_id).branch)
+    # The CLI shows the same conflict: in its JSON and in `escalations show`.
+    assert conflict["conflict"]["paths"] == ["calc.py"]
+    assert conflict["conflict"]["worktree"] == worktree
+    shown = cli(config_file, engine_db, "escalations", "show", str(conflict["id"]))
+    assert f"conflicts with {wave_branch} in calc.py" in shown.stdout
+    assert f"worktree: {worktree}" in shown.stdout
+    assert f"then `convergio escalations resolve {conflict['id']}`" in shown.stdout
+    as_json = cli(config_file, engine_db, "escalations", "show", str(conflict["id"]), "--json")
+    assert json.loads(as_json.stdout)["conflict"]["wave_branch"] == wave_branch
 
     async def scenario() -> None:
         app = dashboard(config_file, engine_db, plan_id)

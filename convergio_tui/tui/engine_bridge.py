@@ -48,6 +48,16 @@ def cancel_task(task_id: int, code: str) -> ActionResult:
     return ActionResult(False, f"{code} has already finished.")
 
 
+# What a decision did, by the kind of escalation (a task's, or a whole wave's).
+OUTCOME = {
+    "task": {"approve": "approved: the task is done", "retry": "sent back for another round",
+             "reject": "rejected: the task failed", "resolve": "resolved by hand: the task is done"},
+    "wave": {"approve": "accepted as it is: the wave is done",
+             "retry": "sent back: its tasks run another round", "reject": "rejected: the wave failed",
+             "resolve": "resolved by hand: the wave is reviewed again on the next run"},
+}  # fmt: skip
+
+
 def decide_escalation(
     escalation_id: int,
     action: str,
@@ -71,10 +81,7 @@ def decide_escalation(
         )  # fmt: skip
     except escalations.EscalationError as exc:
         return ActionResult(False, str(exc))
-    outcome = {"approve": "approved: the task is done", "retry": "sent back for another round",
-               "reject": "rejected: the task failed",
-               "resolve": "resolved by hand: the task is done"}[action]  # fmt: skip
-    return ActionResult(True, f"{view.task_code} {outcome}.")
+    return ActionResult(True, f"{view.task_code} {OUTCOME[view.kind][action]}.")
 
 
 def approval_warning(rounds: list[dict[str, Any]]) -> str | None:

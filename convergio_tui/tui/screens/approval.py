@@ -5,7 +5,8 @@ what that means (the gates, what each failure means, the failing tests: the word
 ``convergio escalations approve`` prints) and turns the button into "Approve anyway";
 the second decides. Escape takes the question back and decides nothing. An approved task
 whose branch no longer merges comes back with a ``conflict``: the modal names the paths,
-the kept worktree and the ways forward, and ``h`` accepts the person's committed fix.
+the kept worktree and the ways forward, and ``h`` accepts the person's committed fix (of
+a wave's escalation: the wave branch fixed by hand is reviewed again; docs/escalations.md).
 """
 
 from __future__ import annotations
@@ -189,19 +190,14 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
             box.update(conflict_content(line.conflict, line.id))
             box.display = True
         self.query_one(GateEvidence).show(detail.gates)
-        diff = line.diff_stat or "no diff stat recorded for this task"
+        diff = line.diff_stat or "no diff stat recorded"
         self.query_one("#approval-diff-text", Static).update(Content(printable(diff)))
-        self.query_one("#approval-resolve", Button).disabled = line.task_id is None
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Decisions need a pending escalation and no decision in flight; only a task's
-        escalation has a worktree to resolve in."""
+        """Decisions need a pending escalation and no decision in flight."""
         if action == "decide":
-            ok = self.detail is not None and self.deciding is None
-            if ok and parameters == ("resolve",):
-                ok = self.detail is not None and self.detail.escalation.task_id is not None
-            return available(ok)
+            return available(self.detail is not None and self.deciding is None)
         return True
 
     def action_close(self) -> None:
@@ -272,9 +268,7 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
         self.notify(printable(message.result.message), severity="error", markup=False,
                     title=REFUSED_TITLE.get(action or "", "Decision refused"))  # fmt: skip
         for button in self.query(Button):
-            button.disabled = button.id == "approval-resolve" and (
-                self.detail is None or self.detail.escalation.task_id is None
-            )
+            button.disabled = False
         self.refresh_bindings()
 
     @on(Button.Pressed)

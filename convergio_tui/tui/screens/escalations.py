@@ -97,6 +97,9 @@ class EscalationsScreen(ReportsWorkerFailures, Screen[None]):
         table = self.query_one(EscalationTable)
         now = self.ctx.clock()
         wanted = {str(e.id): row_cells(e, now) for e in message.lines}
+        # The cursor follows its escalation, not its row number, as rows come and go.
+        at = table.cursor_coordinate
+        mark = table.coordinate_to_cell_key(at).row_key if table.is_valid_coordinate(at) else None
         for gone in [k for k in table.rows if k.value not in wanted]:
             table.remove_row(gone)
         for key, cells in wanted.items():
@@ -106,7 +109,9 @@ class EscalationsScreen(ReportsWorkerFailures, Screen[None]):
             for column, cell in zip(COLUMNS, cells, strict=True):
                 if table.get_cell(key, column) != cell:
                     table.update_cell(key, column, cell)
-        if table.row_count and table.cursor_row >= table.row_count:  # its row was decided
+        if mark is not None and mark in table.rows:
+            table.move_cursor(row=table.get_row_index(mark))
+        elif table.row_count and table.cursor_row >= table.row_count:  # its row was decided
             table.move_cursor(row=table.row_count - 1)
         table.border_title = f"Pending escalations · {len(message.lines)}"
         empty = "" if message.lines else "Nothing waits for you. Escalated tasks appear here."
