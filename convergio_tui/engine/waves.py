@@ -114,14 +114,14 @@ def skip_dependents(ctx: EngineContext, wave: Wave) -> int:
 
 
 def _review(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> Settled:
-    last = last_wave_escalation(wave.id)
-    if last is not None and last.status == EscalationStatus.PENDING:
+    esc = last_wave_escalation(wave.id)
+    if esc is not None and esc.status == EscalationStatus.PENDING:
         # Reviewing again would only escalate it a second time.
-        problem = f"wave {wave.seq}: escalation {last.id} waits for a person"
+        problem = f"wave {wave.seq}: escalation {esc.id} waits for a person"
         _set_wave(ctx, wave, WaveStatus.BLOCKED, problem)
         return Settled("stuck", problem)
-    if last is not None and last.status == EscalationStatus.REJECTED:
-        problem = f"wave {wave.seq} was rejected by {last.decided_by} (escalation {last.id})"
+    if esc is not None and esc.status == EscalationStatus.REJECTED:
+        problem = f"wave {wave.seq} was rejected by {esc.decided_by} (escalation {esc.id})"
         _set_wave(ctx, wave, WaveStatus.FAILED, problem)
         return Settled("failed", problem)
     conflicted = merge_approved(ctx, wave, tasks)
