@@ -206,3 +206,17 @@ def engine_db(tmp_path: Path) -> Iterator[Path]:
 def repo(tmp_path: Path) -> Path:
     """A small git repository on main."""
     return make_repo(tmp_path / "repo", {"README.md": "# demo\n", "app.py": "print('v1')\n"})
+
+
+@pytest.fixture
+def python3_with_pytest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``python3`` on PATH is this test's Python, which has pytest: a command Thor detects
+    (``python3 -m pytest``) then does not depend on which python3 the machine has. (A PATH
+    folder stays readable in the sandbox; the project's own folder, under the private
+    /tmp, does not.)"""
+    python3 = tmp_path / "pybin" / "python3"
+    python3.parent.mkdir()
+    python3.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python3.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{python3.parent}{os.pathsep}{os.environ['PATH']}")
+    return python3

@@ -6,12 +6,9 @@ code breaks them and accepts the one that fixes it, saying where the command cam
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
-import pytest
 from engine_fixtures import dump, engine_config, import_spec, make_repo, task
 
 from convergio_tui.engine.executor import Executor
@@ -45,7 +42,7 @@ PY_TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 2) == 4\
 
 
 def test_detected_pytest_rejects_the_breaking_round_then_passes(
-    tmp_path: Path, engine_db: Path, sim_bin: Path, ollama: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, engine_db: Path, sim_bin: Path, ollama: str, python3_with_pytest: Path
 ) -> None:
     repo = make_repo(
         tmp_path / "repo",
@@ -57,14 +54,6 @@ def test_detected_pytest_rejects_the_breaking_round_then_passes(
             "tests/test_calc.py": PY_TEST,
         },
     )
-    # `python3` is this test's Python, which has pytest: the detected command then does
-    # not depend on which python3 the machine has. (A PATH folder stays readable in the
-    # sandbox; the project's own folder, under the private /tmp, does not.)
-    python3 = tmp_path / "pybin" / "python3"
-    python3.parent.mkdir()
-    python3.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    python3.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{python3.parent}{os.pathsep}{os.environ['PATH']}")
     prompt = "\n".join([
         "Add mul(a, b) to calc with a test.",
         sim_write("calc/__init__.py", "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n", "[round<2]"),
@@ -94,10 +83,11 @@ NODE_TEST = (
 )
 
 
-@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
 def test_detected_npm_test_with_nodes_runner_rejects_then_passes(
     tmp_path: Path, engine_db: Path, sim_bin: Path, ollama: str
 ) -> None:
+    # No silent skip: scripts/test installs Node and npm (the real CLIs need them).
+    assert shutil.which("npm"), "npm is missing: run scripts/test, which installs it"
     package = {"name": "calc", "version": "1.0.0", "scripts": {"test": "node --test"}}
     lock = {"name": "calc", "version": "1.0.0", "lockfileVersion": 3, "requires": True,
             "packages": {"": {"name": "calc", "version": "1.0.0"}}}  # fmt: skip
@@ -126,3 +116,33 @@ def test_detected_npm_test_with_nodes_runner_rejects_then_passes(
     assert f"`npm test` ({origin}) failed" in verdicts[1][1]
     assert "# fail 1" in verdicts[1][1]
     assert verdicts[2] == ("pass", f"`npm test` exit 0 ({origin})")
+
+
+def test_a_makefiles_test_target_is_detected_and_run_by_the_gate(
+    tmp_path: Path, engine_db: Path, sim_bin: Path, ollama: str
+) -> None:
+    # No silent skip: scripts/test installs make.
+    assert shutil.which("make"), "make is missing: run scripts/test, which installs it"
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "Makefile": "test:\n\tsh ./check.sh\n",
+            "check.sh": 'grep -qx "ready" status.txt || { echo "status is not ready"; exit 1; }\n',
+            "status.txt": "ready\n",
+        },
+    )
+    prompt = "\n".join([
+        "Update the status.",
+        sim_write("status.txt", "broken\n", "[round<2]"),
+        sim_write("status.txt", "ready\nsince today\n", "[round>=2]"),
+        sim_write("check.sh", 'grep -qx "ready" status.txt || { echo "status is not ready"; exit 1; }\n# checked\n'),
+    ])  # fmt: skip
+
+    done = run_plan(repo, tmp_path, ollama, prompt)
+
+    assert (done.round, done.validated_by) == (2, "thor")
+    verdicts = gate8(done.id)
+    assert verdicts[1][0] == "fail"
+    assert "`make test` (detected from Makefile" in verdicts[1][1]
+    assert "status is not ready" in verdicts[1][1]
+    assert verdicts[2][0] == "pass" and "`make test` exit 0" in verdicts[2][1]

@@ -96,6 +96,9 @@ def test_approving_in_the_dashboard_lets_the_in_process_engine_finish_the_plan(
             await wait_until(pilot, lambda: bool(getattr(app.screen, "lines", ())))
             await pilot.press("enter")
             await wait_until(pilot, lambda: getattr(app.screen, "detail", None) is not None)
+            await pilot.press("a")  # shows what failed and asks once more
+            await wait_until(pilot, lambda: getattr(app.screen, "confirming", False))
+            assert Task.get(Task.code == "T1-01").status == "escalated"  # nothing decided yet
             await pilot.press("a")
             await wait_until(
                 pilot, lambda: Task.get(Task.code == "T2-01").status == "done", timeout_s=60

@@ -79,8 +79,9 @@ def escalate_the_wave(tmp_path: Path, repo: Path, db: Path, ollama: str) -> tupl
 
 
 def test_retrying_the_wave_sends_its_task_back_and_the_plan_finishes(
-    tmp_path: Path, repo: Path, engine_db: Path, sim_bin: Path, ollama: str
-) -> None:
+    tmp_path: Path, repo: Path, engine_db: Path, sim_bin: Path, ollama: str,
+    python3_with_pytest: Path,
+) -> None:  # fmt: skip
     config_file, plan_id, esc_id = escalate_the_wave(tmp_path, repo, engine_db, ollama)
     unknown = cli(
         config_file, engine_db, "escalations", "retry", str(esc_id), "--provider", "gemini"
@@ -99,8 +100,9 @@ def test_retrying_the_wave_sends_its_task_back_and_the_plan_finishes(
 
 
 def test_approving_the_wave_accepts_it_as_it_is_and_rejecting_fails_the_plan(
-    tmp_path: Path, repo: Path, engine_db: Path, sim_bin: Path, ollama: str
-) -> None:
+    tmp_path: Path, repo: Path, engine_db: Path, sim_bin: Path, ollama: str,
+    python3_with_pytest: Path,
+) -> None:  # fmt: skip
     config_file, plan_id, esc_id = escalate_the_wave(tmp_path, repo, engine_db, ollama)
 
     approved = cli(config_file, engine_db, "escalations", "approve", str(esc_id), "--yes")
@@ -113,8 +115,9 @@ def test_approving_the_wave_accepts_it_as_it_is_and_rejecting_fails_the_plan(
 
 
 def test_rejecting_the_wave_fails_the_plan(
-    tmp_path: Path, repo: Path, engine_db: Path, sim_bin: Path, ollama: str
-) -> None:
+    tmp_path: Path, repo: Path, engine_db: Path, sim_bin: Path, ollama: str,
+    python3_with_pytest: Path,
+) -> None:  # fmt: skip
     config_file, plan_id, esc_id = escalate_the_wave(tmp_path, repo, engine_db, ollama)
 
     rejected = cli(config_file, engine_db, "escalations", "reject", str(esc_id))

@@ -56,8 +56,9 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_a_combined_break_is_caught_on_the_wave_branch_and_both_tasks_go_back(
-    tmp_path: Path, repo: Path, engine_db: Path, sim_bin: Path, ollama: str
-) -> None:
+    tmp_path: Path, repo: Path, engine_db: Path, sim_bin: Path, ollama: str,
+    python3_with_pytest: Path,
+) -> None:  # fmt: skip
     config = engine_config(repo, ollama)
     plan_id = import_spec(config, tmp_path, [[T1, T2]])
 
