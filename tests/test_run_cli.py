@@ -66,7 +66,7 @@ def test_dry_run_prints_routes_and_costs_and_runs_nothing(repo: Path, sim_bin: P
     assert proc.returncode == 0, proc.stderr
     assert "dry run" in proc.stdout
     assert "T1         claude·claude-opus-4-5" in proc.stdout and "est $0.10" in proc.stdout
-    assert "T2         opencode·ollama/qwen3-coder" in proc.stdout and "est $0.0000" in proc.stdout
+    assert "T2         opencode·ollama/qwen3-coder" in proc.stdout and "est $0.00" in proc.stdout
     assert "- chosen: claude" in proc.stdout and "- priority P3 (bulk)" in proc.stdout
     assert "headroom today: $10.00 of the $10.00 cap (spent $0.00, reserved $0.00)" in proc.stdout
     doc = json.loads(run_cli(*opts, "run", str(plan), "--dry-run", "--json").stdout)

@@ -6,6 +6,7 @@ import click
 
 from convergio_tui.commands.common import context, echo, emit_json, json_option
 from convergio_tui.config.errors import ConfigError
+from convergio_tui.money import usd
 
 
 @click.group()
@@ -33,5 +34,5 @@ def check(as_json: bool) -> None:
     else:
         echo(
             f"{ctx.config_path}: ok ({len(cfg.providers)} providers, "
-            f"{len(cfg.projects)} projects, cap ${cfg.budget.max_premium_per_day:.2f}/day)"
+            f"{len(cfg.projects)} projects, cap {usd(cfg.budget.max_premium_per_day)}/day)"
         )

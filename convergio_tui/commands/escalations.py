@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from convergio_tui.commands.common import context, echo, emit_json, fail, json_option
+from convergio_tui.money import usd
 from convergio_tui.textsafe import one_line, printable
 
 
@@ -45,7 +46,7 @@ def list_(show_all: bool, plan_id: int | None, as_json: bool) -> None:
         gates = _last_failing(v.rounds)
         echo(
             f"{v.id:>4}  {v.status:<8} plan {v.plan_id} wave {v.wave_seq} {v.task_code:<8} "
-            f"{len(v.rounds)} round(s)  ${v.spend_usd:.2f}  {_when(v.created_at)}  "
+            f"{len(v.rounds)} round(s)  {usd(v.spend_usd)}  {_when(v.created_at)}  "
             f"{one_line(v.task_title)}"
         )
         echo(f"      last failing gates: {', '.join(gates) or '-'}")
@@ -93,7 +94,7 @@ def show(escalation_id: int, as_json: bool) -> None:
         return
     echo(f"escalation {view.id} [{view.status}] {view.task_code} {one_line(view.task_title)}")
     echo(f"plan {view.plan_id} {one_line(view.plan_name)}, wave {view.wave_seq}; round {view.round}; "
-               f"{view.provider}/{view.model}; spent ${view.spend_usd:.4f}")  # fmt: skip
+               f"{view.provider}/{view.model}; spent {usd(view.spend_usd)}")  # fmt: skip
     echo(f"reason: {view.reason}")
     for r in view.rounds:
         echo(f"\n--- round {r.get('round')} ({r.get('scope', 'task')}) ---")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from convergio_tui.commands.common import context, echo, emit_json, fail, json_option
+from convergio_tui.money import usd
 from convergio_tui.textsafe import one_line
 
 
@@ -51,7 +52,7 @@ def list_(as_json: bool) -> None:
     for s in summaries:
         echo(
             f"{s.id:>4}  {one_line(s.name):<28} {one_line(s.project):<16} {s.status:<10} "
-            f"{s.done}/{s.tasks} done  ${s.cost_usd:.2f}"
+            f"{s.done}/{s.tasks} done  {usd(s.cost_usd)}"
         )
 
 
@@ -80,6 +81,6 @@ def show(plan_ref: str, as_json: bool) -> None:
             target = f"{t['provider']}·{t['model']}" if t["provider"] else "blocked"
             echo(
                 f"    {t['code']:<8} {t['status']:<10} {t['type']:<8} {t['priority']} "
-                f"{t['privacy']:<9} {one_line(target):<34} r{t['round']} ${t['cost_usd']:.4f}  "
+                f"{t['privacy']:<9} {one_line(target):<34} r{t['round']} {usd(t['cost_usd']):>7}  "
                 f"{one_line(t['title'])}"
             )

@@ -19,6 +19,7 @@ from convergio_tui.commands.common import context, echo, emit_json, fail
 from convergio_tui.engine.event_text import describe
 from convergio_tui.engine.events import EngineEvent, RunFinished, RunStarted, TaskChanged
 from convergio_tui.engine.handoff import handoff_lines
+from convergio_tui.money import usd
 from convergio_tui.textsafe import markup_safe, one_line
 
 
@@ -106,13 +107,13 @@ def _dry_run(cfg: Any, plan: Any, as_json: bool) -> None:
     echo(f"plan {plan.id} {one_line(plan.name)}: dry run, nothing is executed")
     for r in rows:
         target = f"{r.provider}·{r.model}" if r.provider else "BLOCKED"
-        reserve = f"  reserve ${r.reserve_usd:.2f}" if r.reserve_usd else ""
-        echo(f"  w{r.wave} {r.code:<10} {target:<34} est ${r.estimate_usd:.4f}{reserve}")
+        reserve = f"  reserve {usd(r.reserve_usd)}" if r.reserve_usd else ""
+        echo(f"  w{r.wave} {r.code:<10} {target:<34} est {usd(r.estimate_usd)}{reserve}")
         for reason in r.reasons:
             echo(f"      - {reason}")
-    echo(f"estimated premium spend: ${total:.4f}")
-    echo(f"headroom today: ${headroom:.2f} of the ${today.cap_usd:.2f} cap "
-         f"(spent ${today.spent_usd:.2f}, reserved ${today.reserved_usd:.2f}); each premium "
+    echo(f"estimated premium spend: {usd(total)}")
+    echo(f"headroom today: {usd(headroom)} of the {usd(today.cap_usd)} cap "
+         f"(spent {usd(today.spent_usd)}, reserved {usd(today.reserved_usd)}); each premium "
          "run holds its reservation while it runs")  # fmt: skip
 
 
@@ -121,7 +122,7 @@ def _report(summary: Any, as_json: bool) -> None:
         emit_json(summary.as_dict())
         return
     echo(f"plan {summary.plan_id} {summary.status}: {summary.done}/{summary.total} tasks done, "
-         f"${summary.cost_usd:.4f} spent" + (f" ({summary.message})" if summary.message else ""))  # fmt: skip
+         f"{usd(summary.cost_usd)} spent" + (f" ({summary.message})" if summary.message else ""))  # fmt: skip
     if summary.waiting:
         echo("needs a person:" if summary.status != "done" else "notes:")
         for w in summary.waiting:

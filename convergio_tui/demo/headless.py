@@ -13,6 +13,7 @@ from convergio_tui.engine.events import EngineEvent
 from convergio_tui.engine.executor import Executor
 from convergio_tui.engine.handoff import handoff_lines
 from convergio_tui.engine.summary import RunSummary
+from convergio_tui.money import usd
 from convergio_tui.store.models import Event, Run, Task
 
 
@@ -47,11 +48,11 @@ def print_summary(config: Config, summary: RunSummary, db_path: str) -> None:
         cost = sum(r.cost_usd for r in runs)
         click.echo(
             f"  {task.code:<6} {task.status:<10} round {task.round}  {providers:<28} "
-            f"${cost:.2f}  {task.title}"
+            f"{usd(cost):>7}  {task.title}"
         )
     spend = budget_status(config.budget)
     click.echo(
-        f"budget: ${spend.spent_usd:.2f} of ${spend.cap_usd:.2f} premium cap ({spend.pct:.0f}%)"
+        f"budget: {usd(spend.spent_usd)} of {usd(spend.cap_usd)} premium cap ({spend.pct:.0f}%)"
     )
     alerts = Event.select().where(Event.kind.startswith("budget.")).order_by(Event.id)
     for event in alerts:

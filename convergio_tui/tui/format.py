@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.color import Color, ColorParseError
 from textual.content import Content
 
+from convergio_tui import money as amounts
 from convergio_tui.textsafe import one_line
 
 # Theme variable that colours each task/wave/plan status (see tui/themes.py).
@@ -48,15 +49,15 @@ def available(ok: bool) -> bool | None:
 
 
 def money(usd: float) -> str:
-    """US dollars with cents, or four decimals under a dollar so small runs show."""
-    if 0 < abs(usd) < 1:
-        return f"${usd:.4f}"
-    return f"${usd:,.2f}"
+    """Dollars the one way Convergio writes them (``$0.70``, ``<$0.01``, ``$0.00``):
+    :func:`convergio_tui.money.usd`."""
+    return amounts.usd(usd)
 
 
 def cost_text(usd: float, credits: float = 0.0) -> str:
-    """A run's cost, with the AI credits a credit-billed CLI (copilot) reported."""
-    return f"{money(usd)} ({credits:g} cr)" if credits else money(usd)
+    """A run's cost; a credit-billed CLI's (copilot) in credits first:
+    :func:`convergio_tui.money.cost`."""
+    return amounts.cost(usd, credits)
 
 
 def duration(seconds: float | None) -> str:
