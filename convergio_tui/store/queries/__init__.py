@@ -8,9 +8,11 @@ what it read to the UI thread.
   ``plan show``'s document, the plan to show by default
 - ``tasks``: a plan's task rows, one task's detail and gate verdicts
 - ``runs``: the live runs, one task's runs
-- ``costs``: USD per task and per plan, premium spend and requests, AI credits
+- ``costs``: USD per task and per plan, premium spend and requests, AI credits, today's
+  spend per plan, premium charges (the burn rate), reservations in flight
 - ``escalations``: the escalation read model of ``convergio escalations`` and the inbox
 - ``overruns``: ``budget.overrun`` events
+- ``journal``: the warnings and errors journaled since a reader last looked (notifications)
 - ``health``: each provider's last health probe
 - ``probe``: can the dashboard open this database, and has it changed
 """
@@ -18,10 +20,15 @@ what it read to the UI thread.
 from __future__ import annotations
 
 from convergio_tui.store.queries.costs import (
+    InFlight,
+    PlanSpend,
     credits_by_provider,
     credits_by_task,
     plan_costs,
+    premium_charges,
     premium_requests_by_provider,
+    reservations_in_flight,
+    spend_by_plan,
     spend_series,
     task_costs,
 )
@@ -35,6 +42,7 @@ from convergio_tui.store.queries.escalations import (
     pending,
 )
 from convergio_tui.store.queries.health import HealthLine, provider_health
+from convergio_tui.store.queries.journal import JournalLine, latest_event_id, news_after
 from convergio_tui.store.queries.overruns import OverrunLine, overrun_events
 from convergio_tui.store.queries.plans import (
     PlanHead,
@@ -65,8 +73,11 @@ __all__ = [
     "EscalationView",
     "GateLine",
     "HealthLine",
+    "InFlight",
+    "JournalLine",
     "OverrunLine",
     "PlanHead",
+    "PlanSpend",
     "PlanSummary",
     "RunLine",
     "RunningRun",
@@ -81,7 +92,9 @@ __all__ = [
     "escalation",
     "escalation_detail",
     "find_plan",
+    "latest_event_id",
     "list_escalations",
+    "news_after",
     "overrun_events",
     "pending",
     "plan_costs",
@@ -89,10 +102,13 @@ __all__ = [
     "plan_head",
     "plan_summaries",
     "plan_waves",
+    "premium_charges",
     "premium_requests_by_provider",
     "probe_database",
     "provider_health",
+    "reservations_in_flight",
     "running_runs",
+    "spend_by_plan",
     "spend_series",
     "task_costs",
     "task_detail",
