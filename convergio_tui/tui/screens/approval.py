@@ -3,7 +3,10 @@
 Approving work that failed Thor's gates merges it anyway, so the first ``a`` only shows
 what that means (the gates, what each failure means, the failing tests: the words
 ``convergio escalations approve`` prints) and turns the button into "Approve anyway";
-the second decides. Escape takes the question back and decides nothing. An approved task
+the second decides. Escape takes the question back and decides nothing. A decision
+*button* always asks once more the same way (a stray Tab and Enter decides nothing), and
+the dialog opens with Close focused. Opened from the inbox's ``a``/``r``/``x`` (``ask``),
+it opens asking that decision: the same key again decides it. An approved task
 whose branch no longer merges comes back with a ``conflict``: the modal names the paths,
 the kept worktree and the ways forward, and ``h`` accepts the person's committed fix (of
 a wave's escalation: the wave branch fixed by hand is reviewed again; docs/escalations.md).
@@ -36,7 +39,16 @@ from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
 BUTTONS = {"approval-approve": "approve", "approval-retry-button": "retry",
            "approval-reject": "reject", "approval-resolve": "resolve"}  # fmt: skip
-APPROVE_LABEL, APPROVE_ANYWAY_LABEL = "Approve (a)", "Approve anyway (a)"
+BUTTON_OF = {action: button for button, action in BUTTONS.items()}
+KEY_OF = {"approve": "a", "retry": "r", "reject": "x", "resolve": "h"}
+LABELS = {"approve": "Approve (a)", "retry": "Retry (r)", "reject": "Reject (x)",
+          "resolve": "Resolved by hand (h)"}  # fmt: skip
+# While a decision is asked once more, its button says that pressing it again decides.
+ASKING_LABELS = {"approve": "Approve anyway (a)", "retry": "Retry now (r)",
+                 "reject": "Reject now (x)", "resolve": "Resolved: confirm (h)"}  # fmt: skip
+ASKING_TITLES = {"approve": "Approve anyway?", "retry": "Retry?", "reject": "Reject?",
+                 "resolve": "Resolved by hand?"}  # fmt: skip
+APPROVE_LABEL, APPROVE_ANYWAY_LABEL = LABELS["approve"], ASKING_LABELS["approve"]
 REFUSED_TITLE = {"resolve": "Not resolved"}  # else "Decision refused"
 
 
@@ -69,6 +81,31 @@ def warning_content(warning: str) -> Content:
     )  # fmt: skip
 
 
+def asking_content(action: str, what: str, warning: str | None, target: str) -> Content:
+    """What ``action`` will do to ``what`` (a task code or ``wave-N``), and how to answer;
+    ``target`` names where a retry runs."""
+    if action == "approve" and warning:
+        return warning_content(warning)
+    wave = what.startswith("wave-")
+    said = {
+        "approve": f"Approve {what}: "
+        + ("the wave is accepted as it is." if wave else "it is done, validated by you, and "
+           "merged into its wave branch when the wave settles."),
+        "retry": f"Retry {what}: "
+        + ("its tasks run another round, with your note." if wave else
+           f"one more round on {target}, with your note if you wrote one."),
+        "reject": f"Reject {what}: "
+        + ("the wave fails, and with it the plan." if wave else
+           "the task fails and its wave is blocked until the task is re-run."),
+        "resolve": f"Accept {what} as you committed it by hand; no agent runs.",
+    }[action]  # fmt: skip
+    return Content.assemble(
+        (printable(said), "bold"), "\n", (KEY_OF[action], "bold"),
+        f" again {'approves' if action == 'approve' else 'does it'}; ",
+        ("esc", "bold"), " keeps it pending.",
+    )  # fmt: skip
+
+
 class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
     """Every round's gate evidence, the diff stat and the spend, then a decision by key."""
 
@@ -96,15 +133,18 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
             self.warning = warning
 
     def __init__(
-        self, ctx: DashboardContext, *, escalation_id: int | None = None, task_id: int | None = None
-    ) -> None:
+        self, ctx: DashboardContext, *, escalation_id: int | None = None,
+        task_id: int | None = None, ask: str | None = None,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.ctx = ctx
         self.escalation_id = escalation_id
         self.task_id = task_id
+        self.ask = ask  # the inbox's key: open asking this decision once more
         self.detail: EscalationDetail | None = None
         self.warning: str | None = None
-        self.confirming = False  # the approval warning is shown, waiting for a second "a"
+        # The decision asked once more (its warning shown), waiting for its second press.
+        self.confirming: str | None = None
         self.deciding: str | None = None  # the decision in flight
 
     def compose(self) -> ComposeResult:
@@ -125,20 +165,19 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
                 yield Input(placeholder="note for the next round (optional)", id="approval-note")
             yield Static("", id="approval-warning")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(APPROVE_LABEL, variant="success", id="approval-approve")
-                yield Button("Retry (r)", variant="primary", id="approval-retry-button")
-                yield Button("Reject (x)", variant="error", id="approval-reject")
-                yield Button("Resolved by hand (h)", variant="warning", id="approval-resolve")
+                yield Button(LABELS["approve"], variant="success", id="approval-approve")
+                yield Button(LABELS["retry"], variant="primary", id="approval-retry-button")
+                yield Button(LABELS["reject"], variant="error", id="approval-reject")
+                yield Button(LABELS["resolve"], variant="warning", id="approval-resolve")
                 yield Button("Close (esc)", id="approval-close")
         yield Footer()
 
     def on_mount(self) -> None:
-        """Label the boxes, focus Approve, read the escalation."""
+        """Label the boxes, focus Close (Enter on it decides nothing), read the escalation."""
         self.query_one("#approval-evidence").border_title = "Thor gate evidence, every round"
         self.query_one("#approval-diff").border_title = "Diff stat"
         self.query_one("#approval-conflict").border_title = "Approved, but it no longer merges"
-        self.query_one("#approval-warning").border_title = "Approve anyway?"
-        self.query_one("#approval-approve", Button).focus()
+        self.query_one("#approval-close", Button).focus()
         self._load()
 
     @work(thread=True, group="approval", name="reading the escalation", exit_on_error=False)
@@ -193,6 +232,8 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
         diff = line.diff_stat or "no diff stat recorded"
         self.query_one("#approval-diff-text", Static).update(Content(printable(diff)))
         self.refresh_bindings()
+        if self.ask in KEY_OF:  # from the inbox: that decision, asked once more
+            self._confirm(self.ask)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Decisions need a pending escalation and no decision in flight."""
@@ -201,33 +242,53 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
         return True
 
     def action_close(self) -> None:
-        """Take back the approval question, or close (nothing decided either way)."""
+        """Take back the question asked once more, or close (nothing decided either way)."""
         if self.confirming:
-            self._confirm(False)
+            self._confirm(None)
         else:
             self.dismiss(None)
 
-    def _confirm(self, asking: bool) -> None:
-        """Show or hide the approval warning; while it shows, Close has the focus."""
-        self.confirming = asking
-        box = self.query_one("#approval-warning", Static)
-        box.update(warning_content(self.warning or "") if asking else "")
-        box.display = asking
-        approve = self.query_one("#approval-approve", Button)
-        approve.label = APPROVE_ANYWAY_LABEL if asking else APPROVE_LABEL
-        approve.refresh(layout=True)  # a label change alone keeps the old width
-        self.query_one("#approval-close" if asking else "#approval-approve", Button).focus()
+    def _retry_target(self) -> str:
+        """Where a retry runs, as the fields say now."""
+        provider = self.query_one("#approval-provider", Select).value
+        model = self.query_one("#approval-model", Input).value.strip()
+        line = self.detail.escalation if self.detail is not None else None
+        if isinstance(provider, str):
+            return one_line(f"{provider}·{model or 'its default model'}")
+        if line is not None and line.provider:
+            return one_line(f"{line.provider}·{model or line.model}")
+        return "the provider routing picks"
 
-    def action_decide(self, action: str) -> None:
+    def _confirm(self, action: str | None) -> None:
+        """Ask ``action`` once more (what it does, how to answer), or take the question
+        back (None); while asking, Close has the focus, so Enter takes it back."""
+        previous, self.confirming = self.confirming, action
+        box = self.query_one("#approval-warning", Static)
+        if action is not None and self.detail is not None:
+            what = one_line(self.detail.escalation.task_code)
+            box.update(asking_content(action, what, self.warning, self._retry_target()))
+            box.border_title = ASKING_TITLES[action]
+        else:
+            box.update("")
+        box.display = action is not None
+        for name in {previous, action} - {None}:
+            button = self.query_one(f"#{BUTTON_OF[str(name)]}", Button)
+            button.label = ASKING_LABELS[str(name)] if name == action else LABELS[str(name)]
+            button.refresh(layout=True)  # a label change alone keeps the old width
+        self.query_one("#approval-close", Button).focus()
+
+    def action_decide(self, action: str, asked: bool = False) -> None:
         """Write the decision through Thor's API; the engine picks it up at once. Approving
-        work that failed gates first shows what that means and waits for a second "a"."""
+        work that failed gates, and any decision by button (``asked``), first shows what it
+        means and waits for a second press of the same key or button."""
         if self.detail is None or self.deciding is not None:
             return
-        if action == "approve" and self.warning and not self.confirming:
-            self._confirm(True)
+        ask = asked or (action == "approve" and bool(self.warning))
+        if ask and self.confirming != action:
+            self._confirm(action)
             return
         if self.confirming:
-            self._confirm(False)
+            self._confirm(None)
         self.deciding = action
         self.refresh_bindings()
         for button in self.query(Button):
@@ -275,6 +336,6 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
     def _pressed(self, event: Button.Pressed) -> None:
         action = BUTTONS.get(event.button.id or "")
         if action is None:
-            self.dismiss(None)
+            self.action_close()
         else:
-            self.action_decide(action)
+            self.action_decide(action, asked=True)

@@ -1,4 +1,8 @@
-"""EscalationsScreen: the inbox of tasks Thor gave up on, waiting for a person."""
+"""EscalationsScreen: the inbox of tasks Thor gave up on, waiting for a person.
+
+Enter opens the selected escalation's dialog; ``a``, ``r`` and ``x`` open it asking that
+decision once more (approve, retry, reject): the same key again decides, esc takes it back.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +47,10 @@ class EscalationsScreen(ReportsWorkerFailures, Screen[None]):
     """Pending escalations of every plan, oldest first; enter opens the decision."""
 
     BINDINGS = [
-        Binding("r", "reload", "Refresh", id="escalations.refresh"),
+        Binding("a", "open('approve')", "Approve", id="escalations.approve"),
+        Binding("r", "open('retry')", "Retry", id="escalations.retry"),
+        Binding("x", "open('reject')", "Reject", id="escalations.reject"),
+        Binding("ctrl+r", "reload", "Refresh", id="escalations.refresh"),
         Binding("escape", "app.pop_screen", "Back", id="escalations.back"),
     ]
 
@@ -128,16 +135,17 @@ class EscalationsScreen(ReportsWorkerFailures, Screen[None]):
     def _row_chosen(self) -> None:
         self.action_open()
 
-    def action_open(self) -> None:
-        """Open the approval modal for the escalation under the cursor."""
+    def action_open(self, ask: str | None = None) -> None:
+        """Open the approval modal for the escalation under the cursor; with ``ask``, it
+        opens asking that decision once more (its evidence and warning in view)."""
         from convergio_tui.tui.screens.approval import ApprovalModal
 
-        if not self.lines:
-            return
         table = self.query_one(DataTable)
+        if not self.lines or not table.is_valid_coordinate(table.cursor_coordinate):
+            return
         esc_id = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or 0)
 
         def closed(_result: ActionResult | None) -> None:
             self.action_reload()
 
-        self.app.push_screen(ApprovalModal(self.ctx, escalation_id=esc_id), closed)
+        self.app.push_screen(ApprovalModal(self.ctx, escalation_id=esc_id, ask=ask), closed)
