@@ -82,8 +82,10 @@ def test_a_on_the_selected_row_asks_then_approves_that_escalation(
             # Back on the inbox, which now lists only the other escalation.
             await wait_until(
                 pilot,
-                lambda: isinstance(app.screen, EscalationsScreen)
-                and [e.id for e in app.screen.lines] == [sample.escalation_id],
+                lambda: (
+                    isinstance(app.screen, EscalationsScreen)
+                    and [e.id for e in app.screen.lines] == [sample.escalation_id]
+                ),
             )
             assert "T2-01" not in screen_text(app) and "T2-03" in screen_text(app)
 
