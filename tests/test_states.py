@@ -47,6 +47,9 @@ ALLOWED = {
         done -> queued escalated
         rejected -> queued escalated cancelled
         escalated -> done queued failed cancelled
+        failed -> queued
+        skipped -> queued
+        cancelled -> queued
     """,
     Kind.WAVE: """
         pending -> running blocked cancelled
@@ -54,13 +57,14 @@ ALLOWED = {
         validating -> done running failed blocked cancelled
         blocked -> running blocked cancelled done failed
         failed -> running blocked cancelled
+        done -> running
     """,
     Kind.PLAN: """
         todo -> doing paused cancelled
         doing -> paused done failed cancelled
         paused -> doing done failed cancelled
         failed -> doing cancelled
-        done -> done cancelled
+        done -> done doing cancelled
     """,
     Kind.RUN: "running -> succeeded failed timeout cancelled interrupted",
     Kind.ESCALATION: "pending -> approved retried rejected",
@@ -118,7 +122,10 @@ def test_an_unknown_status_is_refused_by_name(kind: Kind, old: str, new: str) ->
 
 def test_the_refusal_says_where_the_status_may_go() -> None:
     with pytest.raises(IllegalTransition) as refused:
-        check_move(Kind.TASK, "cancelled", "queued")
+        check_move(Kind.TASK, "cancelled", "running")
+    assert "from cancelled it may move to: queued" in str(refused.value)
+    with pytest.raises(IllegalTransition) as refused:
+        check_move(Kind.WAVE, "cancelled", "running")
     assert "from cancelled it may move to: nothing" in str(refused.value)
     with pytest.raises(IllegalTransition) as refused:
         check_move(Kind.PLAN, "paused", "paused")
@@ -134,13 +141,17 @@ def test_a_move_from_the_callers_expected_statuses_is_checked_each() -> None:
         checked_sources(Kind.TASK, "pending")
 
 
-def test_finished_tasks_stay_finished_except_a_done_one_the_wave_review_sends_back() -> None:
+def test_finished_tasks_only_go_back_to_the_queue_or_a_done_one_to_a_person() -> None:
+    """A person's re-run queues any finished task again; only the wave review escalates
+    a done one; nothing else moves a finished task."""
     for status in states.TASK_FINISHED - {TaskStatus.DONE}:
-        assert not any(can_move(Kind.TASK, status, new) for new in TaskStatus), status
+        assert {new for new in TaskStatus if can_move(Kind.TASK, status, new)} == {"queued"}
     assert {new for new in TaskStatus if can_move(Kind.TASK, "done", new)} == {
         "queued",
         "escalated",
     }
+    assert states.TASK_FINISHED | {TaskStatus.ESCALATED} == states.TASK_RERUNNABLE
+    assert all(can_move(Kind.TASK, s, "queued") for s in states.TASK_RERUNNABLE)
 
 
 def test_the_groups_agree_with_the_moves() -> None:
@@ -154,11 +165,14 @@ def test_the_groups_agree_with_the_moves() -> None:
     assert sources(Kind.TASK, "queued") & sources(Kind.TASK, "escalated") >= states.TASK_REJECTABLE
     assert states.TASK_NEEDS_PERSON.isdisjoint(states.TASK_ACTIVE)
     assert sources(Kind.PLAN, "paused") == states.PLAN_PAUSABLE
-    assert sources(Kind.PLAN, "doing") == states.PLAN_RESUMABLE | states.PLAN_STARTABLE
+    assert sources(Kind.PLAN, "doing") == (
+        states.PLAN_RESUMABLE | states.PLAN_STARTABLE | states.PLAN_REOPENABLE
+    )
     assert states.PLAN_UNDER_WAY.isdisjoint(states.PLAN_FINISHED)
-    assert sources(Kind.WAVE, "running") >= states.WAVE_STARTABLE
-    assert not any(can_move(Kind.WAVE, closed, new) for closed in states.WAVE_CLOSED
-                   for new in WaveStatus)  # fmt: skip
+    assert sources(Kind.WAVE, "running") >= states.WAVE_STARTABLE | states.WAVE_REOPENABLE
+    # A closed wave stays closed, except a done one whose task a person re-runs.
+    assert {(closed, new) for closed in states.WAVE_CLOSED for new in WaveStatus
+            if can_move(Kind.WAVE, closed, new)} == {("done", "running")}  # fmt: skip
     assert {new for new in RunStatus if can_move(Kind.RUN, "running", new)} == states.RUN_FINISHED
     assert states.RUN_STOPPED <= states.RUN_FINISHED
     assert RunStatus.REFUSED not in sources(Kind.RUN, "failed") | states.RUN_FINISHED

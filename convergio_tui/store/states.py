@@ -114,7 +114,7 @@ T, W, P, R, E = TaskStatus, WaveStatus, PlanStatus, RunStatus, EscalationStatus
 # -- named groups: one meaning each ------------------------------------------------------
 
 # Nothing more happens to it by itself, and a person cannot cancel it; its wave can end
-# around it. (Only Thor's wave review sends a done task back.)
+# around it. (Only Thor's wave review, or a person's re-run, sends it back.)
 TASK_FINISHED = frozenset({T.DONE, T.FAILED, T.SKIPPED, T.CANCELLED})
 # Finished without being done: a task that depends on one can never run (it is skipped).
 TASK_DEAD_END = TASK_FINISHED - {T.DONE}
@@ -134,6 +134,9 @@ TASK_NOT_STARTED = frozenset({T.PENDING, T.QUEUED, T.BLOCKED})
 TASK_NEEDS_PERSON = frozenset({T.BLOCKED, T.ESCALATED, T.FAILED})
 # A person decides it: approve, retry or reject its pending escalation.
 TASK_DECIDABLE = frozenset({T.ESCALATED})
+# A person may re-run it (``convergio task rerun``, the dashboard): a new round, back to
+# the queue. Everything finished, and an escalated task (its escalation closes as retried).
+TASK_RERUNNABLE = TASK_FINISHED | {T.ESCALATED}
 # Thor may send it back (re-queue or escalate): after its own review, or when the wave
 # review fails. A task a person approved is never sent back (thor/rounds.py checks).
 TASK_REJECTABLE = frozenset({T.DONE, T.RUNNING, T.SUBMITTED, T.VALIDATING, T.REJECTED, T.QUEUED})
@@ -142,11 +145,15 @@ TASK_REJECTABLE = frozenset({T.DONE, T.RUNNING, T.SUBMITTED, T.VALIDATING, T.REJ
 WAVE_CLOSED = frozenset({W.DONE, W.CANCELLED})
 # The executor (re)starts it: makes its branch, queues its tasks, marks it running.
 WAVE_STARTABLE = frozenset({W.PENDING, W.BLOCKED, W.FAILED})
+# A re-run task takes its wave back to running (a done wave is reviewed again).
+WAVE_REOPENABLE = frozenset({W.DONE, W.BLOCKED, W.FAILED})
 
 # Ended: nothing runs again without a new ``convergio run`` (a failed plan can be run again).
 PLAN_FINISHED = frozenset({P.DONE, P.FAILED, P.CANCELLED})
 # Running it (again) moves it to doing.
 PLAN_STARTABLE = frozenset({P.TODO, P.FAILED})
+# A re-run task makes it doing again: it has work left.
+PLAN_REOPENABLE = frozenset({P.DONE, P.FAILED})
 # A person may pause it.
 PLAN_PAUSABLE = frozenset({P.TODO, P.DOING})
 # A person may resume it.
@@ -180,10 +187,15 @@ _TASK: dict[TaskStatus, frozenset[TaskStatus]] = {
     T.SUBMITTED: frozenset({T.VALIDATING, T.QUEUED, T.BLOCKED, T.CANCELLED, T.ESCALATED}),
     # Accepted; rejected (next round, or a person after max_rounds); errors; recovery.
     T.VALIDATING: frozenset({T.DONE, T.QUEUED, T.ESCALATED, T.BLOCKED, T.CANCELLED}),
-    T.DONE: frozenset({T.QUEUED, T.ESCALATED}),  # the wave review sends it back
+    T.DONE: frozenset({T.QUEUED, T.ESCALATED}),  # the wave review, or a person's re-run
     T.REJECTED: frozenset({T.QUEUED, T.ESCALATED, T.CANCELLED}),
-    # A person decides: approve, retry, reject.
+    # A person decides: approve, retry (or re-run), reject.
     T.ESCALATED: frozenset({T.DONE, T.QUEUED, T.FAILED, T.CANCELLED}),
+    # A person re-runs it (engine/rerun.py); a skipped task also when the task it
+    # depended on is re-run.
+    T.FAILED: frozenset({T.QUEUED}),
+    T.SKIPPED: frozenset({T.QUEUED}),
+    T.CANCELLED: frozenset({T.QUEUED}),
 }
 
 _WAVE: dict[WaveStatus, frozenset[WaveStatus]] = {
@@ -198,6 +210,7 @@ _WAVE: dict[WaveStatus, frozenset[WaveStatus]] = {
     # the wave's own escalation (accepted as it is, or rejected).
     W.BLOCKED: frozenset({W.RUNNING, W.BLOCKED, W.CANCELLED, W.DONE, W.FAILED}),
     W.FAILED: frozenset({W.RUNNING, W.BLOCKED, W.CANCELLED}),  # the plan is run again
+    W.DONE: frozenset({W.RUNNING}),  # a person re-runs one of its tasks
 }
 
 _PLAN: dict[PlanStatus, frozenset[PlanStatus]] = {
@@ -206,8 +219,9 @@ _PLAN: dict[PlanStatus, frozenset[PlanStatus]] = {
     # Resumed; a paused plan still finishes when its last running task ends.
     P.PAUSED: frozenset({P.DOING, P.DONE, P.FAILED, P.CANCELLED}),
     P.FAILED: frozenset({P.DOING, P.CANCELLED}),  # run again
-    # A finished plan run again finishes again (nothing was left to do).
-    P.DONE: frozenset({P.DONE, P.CANCELLED}),
+    # A finished plan run again finishes again (nothing was left to do); a person
+    # re-runs one of its tasks.
+    P.DONE: frozenset({P.DONE, P.DOING, P.CANCELLED}),
 }
 
 _RUN: dict[RunStatus, frozenset[RunStatus]] = {
