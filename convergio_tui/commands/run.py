@@ -8,6 +8,8 @@ the plan; 2 bad input (unknown plan, invalid configuration). Ctrl-C stops cleanl
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import sys
 import threading
@@ -19,6 +21,7 @@ from convergio_tui.commands.common import context, echo, emit_json, fail
 from convergio_tui.engine.event_text import describe
 from convergio_tui.engine.events import EngineEvent, RunFinished, RunStarted, TaskChanged
 from convergio_tui.engine.handoff import handoff_lines
+from convergio_tui.engine.notify import JournalWatch, Notifier, engine_stopped, run_listener
 from convergio_tui.money import usd
 from convergio_tui.textsafe import markup_safe, one_line
 
@@ -117,6 +120,17 @@ def _dry_run(cfg: Any, plan: Any, as_json: bool) -> None:
          "run holds its reservation while it runs")  # fmt: skip
 
 
+def _notifier(cfg: Any, plan: Any, secrets: dict[str, str]) -> Notifier:
+    """Notifications of this run (docs/configuration.md, ``notify``): the bell and OSC
+    sequences on stderr when it is a terminal (stdout may carry JSON), notify-send, the
+    webhook; what is new is read from the plan's journal on the notifier's own thread."""
+    return Notifier(
+        cfg.notify, stream=sys.stderr if sys.stderr.isatty() else None, env=os.environ,
+        notify_send=shutil.which("notify-send"), secrets=lambda: secrets.values(),
+        source=JournalWatch(plan.id),
+    )  # fmt: skip
+
+
 def _report(summary: Any, as_json: bool) -> None:
     if as_json:
         emit_json(summary.as_dict())
@@ -159,7 +173,7 @@ def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> No
     from convergio_tui.store.models import Task
 
     try:  # a vault that cannot be opened stops the run before anything moves (docs/vault.md)
-        Vault().secrets_for_run(plan.project.name)
+        secrets = Vault().secrets_for_run(plan.project.name)
     except VaultUnavailable as exc:
         fail(f"error: {exc}", 2)
     if resume_plan(plan.id):  # running a paused plan is an explicit request to go on
@@ -174,7 +188,14 @@ def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> No
         display = RichDisplay(total, done, plan.name)
     else:
         display = PlainDisplay()
-    executor = Executor(cfg, plan.id, parallel=parallel, listener=display.handle)
+    notifier = _notifier(cfg, plan, secrets)
+    listen = run_listener(notifier, plan.name)
+
+    def listener(event: EngineEvent) -> None:
+        display.handle(event)
+        listen(event)
+
+    executor = Executor(cfg, plan.id, parallel=parallel, listener=listener)
     previous = signal.signal(signal.SIGTERM, lambda *_: executor.stop_event.set())
     interrupted = False
     thread = executor.start()
@@ -188,6 +209,11 @@ def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> No
     finally:
         signal.signal(signal.SIGTERM, previous)
         display.close()
+        if executor.error is not None and not isinstance(
+            executor.error, (PlanBusy, SandboxUnavailable, VaultUnavailable)
+        ):
+            notifier.submit(engine_stopped(f"{type(executor.error).__name__}: {executor.error}"))
+        notifier.close()
     if isinstance(executor.error, PlanBusy):
         fail(f"error: {executor.error}", 1)
     if isinstance(executor.error, (SandboxUnavailable, VaultUnavailable)):

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
+from convergio_tui.config.notify_schema import NotifyConfig
 from convergio_tui.config.strict import StrictModel
 from convergio_tui.config.thor_schema import ThorConfig
 
@@ -218,6 +219,7 @@ class Config(StrictModel):
     thor: ThorConfig = ThorConfig()
     vault: VaultConfig = VaultConfig()
     sandbox: SandboxConfig = SandboxConfig()
+    notify: NotifyConfig = NotifyConfig()
     _source: str = PrivateAttr(default="")
 
     @property

@@ -35,9 +35,9 @@ def latest_event_id() -> int:
     return int(Event.select(pw.fn.MAX(Event.id)).scalar() or 0)
 
 
-def news_after(after_id: int) -> tuple[JournalLine, ...]:
-    """Warnings and errors journaled after ``after_id``, oldest first (at most
-    :data:`MAX_ROWS`; the next call goes on from the last one returned)."""
+def news_after(after_id: int, plan_id: int | None = None) -> tuple[JournalLine, ...]:
+    """Warnings and errors journaled after ``after_id`` (about ``plan_id`` only, if
+    given), oldest first; at most :data:`MAX_ROWS`, the next call goes on from the last."""
     query = (
         Event.select(Event, Task.code.alias("task_code"), Task.title.alias("task_title"))
         .join(Task, pw.JOIN.LEFT_OUTER, on=(Event.task == Task.id))
@@ -45,6 +45,8 @@ def news_after(after_id: int) -> tuple[JournalLine, ...]:
         .order_by(Event.id)
         .limit(MAX_ROWS)
     )
+    if plan_id is not None:
+        query = query.where(Event.plan == plan_id)
     return tuple(
         JournalLine(
             id=int(e.id),
