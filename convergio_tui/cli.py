@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "dashboard": ("dashboard", "dashboard", "Open the full-screen dashboard."),
     "demo": ("demo", "demo", "Run the built-in demo over simulated agents."),
     "escalations": ("escalations", "escalations", "List and decide escalated tasks."),
+    "task": ("task", "task", "Act on one task: rerun it in a new round."),
     "budget": ("budget", "budget", "Today's premium spend against the cap."),
     "health": ("health", "health", "Provider health."),
     "models": ("models", "models", "The model registry: refresh, list, check."),
