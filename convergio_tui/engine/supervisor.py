@@ -52,6 +52,21 @@ class EngineSupervisor:
             self._executor.start()
         return True
 
+    def start_again(self, timeout_s: float = 30.0) -> bool:
+        """Start a fresh executor once the last one has ended, whatever its outcome (a
+        person re-ran a task of a finished plan, or asked to run it again); False while
+        one still runs. The ended one's thread is joined first: it gives the plan's runner
+        lock up only after its summary is set."""
+        with self._lock:
+            executor = self._executor
+            if executor is not None and executor.summary is None and executor.error is None:
+                return False  # still running
+            if executor is not None:
+                executor.stop(timeout_s)
+            self._executor = Executor(self.config, self.plan_id, listener=self._listener)
+            self._executor.start()
+        return True
+
     @property
     def state(self) -> str:
         """``running``, ``finished: …``, ``failed: …`` or ``stopped`` for the header."""

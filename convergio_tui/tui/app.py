@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
@@ -15,6 +16,7 @@ from convergio_tui.engine.events import EngineEvent, Listener
 from convergio_tui.engine.supervisor import EngineSupervisor
 from convergio_tui.textsafe import printable
 from convergio_tui.tui.context import DashboardContext
+from convergio_tui.tui.engine_bridge import ActionResult
 from convergio_tui.tui.messages import DatabaseChecked, EngineNudged, RecheckRequested
 from convergio_tui.tui.palette import DashboardCommands
 from convergio_tui.tui.screens.main import MainScreen
@@ -31,6 +33,8 @@ class ConvergioApp(App[None]):
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS = [
         Binding("q", "request_quit", "Quit", id="app.quit"),
+        # On the main screen only (check_action): run the shown plan in this process.
+        Binding("g", "run_plan", "Run here", id="plan.run-here"),
         Binding("question_mark", "show_help_panel", "Keys", show=False, id="app.keys"),
     ]
 
@@ -81,6 +85,36 @@ class ConvergioApp(App[None]):
             return
         self.ctx.engine = EngineSupervisor(self.ctx.config, self.ctx.plan_id, _nudger(main))
         self.ctx.engine.start()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``g`` belongs to the main screen (the plan it shows)."""
+        if action == "run_plan":
+            return isinstance(self.screen, MainScreen)
+        return True
+
+    def action_run_plan(self) -> None:
+        """Run the shown plan in this process (as ``--run`` does), or start it again once
+        its last run ended; refused, with the reason, when another process runs it."""
+        main = self.screen
+        if not isinstance(main, MainScreen) or self.ctx.plan_id is None:
+            return
+        self._run_plan(self.ctx.plan_id, main)
+
+    @work(thread=True, group="run-plan", exclusive=True, exit_on_error=False)
+    def _run_plan(self, plan_id: int, main: MainScreen) -> None:
+        from convergio_tui.tui import engine_bridge
+
+        try:
+            result = engine_bridge.run_here(self.ctx, plan_id, _nudger(main))
+        except Exception as exc:  # a locked database, a broken repository: say it
+            result = engine_bridge.ActionResult(False, f"{type(exc).__name__}: {exc}")
+        self.call_from_thread(self._ran_plan, result, main)
+
+    def _ran_plan(self, result: ActionResult, main: MainScreen) -> None:
+        self.notify(printable(result.message), title="Run here" if result.ok else "Not started",
+                    severity="information" if result.ok else "warning", markup=False)  # fmt: skip
+        if result.ok:
+            main.poll_now(force=True)
 
     def action_request_quit(self) -> None:
         """Quit; with the engine running here, ask first (ctrl+q quits without asking)."""

@@ -7,10 +7,15 @@ supervisor (:mod:`convergio_tui.engine.supervisor`) runs the executor.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convergio_tui.config.schema import Config
+
+if TYPE_CHECKING:
+    from convergio_tui.engine.events import Listener
+    from convergio_tui.tui.context import DashboardContext
 
 
 @dataclass(frozen=True)
@@ -91,3 +96,92 @@ def approval_warning(rounds: list[dict[str, Any]]) -> str | None:
     from convergio_tui.thor.approval import approval_warning as warning
 
     return warning(rounds)
+
+
+def rerun_task(
+    task_id: int,
+    config: Config,
+    *,
+    provider: str | None = None,
+    model: str | None = None,
+    note: str | None = None,
+) -> ActionResult:
+    """Send a finished (or escalated) task back to the queue for a new round, as the
+    person at the terminal (engine/rerun.py); a refusal comes back with its reason."""
+    from convergio_tui.engine.rerun import RerunError
+    from convergio_tui.engine.rerun import rerun_task as rerun
+    from convergio_tui.thor.escalations import current_user
+
+    try:
+        done = rerun(task_id, config, current_user(), provider=provider or None,
+                     model=model or None, note=note or None)  # fmt: skip
+    except RerunError as exc:
+        return ActionResult(False, str(exc))
+    target = f" on {done.provider}·{done.model}" if done.provider else ""
+    words = [f"{done.code} goes back to the queue: round {done.round}{target}."]
+    if done.escalation_id is not None:
+        words.append(f"Escalation #{done.escalation_id} closed as retried.")
+    if done.requeued:
+        words.append(f"Queued again with it: {', '.join(done.requeued)}.")
+    if done.wave_reopened:
+        words.append(f"Wave {done.wave_seq} runs again.")
+    return ActionResult(True, " ".join(words))
+
+
+def runner_elsewhere(plan_id: int) -> int | None:
+    """The pid of another live process running the plan (``convergio run``, another
+    dashboard), or None."""
+    from convergio_tui.engine.resume import runner_alive
+    from convergio_tui.store.models import Plan
+
+    plan = Plan.get_or_none(Plan.id == plan_id)
+    pid = None if plan is None else plan.runner_pid
+    if pid and pid != os.getpid() and runner_alive(pid, plan.runner_started_at):
+        return int(pid)
+    return None
+
+
+def run_here_problem(plan_id: int) -> str | None:
+    """Why this dashboard cannot run the plan now (None: it can): gone, done, cancelled,
+    or run by another live process (the runner lock of engine/resume.py)."""
+    from convergio_tui.store.models import Plan
+    from convergio_tui.store.states import PlanStatus
+
+    plan = Plan.get_or_none(Plan.id == plan_id)
+    if plan is None:
+        return f"Plan {plan_id} no longer exists."
+    if plan.status == PlanStatus.DONE:
+        return (
+            f"Plan {plan_id} is done: nothing left to run (re-run a task first: r in its detail)."
+        )
+    if plan.status == PlanStatus.CANCELLED:
+        return f"Plan {plan_id} was cancelled: it cannot run again."
+    pid = runner_elsewhere(plan_id)
+    if pid is not None:
+        return (f"Plan {plan_id} ({plan.name}) is already being run by process {pid} "
+                "(convergio run); this dashboard watches it. Stop that run to run it here.")  # fmt: skip
+    return None
+
+
+def run_here(ctx: DashboardContext, plan_id: int, listener: Listener) -> ActionResult:
+    """Run the plan in this process (the engine supervisor, as ``dashboard --run`` does),
+    or start it again once its last run ended; refused when another process runs it."""
+    from convergio_tui.engine.supervisor import EngineSupervisor
+
+    problem = run_here_problem(plan_id)
+    if problem is not None:
+        return ActionResult(False, problem)
+    engine = ctx.engine
+    if engine is not None and engine.plan_id != plan_id:
+        if engine.state == "running":
+            return ActionResult(False, f"The engine in this dashboard runs plan {engine.plan_id}: "
+                                       "switch back to it (s), or let it finish first.")  # fmt: skip
+        engine.stop()
+        engine = None
+    if engine is None:
+        ctx.engine = EngineSupervisor(ctx.config, plan_id, listener)
+        ctx.engine.start()
+        return ActionResult(True, f"Plan {plan_id} runs in this dashboard now; quitting stops it.")
+    if engine.start_again():
+        return ActionResult(True, f"Plan {plan_id} runs again in this dashboard.")
+    return ActionResult(False, f"Plan {plan_id} already runs in this dashboard.")
