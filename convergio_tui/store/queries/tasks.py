@@ -1,4 +1,4 @@
-"""A plan's task rows, and one task's prompt, runs and gate verdicts (the task detail)."""
+"""A plan's task rows, and one task's prompt, runs, gate verdicts and answer (the task detail)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ class TaskDetail:
     validated_by: str | None
     runs: tuple[RunLine, ...]
     gates: tuple[GateLine, ...]
+    answer: str | None = None  # the agent's final answer of the task's last run
 
 
 def task_lines(
@@ -146,6 +147,7 @@ def task_detail(task_id: int) -> TaskDetail | None:
         validated_by=task.validated_by,
         runs=task_runs(task_id),
         gates=task_gates(task_id),
+        answer=task.result_text,
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -34,6 +34,7 @@ from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.engine_bridge import ActionResult
 from convergio_tui.tui.format import available, duration, money
 from convergio_tui.tui.messages import ActionFinished
+from convergio_tui.tui.widgets.diff_view import DiffView
 from convergio_tui.tui.widgets.gate_evidence import GateEvidence
 from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
@@ -121,6 +122,7 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
         Binding("x", "decide('reject')", "Reject", id="approval.reject"),
         Binding("h", "decide('resolve')", "Resolved by hand", id="approval.resolve"),
         Binding("escape", "close", "Close", id="approval.close"),
+        Binding("z", "zoom_diff", "Zoom diff", id="approval.zoom"),
     ]
 
     class Loaded(Message):
@@ -156,8 +158,7 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
             yield Static("", id="approval-conflict")
             with Horizontal(id="approval-body"):
                 yield GateEvidence(id="approval-evidence")
-                with VerticalScroll(id="approval-diff"):
-                    yield Static("", id="approval-diff-text")
+                yield DiffView(id="approval-diff")
             with Horizontal(id="approval-retry"):
                 yield Label("Retry with", classes="field-label")
                 yield Select(providers, prompt="same provider", id="approval-provider")
@@ -175,7 +176,7 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
     def on_mount(self) -> None:
         """Label the boxes, focus Close (Enter on it decides nothing), read the escalation."""
         self.query_one("#approval-evidence").border_title = "Thor gate evidence, every round"
-        self.query_one("#approval-diff").border_title = "Diff stat"
+        self.query_one("#approval-diff").border_title = "Diff · z zooms"
         self.query_one("#approval-conflict").border_title = "Approved, but it no longer merges"
         self.query_one("#approval-close", Button).focus()
         self._load()
@@ -229,11 +230,17 @@ class ApprovalModal(ReportsWorkerFailures, ModalScreen[ActionResult | None]):
             box.update(conflict_content(line.conflict, line.id))
             box.display = True
         self.query_one(GateEvidence).show(detail.gates)
-        diff = line.diff_stat or "no diff stat recorded"
-        self.query_one("#approval-diff-text", Static).update(Content(printable(diff)))
+        if line.task_id is not None:  # the diff is read from git off the UI thread
+            self.query_one(DiffView).show_task(line.task_id, line.diff_stat)
+        else:
+            self.query_one(DiffView).show_wave(line.wave_id, line.diff_stat)
         self.refresh_bindings()
         if self.ask in KEY_OF:  # from the inbox: that decision, asked once more
             self._confirm(self.ask)
+
+    def action_zoom_diff(self) -> None:
+        """Give the diff the whole screen, or give it back."""
+        self.query_one(DiffView).action_zoom()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Decisions need a pending escalation and no decision in flight."""

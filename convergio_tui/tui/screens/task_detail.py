@@ -1,8 +1,7 @@
-"""TaskDetailScreen: prompt, why this provider, every run, every gate, the full log."""
+"""TaskDetailScreen: prompt, why this provider, every run, every gate, and the work itself:
+the log (as the panes describe it, or raw, with search), the diff, the agent's answer."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from textual import work
 from textual.app import ComposeResult
@@ -11,50 +10,25 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Log, Static
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from convergio_tui.store.queries import RunLine, TaskDetail, task_detail
+from convergio_tui.store.queries import TaskDetail, task_detail
 from convergio_tui.store.states import TASK_ACTIVE, TASK_DECIDABLE
 from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.format import available, duration, elapsed, money, status_content
-from convergio_tui.tui.logfile import read_log, run_heading
 from convergio_tui.tui.on_top import on_top
+from convergio_tui.tui.task_log import LogChunk, read_new_log
+from convergio_tui.tui.widgets.answer_view import AnswerView
+from convergio_tui.tui.widgets.diff_view import DiffView
 from convergio_tui.tui.widgets.gate_evidence import GateEvidence
+from convergio_tui.tui.widgets.log_view import TaskLogView
 from convergio_tui.tui.widgets.run_table import RunTable
 from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 
-LOG_LINES = 20_000
-LOG_BYTES_PER_READ = 4_000_000
-
-
-@dataclass(frozen=True)
-class LogChunk:
-    """New log lines of the task's runs and where each run's log was read up to."""
-
-    lines: tuple[str, ...]
-    offsets: tuple[tuple[int, int], ...]
-
-
-def read_new_log(runs: tuple[RunLine, ...], offsets: dict[int, int]) -> LogChunk:
-    """What was appended to each run's log since ``offsets`` (a heading for new runs)."""
-    lines: list[str] = []
-    new_offsets = dict(offsets)
-    for run in runs:
-        if run.id not in offsets:
-            lines.append(run_heading(run.id, run.round, run.provider, run.model, run.status))
-        if not run.log_path:
-            new_offsets.setdefault(run.id, 0)
-            continue
-        piece = read_log(run.log_path, offsets.get(run.id, 0), LOG_BYTES_PER_READ)
-        if piece.skipped_bytes:
-            lines.append(
-                f"… {piece.skipped_bytes / 1e6:.1f} MB skipped: the log is {run.log_path} …"
-            )
-        lines.extend(piece.lines)
-        new_offsets[run.id] = piece.end
-    return LogChunk(tuple(lines), tuple(new_offsets.items()))
+# Where a task's work is read: the answer is the result of these; the log of the rest.
+ANSWER_FIRST = frozenset({"review", "research"})
 
 
 class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
@@ -64,7 +38,16 @@ class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
         Binding("r", "reload", "Refresh", id="detail.refresh"),
         Binding("d", "decide", "Decide escalation", id="detail.decide"),
+        Binding("l", "show_tab('detail-tab-log')", "Log", id="detail.log"),
+        Binding("v", "show_tab('detail-tab-diff')", "Diff", id="detail.diff"),
+        Binding("t", "show_tab('detail-tab-answer')", "Answer", id="detail.answer"),
+        Binding("slash,ctrl+f", "search_log", "Search log", id="detail.search"),
     ]
+    DEFAULT_CSS = """
+    #detail-work { width: 1fr; border: round $frame; border-title-color: $foreground;
+                   border-title-style: bold; }
+    #detail-work TabPane { padding: 0; }
+    """
 
     class Loaded(Message):
         """The task and the new part of its log were read."""
@@ -81,6 +64,7 @@ class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
         self.detail: TaskDetail | None = None
         self._offsets: dict[int, int] = {}
         self._loading = False
+        self._diff_for: tuple[str, int] | None = None  # (status, round) the diff was read at
 
     def compose(self) -> ComposeResult:
         """Title, prompt and reasons, runs, gates and log."""
@@ -93,7 +77,13 @@ class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
         yield RunTable(id="detail-runs")
         with Horizontal(id="detail-bottom"):
             yield GateEvidence(id="detail-gates")
-            yield Log(max_lines=LOG_LINES, id="detail-log", auto_scroll=True)
+            with TabbedContent(id="detail-work"):
+                with TabPane("Log", id="detail-tab-log"):
+                    yield TaskLogView(id="detail-log-view")
+                with TabPane("Diff", id="detail-tab-diff"):
+                    yield DiffView(id="detail-diff")
+                with TabPane("Answer", id="detail-tab-answer"):
+                    yield AnswerView(id="detail-answer")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -101,10 +91,7 @@ class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
         self.query_one("#detail-prompt").border_title = "Prompt"
         self.query_one("#detail-reasons").border_title = "Why this provider"
         self.query_one("#detail-gates").border_title = "Thor gate results by round"
-        self.query_one("#detail-log").border_title = "Log (every run)"
-        # Anchored: the log stays at its end when the boxes above it grow after a read
-        # (auto_scroll alone scrolls to the end of the size the log had when written).
-        self.query_one("#detail-log", Log).anchor()
+        self.query_one("#detail-work").border_title = "The work: l log · v diff · t answer"
         self.action_reload()
         self.set_interval(2.0, self._auto_reload)
 
@@ -121,7 +108,7 @@ class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
     @work(thread=True, group="detail", exit_on_error=False)
     def _load(self, offsets: dict[int, int]) -> None:
         detail = task_detail(self.task_id)
-        log = read_new_log(detail.runs, offsets) if detail is not None else LogChunk((), ())
+        log = read_new_log(detail.runs, offsets) if detail is not None else LogChunk((), (), ())
         self.post_message(self.Loaded(detail, log))
 
     def worker_failed(self, worker: Worker[object]) -> None:
@@ -150,9 +137,38 @@ class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
         self.query_one("#detail-reasons-text", Static).update(self._reasons(detail))
         self.query_one(RunTable).show(detail.runs, now)
         self.query_one(GateEvidence).show(detail.gates)
-        if message.log.lines:
-            self.query_one(Log).write_lines(message.log.lines)
+        self._show_work(detail, message.log)
         self.refresh_bindings()
+
+    def _show_work(self, detail: TaskDetail, log: LogChunk) -> None:
+        """New log lines, the answer, and the diff when the task moved on (a new round's
+        work is committed as the status changes); the first read picks the tab."""
+        first = self._diff_for is None
+        if log.described or log.raw:
+            self.query_one(TaskLogView).write(log)
+        self.query_one(AnswerView).show(detail.answer)
+        moved = (detail.line.status, detail.line.round)
+        if moved != self._diff_for:
+            self._diff_for = moved
+            diff = self.query_one(DiffView)
+            if first:
+                diff.show_task(self.task_id)
+            else:
+                diff.reload()
+        if first and detail.line.type in ANSWER_FIRST:
+            self.query_one(TabbedContent).active = "detail-tab-answer"
+
+    def action_show_tab(self, tab: str) -> None:
+        """Show the log, the diff or the answer, and give it the keys."""
+        self.query_one(TabbedContent).active = tab
+        target = {"detail-tab-log": "#detail-log-view LineView", "detail-tab-diff": "#detail-diff LineView",
+                  "detail-tab-answer": "#detail-answer"}[tab]  # fmt: skip
+        self.query_one(target).focus()
+
+    def action_search_log(self) -> None:
+        """Search the log (shown first if another tab was)."""
+        self.query_one(TabbedContent).active = "detail-tab-log"
+        self.query_one(TaskLogView).action_search()
 
     def _title(self, detail: TaskDetail, now: float) -> Content:
         line = detail.line
