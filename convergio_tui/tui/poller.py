@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from convergio_tui.config.schema import Config
 from convergio_tui.engine import budget
+from convergio_tui.engine.burn import Burn, forecast
 from convergio_tui.store import queries as q
 
 # A row stamped just before the previous read may commit just after it.
@@ -28,6 +29,7 @@ class PollRequest:
     plan_id: int | None
     since: float | None
     force: bool = False
+    after_event: int | None = None  # the journal row last read (None: none yet)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,11 @@ class PlanDelta:
     escalations_total: int
     credits: tuple[tuple[str, float], ...] = ()  # AI credits per provider today
     overruns: tuple[q.OverrunLine, ...] = ()  # today's runs that cost more than reserved
+    burn: Burn | None = None  # today's burn rate and the cap's forecast
+    plan_spend: tuple[q.PlanSpend, ...] = ()  # today's spend per plan
+    in_flight: tuple[q.InFlight, ...] = ()  # reservations held by running premium runs
+    journal: tuple[q.JournalLine, ...] = ()  # warnings and errors after ``after_event``
+    journal_after: int = 0  # the last journal row read: the next request's ``after_event``
 
 
 class DataVersions:
@@ -101,6 +108,13 @@ def read_delta(request: PollRequest, config: Config, now: float) -> PlanDelta:
         running = q.running_runs(plan_id)
     status = budget.status(config.budget, at=now)
     _, start, end = budget.day_window(config.budget.timezone, now)
+    if request.after_event is None:  # the first read: what is already there is not news
+        journal: tuple[q.JournalLine, ...] = ()
+        journal_after = q.latest_event_id()
+    else:
+        journal = q.news_after(request.after_event)
+        journal_after = journal[-1].id if journal else request.after_event
+    charges = q.premium_charges(start, end)
     return PlanDelta(
         plan_id=plan_id if head is not None else None,
         full=full,
@@ -117,4 +131,9 @@ def read_delta(request: PollRequest, config: Config, now: float) -> PlanDelta:
         credits=tuple(sorted(q.credits_by_provider(start, end).items())),
         overruns=q.overrun_events(start, end, limit=20),
         escalations_total=q.count_pending_escalations(),
+        burn=forecast(charges, status.spent_usd, status.cap_usd, now, end),
+        plan_spend=q.spend_by_plan(start, end),
+        in_flight=q.reservations_in_flight(),
+        journal=journal,
+        journal_after=journal_after,
     )

@@ -11,8 +11,10 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer
 
+from convergio_tui.engine.notify import budget_level
 from convergio_tui.providers import describer
 from convergio_tui.store.queries import PlanHead, RunningRun
+from convergio_tui.tui.announce import Announcer
 from convergio_tui.tui.context import DEMO_LABEL, DashboardContext
 from convergio_tui.tui.messages import EngineNudged, PlanPolled
 from convergio_tui.tui.on_top import on_top
@@ -52,7 +54,7 @@ class MainScreen(MainActions):
         self._in_flight = False
         self._force = True
         self._since: float | None = None
-        self._escalations_seen: int | None = None
+        self.announcer = Announcer(ctx)  # toasts, the bell; hosting the engine: the rest
         self._next: Timer | None = None  # the scheduled read, if any
         self._last_read = time.monotonic()
         self.timings = TickTimings()
@@ -105,8 +107,10 @@ class MainScreen(MainActions):
         # Even with no commit seen, re-read now and then: the day turns, cooldowns end.
         recheck = time.monotonic() - self._last_read > RECHECK_S
         self._read(
-            PollRequest(self.ctx.plan_id, None if full else self._since, force=full), recheck
-        )
+            PollRequest(self.ctx.plan_id, None if full else self._since, force=full,
+                        after_event=self.announcer.after_event),
+            recheck,
+        )  # fmt: skip
 
     @work(thread=True, group="poll", exit_on_error=False)
     def _read(self, request: PollRequest, recheck: bool) -> None:
@@ -156,15 +160,7 @@ class MainScreen(MainActions):
         )
         self.query_one(WaveProgress).show(delta.waves)
         self.query_one(HandoffPanel).show(delta.head)  # once done: the final branch, merge
-        self.query_one(BudgetGauge).show(
-            GaugeView(
-                delta.budget,
-                delta.spend_series,
-                delta.premium_requests,
-                delta.credits,
-                delta.overruns,
-            )
-        )
+        self.query_one(BudgetGauge).show(GaugeView.of(delta))
         self.query_one(HealthPanel).show(delta.health, now)
         table = self.query_one(TaskTable)
         table.apply(delta.tasks, delta.task_ids, now)
@@ -172,7 +168,7 @@ class MainScreen(MainActions):
             self._force = True  # rows were added or deleted: read them all next time
         self._since = delta.read_at
         self.follow_runs(delta.running)
-        self._announce_escalations(delta.escalations_total)
+        self.announcer.feed(self, delta)  # escalations named, plans ending, providers down…
         self.update_bindings()
 
     def follow_runs(self, running: tuple[RunningRun, ...]) -> None:
@@ -190,12 +186,6 @@ class MainScreen(MainActions):
         grid.show(running, self.query_one(TaskTable).selected_task_id, self.ctx.clock())
         for run_id in set(grid.shown_run_ids) - before:
             tailer.rewind(run_id)  # a new pane starts with the last few KB of its log
-
-    def _announce_escalations(self, total: int) -> None:
-        if self._escalations_seen is not None and total > self._escalations_seen:
-            self.notify("A task was escalated and waits for your decision (press e).",
-                        title="Escalation", severity="warning")  # fmt: skip
-        self._escalations_seen = total
 
     def _engine_label(self, head: PlanHead | None) -> str:
         if self.ctx.engine is not None or head is None:
@@ -243,16 +233,13 @@ class MainScreen(MainActions):
         self.action_open_task()
 
     def on_budget_gauge_level_raised(self, message: BudgetGauge.LevelRaised) -> None:
-        """Amber or red: tell the person, once per level, with the terminal bell."""
+        """Amber or red: tell the person, once per level, with the terminal bell (the
+        engine's journal row of it goes out of the terminal: tui/announce.py)."""
         status = message.status
-        if message.level == "capped":
-            text = f"Premium spend reached the ${status.cap_usd:.2f} daily cap."
-            if status.enforce:
-                text += " Premium providers are out of routing until tomorrow."
-            self.notify(text, title="Budget cap reached", severity="error", timeout=10)
-        else:
-            self.notify(
-                f"Premium spend is {status.pct:.0f}% of the ${status.cap_usd:.2f} daily cap.",
-                title="Budget alert", severity="warning", timeout=8,
-            )  # fmt: skip
-        self.app.bell()
+        note = budget_level(message.level, status.spent_usd, status.cap_usd, status.pct,
+                            status.enforce)  # fmt: skip
+        self.announcer.announce(self, note, outside=False)
+
+    def on_unmount(self) -> None:
+        """Send what is still queued for the desktop and the webhook, then stop."""
+        self.announcer.close()

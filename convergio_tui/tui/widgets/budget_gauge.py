@@ -1,8 +1,12 @@
-"""BudgetGauge: today's premium spend against the cap, by provider, over the day."""
+"""BudgetGauge: where the money goes today. Premium spend against the cap (a bar that
+turns amber at the alert threshold and red at the cap), the burn rate and when the cap
+is reached at it, spend per provider and per plan, the reservations in flight, overruns
+(runs that cost more than they reserved) and the spend over the day."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -11,11 +15,27 @@ from textual.message import Message
 from textual.widgets import Label, Sparkline
 
 from convergio_tui.engine.budget import BudgetStatus
-from convergio_tui.store.queries import OverrunLine
-from convergio_tui.tui.format import cost_text, money
+from convergio_tui.engine.burn import Burn
+from convergio_tui.store.queries import InFlight, OverrunLine, PlanSpend
+from convergio_tui.tui.widgets.budget_lines import (
+    burn_line,
+    in_flight_line,
+    overrun_text,
+    plans_line,
+    providers_line,
+    summary_line,
+)
 from convergio_tui.tui.widgets.text_block import TextBlock
 
+if TYPE_CHECKING:
+    from convergio_tui.tui.poller import PlanDelta
+
 LEVELS = ("ok", "alert", "capped")
+# The one-line rows, in the order they give way when the panel is short.
+ROWS = ("budget-summary", "budget-bar", "budget-burn", "budget-providers", "budget-flight",
+        "budget-plans")  # fmt: skip
+
+__all__ = ["BudgetGauge", "GaugeView", "budget_level", "summary_line"]
 
 
 def budget_level(status: BudgetStatus) -> str:
@@ -27,39 +47,30 @@ def budget_level(status: BudgetStatus) -> str:
 
 @dataclass(frozen=True)
 class GaugeView:
-    """What the gauge shows: the status, spend per slice of the day, premium requests."""
+    """What the gauge shows: the status, spend per slice of the day, premium requests,
+    AI credits, overruns, the burn rate, spend per plan and reservations in flight."""
 
     status: BudgetStatus
     series: tuple[float, ...]
     premium_requests: tuple[tuple[str, float], ...]
     credits: tuple[tuple[str, float], ...] = ()  # AI credits per credit-billed provider
     overruns: tuple[OverrunLine, ...] = ()  # today's runs that cost more than reserved
+    burn: Burn | None = None
+    plan_spend: tuple[PlanSpend, ...] = ()
+    in_flight: tuple[InFlight, ...] = ()
 
-
-def summary_line(status: BudgetStatus, width: int) -> Content:
-    """Spend, cap, share, the headroom left for new reservations and what running
-    premium runs hold, as much of it as fits ``width`` cells."""
-    spent, cap = money(status.spent_usd), money(status.cap_usd)
-    pct, alert = f"{status.pct:.0f}%", f"{status.alert_threshold_pct:.0f}%"
-    left = f"{money(max(0.0, status.headroom_usd))} headroom"
-    held = f" · {money(status.reserved_usd)} reserved" if status.reserved_usd > 0 else ""
-    muted = "$foreground-muted"
-    candidates = (
-        Content.assemble((spent, "bold"), f" of {cap} premium", (f" · {pct}", "bold"),
-                         f" · {left}", (f"{held} · alert at {alert}", muted)),
-        Content.assemble((spent, "bold"), f"/{cap}", (f" {pct}", "bold"), f" · {left}", (held, muted)),
-        Content.assemble((spent, "bold"), f"/{cap}", (f" {pct}", "bold"), f" · {left}"),
-    )  # fmt: skip
-    return next((c for c in candidates if c.cell_length <= width), candidates[-1])
+    @classmethod
+    def of(cls, delta: PlanDelta) -> GaugeView:
+        """The gauge's part of one poll."""
+        return cls(delta.budget, delta.spend_series, delta.premium_requests, delta.credits,
+                   delta.overruns, delta.burn, delta.plan_spend, delta.in_flight)  # fmt: skip
 
 
 class BudgetGauge(Vertical):
     """Amber at the alert threshold, red at the cap; posts ``LevelRaised`` on the way up."""
 
     DEFAULT_CSS = """
-    BudgetGauge > #budget-bar { height: 1; }
-    BudgetGauge > #budget-summary { height: 1; }
-    BudgetGauge > #budget-providers { height: auto; max-height: 2; }
+    BudgetGauge > TextBlock { height: 1; }
     BudgetGauge > #budget-trend { height: 1; }
     BudgetGauge > #budget-trend > Label { width: auto; color: $foreground-muted; }
     BudgetGauge > #budget-trend > Sparkline { width: 1fr; }
@@ -77,13 +88,14 @@ class BudgetGauge(Vertical):
         super().__init__(id=id)
         self.level = "ok"
         self._view: GaugeView | None = None
+        self._shown: dict[str, str] = {}
         self.border_title = "Budget today"
 
     def compose(self) -> ComposeResult:
-        """Summary line, bar, spend by provider, sparkline of the day."""
+        """Summary, bar, burn rate, spend by provider, in flight, by plan, the day's trend."""
         yield TextBlock("reading the ledger…", id="budget-summary")
-        yield TextBlock("", id="budget-bar")
-        yield TextBlock("", id="budget-providers")
+        for row in ROWS[1:]:
+            yield TextBlock("", id=row)
         with Horizontal(id="budget-trend"):
             yield Label("spend over the day ")
             yield Sparkline([], summary_function=sum, id="budget-sparkline")
@@ -102,47 +114,39 @@ class BudgetGauge(Vertical):
         self.level = level
         self.border_title = f"Budget today · {status.date}"
         subtitle = {"ok": "", "alert": "ALERT", "capped": "CAP REACHED"}[level]
-        if view.overruns:
-            last = view.overruns[0]
-            over = f"{len(view.overruns)} OVERRUN{'S' if len(view.overruns) > 1 else ''}: "
-            over += f"{last.provider} {money(last.actual_usd)} > {money(last.reserved_usd)}"
-            subtitle = f"{subtitle} · {over}" if subtitle else over
-        self.border_subtitle = subtitle
-        self._render_bar()
-        self.query_one("#budget-providers", TextBlock).show(self._providers(view))
+        over = overrun_text(view.overruns)
+        self.border_subtitle = f"{subtitle} · {over}" if subtitle and over else subtitle or over
+        self._render_lines()
         self.query_one("#budget-sparkline", Sparkline).data = list(view.series)
 
     def on_resize(self) -> None:
-        """The bar fills the width."""
-        self._render_bar()
+        """Every line is fitted to the width."""
+        self._render_lines()
 
-    def _render_bar(self) -> None:
-        if self._view is None:
+    def lines(self) -> dict[str, str]:
+        """What each row shows now, as plain text (for tests and screenshots)."""
+        return dict(self._shown)
+
+    def _render_lines(self) -> None:
+        view = self._view
+        if view is None:
             return
         width = max(10, self.content_region.width)
-        status = self._view.status
-        self.query_one("#budget-summary", TextBlock).show(summary_line(status, width))
-        fraction = min(1.0, self._view.status.pct / 100)
+        status = view.status
+        fraction = min(1.0, status.pct / 100)
         filled = round(width * fraction)
         # The filled part takes its colour from CSS (-alert / -capped), the rest is dimmed.
         bar = Content.assemble(("━" * filled, "bold"), ("─" * (width - filled), "dim"))
-        self.query_one("#budget-bar", TextBlock).show(bar)
-
-    def _providers(self, view: GaugeView) -> Content:
-        requests, credits = dict(view.premium_requests), dict(view.credits)
-        names = sorted(set(view.status.by_provider) | set(requests))
-        if not names:
-            return Content.styled("no charges yet today", "$foreground-muted")
-        parts: list[Content | str | tuple[str, str]] = [("by provider ", "$foreground-muted")]
-        for i, name in enumerate(names):
-            if i:
-                parts.append(("· ", "$foreground-muted"))
-            usd = view.status.by_provider.get(name, 0.0)
-            if usd == 0 and name in requests:  # zero-tier: premium requests, not dollars
-                parts.append(f"{name} {requests[name]:g} req ")
-            else:
-                spent = "$0" if usd == 0 else money(usd)
-                parts.append(
-                    f"{name} {cost_text(usd, credits[name]) if name in credits else spent} "
-                )
-        return Content.assemble(*parts)
+        shown = {
+            "budget-summary": summary_line(status, width),
+            "budget-bar": bar,
+            "budget-burn": burn_line(view.burn, width),
+            "budget-providers": providers_line(
+                status.by_provider, dict(view.premium_requests), dict(view.credits), width
+            ),
+            "budget-flight": in_flight_line(view.in_flight, width),
+            "budget-plans": plans_line(view.plan_spend, width),
+        }
+        for row, content in shown.items():
+            self.query_one(f"#{row}", TextBlock).show(content)
+        self._shown = {row: content.plain for row, content in shown.items()}
