@@ -190,7 +190,7 @@ def test_helpers_format_tools_totals_and_failures() -> None:
     assert short_path("/srv/projects/webapp/src/app/main.py") == "…/src/app/main.py"
     assert short_path("src/app.py") == "src/app.py"
     assert done_line(1234, 567, 0.0712) == "✔ done · 1,234 in / 567 out tokens · $0.07"
-    assert done_line(10, 5, 0.0042) == "✔ done · 10 in / 5 out tokens · $0.0042"
+    assert done_line(10, 5, 0.0042) == "✔ done · 10 in / 5 out tokens · <$0.01"
     assert failure_line("429 Too Many Requests") == "✘ rate limited (429)"
     assert failure_line("", reason="timeout") == "✘ timeout"
     assert failure_line("x" * 500).endswith("…") and len(failure_line("x" * 500)) < 200

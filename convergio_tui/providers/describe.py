@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from convergio_tui import money as amounts
 from convergio_tui.providers.parsing import classify_text, status_class, to_float, to_int
 from convergio_tui.providers.result import ErrorClass
 
@@ -118,8 +119,8 @@ def started_line(model: object) -> str:
 
 
 def money(usd: float) -> str:
-    """``$0.07``; fractions of a cent keep their digits."""
-    return f"${usd:.2f}" if usd >= 0.01 else f"${usd:.4f}"
+    """``$0.07``, ``<$0.01``: written as everywhere else (:func:`convergio_tui.money.usd`)."""
+    return amounts.usd(usd)
 
 
 def done_line(
