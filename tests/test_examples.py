@@ -17,6 +17,7 @@ from engine_fixtures import make_repo
 
 from convergio_tui import paths
 from convergio_tui.engine.plan_spec import PlanSpec, TaskSpec, WaveSpec, load_plan_spec
+from convergio_tui.engine.planning.template import plan_template
 
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 FULL_EXAMPLE = REPO / "examples" / "plan.yaml"
@@ -72,9 +73,17 @@ def test_full_example_uses_every_key(tmp_path: Path) -> None:
 
 
 def test_plan_format_doc_shows_the_shipped_example() -> None:
-    """The first YAML block of docs/plan-format.md holds the same plan as the example
-    (comments may be shorter in the page)."""
+    """The first YAML block of docs/plan-format.md is the example, comments and all."""
     page = (REPO / "docs" / "plan-format.md").read_text()
     block = re.search(r"```yaml\n(.*?)```", page, re.DOTALL)
     assert block is not None, "docs/plan-format.md has no YAML example"
-    assert yaml.safe_load(block.group(1)) == yaml.safe_load(FULL_EXAMPLE.read_text())
+    assert block.group(1) == FULL_EXAMPLE.read_text()
+
+
+def test_plan_template_prints_the_example() -> None:
+    """One source: ``convergio plan template`` prints the package's template, and
+    ``examples/plan.yaml`` is that same text (edit convergio_tui/data/plan_template.yaml,
+    then copy it to examples/plan.yaml and the page's block)."""
+    printed = run_cli("plan", "template")
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == plan_template() == FULL_EXAMPLE.read_text()

@@ -16,7 +16,8 @@ from convergio_tui.config.strict import StrictModel
 from convergio_tui.config.thor_schema import ThorConfig
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
-TASK_TYPES = ("coding", "research", "review", "test", "bulk", "pr-ops", "docs")
+# `plan` is the type of a planning run (`convergio plan new`), never of a plan's task.
+TASK_TYPES = ("coding", "research", "review", "test", "bulk", "pr-ops", "docs", "plan")
 PRIVACY_LEVELS = ("public", "internal", "sensitive")
 
 
@@ -112,7 +113,8 @@ class RoutingConfig(StrictModel):
 
     by_priority: dict[Literal["P0", "P1", "P2", "P3"], PriorityRule]
     by_type: dict[
-        Literal["coding", "research", "review", "test", "bulk", "pr-ops", "docs"], TypeRule
+        Literal["coding", "research", "review", "test", "bulk", "pr-ops", "docs", "plan"],
+        TypeRule,
     ]
     by_privacy: dict[Literal["public", "internal", "sensitive"], PrivacyRule]
 

@@ -78,6 +78,13 @@ class EngineContext:
         return cls(config, plan_id, plan.project, bus, stop, max(1, width), str(plan.uid))
 
     @property
+    def journal_plan(self) -> int | None:
+        """The plan this context's journal rows belong to: None for a planning run
+        (``convergio plan new``, engine/planning/), whose context has no plan yet and
+        ``plan_id`` 0 (plan ids start at 1)."""
+        return self.plan_id or None
+
+    @property
     def repo(self) -> Path:
         """The project's repository."""
         return Path(self.project.path)

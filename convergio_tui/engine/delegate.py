@@ -48,6 +48,7 @@ class Prepared:
     timeout_s: float
     log_path: Path
     wave_id: int | None = None
+    read_only: bool = False  # a planning run (engine/planning/): it may not write its cwd
 
     @property
     def required_task_id(self) -> int:

@@ -24,14 +24,16 @@ class Watch:
 
 def confined_command(ctx: EngineContext, provider: str, argv: list[str], *, cwd: Path,
                      privacy: str, branch: str | None, invocation_env: dict[str, str],
-                     run_id: int, task_code: str, run_dir: Path) -> Confined:  # fmt: skip
-    """The sandboxed argv and allow-listed environment of one agent run."""
+                     run_id: int, task_code: str, run_dir: Path,
+                     read_only: bool = False) -> Confined:  # fmt: skip
+    """The sandboxed argv and allow-listed environment of one agent run (``read_only``:
+    it may read ``cwd``, not write it)."""
     request = RunRequest(
         provider=provider, argv=argv, workdir=cwd, privacy=privacy, run_dir=run_dir,
         task_ref=f"refs/heads/{branch}" if branch else None, invocation_env=invocation_env,
         secrets=ctx.secrets(),
         markers={"CONVERGIO_RUN_TAG": ctx.run_tag(run_id), "CONVERGIO_TASK": task_code},
-        db_file=ctx.db_file,
+        db_file=ctx.db_file, read_only=read_only,
     )  # fmt: skip
     return confine(ctx.config, request)
 

@@ -94,7 +94,7 @@ def finish_unstarted(ctx: EngineContext, prep: Prepared, error_class: str, error
 def _refuse(ctx: EngineContext, prep: Prepared, why: str, error_class: str = "privacy") -> Executed:
     finish_unstarted(ctx, prep, error_class, why)
     ctx.bus.journal(f"{error_class}.refused", f"{prep.code}: {why}", level="error",
-                    plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
+                    plan_id=ctx.journal_plan, task_id=prep.task_id)  # fmt: skip
     return Executed(prep, RunStatus.REFUSED, False, "", why, error_class, 0.0)
 
 
@@ -132,7 +132,7 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
             confined = guard.confined_command(
                 ctx, prep.provider, list(invocation.argv), cwd=cwd, privacy=prep.privacy,
                 branch=branch, invocation_env=dict(invocation.env), run_id=run_id,
-                task_code=prep.code, run_dir=run_dir,
+                task_code=prep.code, run_dir=run_dir, read_only=prep.read_only,
             )  # fmt: skip
         except SandboxUnavailable as exc:
             return _refuse(ctx, prep, str(exc), error_class="sandbox")
@@ -159,7 +159,7 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
         evidence = "integrity check failed: " + "; ".join(findings)
         result = result.as_failure(ErrorClass.integrity, evidence)
         ctx.bus.journal("integrity.violation", f"{prep.code}: {evidence}", level="error",
-                        plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
+                        plan_id=ctx.journal_plan, task_id=prep.task_id)  # fmt: skip
     status = _status(ctx, outcome.timed_out, outcome.cancelled, result.success)
     killed = outcome.exit_code is None or outcome.exit_code < 0
     if killed and status not in RUN_STOPPED and _cancelled(prep.task_id):
@@ -213,7 +213,7 @@ def _after(
         wait = f" for {max(0.0, (until or now()) - now()):.0f}s"
         ctx.bus.journal("provider.cooldown", f"{prep.provider} cooling down{wait} after "
                         f"{cls.replace('_', ' ')} in {prep.code}: {result.error[:200]}",
-                        level="warning", plan_id=ctx.plan_id, task_id=prep.task_id)  # fmt: skip
+                        level="warning", plan_id=ctx.journal_plan, task_id=prep.task_id)  # fmt: skip
     elif result.success and prep.provider not in ctx_ok:
         health.report_run_success(prep.provider)  # once per streak, not per run
         ctx_ok.add(prep.provider)
@@ -221,7 +221,7 @@ def _after(
         overrun = overrun_event(prep.run_id)
         if overrun is not None:
             ctx.bus.notify(overrun.level, overrun.kind, overrun.message)
-        for event in budget.raise_alerts(ctx.config.budget, ctx.plan_id):
+        for event in budget.raise_alerts(ctx.config.budget, ctx.journal_plan):
             ctx.bus.notify(event.level, event.kind, event.message)
     if result.text:
         artifact = prep.log_path.with_name(f"{prep.run_id}.result.txt")

@@ -15,7 +15,12 @@ from pydantic import Field, field_validator, model_validator
 from convergio_tui.config.errors import PlanSpecError, Problem
 from convergio_tui.config.loader import validate_located
 from convergio_tui.config.strict import StrictModel
-from convergio_tui.config.yaml_lines import LocatedYaml, LocatedYamlError, load_located
+from convergio_tui.config.yaml_lines import (
+    LocatedYaml,
+    LocatedYamlError,
+    load_located,
+    load_located_text,
+)
 from convergio_tui.providers.argv_limits import PROMPT_MAX_BYTES
 
 TaskType = Literal["coding", "research", "review", "test", "bulk", "pr-ops", "docs"]
@@ -33,18 +38,33 @@ def _one_line(value: str) -> str:
 class TaskSpec(StrictModel):
     """One task as written in the spec."""
 
-    code: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    title: str = Field(min_length=1, max_length=TITLE_MAX_CHARS)
-    prompt: str = Field(min_length=1)
-    type: TaskType
-    priority: Literal["P0", "P1", "P2", "P3"] = "P1"
-    privacy: Privacy | None = None
-    files: list[str] = Field(default_factory=list)
-    verify: list[str] = Field(default_factory=list)
-    provider: str | None = None
-    model: str | None = None
-    timeout_s: float | None = Field(default=None, gt=0)
-    depends_on: list[str] = Field(default_factory=list)
+    # The descriptions are what `convergio plan new` tells its planning agent about each
+    # key (engine/planning/prompt.py renders this schema): keep them true and short.
+    code: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                      description="unique in the plan; names the task's git branch")  # fmt: skip
+    title: str = Field(min_length=1, max_length=TITLE_MAX_CHARS,
+                       description="one line; goes into commit messages")  # fmt: skip
+    prompt: str = Field(min_length=1, description=(
+        "what the coding agent is asked to do, self-contained: it sees only this text and "
+        "the repository (at most 96 KiB)"))  # fmt: skip
+    type: TaskType = Field(description="the kind of work; selects routing.by_type")
+    priority: Literal["P0", "P1", "P2", "P3"] = Field(
+        default="P1", description="selects routing.by_priority; P0 most urgent"
+    )
+    privacy: Privacy | None = Field(default=None, description=(
+        "the task's own level; the plan's and the project's may raise it, never lower it"))  # fmt: skip
+    files: list[str] = Field(default_factory=list, description=(
+        "paths, folders or globs the task's diff must change (Thor checks it)"))  # fmt: skip
+    verify: list[str] = Field(default_factory=list, description=(
+        "shell commands run in the task's checkout after it; each must exit 0"))  # fmt: skip
+    provider: str | None = Field(default=None, description=(
+        "a configured provider to try first; leave it out to let routing choose"))  # fmt: skip
+    model: str | None = Field(default=None, description=(
+        "a model id for the chosen provider; leave it out to let routing choose"))  # fmt: skip
+    timeout_s: float | None = Field(default=None, gt=0, description=(
+        "seconds before the run is killed (default: the provider's)"))  # fmt: skip
+    depends_on: list[str] = Field(default_factory=list, description=(
+        "codes of tasks in this or an earlier wave that must be done first"))  # fmt: skip
 
     _title_line = field_validator("title")(_one_line)
 
@@ -66,18 +86,23 @@ class TaskSpec(StrictModel):
 class WaveSpec(StrictModel):
     """One wave: tasks that may run in parallel."""
 
-    name: str = Field(min_length=1)
-    tasks: list[TaskSpec] = Field(min_length=1)
+    name: str = Field(min_length=1, description="shown in plan show and the dashboard")
+    tasks: list[TaskSpec] = Field(min_length=1, description=(
+        "at least one; a wave's tasks run in parallel, so they must not edit the same files"))  # fmt: skip
 
 
 class PlanSpec(StrictModel):
     """A whole plan spec. ``privacy`` (optional) is the plan's floor: it may raise its
     tasks' and its project's privacy, never lower them (enforced where it is stored)."""
 
-    name: str = Field(min_length=1, max_length=TITLE_MAX_CHARS)
-    project: str = Field(min_length=1)
-    privacy: Privacy | None = None
-    waves: list[WaveSpec] = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=TITLE_MAX_CHARS,
+                      description="the plan's name: one line")  # fmt: skip
+    project: str = Field(min_length=1, description=(
+        "a project of the configuration, or the repository's directory"))  # fmt: skip
+    privacy: Privacy | None = Field(default=None, description=(
+        "the plan's floor: raises its tasks' privacy, never lowers it"))  # fmt: skip
+    waves: list[WaveSpec] = Field(min_length=1, description=(
+        "at least one; waves run one after another, each from the previous one's result"))  # fmt: skip
 
     _name_line = field_validator("name")(_one_line)
 
@@ -121,8 +146,27 @@ def load_plan_spec(path: Path, providers: Iterable[str] = ()) -> PlanSpec:
         located = load_located(path)
     except LocatedYamlError as exc:
         raise PlanSpecError([exc.problem]) from None
+    return _validated(located, path.parent, providers)
+
+
+def plan_spec_from_text(
+    text: str, file: str, spec_dir: Path, providers: Iterable[str] = ()
+) -> PlanSpec:
+    """:func:`load_plan_spec` for YAML ``text`` that is not (yet) a file: a drafted plan.
+
+    ``file`` names it in messages (``file:line: key: message``); a relative ``project:``
+    is read from ``spec_dir``. Raises :class:`PlanSpecError` listing every problem.
+    """
+    try:
+        located = load_located_text(text, file)
+    except LocatedYamlError as exc:
+        raise PlanSpecError([exc.problem]) from None
+    return _validated(located, spec_dir, providers)
+
+
+def _validated(located: LocatedYaml, spec_dir: Path, providers: Iterable[str]) -> PlanSpec:
     spec = validate_located(located, PlanSpec, PlanSpecError)
-    problems = list(check_limits(spec, located, path.parent))
+    problems = list(check_limits(spec, located, spec_dir))
     problems += check_references(spec, located, list(providers))
     if problems:
         raise PlanSpecError(problems)

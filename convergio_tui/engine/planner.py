@@ -7,6 +7,7 @@ privacy, never lower it, and a raise is noted in the task's route reasons.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from convergio_tui.config.schema import Config
@@ -18,7 +19,15 @@ from convergio_tui.engine.snapshot import budget_view, health_views
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Plan, Project, Task, Wave
 
-__all__ = ["ProjectRef", "import_plan", "prepare_plan", "resolve_project", "store_plan"]
+__all__ = [
+    "ProjectRef",
+    "already_imported",
+    "import_plan",
+    "prepare_plan",
+    "resolve_project",
+    "spec_digest",
+    "store_plan",
+]
 
 
 def route_request(
@@ -55,8 +64,30 @@ def import_plan(spec_path: Path, config: Config, project_override: str | None = 
 
     Nothing is written when the spec is invalid (``PlanSpecError``, exit 2).
     """
+    digest = spec_digest(spec_path)
     spec, ref = prepare_plan(spec_path, config, project_override)
-    return store_plan(spec, ref, config, spec_path)
+    return store_plan(spec, ref, config, spec_path, spec_sha256=digest)
+
+
+def spec_digest(spec_path: Path) -> str | None:
+    """SHA-256 of the spec file's bytes (None when it cannot be read: validation says why)."""
+    try:
+        return hashlib.sha256(spec_path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def already_imported(spec_path: Path, digest: str | None) -> Plan | None:
+    """The latest plan imported from this very file with this very content, if any: the
+    same resolved path and the same SHA-256 (an edited file is a new plan)."""
+    if digest is None:
+        return None
+    return (
+        Plan.select()
+        .where(Plan.spec_path == str(spec_path.resolve()), Plan.spec_sha256 == digest)
+        .order_by(Plan.id.desc())
+        .first()
+    )
 
 
 def task_privacy(declared: str | None, plan: str | None, project: str) -> tuple[str, str]:
@@ -69,22 +100,33 @@ def task_privacy(declared: str | None, plan: str | None, project: str) -> tuple[
     return level, f"privacy raised from {declared} to {level} by the {by}"
 
 
-def store_plan(spec: PlanSpec, ref: ProjectRef, config: Config, spec_path: Path) -> int:
-    """Route every task with today's budget and health and store the plan in one transaction."""
+def route_spec(spec: PlanSpec, ref: ProjectRef, config: Config) -> dict[str, tuple[str, str, Decision]]:  # fmt: skip
+    """Each task's stored privacy, the reason a raise gets, and its routing decision with
+    today's budget and health, by task code, in the spec's order (what ``plan import``
+    stores and ``plan new`` shows before importing)."""
     budget, health = budget_view(config), health_views()
-    plan_privacy = spec.privacy
     known = Project.get_or_none(Project.path == ref.path)
     project_level = strictest([ref.privacy, known.privacy if known is not None else ref.privacy])
     decisions: dict[str, tuple[str, str, Decision]] = {}
     for wave in spec.waves:
         for task in wave.tasks:
-            privacy, why = task_privacy(task.privacy, plan_privacy, project_level)
+            privacy, why = task_privacy(task.privacy, spec.privacy, project_level)
             decision = route(route_request(task, ref, privacy), config, budget, health)
             decisions[task.code] = (privacy, why, decision)
+    return decisions
+
+
+def store_plan(spec: PlanSpec, ref: ProjectRef, config: Config, spec_path: Path, *,
+               spec_sha256: str | None = None) -> int:  # fmt: skip
+    """Route every task with today's budget and health and store the plan in one
+    transaction; ``spec_sha256`` (:func:`spec_digest`) lets a second import of the same
+    file be recognised (:func:`already_imported`)."""
+    plan_privacy = spec.privacy
+    decisions = route_spec(spec, ref, config)
     with immediate():
         project = project_row(ref, spec_path)
         plan = Plan.create(project=project, name=spec.name, privacy=plan_privacy,
-                           spec_path=str(spec_path.resolve()))  # fmt: skip
+                           spec_path=str(spec_path.resolve()), spec_sha256=spec_sha256)  # fmt: skip
         for seq, wave_spec in enumerate(spec.waves, start=1):
             wave = Wave.create(plan=plan, seq=seq, name=wave_spec.name)
             for task in wave_spec.tasks:

@@ -69,7 +69,11 @@ def git_toplevel_problem(path: Path) -> str | None:
     proc = gitops.git(path, "rev-parse", "--show-toplevel", check=False)
     top = proc.stdout.strip()
     if proc.returncode != 0 or not top:
-        return f"{path} is not inside a git repository (tasks run in git worktrees)"
+        return (
+            f"{path} is not inside a git repository (tasks run in git worktrees): make it "
+            "one (git init, then a first commit), name a repository's top folder, or set "
+            "execution.worktrees: false"
+        )
     if _resolved(top) != path:
         return (
             f"{path} is inside the git repository {top}, not its top level: name the "

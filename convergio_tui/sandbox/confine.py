@@ -57,6 +57,7 @@ class RunRequest:
     secrets: Mapping[str, str] = field(default_factory=dict)
     markers: Mapping[str, str] = field(default_factory=dict)
     db_file: Path | None = None
+    read_only: bool = False  # the workdir is read, never written (the planner's run)
 
 
 def sandboxed(config: Config) -> bool:
@@ -112,7 +113,8 @@ def _tmpdir(config: Config) -> dict[str, str]:
 
 def _spec(config: Config, env: Mapping[str, str], *, workdir: Path, executable: str,
           db_file: Path | None, network: bool, task_ref: str | None = None,
-          state: tuple[str, ...] = (), extra_writable: tuple[Path, ...] = ()) -> SandboxSpec:  # fmt: skip
+          state: tuple[str, ...] = (), extra_writable: tuple[Path, ...] = (),
+          read_only: bool = False) -> SandboxSpec:  # fmt: skip
     """The sandbox of one process: Convergio's own files (home, database, vaults, logs, the
     worktree root) hidden, plus the configuration's ``writable`` and ``hidden``."""
     protected = protected_paths(
@@ -123,7 +125,7 @@ def _spec(config: Config, env: Mapping[str, str], *, workdir: Path, executable: 
         workdir=workdir, executable=executable, path_env=env.get("PATH", ""), home=home_of(env),
         task_ref=task_ref, state_dirs=state, writable=tuple(config.sandbox.writable),
         hidden=tuple(config.sandbox.hidden), protected=protected,
-        extra_writable=extra_writable, network=network,
+        extra_writable=extra_writable, network=network, read_only=read_only,
     ))  # fmt: skip
 
 
@@ -155,6 +157,7 @@ def confine(config: Config, request: RunRequest) -> Confined:
         config, env, workdir=request.workdir, executable=request.argv[0],
         db_file=request.db_file, network=network, task_ref=request.task_ref,
         state=state_dirs(provider), extra_writable=(request.run_dir,) if endpoint else (),
+        read_only=request.read_only,
     )  # fmt: skip
     argv = list(request.argv)
     socket = None

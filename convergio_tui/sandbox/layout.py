@@ -1,7 +1,7 @@
 """Gather the paths of one sandboxed run: the part of the sandbox that looks at the disk.
 
 A task run may write its worktree, the git objects, its worktree's admin folder and the
-one directory holding its own branch ref (task branches are ``.../<code>/work`` so that
+one directory holding its own branch ref (a read-only run, the planner's: none of these) (task branches are ``.../<code>/work`` so that
 directory holds nothing else); its provider's state; ``sandbox.writable``. It may not
 read the database, the vaults, the logs, ``CONVERGIO_HOME``, the worktree root (so no
 sibling's worktree) or ``sandbox.hidden``. Everything else is read-only.
@@ -53,6 +53,9 @@ class RunScope:
     protected: tuple[Path, ...] = ()
     extra_writable: tuple[Path, ...] = ()
     network: bool = True
+    # A run that may read the working directory but not write it (a planning run of
+    # `convergio plan new`): the directory and its git folders are bound read-only.
+    read_only: bool = False
 
 
 def expand(entry: str, home: Path) -> Path:
@@ -143,10 +146,10 @@ def _hidden_mounts(paths: Iterable[Path]) -> list[Mount]:
 def build_spec(scope: RunScope) -> SandboxSpec:
     """The :class:`SandboxSpec` for ``scope``; paths that do not exist are left out."""
     workdir = scope.workdir.resolve()
-    mounts: list[Mount] = [Mount(str(workdir), Access.WRITE)]
+    mounts: list[Mount] = [Mount(str(workdir), Access.READ if scope.read_only else Access.WRITE)]
     git = git_scope(workdir)
     if git is not None:
-        mounts += _git_mounts(git, scope.task_ref)
+        mounts += _git_mounts(git, None if scope.read_only else scope.task_ref)
     mounts += _executable_mounts(scope.executable, scope.path_env, scope.protected)
     mounts += _runtime_mounts()
     mounts += _state_mounts(scope.state_dirs, scope.home)

@@ -10,13 +10,15 @@ Test and demo instrument (convergio-sim). Directive lines, anywhere in the promp
     SIM[round<3]: mode=fail
     SIM: say <<<assistant text, in the tool's output format>>>
     SIM: print <<<raw stdout line(s), outside any format>>>
+    SIM: answer <<<the final answer: the run's result text instead of "Done (round N)...">>>
 
 Content between ``<<<`` and ``>>>`` may use ``\\n``, ``\\t`` and ``\\\\`` escapes, or span
 several lines (the block ends at the first line containing ``>>>``). In content,
 ``${env:NAME}`` is the value of the environment variable NAME (a vault secret the
 engine injected: the prompt names it without holding it) and ``${json:NAME}`` that
 value JSON-escaped with non-ASCII text kept. The round is
-1 + the number of prompt lines starting with ``THOR-REJECTION``. The prompt wins over
+1 + the number of prompt lines starting with ``THOR-REJECTION`` (a task's rounds) or
+``PLAN-REJECTION`` (a planning run's, ``convergio plan new``). The prompt wins over
 ``CONVERGIO_SIM_<NAME>_<KEY>``, which wins over ``CONVERGIO_SIM_<KEY>``.
 """
 
@@ -43,11 +45,12 @@ MODES = frozenset(
     }
 )
 REJECTION_PREFIX = "THOR-REJECTION"
+PLAN_REJECTION_PREFIX = "PLAN-REJECTION"  # engine/planning/prompt.py: a refused draft
 
 _DIRECTIVE = re.compile(r"^\s*SIM(?:\[(?P<cond>[^\]]*)\])?:\s*(?P<body>.*)$")
 _CONDITION = re.compile(r"^\s*round\s*(<=|>=|==|!=|<|>)\s*(\d+)\s*$")
 _FILE_OP = re.compile(r"^(write|append)\s+(\S+)\s*<<<(.*)$", re.DOTALL)
-_MESSAGE = re.compile(r"^(say|print)\s*<<<(.*)$", re.DOTALL)
+_MESSAGE = re.compile(r"^(say|print|answer)\s*<<<(.*)$", re.DOTALL)
 _ENV_REF = re.compile(r"\$\{(env|json):([A-Za-z_][A-Za-z0-9_]*)\}")
 _ESCAPE = re.compile(r"\\(n|t|\\)")
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
@@ -81,6 +84,7 @@ class Behaviour:
     """The resolved behaviour of one simulated run."""
 
     __slots__ = (
+        "answer",
         "calls",
         "cost",
         "delay",
@@ -109,14 +113,15 @@ class Behaviour:
         self.ignore_term = False
         self.ops: list[FileOp] = []
         self.messages: list[tuple[str, str]] = []  # ("say" | "print", text), in order
+        self.answer: str | None = None  # the final answer (default: a one-line summary)
         self.round = 1
 
 
 def count_round(prompt: str) -> int:
-    """Return 1 + the number of lines that start with ``THOR-REJECTION``."""
-    rejections = sum(
-        1 for line in prompt.splitlines() if line.lstrip().startswith(REJECTION_PREFIX)
-    )
+    """Return 1 + the number of lines that start with ``THOR-REJECTION`` or
+    ``PLAN-REJECTION``."""
+    prefixes = (REJECTION_PREFIX, PLAN_REJECTION_PREFIX)
+    rejections = sum(1 for line in prompt.splitlines() if line.lstrip().startswith(prefixes))
     return 1 + rejections
 
 
@@ -247,7 +252,11 @@ def resolve(prompt: str, name: str, env: Mapping[str, str]) -> Behaviour:
         said = _MESSAGE.match(body)
         if said is not None:
             text = _block(said.group(2), lines, said.group(1), env)
-            if _condition_holds(match.group("cond"), behaviour.round):
+            if not _condition_holds(match.group("cond"), behaviour.round):
+                continue
+            if said.group(1) == "answer":
+                behaviour.answer = text  # the last one that holds wins
+            else:
                 behaviour.messages.append((said.group(1), text))
             continue
         if not _condition_holds(match.group("cond"), behaviour.round):

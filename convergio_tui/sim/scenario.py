@@ -159,7 +159,9 @@ def perform(speaker: Speaker, beh: Behaviour) -> int:
         return speaker.rate_limit()
     if mode == "fail":
         return speaker.fail(f"simulated failure in round {beh.round}")
-    if written:
+    if beh.answer is not None:  # the model's last message: what the real CLIs report
+        summary = beh.answer
+    elif written:
         summary = f"Done (round {beh.round}): wrote {', '.join(written)}."
     else:
         summary = f"Done (round {beh.round}): nothing to change."

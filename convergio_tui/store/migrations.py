@@ -13,6 +13,7 @@ import peewee as pw
 
 from convergio_tui.store import models as m
 from convergio_tui.store.ai_credits import add_ai_credits
+from convergio_tui.store.plan_spec_hash import add_plan_spec_sha256
 from convergio_tui.store.plan_uids import plan_uids_and_identity
 from convergio_tui.store.provider_columns import name_provider_columns
 from convergio_tui.store.wave_escalations import allow_wave_escalations
@@ -101,6 +102,7 @@ MIGRATIONS: list[Migration] = [
     add_ai_credits,  # v5 (store/ai_credits.py)
     name_provider_columns,  # v6 (store/provider_columns.py)
     allow_wave_escalations,  # v7 (store/wave_escalations.py)
+    add_plan_spec_sha256,  # v8 (store/plan_spec_hash.py)
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -90,6 +90,9 @@ class Plan(Base):
     privacy = pw.CharField(null=True)  # the spec's plan-level privacy, if any
     status = pw.CharField(default=PlanStatus.TODO, index=True)
     spec_path = pw.TextField(null=True)
+    # SHA-256 of the spec file's bytes at import: with spec_path, how `plan import`
+    # recognises the same file imported again (NULL: imported before it was recorded).
+    spec_sha256 = pw.CharField(null=True)
     created_at = pw.FloatField(default=now)
     started_at = pw.FloatField(null=True)
     finished_at = pw.FloatField(null=True)
@@ -152,7 +155,8 @@ class Task(Base):
 class Run(Base):
     """One dispatch of a task to a provider."""
 
-    # A task's run, or (task NULL) a run of the wave itself: Thor's cross-review.
+    # A task's run, or (task NULL) a run of the wave itself: Thor's cross-review; or
+    # (task and wave NULL) a planning run of `convergio plan new`, before any plan exists.
     task = pw.ForeignKeyField(Task, null=True, backref="runs", on_delete="CASCADE")
     wave = pw.ForeignKeyField(Wave, null=True, backref="runs", on_delete="CASCADE")
     provider = pw.CharField()
