@@ -122,9 +122,17 @@ def test_budget_cli_json(db_file: Path) -> None:
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert set(doc) == {"date", "cap_usd", "spent_usd", "reserved_usd", "headroom_usd", "pct", "alert", "capped",
-                        "by_provider"}  # fmt: skip
+                        "by_provider", "burn", "by_plan", "in_flight"}  # fmt: skip
     assert doc["spent_usd"] == 8.5 and doc["alert"] is True and doc["capped"] is False
     assert doc["by_provider"] == {"gemini": 8.5}
+    # $8.50 charged just now is measured over a quarter of an hour at least: $34/h.
+    assert doc["burn"]["usd_per_hour"] == 34.0
+    assert doc["burn"]["forecast"] in ("today", "not_today")  # "not today" just before midnight
+    assert doc["by_plan"] == [{"plan_id": 1, "name": "plan", "usd": 8.5, "ai_credits": 0.0}]
+    assert doc["in_flight"] == []
+    text = run_cli("--db", str(db_file), "budget").stdout
+    assert "  burn $34.00/h · cap " in text and "  gemini     $8.50" in text
+    assert "  plan #1 plan: $8.50" in text
 
 
 def test_plan_list_reports_spend_once_plans_have_runs(db_file: Path) -> None:
