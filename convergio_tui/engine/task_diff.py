@@ -72,8 +72,7 @@ def task_diff(task_id: int) -> TaskDiff:
     label = f"{task.code} against {wave_branch or 'its wave branch'}"
     if not task.branch:
         return TaskDiff(label, problem="No branch yet: the task has not run, or its plan runs "
-                        "without worktrees (execution.worktrees: false), so its work has no "
-                        "branch of its own.")  # fmt: skip
+                        "without worktrees (execution.worktrees: false).")  # fmt: skip
     repo = Path(str(task.plan.project.path))
     try:
         return _branch_diff(repo, str(task.branch), wave_branch, label)

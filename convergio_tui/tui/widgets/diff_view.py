@@ -31,7 +31,7 @@ class DiffView(Vertical):
     ALLOW_MAXIMIZE = True
     DEFAULT_CSS = """
     DiffView { height: 1fr; }
-    DiffView > #diff-summary { height: auto; max-height: 3; padding: 0 1; }
+    DiffView > #diff-summary { height: auto; max-height: 4; padding: 0 1; }
     DiffView > #diff-files { height: auto; max-height: 6; border: none; padding: 0;
                              scrollbar-size-vertical: 1; }
     DiffView > #diff-files.-empty { display: none; }

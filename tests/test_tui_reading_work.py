@@ -1,0 +1,242 @@
+"""Reading the work on the dashboard: a task's diff (files, highlighted hunks, jumping
+between files) in the task detail and the escalation dialog, an agent-written file full of
+escape sequences shown inert, a research task's answer as readable text, and the log as the
+panes describe it, searched with ``/``, ``n`` and ``N``, or raw behind ``j``.
+
+The real app on the seeded sample; the escalated task T2-03 gets a real branch in the
+sample's git repository (tests/diff_fixtures.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+from diff_fixtures import TASK_FILES, give_branch
+from test_textsafe import ATTACK, UNSAFE
+from test_tui_textsafe import assert_inert, rendered
+from textual.widgets import Markdown, OptionList, TabbedContent
+from tui_fixtures import make_app
+
+from convergio_tui.config.schema import Config
+from convergio_tui.devtools import sample_data
+from convergio_tui.store.models import Escalation, Task
+from convergio_tui.tui.app import ConvergioApp
+from convergio_tui.tui.screens.approval import ApprovalModal
+from convergio_tui.tui.screens.task_detail import TaskDetailScreen
+from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
+from convergio_tui.tui.widgets.diff_view import DiffView
+from convergio_tui.tui.widgets.line_view import LineView
+from convergio_tui.tui.widgets.log_view import TaskLogView
+
+SIZE = (160, 45)
+EVIL = {"evil.sh": f"echo {ATTACK}\n".encode(), **TASK_FILES}
+
+
+async def open_detail(pilot: object, app: ConvergioApp, task_id: int) -> TaskDetailScreen:
+    await wait_for_main(pilot)  # type: ignore[arg-type]
+    app.push_screen(TaskDetailScreen(app.screen.ctx, task_id))
+    await wait_until(pilot, lambda: getattr(app.screen, "detail", None) is not None)  # type: ignore[arg-type]
+    screen = app.screen
+    assert isinstance(screen, TaskDetailScreen)
+    return screen
+
+
+def loaded(view: DiffView) -> bool:
+    return view.rendered is not None and bool(view.rendered.starts)
+
+
+def styles_of_line(view: LineView, text: str) -> set[tuple[str | None, str | None]]:
+    """The (foreground, background) colours of the visible row holding ``text``."""
+    for y in range(view.size.height):
+        strip = view.render_line(y)
+        if text in strip.text:
+            return {
+                (str(s.style.color) if s.style and s.style.color else None,
+                 str(s.style.bgcolor) if s.style and s.style.bgcolor else None)
+                for s in strip if s.text.strip()
+            }  # fmt: skip
+    raise AssertionError(f"{text!r} is not on screen")
+
+
+def test_the_task_detail_shows_the_diff_highlighted_and_jumps_between_files(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    task_id = sample.task_ids["T2-03"]
+    repo = give_branch(task_id, EVIL)
+    task = Task.get_by_id(task_id)
+    changed = subprocess.run(
+        ["git", "diff", "--name-only", f"{task.wave.branch}...{task.branch}"], cwd=repo,
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_detail(pilot, app, task_id)
+            await pilot.press("v")
+            view = screen.query_one(DiffView)
+            await wait_until(pilot, lambda: loaded(view))
+            assert screen.query_one(TabbedContent).active == "detail-tab-diff"
+            files = view.query_one(OptionList)
+            listed = [str(files.get_option_at_index(i).prompt).split()[-1]
+                      for i in range(files.option_count)]  # fmt: skip
+            assert listed == changed == ["app/session.py", "evil.sh", "tests/test_session.py"]
+            text = screen_text(app)
+            assert "+4 −3 app/session.py" in text and "@@ -4,10 +4,11 @@" in text
+            assert "+         self.clock = clock" in text
+            # Highlighted: the code of one line has several colours; added lines a fill.
+            added = styles_of_line(view.lines, "self.clock = clock")
+            assert len({fg for fg, _ in added}) >= 3
+            assert len({bg for _, bg in added}) == 1 and None not in {bg for _, bg in added}
+            # ] jumps from the code to the next file, [ back; the file list jumps too.
+            assert app.focused is view.lines
+            await pilot.press("right_square_bracket")
+            assert view.current_file() == 1
+            assert "echo ␛]0;pwned␇" in screen_text(app)
+            await pilot.press("right_square_bracket")
+            await wait_until(pilot, lambda: "def test_expiry():" in screen_text(app))
+            await pilot.press("left_square_bracket", "left_square_bracket")
+            assert view.current_file() == 0
+            files.focus()
+            await pilot.press("down")
+            assert round(view.lines.scroll_y) == view.rendered.starts[1]  # type: ignore[union-attr]
+            # The agent's escape sequences are characters on the screen, nothing more.
+            assert_inert(app, "echo ␛]0;pwned␇␛[2J␛]52;c;cm0gLXJmIH4=␇\\x9b31m\\u202eexe.txt")
+            assert not UNSAFE.search(rendered(app).replace("\n", ""))
+        assert Task.get_by_id(task_id).status == "escalated"  # reading decided nothing
+
+    asyncio.run(scenario())
+
+
+def test_the_escalation_dialog_shows_the_diff_and_zooms_it(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    give_branch(sample.task_ids["T2-03"], EVIL)
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_main(pilot)
+            await pilot.press("e")
+            await wait_until(pilot, lambda: bool(getattr(app.screen, "lines", ())))
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, ApprovalModal))
+            modal = app.screen
+            view = modal.query_one(DiffView)
+            await wait_until(pilot, lambda: loaded(view))
+            text = screen_text(app)
+            assert "app/session.py" in text and "tests/test_session.py" in text
+            await pilot.press("z")
+            assert modal.maximized is view and app.focused is view.lines
+            await wait_until(pilot, lambda: "self.clock = clock" in screen_text(app))
+            assert_inert(app, "+ echo ␛]0;pwned␇")
+            await pilot.press("escape")  # gives the dialog back, decides nothing
+            assert modal.maximized is None and app.screen is modal
+        assert Escalation.get_by_id(sample.escalation_id).status == "pending"
+
+    asyncio.run(scenario())
+
+
+def test_without_a_branch_the_dialog_keeps_thor_s_recorded_stat(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_main(pilot)
+            app.push_screen(ApprovalModal(app.screen.ctx, escalation_id=sample.escalation_id))
+            await wait_until(pilot, lambda: "No branch yet" in screen_text(app))
+            lines = app.screen.query_one(DiffView).lines
+            plain = [lines.plain(i) for i in range(lines.line_count)]
+            assert plain[0] == "The diff stat Thor recorded when it escalated:"
+            assert plain[-1].strip() == "2 files changed, 13 insertions(+), 7 deletions(-)"
+            assert "app/session.py | 6 ++++--" in screen_text(app)
+
+    asyncio.run(scenario())
+
+
+def test_a_research_task_s_answer_reads_as_text(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    task_id = sample.task_ids["T1-02"]  # research, done
+    answer = ("## Findings\n\nStore session tokens in **httpOnly cookies**, not localStorage.\n\n"
+              f"- rotate them on login\n- the old helper printed {ATTACK}\n")  # fmt: skip
+    Task.update(result_text=answer).where(Task.id == task_id).execute()
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_detail(pilot, app, task_id)
+            # A research task opens on its answer: that answer is its result.
+            await wait_until(pilot, lambda: "httpOnly cookies" in screen_text(app))
+            assert screen.query_one(TabbedContent).active == "detail-tab-answer"
+            text = screen_text(app)
+            assert "Findings" in text and "## Findings" not in text
+            assert "**" not in text and '{"type"' not in text
+            assert "rotate them on login" in text
+            assert_inert(app, "the old helper printed", "␛]0;pwned␇␛[2J", "[bold red]LOUD[/]")
+            assert screen.query_one(Markdown)._open_links is False  # agent links stay text
+
+    asyncio.run(scenario())
+
+
+def test_the_log_reads_as_the_panes_show_it_and_search_jumps(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    task_id = sample.task_ids["T2-03"]
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_detail(pilot, app, task_id)
+            log = screen.query_one(TaskLogView)
+            lines = log.lines
+            await wait_until(pilot, lambda: lines.line_count > 20)
+            plain = [lines.plain(i) for i in range(lines.line_count)]
+            assert "⚙ bash: pytest -q tests/test_t2_03.py" in plain  # described, not JSON
+            assert not any(p.startswith('{"') for p in plain)
+            await pilot.press("slash")
+            await pilot.press(*"PYTEST -Q")  # case does not matter
+            found = lines.matches
+            assert len(found) == 6 and all("pytest -q" in plain[i] for i in found)
+            assert "“PYTEST -Q”: 6 matches" in screen_text(app)
+            lines.scroll_home(animate=False, immediate=True)  # from the top of the log
+            await pilot.press("enter")
+            assert lines.current_match == found[0] and app.focused is lines
+            assert plain[found[0]] in screen_text(app)  # jumped: on screen
+            await pilot.press("n")
+            assert lines.current_match == found[1]
+            assert plain[found[1]] in screen_text(app)
+            await pilot.press("N", "N")
+            assert lines.current_match == found[-1]  # wraps around
+            assert "match 6 of 6" in screen_text(app)
+            await pilot.press("j")  # the raw JSON, still searched
+            raw = [lines.plain(i) for i in range(lines.line_count)]
+            assert any(r.startswith('{"type"') for r in raw)
+            assert lines.matches and "raw JSON" in screen_text(app)
+            await pilot.press("escape")  # closes the search, stays on the screen
+            assert not lines.matches and app.screen is screen
+            await pilot.press("escape")
+            assert app.screen is not screen
+
+    asyncio.run(scenario())
+
+
+def test_a_huge_file_shows_its_first_lines_and_says_so(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    task_id = sample.task_ids["T2-03"]
+    give_branch(task_id, {"big.txt": "".join(f"row {i}\n" for i in range(3000))})
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_detail(pilot, app, task_id)
+            view = screen.query_one(DiffView)
+            await wait_until(pilot, lambda: loaded(view))
+            plain = [view.lines.plain(i) for i in range(view.lines.line_count)]
+            assert any("row 999" in p for p in plain) and not any("row 1000" in p for p in plain)
+            assert any("2,000 more lines of this file not shown" in p for p in plain)
+
+    asyncio.run(scenario())
