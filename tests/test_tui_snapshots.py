@@ -40,3 +40,49 @@ def test_snapshot(
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
     finally:
         close_database()
+
+
+async def _show_detail_diff(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
+    """The task detail of T2-03 on its Diff tab."""
+    await show_task_detail(pilot, ids)
+    await pilot.press("v")
+    await _diff_loaded(pilot)
+
+
+async def _show_approval_diff(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
+    """The escalation dialog of T2-03, its diff zoomed."""
+    await show_approval(pilot, ids)
+    await _diff_loaded(pilot)
+    await pilot.press("z")
+    await pilot.pause(0.3)
+
+
+async def _diff_loaded(pilot: Pilot[None]) -> None:
+    from convergio_tui.tui.testing import wait_until
+    from convergio_tui.tui.widgets.diff_view import DiffView
+
+    view = pilot.app.screen.query_one(DiffView)
+    await wait_until(pilot, lambda: view.rendered is not None and bool(view.rendered.starts))
+    await pilot.pause(0.3)
+
+
+@pytest.mark.parametrize(
+    "steps", [_show_detail_diff, _show_approval_diff], ids=["detail-diff", "approval-diff"]
+)
+def test_snapshot_diff_view(
+    steps: Callable[[Pilot[None], sample_data.SampleIds], Awaitable[None]], snap_compare: Callable[..., bool], isolated_home: Path,
+    shipped_config: Config,
+) -> None:  # fmt: skip
+    """The diff view on a real branch of T2-03 (fixed commits: tests/diff_fixtures.py)."""
+    from diff_fixtures import give_branch
+
+    app, ids = sample_app(isolated_home, sample_data.sample_config(shipped_config))
+    give_branch(ids.task_ids["T2-03"])
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await steps(pilot, ids)
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    finally:
+        close_database()
