@@ -19,6 +19,7 @@ from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.format import available, duration, elapsed, money, status_content
 from convergio_tui.tui.on_top import on_top
+from convergio_tui.tui.screens.rerun import RerunsTask
 from convergio_tui.tui.task_log import LogChunk, read_new_log
 from convergio_tui.tui.widgets.answer_view import AnswerView
 from convergio_tui.tui.widgets.diff_view import DiffView
@@ -31,12 +32,13 @@ from convergio_tui.tui.worker_failures import ReportsWorkerFailures
 ANSWER_FIRST = frozenset({"review", "research"})
 
 
-class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
+class TaskDetailScreen(ReportsWorkerFailures, RerunsTask, Screen[None]):
     """Everything about one task; refreshes by itself while the task is active."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
-        Binding("r", "reload", "Refresh", id="detail.refresh"),
+        Binding("r", "rerun", "Re-run", id="detail.rerun"),  # screens/rerun.py
+        Binding("ctrl+r", "reload", "Refresh", id="detail.refresh"),
         Binding("d", "decide", "Decide escalation", id="detail.decide"),
         Binding("l", "show_tab('detail-tab-log')", "Log", id="detail.log"),
         Binding("v", "show_tab('detail-tab-diff')", "Diff", id="detail.diff"),
@@ -200,6 +202,8 @@ class TaskDetailScreen(ReportsWorkerFailures, Screen[None]):
         """Deciding is for escalated tasks only."""
         if action == "decide":
             return available(self.detail is not None and self.detail.line.status in TASK_DECIDABLE)
+        if action == "rerun":
+            return self.rerun_available()
         return True
 
     def action_decide(self) -> None:
