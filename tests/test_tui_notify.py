@@ -80,9 +80,7 @@ def test_an_escalation_is_a_toast_naming_the_task_and_rings_the_bell(
             await wait_until(pilot, lambda: bool(toasts(app, "Escalated: T2-02")))
             (toast,) = toasts(app, "Escalated: T2-02")
             assert toast.message == ("T2-02 “Add rate limiting to login” was rejected by Thor and "
-                                     "waits for your decision. Press e to decide.\n"
-                                     "T2-02 escalated after 0 rejection(s): waits for a person "
-                                     "(convergio escalations list)")  # fmt: skip
+                                     "waits for your decision. Press e to decide.")  # fmt: skip
             assert toast.severity == "warning"
             assert len(bells) == rung + 1
             assert toasts(app, "Escalated: T2-03") == []
@@ -107,6 +105,40 @@ def test_no_bell_when_the_person_turned_it_off_but_still_the_toast(
             on_thread(lambda: escalate(sample.task_ids["T2-01"]))
             await wait_until(pilot, lambda: bool(toasts(app, "Escalated: T2-01")))
             assert bells == []
+
+    asyncio.run(scenario())
+
+
+def test_engine_errors_providers_going_down_and_a_failed_plan_are_toasts(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    from convergio_tui.engine.events import record
+    from convergio_tui.store.models import ProviderHealth
+    from convergio_tui.store.transitions import move_plan
+
+    task_id = sample.task_ids["T2-05"]
+
+    async def scenario() -> None:
+        app, bells = sample_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_main(pilot)
+            await wait_until(pilot, lambda: bool(toasts(app, "Budget alert")))
+            rung = len(bells)
+            on_thread(lambda: record(  # as the executor journals a task's engine error
+                "engine.error", "T2-05: engine error: FileNotFoundError: /demo/convergio.db",
+                level="error", plan_id=sample.plan_id, task_id=task_id))  # fmt: skip
+            await wait_until(pilot, lambda: bool(toasts(app, "Engine error: T2-05")))
+            (error,) = toasts(app, "Engine error: T2-05")
+            assert error.severity == "error"
+            assert error.message == (f"T2-05 (plan #{sample.plan_id}) stopped: engine error; a "
+                                     "person must look.\nT2-05: engine error: FileNotFoundError: "
+                                     "/demo/convergio.db")  # fmt: skip
+            on_thread(lambda: ProviderHealth.update(state="down", last_error="claude: not on PATH")
+                      .where(ProviderHealth.provider == "claude").execute())  # fmt: skip
+            await wait_until(pilot, lambda: bool(toasts(app, "Provider down: claude")))
+            on_thread(lambda: move_plan(sample.plan_id, "failed"))
+            await wait_until(pilot, lambda: bool(toasts(app, f"Plan failed: #{sample.plan_id}")))
+            assert len(bells) == rung + 3
 
     asyncio.run(scenario())
 

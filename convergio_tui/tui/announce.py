@@ -78,9 +78,9 @@ class Announcer:
         """Show ``note``: its toast, the bell, and outside the terminal when hosting."""
         if toast:
             body = note.text[:1].upper() + note.text[1:] + "."
-            if note.event == ESCALATION:
+            if note.event == ESCALATION:  # the journal's words add nothing to these
                 body += " Press e to decide."
-            if note.detail and note.detail not in note.text:
+            elif note.detail and note.detail not in note.text:
                 body += f"\n{note.detail}"
             screen.notify(markup_safe(body), title=markup_safe(note.title, one_line=True),
                           severity=SEVERITY.get(note.level, "information"),  # type: ignore[arg-type]
