@@ -5,6 +5,7 @@ view, a draft validated from text with line numbers, and the file name from a go
 from __future__ import annotations
 
 import copy
+import os
 import typing
 from pathlib import Path
 
@@ -190,3 +191,25 @@ def test_shown_files_and_readme_head_are_pure() -> None:
 )  # fmt: skip
 def test_the_default_file_name_comes_from_the_goal(goal: str, expected: str) -> None:
     assert slug(goal) == expected
+
+
+def test_a_dead_plan_new_leaves_no_reservation_behind(engine_db: Path) -> None:
+    """A planning run left ``running`` by a killed ``plan new`` is closed by the next one:
+    interrupted, its reservation released; a live one (this process's) is left alone."""
+    from convergio_tui.config.schema import BudgetConfig
+    from convergio_tui.engine import budget
+    from convergio_tui.engine.planning.dispatch import close_stale_runs
+    from convergio_tui.store.models import Run
+
+    # Above the kernel's largest pid (pid_max is at most 2**22): no such process.
+    gone = Run.create(task=None, wave=None, provider="claude", model="m", engine_pid=2**22 + 7)
+    mine = Run.create(task=None, wave=None, provider="claude", model="m", engine_pid=os.getpid())
+    cfg = BudgetConfig()
+    assert budget.reserve(cfg, "claude", "m", gone.id, 1.5)
+    assert budget.reserve(cfg, "claude", "m", mine.id, 0.5)
+
+    assert close_stale_runs() == [gone.id]
+
+    assert Run.get_by_id(gone.id).status == "interrupted"
+    assert Run.get_by_id(mine.id).status == "running"
+    assert budget.status(cfg).reserved_usd == pytest.approx(0.5)
