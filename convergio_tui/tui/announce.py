@@ -39,15 +39,26 @@ class Announcer:
         self.config = ctx.config.notify
         self.tracker = NewsTracker()
         self.after_event: int | None = None  # None: the first read sets the baseline
-        self.hosting = ctx.run  # this process runs the engine: it sends the rest too
+        self._hosting = False
         notify_send = shutil.which("notify-send")
         self.channel = (
             desktop_channel(self.config.desktop_via, os.environ, notify_send is not None)
-            if self.config.desktop and self.hosting
+            if self.config.desktop
             else None
         )
         self._notify_send = notify_send
         self._notifier: Notifier | None = None
+
+    @property
+    def hosting(self) -> bool:
+        """This process runs the engine (``--run``, the demo, "Run here"): it sends the
+        desktop notification and the webhook too; a dashboard that only watches leaves
+        them to the process that runs the plan."""
+        return self._hosting or self.ctx.run or self.ctx.engine is not None
+
+    @hosting.setter
+    def hosting(self, value: bool) -> None:
+        self._hosting = value
 
     def feed(self, screen: Screen[object], delta: PlanDelta) -> None:
         """Announce what ``delta`` says is new."""
