@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pygments.lexers import get_lexer_for_filename
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
+from pygments.token import _TokenType
 from pygments.util import ClassNotFound
-from textual.content import Content
-from textual.highlight import highlight
+from textual.content import Content, Span
+from textual.highlight import HighlightTheme
 
 from convergio_tui.engine.diff_parse import MAX_LINES_PER_FILE, MAX_TOTAL_LINES, FileDiff, Hunk
 from convergio_tui.engine.task_diff import TaskDiff
@@ -58,14 +60,47 @@ def _safe_code(text: str) -> str:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def highlighted(code: list[str], language: str | None) -> list[Content]:
-    """``code`` (safe lines) highlighted together, one Content per line."""
+@lru_cache(maxsize=64)
+def _lexer(language: str) -> Lexer:
+    return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+
+
+_STYLE_OF: dict[_TokenType, str | None] = {}
+
+
+def _style_of(token: _TokenType) -> str | None:
+    """The theme's style for a token type (its nearest ancestor's), cached."""
+    if token not in _STYLE_OF:
+        found: _TokenType | None = token
+        while found is not None and found not in HighlightTheme.STYLES:
+            found = found.parent
+        _STYLE_OF[token] = HighlightTheme.STYLES[found] if found is not None else None
+    return _STYLE_OF[token]
+
+
+def highlighted(code: list[str], language: str | None) -> list[list[Span]]:
+    """The highlight spans of each line of ``code`` (safe lines, lexed together so a
+    string or comment over several lines is one), offsets within its line. Textual's
+    ``highlight`` would style the whole text and then split it: twice the work."""
+    spans: list[list[Span]] = [[] for _ in code]
     if language is None or sum(len(c) for c in code) > MAX_HIGHLIGHT_CHARS:
-        return [Content(c) for c in code]
-    lines = highlight("\n".join(code), language=language, tab_size=4).split("\n", allow_blank=True)
-    if len(lines) > len(code):
-        return [Content(c) for c in code]
-    return lines + [Content("")] * (len(code) - len(lines))  # trailing blank lines dropped
+        return spans
+    try:
+        tokens = _lexer(language).get_tokens("\n".join(code))
+    except ClassNotFound:
+        return spans
+    row = col = 0
+    for token, value in tokens:
+        style = _style_of(token)
+        for n, piece in enumerate(value.split("\n")):
+            if n:
+                row, col = row + 1, 0
+            if row >= len(code):
+                return spans
+            if style and piece:
+                spans[row].append(Span(col, col + len(piece), style))
+            col += len(piece)
+    return spans
 
 
 def file_label(file: FileDiff) -> Content:
@@ -105,19 +140,24 @@ def _hunk_lines(
 ) -> tuple[list[Content], list[str | None]]:
     lines: list[Content] = [Content.styled(printable(hunk.header), "$text-accent")]
     fills: list[str | None] = [None]
-    code = highlighted([_safe_code(line.text) for line in hunk.lines], language)
-    for line, text in zip(hunk.lines, code, strict=True):
+    texts = [_safe_code(line.text) for line in hunk.lines]
+    code_spans = highlighted(texts, language)
+    for line, text, spans in zip(hunk.lines, texts, code_spans, strict=True):
         if line.kind == "\\":
-            lines.append(
-                Content.styled(f"{'':>{width * 2 + 2}}\\ {text.plain}", "$text-muted italic")
-            )
+            lines.append(Content.styled(f"{'':>{width * 2 + 2}}\\ {text}", "$text-muted italic"))
             fills.append(None)
             continue
         old = "" if line.old is None else str(line.old)
         new = "" if line.new is None else str(line.new)
-        gutter = Content.styled(f"{old:>{width}} {new:>{width}} ", "$text-muted")
-        mark = Content.styled(line.kind, MARK_STYLE[line.kind])
-        lines.append(Content.assemble(gutter, mark, " ", text))
+        # One Content a line, the code's spans shifted past the gutter (assembling
+        # parts costs more, on 20,000 lines).
+        gutter = f"{old:>{width}} {new:>{width}} "
+        at = len(gutter) + 2
+        line_spans = [Span(0, len(gutter), "$text-muted")]
+        if MARK_STYLE[line.kind]:
+            line_spans.append(Span(len(gutter), len(gutter) + 1, MARK_STYLE[line.kind]))
+        line_spans.extend(Span(span.start + at, span.end + at, span.style) for span in spans)
+        lines.append(Content(f"{gutter}{line.kind} {text}", line_spans))
         fills.append(FILL.get(line.kind))
     return lines, fills
 
