@@ -247,3 +247,21 @@ def test_route_knows_the_plan_type(tmp_path: Path) -> None:
                      "--privacy", "public", "--json")  # fmt: skip
     assert routed.returncode == 0, routed.stderr
     assert json.loads(routed.stdout)["provider"] == "claude"
+
+
+def test_no_provider_may_plan_when_the_budget_is_spent(
+    tmp_path: Path, repo: Path, sim_bin: Path
+) -> None:
+    """An internal project may plan on copilot (premium, over the cap here) or opencode
+    (its Ollama is not answering): refused before any agent starts, exit 1."""
+    cfg = write_config(tmp_path / "orchestrator.yaml", engine_config_dict(
+        repo, "http://127.0.0.1:9", project_privacy="internal",
+        budget={"max_premium_per_day": 0.01}))  # fmt: skip
+    opts = ["--config", str(cfg), "--db", str(tmp_path / "c.db")]
+    drafted = run_cli(*opts, "plan", "new", "Add a hello file", "--project", "demo", "--json")
+    assert drafted.returncode == 1, drafted.stdout + drafted.stderr
+    doc = json.loads(drafted.stdout)
+    assert not doc["ok"] and doc["error"].startswith("no provider may draft this plan now: ")
+    assert doc["rounds"] == [] and doc["file"] is None
+    assert sim_calls(sim_bin) == [] and planning_runs(tmp_path / "c.db") == []
+    assert not (repo / "plans").exists()

@@ -55,7 +55,9 @@ def test_a_plan_drafted_by_the_real_claude_cli_imports_and_runs(home: Path, tmp_
         assert ran.returncode == 0, ran.stdout + ran.stderr
         summary = json.loads(ran.stdout)
         assert summary["status"] == "done"
-        assert git(repo, "show", f"{summary['handoff']['branch']}:hello.txt") == "hello from claude\n"
+        assert (
+            git(repo, "show", f"{summary['handoff']['branch']}:hello.txt") == "hello from claude\n"
+        )
         con = sqlite3.connect(tmp_path / "c.db")
         planning = con.execute("SELECT provider, status, cost_usd > 0 FROM run WHERE task_id IS "
                                "NULL AND wave_id IS NULL").fetchall()  # fmt: skip
