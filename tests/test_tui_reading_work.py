@@ -240,3 +240,28 @@ def test_a_huge_file_shows_its_first_lines_and_says_so(
             assert any("2,000 more lines of this file not shown" in p for p in plain)
 
     asyncio.run(scenario())
+
+
+def test_a_search_follows_lines_as_they_come_and_the_oldest_go() -> None:
+    from textual.app import App, ComposeResult
+    from textual.content import Content
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LineView(max_lines=6, follow=True)
+
+    async def scenario() -> None:
+        app = One()
+        async with app.run_test(size=(40, 4)) as pilot:
+            view = app.query_one(LineView)
+            view.append_lines([Content(t) for t in ("a hit", "b", "c hit", "d")])
+            assert view.search("HIT") == 2
+            view.scroll_home(animate=False, immediate=True)
+            assert view.next_match() == 0 and view.next_match() == 2
+            view.append_lines([Content(t) for t in ("e hit", "f", "g hit")])  # "a hit" goes
+            assert [view.plain(i) for i in view.matches] == ["c hit", "e hit", "g hit"]
+            assert view.current_match == 1 and view.plain(1) == "c hit"  # the same line
+            assert view.next_match() == 3 and view.next_match(backward=True) == 1
+            await pilot.pause()
+
+    asyncio.run(scenario())

@@ -92,16 +92,27 @@ class LineView(ScrollView, can_focus=True):
         self.refresh()
 
     def append_lines(self, lines: Sequence[Content], fills: Sequence[str | None] = ()) -> None:
-        """Add ``lines`` at the end (dropping the oldest past ``max_lines``)."""
+        """Add ``lines`` at the end (dropping the oldest past ``max_lines``); a search in
+        progress scans only the new lines."""
         if not lines:
             return
+        current = self.current_match
+        first_new = len(self._lines)
         self._add(lines, fills)
+        pattern = self._pattern
+        if pattern is not None:
+            self._matches.extend(
+                i
+                for i in range(first_new, len(self._lines))
+                if pattern.search(self._lines[i].plain)
+            )
         if self.max_lines is not None and len(self._lines) > self.max_lines:
             drop = len(self._lines) - self.max_lines
             del self._lines[:drop], self._fills[:drop]
             self._cache.clear()  # every index moved
-        if self._pattern is not None:
-            self._rematch(keep_current=True)
+            self._matches = [i - drop for i in self._matches if i >= drop]
+            current = None if current is None or current < drop else current - drop
+            self._current = self._matches.index(current) if current is not None else -1
         self.virtual_size = Size(self._width, len(self._lines))
         self.refresh()
 
@@ -124,23 +135,18 @@ class LineView(ScrollView, can_focus=True):
     def search(self, term: str) -> int:
         """Mark every line holding ``term`` (case-insensitive; "" clears); the count."""
         self._pattern = re.compile(re.escape(term), re.IGNORECASE) if term else None
-        self._current = -1
         self._rematch()
         self._cache.clear()
         self.refresh()
         return len(self._matches)
 
-    def _rematch(self, *, keep_current: bool = False) -> None:
-        current = self.current_match
+    def _rematch(self) -> None:
         pattern = self._pattern
         self._matches = (
             [] if pattern is None
             else [i for i, line in enumerate(self._lines) if pattern.search(line.plain)]
         )  # fmt: skip
-        if keep_current and current is not None and current in self._matches:
-            self._current = self._matches.index(current)
-        else:
-            self._current = -1
+        self._current = -1
 
     def next_match(self, *, backward: bool = False) -> int | None:
         """Jump to the next (or previous) match, wrapping around; its line index."""
