@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import OptionList, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from convergio_tui.engine.task_diff import task_diff, wave_diff
 from convergio_tui.textsafe import one_line
@@ -94,7 +94,9 @@ class DiffView(Vertical):
     @work(thread=True, exclusive=True, group="diff", name="reading the diff", exit_on_error=False)
     def _load(self, kind: str, ident: int) -> None:
         diff = task_diff(ident) if kind == "task" else wave_diff(ident)
-        self.post_message(self.Loaded(render_diff(diff, self._recorded)))
+        rendered = render_diff(diff, self._recorded)
+        if not get_current_worker().is_cancelled:  # a newer read replaced this one
+            self.post_message(self.Loaded(rendered))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A read that failed says so where the diff would be (the screen notifies too)."""
