@@ -57,7 +57,7 @@ index 6666666..7777777 100644
 
 def test_files_statuses_and_counts() -> None:
     files = parse_unified(PATCH)
-    summary = [(f.path, f.old_path, f.status, f.binary, f.added, f.removed) for f in files]
+    summary = [(f.path, f.old_path, f.change, f.binary, f.added, f.removed) for f in files]
     assert summary == [
         ("app.py", None, "modified", False, 2, 1),
         ("docs/new page.md", None, "added", False, 2, 0),

@@ -49,7 +49,7 @@ class FileDiff:
 
     path: str
     old_path: str | None = None
-    status: str = "modified"  # added, deleted, modified, renamed, copied
+    change: str = "modified"  # added, deleted, modified, renamed, copied (not a status)
     binary: bool = False
     added: int = 0
     removed: int = 0
@@ -69,7 +69,7 @@ class _Building:
 
     path: str
     old_path: str | None = None
-    status: str = "modified"
+    change: str = "modified"
     binary: bool = False
     added: int = 0
     removed: int = 0
@@ -80,7 +80,7 @@ class _Building:
 
     def done(self) -> FileDiff:
         renamed = self.old_path if self.old_path != self.path else None
-        return FileDiff(self.path, renamed, self.status, self.binary, self.added, self.removed,
+        return FileDiff(self.path, renamed, self.change, self.binary, self.added, self.removed,
                         tuple(self.hunks), self.omitted, tuple(self.notes))  # fmt: skip
 
 
@@ -174,24 +174,24 @@ class _Parser:
             old = _file_path(line[4:], "a/")
             file.old_path = old
             if old is None:
-                file.status = "added"
+                file.change = "added"
         elif line.startswith("+++ "):
             new = _file_path(line[4:], "b/")
             if new is None:
-                file.status = "deleted"
+                file.change = "deleted"
                 file.path = file.old_path or file.path
             else:
                 file.path = new
         elif line.startswith(("rename from ", "copy from ")):
             file.old_path = unquote_path(line.split(" ", 2)[2])
-            file.status = "renamed" if line.startswith("rename") else "copied"
+            file.change = "renamed" if line.startswith("rename") else "copied"
         elif line.startswith(("rename to ", "copy to ")):
             file.path = unquote_path(line.split(" ", 2)[2])
         elif line.startswith("new file mode"):
-            file.status = "added"
+            file.change = "added"
             file.notes.append(line)
         elif line.startswith("deleted file mode"):
-            file.status = "deleted"
+            file.change = "deleted"
             file.notes.append(line)
         elif line.startswith(_HEADER_NOTES):
             file.notes.append(line)

@@ -104,12 +104,12 @@ def highlighted(code: list[str], language: str | None) -> list[list[Span]]:
 
 
 def file_label(file: FileDiff) -> Content:
-    """The file list's entry: status letter, added and removed counts, path."""
+    """The file list's entry: change letter, added and removed counts, path."""
     path = one_line(file.path)
     if file.old_path:
         path = f"{one_line(file.old_path)} → {path}"
     return Content.assemble(
-        (STATUS_LETTER.get(file.status, "M"), "bold"), " ",
+        (STATUS_LETTER.get(file.change, "M"), "bold"), " ",
         (f"+{file.added}", "$text-success"), " ", (f"−{file.removed}", "$text-error"), " ",
         path,
     )  # fmt: skip
