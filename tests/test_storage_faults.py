@@ -139,7 +139,8 @@ def test_read_only_commands_work_while_another_process_writes(
         assert "$0.00 reserved" in budget.stdout
         # A write waits busy_timeout, then says so in one line and writes nothing.
         spec = tmp_path / "plan.yaml"
-        imported = run_cli(*opts, "plan", "import", str(spec))
+        # --force: the same file again is a deliberate second import, which must write.
+        imported = run_cli(*opts, "plan", "import", str(spec), "--force")
     assert imported.returncode == 1
     (line,) = error_lines(imported.stderr)
     assert "locked" in line and str(db) in line and "run the command again" in line

@@ -119,10 +119,10 @@ class Announcer:
     def _secrets(self) -> tuple[str, ...]:
         """The shown plan's project's vault values (read on the notifier's thread)."""
         from convergio_tui.providers.redact import project_secrets
-        from convergio_tui.store.models import Plan
+        from convergio_tui.store.queries.plans import plan_runner
 
-        plan = Plan.get_or_none(Plan.id == self.ctx.plan_id) if self.ctx.plan_id else None
-        return project_secrets(plan.project.name) if plan is not None else ()
+        plan = plan_runner(self.ctx.plan_id) if self.ctx.plan_id else None
+        return project_secrets(plan.project) if plan is not None else ()
 
     def close(self) -> None:
         """Send what is queued and stop the notifier's thread (if one was started)."""

@@ -132,9 +132,9 @@ def runner_elsewhere(plan_id: int) -> int | None:
     """The pid of another live process running the plan (``convergio run``, another
     dashboard), or None."""
     from convergio_tui.engine.resume import runner_alive
-    from convergio_tui.store.models import Plan
+    from convergio_tui.store.queries.plans import plan_runner
 
-    plan = Plan.get_or_none(Plan.id == plan_id)
+    plan = plan_runner(plan_id)
     pid = None if plan is None else plan.runner_pid
     if pid and pid != os.getpid() and runner_alive(pid, plan.runner_started_at):
         return int(pid)
@@ -144,10 +144,10 @@ def runner_elsewhere(plan_id: int) -> int | None:
 def run_here_problem(plan_id: int) -> str | None:
     """Why this dashboard cannot run the plan now (None: it can): gone, done, cancelled,
     or run by another live process (the runner lock of engine/resume.py)."""
-    from convergio_tui.store.models import Plan
+    from convergio_tui.store.queries.plans import plan_runner
     from convergio_tui.store.states import PlanStatus
 
-    plan = Plan.get_or_none(Plan.id == plan_id)
+    plan = plan_runner(plan_id)
     if plan is None:
         return f"Plan {plan_id} no longer exists."
     if plan.status == PlanStatus.DONE:

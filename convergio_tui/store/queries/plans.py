@@ -151,6 +151,26 @@ def plan_head(plan_id: int) -> PlanHead | None:
     )
 
 
+@dataclass(frozen=True)
+class PlanRunner:
+    """Who may run a plan now: its status, the process recorded as running it, its project."""
+
+    name: str
+    status: str
+    runner_pid: int | None
+    runner_started_at: float | None
+    project: str
+
+
+def plan_runner(plan_id: int) -> PlanRunner | None:
+    """The plan's status, runner and project name (None when there is no such plan)."""
+    plan = Plan.get_or_none(Plan.id == plan_id)
+    if plan is None:
+        return None
+    return PlanRunner(str(plan.name), str(plan.status), plan.runner_pid,
+                      plan.runner_started_at, str(plan.project.name))  # fmt: skip
+
+
 def plan_waves(plan_id: int) -> tuple[WaveLine, ...]:
     """The plan's waves in order, with task counts by state."""
     counts: dict[int, dict[str, int]] = {}
