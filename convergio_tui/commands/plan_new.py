@@ -10,8 +10,6 @@ after three rounds, or no provider may plan now (privacy, health, budget); 2 bad
 
 from __future__ import annotations
 
-import os
-import re
 import sys
 import threading
 from pathlib import Path
@@ -20,28 +18,11 @@ from typing import Any
 import click
 
 from convergio_tui.commands.common import context, echo, emit_json, fail, json_option
+from convergio_tui.engine.planning.files import GOAL_MAX_BYTES, slug
+from convergio_tui.engine.planning.files import project_value as _project_value
+from convergio_tui.engine.planning.files import write_plan as _write
 from convergio_tui.money import usd
 from convergio_tui.textsafe import one_line
-
-GOAL_MAX_BYTES = 32 * 1024  # the goal shares the prompt with the format and the repository
-
-
-def slug(goal: str, limit: int = 48) -> str:
-    """A file name for the goal: its first line, lower case, ``-`` between words."""
-    first = goal.strip().splitlines()[0] if goal.strip() else ""
-    words = re.sub(r"[^a-z0-9]+", "-", first.lower()).strip("-")
-    return words[:limit].rstrip("-") or "plan"
-
-
-def _project_value(ref: Any, out: Path) -> str:
-    """What the drafted plan's ``project:`` says: the configured name, else the project's
-    folder relative to the plan file when the file is inside it, else its absolute path."""
-    if ref.configured:
-        return str(ref.name)
-    folder, project = out.parent.resolve(), Path(ref.path)
-    if folder == project or project in folder.parents:
-        return os.path.relpath(project, folder)
-    return str(project)
 
 
 def _interactive() -> bool:
@@ -56,14 +37,6 @@ def _check_out(out: Path, force: bool, as_json: bool) -> None:
             fail(f"error: --out: {out} exists: pass --force to overwrite it, or another --out", 2)
         if not click.confirm(f"{out} exists: overwrite it?", default=False, err=True):
             fail("nothing drafted: choose another --out", 2)
-
-
-def _write(out: Path, text: str, header: str) -> None:
-    """Write the plan file whole or not at all (a temporary file, then a rename)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(header + text.rstrip("\n") + "\n", encoding="utf-8")
-    os.replace(tmp, out)
 
 
 def _draft(cfg: Any, target: Any, brief: Any, as_json: bool) -> Any:
