@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from convergio_tui.commands.common import context, fail
@@ -37,8 +39,28 @@ def dashboard(plan_ref: str | None, run_plan: bool, theme: str | None) -> None:
             if found is None:
                 fail(f"error: no plan {plan_ref!r} (see: convergio plan list)", 2)
             plan_id = int(found.id)
+            if run_plan:
+                _refuse_if_busy(found)
         # otherwise the dashboard itself explains what is wrong with the database
 
     from convergio_tui.tui.app import create_app
 
     create_app(ctx.db_path, cfg, plan_id, run_plan, theme=theme).run()
+
+
+def _refuse_if_busy(plan: Any) -> None:
+    """``--run`` on a plan another live process runs: say so and exit 1 (as ``convergio
+    run`` does) rather than open a dashboard whose engine cannot start."""
+    import os
+    from datetime import datetime
+
+    from convergio_tui.engine.resume import runner_alive
+
+    pid, started = plan.runner_pid, plan.runner_started_at
+    if pid and pid != os.getpid() and runner_alive(pid, started):
+        since = f", started {datetime.fromtimestamp(started):%H:%M:%S}" if started else ""
+        fail(
+            f"error: plan {plan.id} ({plan.name}) is already being run by process {pid}{since}; "
+            f"watch it without --run: convergio dashboard {plan.id}",
+            1,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from convergio_tui.commands.common import echo
+from convergio_tui.commands.common import echo, fail
 
 
 @click.command()
@@ -13,8 +13,20 @@ def demo(headless: bool) -> None:
     """Run the built-in demo: a throw-away project, simulated agents, the real engine.
 
     Everything lives under $CONVERGIO_HOME/demo (recreated each time); your own database
-    and budget are not touched.
+    and budget are not touched. One demo at a time: a second one is refused (exit 1)
+    while the first runs, instead of deleting the first one's folder under it.
     """
+    from convergio_tui.demo.setup import DemoBusy, demo_claim
+
+    try:
+        with demo_claim():
+            _run_demo(headless)
+    except DemoBusy as exc:
+        fail(f"error: {exc}", 1)
+
+
+def _run_demo(headless: bool) -> None:
+    """Build the demo and run it, in the dashboard or headless (the demo folder is ours)."""
     from convergio_tui.config.loader import load_config
     from convergio_tui.demo.setup import DemoFolderError, activate, build_demo
     from convergio_tui.engine.planner import import_plan

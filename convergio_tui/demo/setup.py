@@ -1,9 +1,19 @@
-"""Lay out a demo home: project, simulated agents, configuration, database and plan."""
+"""Lay out a demo home: project, simulated agents, configuration, database and plan.
+
+One demo at a time per ``$CONVERGIO_HOME``: a demo holds ``$CONVERGIO_HOME/demo.lock``
+(an advisory lock the kernel lets go of when the process ends, however it ends) for as
+long as it runs, and a second one is refused instead of deleting the first one's folder
+under it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +25,7 @@ from convergio_tui.demo.plan import DEMO_CAP_USD, DEMO_WORST_CASES, demo_plan
 from convergio_tui.demo.project import create_project
 
 MARKER = ".convergio-demo"
+LOCK = "demo.lock"  # beside the demo folder, which is deleted and made again
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,42 @@ class DemoSetup:
 
 class DemoFolderError(Exception):
     """The demo folder is taken by something that is not a previous demo."""
+
+
+class DemoBusy(Exception):
+    """Another ``convergio demo`` is running on the same demo folder."""
+
+
+@contextlib.contextmanager
+def demo_claim(root: Path | None = None) -> Iterator[None]:
+    """Hold the demo folder for as long as the ``with`` block runs; :class:`DemoBusy`
+    when another live process holds it (nothing is touched then)."""
+    root = root or demo_root()
+    lock = paths.private_dir(root.parent) / LOCK
+    # O_CLOEXEC: the agents the demo starts must not inherit (and so keep) the lock.
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, paths.PRIVATE_FILE)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DemoBusy(_busy_message(root, os.pread(fd, 200, 0))) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {time.time():.0f}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # lets go of the lock
+
+
+def _busy_message(root: Path, holder: bytes) -> str:
+    """Who holds the demo, as far as the lock file says."""
+    pid, _, started = holder.decode(errors="replace").strip().partition(" ")
+    who = f"process {pid}" if pid.isdigit() else "another process"
+    if started.isdigit():
+        who += f", started {time.strftime('%H:%M:%S', time.localtime(int(started)))}"
+    return (
+        f"another convergio demo is running in {root} ({who}); wait for it to finish or "
+        f"quit it, or give this one its own CONVERGIO_HOME"
+    )
 
 
 def demo_root() -> Path:
