@@ -58,7 +58,7 @@ def test_g_runs_the_shown_plan_here_until_it_is_done(
             engine = app.ctx.engine
             assert engine is not None and engine.plan_id == plan
             await wait_until(pilot, lambda: engine.state == "finished (done)", timeout_s=90)
-            await wait_until(pilot, lambda: "in this dashboard (finished" in screen_text(app))
+            await wait_until(pilot, lambda: "finished in this dashboard" in screen_text(app))
             # Done: nothing left to run, and g says so instead of starting anything.
             said = await press_g(pilot, app, "Not started")
             assert f"Plan {plan} is done: nothing left to run" in said

@@ -4,13 +4,16 @@ owns navigation (screens post messages; the App switches screens)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
+from textual.theme import Theme
 
+from convergio_tui import paths
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.events import EngineEvent, Listener
 from convergio_tui.engine.supervisor import EngineSupervisor
@@ -22,7 +25,19 @@ from convergio_tui.tui.palette import DashboardCommands
 from convergio_tui.tui.screens.main import MainScreen
 from convergio_tui.tui.screens.problem import ProblemScreen
 from convergio_tui.tui.screens.startup import StartupScreen
-from convergio_tui.tui.themes import DEFAULT_THEME, layout_css_path, load_themes, variable_defaults
+from convergio_tui.tui.themes import (
+    DEFAULT_THEME,
+    layout_css_path,
+    load_themes,
+    remember_theme,
+    remembered_theme,
+    variable_defaults,
+)
+
+
+def screenshots_dir() -> Path:
+    """Where the palette's Screenshot saves: ``$CONVERGIO_HOME/screenshots``."""
+    return paths.home_dir() / "screenshots"
 
 
 class ConvergioApp(App[None]):
@@ -35,7 +50,16 @@ class ConvergioApp(App[None]):
         Binding("q", "request_quit", "Quit", id="app.quit"),
         # On the main screen only (check_action): run the shown plan in this process.
         Binding("g", "run_plan", "Run here", id="plan.run-here"),
-        Binding("question_mark", "show_help_panel", "Keys", show=False, id="app.keys"),
+        Binding("question_mark", "toggle_help_panel", "Keys", show=False, id="app.keys"),
+        # Before any screen's own esc (check_action: only while the key help is shown).
+        Binding(
+            "escape",
+            "hide_help_panel",
+            "Close keys",
+            show=False,
+            priority=True,
+            id="app.keys-close",
+        ),
     ]
 
     def __init__(self, ctx: DashboardContext, *, theme: str | None = None) -> None:
@@ -48,10 +72,15 @@ class ConvergioApp(App[None]):
         for found in themes.themes:
             self.register_theme(found)
         self.theme_problems = themes.problems
-        self.theme = theme if theme and theme in self.available_themes else DEFAULT_THEME
-        if theme and theme not in self.available_themes:
+        remembered, problem = (None, None) if theme else remembered_theme()
+        if problem:
+            self.theme_problems += (problem,)
+        wanted = theme or remembered  # --theme, else the one chosen last time
+        self.theme = wanted if wanted and wanted in self.available_themes else DEFAULT_THEME
+        if wanted and wanted not in self.available_themes:
             known = ", ".join(sorted(t.name for t in themes.themes))
-            self.theme_problems += (f"unknown theme {theme!r}; shipped and yours: {known}",)
+            said = "unknown theme" if theme else "the theme chosen last time is gone:"
+            self.theme_problems += (f"{said} {wanted!r}; shipped and yours: {known}",)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """``$status-running``, ``$budget-alert``… for themes that do not set them."""
@@ -60,6 +89,7 @@ class ConvergioApp(App[None]):
     def on_mount(self) -> None:
         """Start the log reader, then check the database."""
         self.ctx.tailer.start()
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
         for problem in self.theme_problems:
             self.notify(
                 printable(problem), title="Theme file skipped", severity="warning", markup=False
@@ -87,10 +117,51 @@ class ConvergioApp(App[None]):
         self.ctx.engine.start()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """``g`` belongs to the main screen (the plan it shows)."""
+        """``g`` belongs to the main screen (the plan it shows); esc closes the key help
+        only while it is shown (else the screen's own esc applies)."""
         if action == "run_plan":
             return isinstance(self.screen, MainScreen)
+        if action == "hide_help_panel":
+            return bool(self.screen.query("HelpPanel"))
         return True
+
+    def action_toggle_help_panel(self) -> None:
+        """``?``: show the keys of the screen, or hide them."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def _theme_chosen(self, theme: Theme) -> None:
+        """Remember the theme for the next start (``$CONVERGIO_HOME/dashboard.json``)."""
+        problem = remember_theme(theme.name)
+        if problem:
+            self.notify(printable(problem), title="Theme not remembered", severity="warning",
+                        markup=False)  # fmt: skip
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's palette commands, with Screenshot saving where it can and saying where."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":
+                # After a moment, so that the palette has closed and is not in the picture.
+                command = command._replace(
+                    help=f"Save an SVG of the screen in {screenshots_dir()}",
+                    callback=lambda: self.set_timer(0.1, self.action_screenshot),
+                )
+            yield command
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen (in ``$CONVERGIO_HOME/screenshots``, made if missing)
+        and say where it went, or why it could not be saved."""
+        folder = Path(path).expanduser() if path else screenshots_dir()
+        try:
+            paths.private_dir(folder)
+            saved = self.save_screenshot(filename, str(folder))
+        except OSError as exc:
+            self.notify(printable(f"{folder}: {exc.strerror or exc}"), title="Screenshot not saved",
+                        severity="error", markup=False)  # fmt: skip
+            return
+        self.notify(printable(f"Saved to {saved}"), title="Screenshot", markup=False)
 
     def action_run_plan(self) -> None:
         """Run the shown plan in this process (as ``--run`` does), or start it again once

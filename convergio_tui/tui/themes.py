@@ -3,10 +3,13 @@
 Shipped themes live in ``convergio_tui/themes`` inside the wheel and in the repository's
 ``themes/`` directory in a source checkout; a person's own themes go in
 ``$CONVERGIO_HOME/themes``. A user theme with a shipped name replaces the shipped one.
+The theme a person picks is remembered in ``$CONVERGIO_HOME/dashboard.json``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,7 @@ from convergio_tui import paths
 
 DEFAULT_THEME = "convergio-dark"
 LAYOUT_FILE = "dashboard.tcss"
+STATE_FILE = "dashboard.json"
 COLOUR_KEYS = ("primary", "secondary", "warning", "error", "success", "accent",
                "foreground", "background", "surface", "panel", "boost")  # fmt: skip
 OTHER_KEYS = ("name", "dark", "luminosity_spread", "text_alpha", "variables")
@@ -143,3 +147,50 @@ def variable_defaults(theme: Theme) -> dict[str, str]:
         name: generated.get(source, generated["foreground"])
         for name, source in APP_VARIABLES.items()
     }
+
+
+# -- the theme chosen last time -----------------------------------------------------------
+
+
+def dashboard_state_path() -> Path:
+    """The dashboard's own small state (the theme chosen last):
+    ``$CONVERGIO_HOME/dashboard.json``."""
+    return paths.home_dir() / STATE_FILE
+
+
+def _read_state(path: Path) -> tuple[dict[str, Any], str | None]:
+    """The state file's mapping, or ``{}`` and what is wrong with it."""
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return {}, f"{path}: cannot read: {exc}; the default theme is used"
+    if not isinstance(data, dict):
+        return {}, f"{path}: expected a JSON object; the default theme is used"
+    return data, None
+
+
+def remembered_theme() -> tuple[str | None, str | None]:
+    """The theme chosen last time (None: none), and what is wrong with the file if
+    anything (it is then ignored, and replaced the next time a theme is chosen)."""
+    path = dashboard_state_path()
+    data, problem = _read_state(path)
+    theme = data.get("theme")
+    if theme is not None and not isinstance(theme, str):
+        return None, f"{path}: 'theme' must be a theme name; the default theme is used"
+    return theme, problem
+
+
+def remember_theme(name: str) -> str | None:
+    """Keep ``name`` as the theme to start with; the problem, if it cannot be written."""
+    path = dashboard_state_path()
+    data, _ = _read_state(path)  # other keys are kept; a broken file is replaced
+    data["theme"] = name
+    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:  # written aside, then renamed: a crash never leaves half a file
+        paths.write_private_text(staged, json.dumps(data, indent=2) + "\n")
+        os.replace(staged, path)
+    except OSError as exc:
+        return f"{path}: cannot write: {exc.strerror or exc}"
+    return None

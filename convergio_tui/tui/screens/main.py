@@ -16,16 +16,23 @@ from convergio_tui.providers import describer
 from convergio_tui.store.queries import PlanHead, RunningRun
 from convergio_tui.tui.announce import Announcer
 from convergio_tui.tui.context import DEMO_LABEL, DashboardContext
+from convergio_tui.tui.main_layout import main_layout
 from convergio_tui.tui.messages import EngineNudged, PlanPolled
 from convergio_tui.tui.on_top import on_top
 from convergio_tui.tui.poller import DataVersions, PlanDelta, PollRequest, read_delta
 from convergio_tui.tui.screens.main_actions import MainActions
 from convergio_tui.tui.timing import TickTimings
 from convergio_tui.tui.widgets.budget_gauge import BudgetGauge, GaugeView
+from convergio_tui.tui.widgets.filter_bar import FilterBar
 from convergio_tui.tui.widgets.handoff_panel import HandoffPanel
 from convergio_tui.tui.widgets.health_panel import HealthPanel
 from convergio_tui.tui.widgets.output_grid import OutputGrid
-from convergio_tui.tui.widgets.plan_header import UNSANDBOXED, PlanHeader
+from convergio_tui.tui.widgets.plan_header import (
+    UNSANDBOXED,
+    PlanHeader,
+    engine_words,
+    overview_line,
+)
 from convergio_tui.tui.widgets.task_table import TaskTable
 from convergio_tui.tui.widgets.wave_progress import WaveProgress
 
@@ -35,7 +42,14 @@ RECHECK_S = 30.0
 class MainScreen(MainActions):
     """Header, waves, budget, health, tasks and output; polls without overlap."""
 
+    # In the footer in this order: what a person needs most comes first, so that on a
+    # narrow terminal it is the rest that falls off the right edge (? lists them all).
     BINDINGS = [
+        Binding("q", "app.request_quit", "Quit", id="main.quit"),
+        Binding("question_mark", "app.toggle_help_panel", "Keys", id="main.keys"),
+        Binding("slash", "filter", "Filter", id="tasks.filter"),
+        Binding("n", "next_needing", "Next for you", id="tasks.next-needing"),
+        Binding("escape", "clear_filter", "Clear filter", id="tasks.clear-filter"),
         Binding("e", "escalations", "Escalations", id="escalations.open"),
         Binding("p", "toggle_pause", "Pause/Resume", id="plan.toggle-pause"),
         Binding("c", "cancel_task", "Cancel task", id="task.cancel"),
@@ -55,7 +69,9 @@ class MainScreen(MainActions):
         self._force = True
         self._since: float | None = None
         self.announcer = Announcer(ctx)  # toasts, the bell; hosting the engine: the rest
+        self._last_delta: PlanDelta | None = None  # the last read shown
         self._next: Timer | None = None  # the scheduled read, if any
+        self.timers: list[Timer] = []  # the clock and the output flush, stopped on unmount
         self._last_read = time.monotonic()
         self.timings = TickTimings()
 
@@ -71,21 +87,51 @@ class MainScreen(MainActions):
             yield WaveProgress(id="waves")
             yield BudgetGauge(id="budget")
             yield HealthPanel(id="health")
+        yield FilterBar(id="task-filter")
         yield TaskTable(id="tasks")
         yield HandoffPanel(id="handoff", worktrees=self.ctx.config.execution.worktrees)
         yield OutputGrid(id="output")
         yield Footer()
 
     def on_resize(self) -> None:
-        """Tighter layout on small terminals (100×30 stays usable)."""
+        """Tighter layout on small terminals; the heights are shared out again."""
         self.set_class(self.size.width < 130, "-narrow")
         self.set_class(self.size.height < 38, "-short")
+        self.relayout()
+
+    def relayout(self) -> None:
+        """Share the height between the overview, the table and the output panes
+        (tui/main_layout.py): the table as tall as its rows, up to its share."""
+        if not self.is_mounted:
+            return
+        table, grid = self.query_one(TaskTable), self.query_one(OutputGrid)
+        extra = sum(
+            w.outer_size.height for w in (self.query_one(FilterBar), self.query_one(HandoffPanel))
+            if w.display
+        )  # fmt: skip
+        shares = main_layout(self.size.height, table.shown_rows, live=bool(self._running),
+                             extra=extra, output_focused=grid.focused_mode)  # fmt: skip
+        overview = self.query_one("#overview")
+        overview.display = shares.overview > 0
+        if shares.overview and overview.styles.height != shares.overview:
+            overview.styles.height = shares.overview
+        if table.styles.height is None or table.styles.height.value != shares.table:
+            table.styles.height = shares.table
+        self._fold_overview(shares.overview == 0)
+
+    def _fold_overview(self, folded: bool) -> None:
+        """On a short terminal the header's third line stands in for the overview."""
+        delta = self._last_delta
+        line = None
+        if folded and delta is not None:
+            width = self.query_one(PlanHeader).content_region.width or self.size.width
+            line = overview_line(delta.budget, delta.health, delta.waves, self.ctx.clock(), width)
+        self.query_one(PlanHeader).fold(line)
 
     def on_mount(self) -> None:
         """Start polling, the one-second clock and the output flush."""
         self.query_one(TaskTable).focus()
-        self.set_interval(1.0, self._tick)
-        self.set_interval(0.1, self._flush)
+        self.timers = [self.set_interval(1.0, self._tick), self.set_interval(0.1, self._flush)]
         self.poll_now()
 
     # -- polling: one read at a time, the next scheduled when the last is applied --------
@@ -153,6 +199,7 @@ class MainScreen(MainActions):
         """Show one read: widgets take what changed."""
         now = self.ctx.clock()
         self.head = delta.head
+        self._last_delta = delta
         if delta.plan_id is not None and self.ctx.plan_id is None:
             self.ctx.plan_id = delta.plan_id
         self.query_one(PlanHeader).show(
@@ -168,6 +215,7 @@ class MainScreen(MainActions):
             self._force = True  # rows were added or deleted: read them all next time
         self._since = delta.read_at
         self.follow_runs(delta.running)
+        self.relayout()  # rows came, went or were filtered; runs started or ended
         self.announcer.feed(self, delta)  # escalations named, plans ending, providers down…
         self.update_bindings()
 
@@ -187,12 +235,9 @@ class MainScreen(MainActions):
         for run_id in set(grid.shown_run_ids) - before:
             tailer.rewind(run_id)  # a new pane starts with the last few KB of its log
 
-    def _engine_label(self, head: PlanHead | None) -> str:
-        if self.ctx.engine is not None or head is None:
-            return self.ctx.engine_label()
-        if head.runner_pid:
-            return f"convergio run (pid {head.runner_pid})"
-        return "no runner attached (convergio run PLAN)"
+    def _engine_label(self, head: PlanHead | None) -> tuple[str, str]:
+        here = self.ctx.engine.state if self.ctx.engine is not None else None
+        return engine_words(here, head.runner_pid if head is not None else None)
 
     def _missing(self) -> str:
         if self.ctx.plan_id is None:
@@ -241,5 +286,9 @@ class MainScreen(MainActions):
         self.announcer.announce(self, note, outside=False)
 
     def on_unmount(self) -> None:
-        """Send what is still queued for the desktop and the webhook, then stop."""
+        """Stop every timer of this screen (none may fire once it is gone), then send
+        what is still queued for the desktop and the webhook."""
+        for timer in [*self.timers, *([self._next] if self._next is not None else [])]:
+            timer.stop()
+        self._next = None
         self.announcer.close()

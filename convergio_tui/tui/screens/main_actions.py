@@ -1,4 +1,5 @@
-"""The main screen's actions: open, pause/resume, cancel, switch plan, focus output."""
+"""The main screen's actions: open, pause/resume, cancel, switch plan, focus output,
+filter the tasks and jump to the next one that needs a person."""
 
 from __future__ import annotations
 
@@ -8,13 +9,20 @@ from textual import work
 from textual.screen import Screen
 
 from convergio_tui.store.queries import PlanHead, RunningRun, TaskLine
-from convergio_tui.store.states import PLAN_PAUSABLE, PLAN_RESUMABLE, TASK_CANCELLABLE
+from convergio_tui.store.states import (
+    PLAN_PAUSABLE,
+    PLAN_RESUMABLE,
+    TASK_CANCELLABLE,
+    TASK_NEEDS_PERSON,
+)
 from convergio_tui.textsafe import printable
 from convergio_tui.tui import engine_bridge
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.format import available
 from convergio_tui.tui.messages import ActionFinished
 from convergio_tui.tui.poller import DataVersions
+from convergio_tui.tui.task_filter import parse_filter
+from convergio_tui.tui.widgets.filter_bar import FilterBar
 from convergio_tui.tui.widgets.output_grid import OutputGrid
 from convergio_tui.tui.widgets.task_table import TaskTable
 from convergio_tui.tui.worker_failures import ReportsWorkerFailures
@@ -35,13 +43,18 @@ class MainActions(ReportsWorkerFailures, Screen[None]):
         """Tail these runs' logs (the main screen implements it)."""
         raise NotImplementedError
 
+    def relayout(self) -> None:
+        """Share the height out again (the main screen implements it)."""
+        raise NotImplementedError
+
     _bindings_state: tuple[bool | None, ...] = ()
 
     def update_bindings(self) -> None:
         """Refresh the footer only when an action became (un)available: a refresh
         recomposes the footer, far too costly for every poll and every cursor move."""
         state = tuple(
-            self.check_action(a, ()) for a in ("toggle_pause", "open_task", "cancel_task")
+            self.check_action(a, ())
+            for a in ("toggle_pause", "open_task", "cancel_task", "clear_filter")
         )
         if state != self._bindings_state:
             self._bindings_state = state
@@ -58,6 +71,8 @@ class MainActions(ReportsWorkerFailures, Screen[None]):
         if action == "cancel_task":
             line = self._selected_line()
             return available(line is not None and line.status in TASK_CANCELLABLE)
+        if action == "clear_filter":  # esc means something only while a filter is set
+            return self.query_one(TaskTable).task_filter.active
         return True
 
     def _selected_line(self) -> TaskLine | None:
@@ -127,6 +142,57 @@ class MainActions(ReportsWorkerFailures, Screen[None]):
         grid = self.query_one(OutputGrid)
         grid.toggle_focus()
         self.set_class(grid.focused_mode, "-output-focused")
+        self.relayout()
+
+    # -- finding: the filter and the next task that needs a person -------------------------
+
+    def action_filter(self) -> None:
+        """Open the filter bar above the task table (``/``)."""
+        self.query_one(FilterBar).open()
+        self.relayout()
+
+    def action_clear_filter(self) -> None:
+        """Show every task again (esc)."""
+        self.query_one(FilterBar).close(clear=True)
+        self.query_one(TaskTable).focus()
+
+    def on_filter_bar_changed(self, message: FilterBar.Changed) -> None:
+        """Filter the table as the person types; say how many match or what is wrong."""
+        table = self.query_one(TaskTable)
+        parsed = parse_filter(message.text)
+        table.set_filter(parsed)
+        bar = self.query_one(FilterBar)
+        if parsed.problems:
+            bar.note(parsed.problems[0], problem=True)
+        elif parsed.active:
+            bar.note(f"{table.shown_rows} of {table.known_rows} · enter keeps · esc clears")
+        else:
+            bar.note("")
+        self.relayout()
+        self.update_bindings()
+
+    def on_filter_bar_closed(self, message: FilterBar.Closed) -> None:
+        """Enter or down keeps the filter and goes back to the table; esc clears it."""
+        self.query_one(FilterBar).close(clear=not message.keep)
+        self.query_one(TaskTable).focus()
+        self.relayout()
+
+    def action_next_needing(self) -> None:
+        """Move the cursor to the next task that needs a person (escalated, blocked,
+        failed), round the end of the table."""
+        table = self.query_one(TaskTable)
+        row = table.next_row(lambda line: line.status in TASK_NEEDS_PERSON)
+        if row is not None:
+            table.move_cursor(row=row)
+            table.focus()
+            return
+        hidden = sum(line.status in TASK_NEEDS_PERSON for line in table.lines())
+        if hidden:
+            self.notify(f"{hidden} task(s) need you, but the filter hides them (esc clears it).",
+                        title="Next for you", severity="warning")  # fmt: skip
+        else:
+            self.notify("No task needs you now: none is escalated, blocked or failed.",
+                        title="Next for you")  # fmt: skip
 
     def _control(self, action: Callable[..., engine_bridge.ActionResult], *args: object) -> None:
         self._run_control(action, args)

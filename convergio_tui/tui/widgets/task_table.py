@@ -1,26 +1,31 @@
-"""TaskTable: every task of the plan, updated in place by row key."""
+"""TaskTable: every task of the plan, updated in place by row key, narrowed by a filter."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, Row, RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from convergio_tui.store.queries import TaskLine
 from convergio_tui.textsafe import one_line
 from convergio_tui.tui.format import duration, elapsed, money, status_text
+from convergio_tui.tui.task_filter import TaskFilter
+from convergio_tui.tui.widgets.keyed_table import KeyedTable
 
 # key, label, width (title's width follows the table's)
 # Live columns first, so a narrow terminal still shows what moves.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("code", "code", 7), ("title", "title", 30), ("status", "status", 12), ("round", "round", 5),
-    ("target", "provider·model", 26), ("cost", "cost", 9), ("elapsed", "elapsed", 7),
-    ("type", "type", 8), ("priority", "prio", 4), ("privacy", "privacy", 9),
+    ("code", "code", 5), ("title", "title", 30), ("status", "status", 12), ("round", "round", 5),
+    ("target", "provider·model", 14), ("cost", "cost", 5), ("elapsed", "elapsed", 7),
+    ("type", "type", 6), ("priority", "prio", 4), ("privacy", "privacy", 9),
 )  # fmt: skip
+# Columns as wide as their widest cell, between the width above and this cap: an
+# 8-character code is shown whole, a long model name up to the cap.
+FIT_MAX = {"code": 16, "target": 34, "cost": 10, "type": 12}
 TITLE_MIN, TITLE_MAX = 16, 48
 FREEZE_AFTER_ROWS = 2000
 CHUNK = 200  # rows added per refresh: a 10,000-task plan fills in without a long block
@@ -41,8 +46,9 @@ def task_cells(line: TaskLine, now: float) -> dict[str, str]:
     }  # fmt: skip
 
 
-class TaskTable(DataTable[Text]):
-    """Rows keyed by task id; ``apply`` diffs new rows in, ``tick`` ages running tasks."""
+class TaskTable(KeyedTable):
+    """Rows keyed by task id; ``apply`` diffs new rows in, ``tick`` ages running tasks,
+    ``set_filter`` narrows the rows shown (tasks keep their plan order either way)."""
 
     BINDINGS = [
         Binding(
@@ -51,17 +57,20 @@ class TaskTable(DataTable[Text]):
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
-        self._structure = 0  # before DataTable's init, whose watchers read the caches
-        self._order_key: tuple[int, int] = (-1, -1)
-        self._order: list[Row[Text]] = []
-        self._offsets: list[tuple[RowKey, int]] = []
         super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=PADDING)
-        self._lines: dict[int, TaskLine] = {}
+        self._lines: dict[int, TaskLine] = {}  # every task, in arrival (plan) order
         self._cells: dict[int, dict[str, str]] = {}
+        self._ordinal: dict[int, int] = {}  # a task's place in the plan order
+        self._next_ordinal = 0
+        self._shown: set[int] = set()  # tasks with a row
+        self._last_shown = -1  # the highest ordinal with a row: appending keeps the order
+        self._pending: dict[int, None] = {}  # tasks to show, not rows yet (CHUNK a refresh)
+        self._want_cursor: int | None = None  # put the cursor here once its row exists
+        self._filter = TaskFilter()
         self._variables: dict[str, str] = {}
         self._live: set[int] = set()
-        self._pending: dict[int, None] = {}
-        self._filled_since_freeze = 0  # new task ids in arrival order, not yet rows
+        self._widths = {key: width for key, _, width in COLUMNS}
+        self._filled_since_freeze = 0
         self.border_title = "Tasks"
 
     def on_mount(self) -> None:
@@ -85,44 +94,93 @@ class TaskTable(DataTable[Text]):
         return self._lines.get(task_id)
 
     def lines(self) -> Iterable[TaskLine]:
-        """Every row, in table order."""
+        """Every task, in plan order, shown or filtered out."""
         return self._lines.values()
 
     @property
     def known_rows(self) -> int:
-        """Rows known, including those still waiting to be added."""
+        """Tasks known, including those still waiting to be added or filtered out."""
         return len(self._lines)
+
+    @property
+    def shown_rows(self) -> int:
+        """Tasks the filter lets through (rows, and rows about to be added)."""
+        return len(self._shown) + len(self._pending)
+
+    @property
+    def task_filter(self) -> TaskFilter:
+        """The filter in force (empty: every task)."""
+        return self._filter
 
     def apply(self, lines: Iterable[TaskLine], ids: frozenset[int] | None, now: float) -> int:
         """Add, update (changed cells only) and, when ``ids`` is given, remove rows.
 
         New rows are added ``CHUNK`` at a time, one chunk per refresh, so a plan of
-        10,000 tasks appears at once and fills in without freezing the screen.
-        Returns how many cells or rows changed.
+        10,000 tasks appears at once and fills in without freezing the screen. A task
+        whose change makes it match the filter, or stop matching, gains or loses its row
+        in place. Returns how many cells or rows changed.
         """
         changes = 0
+        mark = self.selected_task_id
+        structure = self._structure
         with self.app.batch_update():
             if ids is not None:
                 for gone in [t for t in self._lines if t not in ids]:
-                    if gone in self._pending:
-                        self._pending.pop(gone)
-                    else:
-                        self.remove_row(str(gone))
-                    del self._lines[gone], self._cells[gone]
+                    self._hide(gone)
+                    del self._lines[gone], self._cells[gone], self._ordinal[gone]
                     self._live.discard(gone)
                     changes += 1
             for line in lines:
                 if self._lines.get(line.id) == line:
                     continue
+                if line.id not in self._ordinal:
+                    self._ordinal[line.id] = self._next_ordinal
+                    self._next_ordinal += 1
                 self._lines[line.id] = line
                 if line.running:
                     self._live.add(line.id)
                 else:
                     self._live.discard(line.id)
-                changes += self._put(line, task_cells(line, now))
+                changes += self._put(line.id, task_cells(line, now))
+                changes += self._follow_filter(line)
             self._add_pending()
+        if structure != self._structure:
+            self._keep_cursor(mark)
         self._retitle()
         return changes
+
+    def set_filter(self, task_filter: TaskFilter) -> None:
+        """Show only the tasks ``task_filter`` lets through, in plan order; the cursor
+        stays on its task when that task is still shown."""
+        if task_filter == self._filter:
+            self._filter = task_filter  # the same meaning, maybe typed differently
+            return
+        mark = self.selected_task_id
+        self._filter = task_filter
+        with self.app.batch_update():
+            self.clear()
+            self._shown.clear()
+            self._pending.clear()
+            self._last_shown = -1
+            for task_id, line in self._lines.items():
+                if task_filter.matches(line):
+                    self._pending[task_id] = None
+            self._want_cursor = mark
+            self._add_pending()
+        self._retitle()
+
+    def next_row(self, wanted: Callable[[TaskLine], bool]) -> int | None:
+        """The next row after the cursor (round the end) whose task is ``wanted``."""
+        rows = self.ordered_rows
+        count = len(rows)
+        start = self.cursor_row if count else 0
+        for step in range(1, count + 1):
+            index = (start + step) % count
+            key = rows[index].key.value
+            line = self._lines.get(int(key)) if key is not None else None
+            if line is not None and wanted(line):
+                return index
+        return None
 
     def tick(self, now: float) -> None:
         """Move the elapsed time of tasks with a live run."""
@@ -130,48 +188,101 @@ class TaskTable(DataTable[Text]):
             for task_id in self._live:
                 line = self._lines[task_id]
                 took = duration(elapsed(line.started_at, None, now))
-                self._put(line, {**self._cells[task_id], "elapsed": took})
+                self._put(task_id, {**self._cells[task_id], "elapsed": took})
 
     def reset(self) -> None:
-        """Forget every row (another plan is about to be shown)."""
+        """Forget every row (another plan is about to be shown); the filter stays."""
         self.clear()
-        self._lines.clear()
-        self._cells.clear()
+        for store in (self._lines, self._cells, self._ordinal, self._pending):
+            store.clear()
+        self._shown.clear()
         self._live.clear()
-        self._pending.clear()
+        self._last_shown = -1
+        self._widths = {key: width for key, _, width in COLUMNS}
+        for key, width in self._widths.items():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None and key != "title":
+                column.width = width
+        self._fit_title()
         self._retitle()
 
-    def _put(self, line: TaskLine, cells: dict[str, str]) -> int:
-        old = self._cells.get(line.id)
-        self._cells[line.id] = cells
+    # -- rows ------------------------------------------------------------------------------
+
+    def _put(self, task_id: int, cells: dict[str, str]) -> int:
+        old = self._cells.get(task_id)
+        self._cells[task_id] = cells
+        self._fit(cells)
         if old is None:
-            self._pending[line.id] = None  # added by _add_pending, with its latest cells
             return 1
-        if line.id in self._pending:
-            return 0
+        if task_id not in self._shown:
+            return 0  # filtered out or pending: its row is made from the latest cells
         changed = [k for k, v in cells.items() if old[k] != v]
         for key in changed:
-            self.update_cell(str(line.id), key, self._cell(key, cells[key]))
+            self.update_cell(str(task_id), key, self._cell(key, cells[key]))
         return len(changed)
+
+    def _follow_filter(self, line: TaskLine) -> int:
+        """Give ``line`` a row, or take it away, as the filter says now."""
+        wanted = self._filter.matches(line)
+        present = line.id in self._shown or line.id in self._pending
+        if wanted and not present:
+            self._pending[line.id] = None
+            return 1
+        if present and not wanted:
+            self._hide(line.id)
+            return 1
+        return 0
+
+    def _hide(self, task_id: int) -> None:
+        if task_id in self._pending:
+            del self._pending[task_id]
+        elif task_id in self._shown:
+            self._shown.discard(task_id)
+            self.remove_row(str(task_id))
 
     def _add_pending(self) -> None:
         for _ in range(min(CHUNK, len(self._pending))):
             task_id = next(iter(self._pending))
             del self._pending[task_id]
-            cells = self._cells[task_id]
-            self.add_row(*(self._cell(k, cells[k]) for k, _, _ in COLUMNS), key=str(task_id))
+            self._show(task_id)
             self._filled_since_freeze += 1
+        if self._want_cursor is not None and self._want_cursor in self._shown:
+            self.move_cursor(row=self.get_row_index(str(self._want_cursor)))
+            self._want_cursor = None
         if self._pending:
             self.call_after_refresh(self._add_more)
-        elif self._filled_since_freeze >= FREEZE_AFTER_ROWS:
+            return
+        self._want_cursor = None
+        if self._filled_since_freeze >= FREEZE_AFTER_ROWS:
             # A big table is a million long-lived objects; a full GC pass over them
             # stalls the UI for a second on a busy machine. Move them out of its way.
             self._filled_since_freeze = 0
             gc.freeze()
 
+    def _show(self, task_id: int) -> None:
+        """Add ``task_id``'s row where the plan order puts it among the rows shown."""
+        cells = self._cells[task_id]
+        key = self.add_row(*(self._cell(k, cells[k]) for k, _, _ in COLUMNS), key=str(task_id))
+        self._shown.add(task_id)
+        ordinal = self._ordinal[task_id]
+        if ordinal > self._last_shown:  # the usual case: plan order is arrival order
+            self._last_shown = ordinal
+            return
+        index = sum(1 for t in self._shown if self._ordinal[t] < ordinal)
+        self.move_row(key, index)
+
     def _add_more(self) -> None:
         with self.app.batch_update():
             self._add_pending()
+        self._retitle()
+
+    def _keep_cursor(self, task_id: int | None) -> None:
+        """Rows came or went above the cursor: keep it on the task it was on."""
+        if task_id is None or task_id not in self._shown:
+            return
+        index = self.get_row_index(str(task_id))
+        if index != self.cursor_row:
+            self.move_cursor(row=index)
 
     def _cell(self, key: str, value: str) -> Text:
         if key == "status":
@@ -182,75 +293,55 @@ class TaskTable(DataTable[Text]):
             return Text(value, justify="right")
         return Text(value, overflow="ellipsis", no_wrap=True)
 
-    # DataTable keys its row-order and line-offset caches by its update count, so every
-    # cell update rebuilds both for every row: ~40 ms a frame at 10,000 rows. Our rows are
-    # one line high and only move when rows are added or removed, so key them by that.
-    @property
-    def ordered_rows(self) -> list[Row[Text]]:
-        """Rows in display order (cached until rows are added or removed)."""
-        key = (self.row_count, self._structure)
-        if self._order_key != key:
-            self._order = DataTable.ordered_rows.fget(self)  # type: ignore[attr-defined]
-            self._offsets = [(row.key, 0) for row in self._order]
-            self._order_key = key
-        return self._order
+    # -- widths ----------------------------------------------------------------------------
 
-    @property
-    def _y_offsets(self) -> list[tuple[RowKey, int]]:
-        self.ordered_rows  # noqa: B018  (refreshes the caches when the rows changed)
-        return self._offsets
+    def _fit(self, cells: dict[str, str]) -> None:
+        """Widen a fitted column to its widest cell (up to its cap)."""
+        grown = False
+        for key, cap in FIT_MAX.items():
+            width = min(cap, cell_len(cells[key]))
+            if width > self._widths[key]:
+                self._widths[key] = width
+                column = self.columns.get(ColumnKey(key))
+                if column is not None:
+                    column.width = width
+                    grown = True
+        if grown:
+            self._fit_title()
 
-    def add_row(self, *cells: Text, height: int | None = 1, key: str | None = None,
-                label: Text | str | None = None) -> RowKey:  # fmt: skip
-        """Add a row at the bottom (one line high; the order caches grow with it)."""
-        valid = self._order_key == (self.row_count, self._structure)
-        self._structure += 1
-        if valid:  # appending keeps the order: extend the caches instead of rebuilding
-            self._order_key = (self.row_count + 1, self._structure)
-        row_key = super().add_row(*cells, height=1, key=key, label=label)
-        if valid:
-            self._order.append(self.rows[row_key])
-            self._offsets.append((row_key, 0))
-        return row_key
+    def _fit_title(self) -> None:
+        """Give the title column whatever width the other columns leave."""
+        fixed = sum(w for k, w in self._widths.items() if k != "title")
+        fixed += 2 * PADDING * len(COLUMNS) + 2
+        width = max(TITLE_MIN, min(TITLE_MAX, self.scrollable_content_region.width - fixed))
+        column = self.columns.get(ColumnKey("title"))
+        if column is not None:
+            column.width = width
+        # Columns past the right edge are reached with ← and → (no scrollbar: it would
+        # take a row of a short terminal).
+        overflow = fixed + width > self.scrollable_content_region.width > 0
+        self.border_subtitle = "← → more columns" if overflow else ""
+        # DataTable has no public way to resize a column; these make it re-measure.
+        self._require_update_dimensions = True
+        self.refresh()
 
-    def remove_row(self, row_key: RowKey | str) -> None:
-        """Remove a row (the order caches are rebuilt)."""
-        self._structure += 1
-        super().remove_row(row_key)
-
-    def clear(self, columns: bool = False) -> TaskTable:
-        """Remove every row (the order caches are rebuilt)."""
-        self._structure += 1
-        super().clear(columns)
-        return self
-
-    def sort(
-        self, *columns: ColumnKey | str, key: object = None, reverse: bool = False
-    ) -> TaskTable:
-        """Sorting moves rows: rebuild the order caches."""
-        self._structure += 1
-        super().sort(*columns, key=key, reverse=reverse)  # type: ignore[arg-type]
-        return self
+    def on_resize(self) -> None:
+        """Re-share the width: the title takes what the other columns leave."""
+        self._fit_title()
 
     def _retitle(self) -> None:
-        self.border_title = f"Tasks · {len(self._lines)} · {len(self._live)} running"
+        total, running = len(self._lines), len(self._live)
+        if self._filter.active:
+            self.border_title = f"Tasks · {self.shown_rows} of {total} shown · {running} running"
+        else:
+            self.border_title = f"Tasks · {total} · {running} running"
 
     def _theme_changed(self, _theme: object) -> None:
         self._variables = dict(self.app.theme_variables)
         with self.app.batch_update():
-            for task_id, cells in self._cells.items():
-                self.update_cell(str(task_id), "status", self._cell("status", cells["status"]))
-
-    def on_resize(self) -> None:
-        """Give the title column whatever width the other columns leave."""
-        fixed = sum(w for k, _, w in COLUMNS if k != "title") + 2 * PADDING * len(COLUMNS) + 2
-        width = max(TITLE_MIN, min(TITLE_MAX, self.scrollable_content_region.width - fixed))
-        column = self.columns.get(ColumnKey("title"))
-        if column is not None and column.width != width:
-            column.width = width
-            # DataTable has no public way to resize a column; these make it re-measure.
-            self._require_update_dimensions = True
-            self.refresh()
+            for task_id in self._shown:
+                status = self._cells[task_id]["status"]
+                self.update_cell(str(task_id), "status", self._cell("status", status))
 
     def row_key(self, task_id: int) -> RowKey:
         """The row key of ``task_id``."""
