@@ -1,4 +1,5 @@
-"""SVG snapshots of the main screen, the task detail and the approval modal at 160×45.
+"""SVG snapshots of the main screen, the task detail and the approval modal at 160×45,
+and of the main screen at the other sizes a person uses (80×24, 100×30, 220×60).
 
 Review the SVGs under tests/__snapshots__ when they change (pytest --snapshot-update).
 """
@@ -84,5 +85,25 @@ def test_snapshot_diff_view(
 
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    finally:
+        close_database()
+
+
+@pytest.mark.parametrize(
+    "size", [(80, 24), (100, 30), (220, 60)], ids=["80x24", "100x30", "220x60"]
+)
+def test_snapshot_main_sizes(
+    size: tuple[int, int], snap_compare: Callable[..., bool], isolated_home: Path,
+    shipped_config: Config,
+) -> None:  # fmt: skip
+    """The main screen sharing its height at a small, a medium and a large terminal (160×45
+    is ``test_snapshot[main]``): every task row or as many as fit, the output panes below."""
+    app, ids = sample_app(isolated_home, sample_data.sample_config(shipped_config))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await show_main(pilot, ids)
+
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
     finally:
         close_database()
