@@ -23,6 +23,7 @@ from convergio_tui.tui.engine_bridge import ActionResult
 from convergio_tui.tui.messages import DatabaseChecked, EngineNudged, RecheckRequested
 from convergio_tui.tui.palette import DashboardCommands
 from convergio_tui.tui.screens.main import MainScreen
+from convergio_tui.tui.screens.new_plan_messages import NewPlanImported
 from convergio_tui.tui.screens.problem import ProblemScreen
 from convergio_tui.tui.screens.startup import StartupScreen
 from convergio_tui.tui.themes import (
@@ -104,6 +105,19 @@ class ConvergioApp(App[None]):
         main = MainScreen(self.ctx)
         self.switch_screen(main)
         self.start_engine(main)
+
+    def on_new_plan_imported(self, message: NewPlanImported) -> None:
+        """A plan drafted in the dashboard was imported: close its screen, show the plan
+        and run it here, as ``g`` does."""
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:
+            return
+        while self.screen is not main and len(self.screen_stack) > 1:
+            self.pop_screen()
+        main.switch_plan(message.plan_id)
+        self.notify(printable(f"Plan {message.plan_id} {message.name!r} imported from "
+                              f"{message.file}."), title="New plan", markup=False)  # fmt: skip
+        self._run_plan(message.plan_id, main)
 
     def on_recheck_requested(self, message: RecheckRequested) -> None:
         """Probe the database again."""

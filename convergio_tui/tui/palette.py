@@ -11,6 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 SCREEN_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("plan: Pause or resume", "toggle_pause", "Stop dispatching new tasks, or start again"),
     ("plan: Switch", "switch_plan", "Show another plan"),
+    ("plan: New", "new_plan", "An agent drafts a plan from your goal; review it, then it runs"),
     ("task: Open detail", "open_task", "Prompt, routing reasons, runs, gates and log"),
     ("task: Cancel", "cancel_task", "Cancel the selected task and kill its process"),
     ("escalations: Open inbox", "escalations", "Tasks waiting for your decision"),

@@ -54,6 +54,7 @@ class MainScreen(MainActions):
         Binding("p", "toggle_pause", "Pause/Resume", id="plan.toggle-pause"),
         Binding("c", "cancel_task", "Cancel task", id="task.cancel"),
         Binding("s", "switch_plan", "Plans", id="plan.switch"),
+        Binding("N", "new_plan", "New plan", id="plan.new"),
         Binding("f", "toggle_output", "Focus output", id="output.focus"),
         Binding("t", "app.change_theme", "Theme", show=False, id="theme.switch"),
     ]

@@ -118,6 +118,13 @@ class MainActions(ReportsWorkerFailures, Screen[None]):
         question = f"Cancel {line.code} “{line.title}”? Its running process is killed."
         self.app.push_screen(ConfirmModal(question, yes_label="Cancel task"), decided)
 
+    def action_new_plan(self) -> None:
+        """Draft a plan from a goal (tui/screens/new_plan.py); once it is imported the App
+        shows it and runs it here."""
+        from convergio_tui.tui.screens.new_plan import NewPlanScreen
+
+        self.app.push_screen(NewPlanScreen(self.ctx))
+
     def action_switch_plan(self) -> None:
         """Choose another plan to watch."""
         from convergio_tui.tui.screens.plan_picker import PlanPickerModal
