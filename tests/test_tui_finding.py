@@ -191,3 +191,21 @@ def test_n_says_so_when_no_task_needs_a_person(
             assert table.selected_task_id == before
 
     asyncio.run(scenario())
+
+
+def test_the_palette_offers_the_filter_and_the_next_task_that_needs_you(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_main(pilot)
+            table = app.screen.query_one(TaskTable)
+            await pilot.press("ctrl+p")
+            await pilot.press(*"next that")
+            await wait_until(pilot, lambda: "tasks: Next that needs you" in screen_text(app))
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: table.selected_task_id == sample.task_ids["T2-03"])
+            assert Task.get_by_id(table.selected_task_id).status == "escalated"
+
+    asyncio.run(scenario())

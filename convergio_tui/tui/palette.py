@@ -14,6 +14,13 @@ SCREEN_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("plan: New", "new_plan", "An agent drafts a plan from your goal; review it, then it runs"),
     ("task: Open detail", "open_task", "Prompt, routing reasons, runs, gates and log"),
     ("task: Cancel", "cancel_task", "Cancel the selected task and kill its process"),
+    ("tasks: Filter", "filter", "Narrow the table: status:, provider:, wave: or words (/)"),
+    ("tasks: Show every task", "clear_filter", "Clear the filter (esc)"),
+    (
+        "tasks: Next that needs you",
+        "next_needing",
+        "The next escalated, blocked or failed task (n)",
+    ),
     ("escalations: Open inbox", "escalations", "Tasks waiting for your decision"),
     ("output: Toggle focus", "toggle_output", "One large output pane, or a grid"),
 )
