@@ -50,11 +50,18 @@ class NewPlanScreen(NewPlanFile):
     #np-title { height: auto; text-style: bold; margin-bottom: 1; }
     #np-form { height: auto; }
     #np-goal { width: 1fr; height: 6; }
-    #np-side { width: 44; height: auto; padding-left: 1; }
+    #np-side { width: 48; height: auto; padding-left: 1; }
+    #np-side Horizontal { height: auto; }
+    #np-side Label { padding: 1 1 0 0; }
     #np-side Select { width: 1fr; }
-    #np-buttons { height: auto; }
-    #np-buttons Button { margin: 1 1 0 0; }
+    #np-buttons { align-horizontal: right; }
+    #np-buttons Button { margin-left: 1; }
     #np-status { height: auto; max-height: 14; margin: 1 0; }
+    /* A short terminal: no title, no margins, fewer reasons; the file keeps the rest. */
+    NewPlanScreen.-short #np-title { display: none; }
+    NewPlanScreen.-short #np-status { margin: 0; max-height: 8; }
+    NewPlanScreen.-short #draft-summary, NewPlanScreen.-short #draft-totals { margin: 0; }
+    NewPlanScreen.-short #draft-why { max-height: 3; }
     #np-actions { height: auto; }
     #np-note { width: 1fr; }
     #np-actions Button { margin-left: 1; }
@@ -75,6 +82,7 @@ class NewPlanScreen(NewPlanFile):
         self._rounds: list[str] = []  # the finished rounds of the drafting in progress
         self._stop: threading.Event | None = None
         self._peek: Timer | None = None
+        self.finished = 0  # steps that ended (shown or failed): what a test waits for
 
     def compose(self) -> ComposeResult:
         """The form, the status line, the draft and its actions."""
@@ -84,8 +92,9 @@ class NewPlanScreen(NewPlanFile):
             yield TextArea(id="np-goal", soft_wrap=True, show_line_numbers=False,
                            placeholder="The goal: what should the plan achieve?")  # fmt: skip
             with Vertical(id="np-side"):
-                yield Label("Project")
-                yield Select[str]([], prompt="reading projects…", id="np-project")
+                with Horizontal():
+                    yield Label("Project")
+                    yield Select[str]([], prompt="reading projects…", id="np-project")
                 with Horizontal(id="np-buttons"):
                     yield Button("Draft", variant="primary", id="np-draft")
                     yield Button("Close (esc)", id="np-close")
@@ -106,6 +115,10 @@ class NewPlanScreen(NewPlanFile):
         self.query_one("#np-goal", TextArea).focus()
         self.say("Say what the plan should achieve and choose the project, then Draft.")
         self._projects()
+
+    def on_resize(self) -> None:
+        """Tighter on a short terminal (below 40 rows)."""
+        self.set_class(self.size.height < 40, "-short")
 
     def on_unmount(self) -> None:
         """Stop a drafting still running (its agent is killed) and the progress timer."""
@@ -268,6 +281,7 @@ class NewPlanScreen(NewPlanFile):
     def on_draft_shown(self, message: DraftShown) -> None:
         """Show the plan; the actions become available."""
         self._stop_peeking()
+        self.finished += 1
         reviewed = message.reviewed
         self.reviewed, self.valid = reviewed, True
         self._text, self._spent = reviewed.text, reviewed.planning_cost_usd
@@ -287,6 +301,7 @@ class NewPlanScreen(NewPlanFile):
     def on_step_failed(self, message: StepFailed) -> None:
         """Say what went wrong; a file that does not validate is shown as it is."""
         self._stop_peeking()
+        self.finished += 1
         if message.spent is not None:
             self._spent = message.spent
         if message.text is not None:  # the edit does not validate: nothing may be imported

@@ -13,7 +13,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
@@ -86,6 +86,14 @@ def yaml_lines(text: str) -> list[Content]:
     return [Content(line, spans) for line, spans in zip(safe, highlighted(safe, "yaml"), strict=True)]  # fmt: skip
 
 
+def deciding_reason(reasons: tuple[str, ...]) -> str:
+    """The reason that names the choice (or the block), for the table's one-line cell."""
+    for reason in reasons:
+        if reason.startswith(("chosen:", "blocked:")):
+            return reason
+    return reasons[-1] if reasons else ""
+
+
 def reasons_text(code: str, reasons: tuple[str, ...]) -> Content:
     """Why one task goes where it goes, one reason a line."""
     lines: list[str | tuple[str, str]] = [(f"why {one_line(code)}: ", "bold")]
@@ -93,16 +101,18 @@ def reasons_text(code: str, reasons: tuple[str, ...]) -> Content:
     return Content.assemble(*lines)
 
 
-class DraftPreview(Vertical):
-    """See the module docstring; :meth:`show` fills it."""
+class DraftPreview(VerticalScroll):
+    """See the module docstring; :meth:`show` fills it. It scrolls as one page: on a
+    short terminal the file is below the fold, never squeezed out."""
 
     DEFAULT_CSS = """
     DraftPreview { height: 1fr; }
+    DraftPreview:focus { background-tint: $foreground 5%; }
     DraftPreview #draft-summary { height: auto; margin-bottom: 1; }
     DraftPreview #draft-routes { height: auto; max-height: 12; }
     DraftPreview #draft-why { height: auto; max-height: 6; color: $text-muted; }
     DraftPreview #draft-totals { height: auto; margin: 1 0; }
-    DraftPreview #draft-yaml { height: 1fr; min-height: 5; border: round $panel; }
+    DraftPreview #draft-yaml { height: auto; border: round $frame; overflow-x: auto; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -138,7 +148,7 @@ class DraftPreview(Vertical):
                 Text(target, style="" if row.provider else "bold red"),
                 Text(money(row.estimate_usd), justify="right"),
                 Text(money(row.reserve_usd) if row.reserve_usd else "—", justify="right"),
-                Text(one_line(row.reasons[-1] if row.reasons else "")[:80]),
+                Text(one_line(deciding_reason(row.reasons))[:90]),
                 key=row.code,
             )  # fmt: skip
         self._show_reasons(0)
