@@ -86,4 +86,5 @@ async def show_new_plan(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
     screen.query_one("#np-goal", TextArea).text = GOAL
     screen.post_message(DraftShown(drafted(screen.ctx.config)))
     await wait_until(pilot, lambda: screen.reviewed is not None)
+    pilot.app.clear_notifications()  # the sample's budget toast would cover the buttons
     await pilot.pause(0.3)

@@ -107,3 +107,21 @@ def test_snapshot_main_sizes(
         assert snap_compare(app, terminal_size=size, run_before=run_before)
     finally:
         close_database()
+
+
+def test_snapshot_new_plan(
+    snap_compare: Callable[..., bool], isolated_home: Path, shipped_config: Config
+) -> None:
+    """The New plan screen (N) with a drafted plan for the sample project: its routing, the
+    cost against today's headroom, the file (tests/new_plan_sample.py)."""
+    from new_plan_sample import sample_config_with_webapp, show_new_plan
+
+    app, ids = sample_app(isolated_home, sample_config_with_webapp(shipped_config, isolated_home))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await show_new_plan(pilot, ids)
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    finally:
+        close_database()

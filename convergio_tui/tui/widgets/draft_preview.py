@@ -86,6 +86,11 @@ def yaml_lines(text: str) -> list[Content]:
     return [Content(line, spans) for line, spans in zip(safe, highlighted(safe, "yaml"), strict=True)]  # fmt: skip
 
 
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, an ellipsis where it was cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def deciding_reason(reasons: tuple[str, ...]) -> str:
     """The reason that names the choice (or the block), for the table's one-line cell."""
     for reason in reasons:
@@ -144,11 +149,11 @@ class DraftPreview(VerticalScroll):
             target = one_line(f"{row.provider}·{row.model}") if row.provider else "BLOCKED"
             table.add_row(
                 Text(f"w{row.wave}"), Text(one_line(row.code), style="bold"),
-                Text(one_line(titles.get(row.code, ""))[:60]),
+                Text(cut(one_line(titles.get(row.code, "")), 48)),
                 Text(target, style="" if row.provider else "bold red"),
                 Text(money(row.estimate_usd), justify="right"),
                 Text(money(row.reserve_usd) if row.reserve_usd else "—", justify="right"),
-                Text(one_line(deciding_reason(row.reasons))[:90]),
+                Text(cut(one_line(deciding_reason(row.reasons)), 52)),
                 key=row.code,
             )  # fmt: skip
         self._show_reasons(0)
