@@ -107,6 +107,10 @@ def test_a_filter_it_cannot_read_says_why(
             assert shown(app) == []  # a misspelt status matches no task, and it is said
             await pilot.press("escape")
             await wait_until(pilot, lambda: len(shown(app)) == 14)
+            # A provider typed as a plain word matches no code or title: the bar says how.
+            await type_filter(pilot, app, "copilot")
+            await wait_until(pilot, lambda: "type provider:copilot" in screen_text(app))
+            assert shown(app) == []
 
     asyncio.run(scenario())
 

@@ -172,7 +172,12 @@ class MainActions(ReportsWorkerFailures, Screen[None]):
         if parsed.problems:
             bar.note(parsed.problems[0], problem=True)
         elif parsed.active:
-            bar.note(f"{table.shown_rows} of {table.known_rows} · enter keeps · esc clears")
+            counted = f"{table.shown_rows} of {table.known_rows}"
+            provider = None if table.shown_rows else _provider_meant(parsed.words, table)
+            if provider:  # "copilot" typed as a word: words match codes and titles only
+                bar.note(f"{counted} · for the provider type provider:{provider}", problem=True)
+            else:
+                bar.note(f"{counted} · enter keeps · esc clears")
         else:
             bar.note("")
         self.relayout()
@@ -224,3 +229,9 @@ class MainActions(ReportsWorkerFailures, Screen[None]):
         if result.ok and self.ctx.engine is not None:
             self.ctx.engine.resume_if_idle()
         self.poll_now(force=True)
+
+
+def _provider_meant(words: tuple[str, ...], table: TaskTable) -> str | None:
+    """A provider of the plan that one of ``words`` names, if any."""
+    providers = sorted({line.provider for line in table.lines() if line.provider})
+    return next((p for w in words for p in providers if p.startswith(w)), None)

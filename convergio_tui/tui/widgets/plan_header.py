@@ -59,7 +59,7 @@ def overview_line(
         line = Content("  ").join(_overview_parts(budget, health, waves, now, labelled))
         if line.cell_length <= width:
             break
-    return line[:width]
+    return _fit(line, width)
 
 
 def _overview_parts(
@@ -92,6 +92,13 @@ def _overview_parts(
             Content.assemble(label("waves "), f"{counted} done" if labelled else f"{counted} waves")
         )
     return parts
+
+
+def _fit(line: Content, width: int) -> Content:
+    """``line`` cut to ``width`` cells, with an ellipsis where it was cut."""
+    if line.cell_length <= width:
+        return line
+    return Content.assemble(line[: max(0, width - 1)], "…")
 
 
 def _bar(done: int, total: int, cells: int) -> Content:
@@ -193,12 +200,13 @@ class PlanHeader(Static):
             first = Content.assemble(
                 self._brand(), "  ", (f"#{head.id} {name}", "bold"), "  ",
                 status_content(head.status), ("  engine ", LABEL), self._engine[1],
-            )[:width]  # fmt: skip
+            )  # fmt: skip
             second = Content.assemble(
                 _bar(head.done, head.tasks, 12), f" {head.done}/{head.tasks} ({pct:.0f}%) · {head.running} run",
                 ("  elapsed ", LABEL), took, ("  spend ", LABEL), money(head.cost_usd),
                 "  ", (f"⚑ {pending} escalated", "bold $status-escalated") if pending else "",
-            )[:width]  # fmt: skip
+            )  # fmt: skip
+            first, second = _fit(first, width), _fit(second, width)
         lines = [first, second]
         if self._folded is not None:
             lines.append(self._folded)
