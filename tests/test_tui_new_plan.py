@@ -233,3 +233,68 @@ def test_no_valid_plan_after_three_rounds_is_shown_and_nothing_is_imported(
     assert Plan.select().count() == 0 and not (repo / "plans").exists()
     assert git(repo, "status", "--porcelain") == ""
     assert len(planning_prompts(sim_bin)) == 3
+
+
+def test_stop_cancels_the_planning_run_whose_progress_is_shown(
+    repo: Path, sim_bin: Path, ollama: str, engine_db: Path
+) -> None:
+    config = engine_config(repo, ollama)
+
+    async def scenario() -> None:
+        app = create_app(engine_db, config, None, poll_interval_s=0.1)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_new_plan(pilot, app)
+            before = screen.finished
+            screen.query_one("#np-goal", TextArea).text = "Add a hello file.\nSIM: mode=hang"
+            await pilot.click("#np-draft")
+            # The round and the planner's provider·model, read from its run row.
+            await wait_until(pilot, lambda: "round 1 of 3 on claude·" in screen_text(app),
+                             timeout_s=DRAFT_S)  # fmt: skip
+            assert str(screen.query_one("#np-draft", Button).label) == "Stop"
+            await pilot.click("#np-draft")
+            await ended(pilot, screen, before)
+            assert "Stopped: nothing was written or imported." in screen_text(app)
+
+    asyncio.run(scenario())
+    runs = plan_rows(engine_db, "SELECT status FROM run WHERE task_id IS NULL")
+    assert runs == [("interrupted",)]  # the agent was killed, its reservation released
+    assert Plan.select().count() == 0 and not (repo / "plans").exists()
+
+
+def test_from_the_palette_a_file_that_is_there_is_overwritten_only_after_a_yes(
+    repo: Path, sim_bin: Path, ollama: str, engine_db: Path
+) -> None:
+    config = engine_config(repo, ollama)
+    theirs = repo / "plans" / "add-a-hello-file.yaml"
+    theirs.parent.mkdir()
+    theirs.write_text("# somebody's own plan\n")
+
+    async def scenario() -> None:
+        app = create_app(engine_db, config, None, poll_interval_s=0.1)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_main(pilot, timeout_s=20)
+            await pilot.press("ctrl+p")
+            await pilot.press(*"plan: New")
+            await wait_until(pilot, lambda: "plan: New" in screen_text(app))
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, NewPlanScreen))
+            screen = app.screen
+            assert isinstance(screen, NewPlanScreen)
+            await wait_until(pilot, lambda: screen.query_one("#np-project", Select).value == "demo")
+            await draft(pilot, screen, "Add a hello file.\n" + answer(hello_plan()))
+            assert "already there" in screen_text(app)
+
+            await pilot.click("#np-import")
+            await wait_until(pilot, lambda: "exists and is not this draft" in screen_text(app))
+            await pilot.press("enter")  # the focus is on the safe answer: keep it
+            await wait_until(pilot, lambda: "Nothing written" in screen_text(app))
+            assert theirs.read_text() == "# somebody's own plan\n"
+
+            await pilot.click("#np-import")
+            await wait_until(pilot, lambda: "exists and is not this draft" in screen_text(app))
+            await pilot.press("y")
+            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout_s=20)
+
+    asyncio.run(scenario())
+    assert theirs.read_text().startswith(f"# Drafted {BY}")
+    assert Plan.select().count() == 1
