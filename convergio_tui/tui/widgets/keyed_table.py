@@ -18,12 +18,12 @@ class KeyedTable(DataTable[Text]):
     def __init__(self, **kwargs: object) -> None:
         self._structure = 0  # before DataTable's init, whose watchers read the caches
         self._order_key: tuple[int, int] = (-1, -1)
-        self._order: list[Row[Text]] = []
+        self._order: list[Row] = []
         self._offsets: list[tuple[RowKey, int]] = []
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
     @property
-    def ordered_rows(self) -> list[Row[Text]]:
+    def ordered_rows(self) -> list[Row]:
         """Rows in display order (cached until rows are added, moved or removed)."""
         key = (self.row_count, self._structure)
         if self._order_key != key:

@@ -6,6 +6,7 @@ import gc
 from collections.abc import Callable, Iterable
 
 from rich.cells import cell_len
+from rich.console import JustifyMethod
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -76,7 +77,7 @@ class TaskTable(KeyedTable):
     def on_mount(self) -> None:
         """Columns; status colours follow the theme."""
         for key, label, width in COLUMNS:
-            justify = "right" if key in ("cost", "elapsed", "round") else "left"
+            justify: JustifyMethod = "right" if key in ("cost", "elapsed", "round") else "left"
             self.add_column(Text(label, justify=justify), key=key, width=width)
         self._variables = dict(self.app.theme_variables)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
