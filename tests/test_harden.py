@@ -171,7 +171,8 @@ def test_cli_json_text_sarif_and_exit_codes(repo: Path) -> None:
     assert as_json.returncode == 1
     doc = json.loads(as_json.stdout)
     assert doc["files_scanned"] == 3
-    assert set(doc["findings"][0]) == {"path", "line", "kind", "rule", "excerpt"}
+    assert set(doc["findings"][0]) == {"path", "line", "kind", "rule", "excerpt", "kept", "why"}
+    assert doc["kept"] == 3 and doc["skipped"] == 0
     assert GH_TOKEN not in as_json.stdout and DB_PW not in as_json.stdout
     text = run_cli(cwd=repo)
     assert "app/settings.py:2: token (github-token)" in text.stdout

@@ -1,7 +1,9 @@
 """``convergio harden [PATH]``: scan for credentials and personal data (docs/cli.md).
 
 Exit 0 when nothing is found (or ``--fix`` fixed everything), 1 when findings remain,
-2 on bad input.
+2 on bad input. Findings judged to be documentation or test examples (verdict.py) are
+skipped: listed in JSON with their reason, counted in text, never fixed, and they do
+not make the exit code 1.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ from convergio_tui.tools.vault import KEY_ENV, Vault, VaultError, validate_proje
     help="Allow-list file (default: PATH/.convergio-allow).",
 )
 @click.option("--workers", type=click.IntRange(min=1), help="Processes (default: CPU count).")
+@click.option(
+    "--show-skipped",
+    is_flag=True,
+    help="Also list findings skipped as documentation or test examples (text, SARIF).",
+)
 def harden(
     path: Path,
     fmt: str,
@@ -45,6 +52,7 @@ def harden(
     all_files: bool,
     allow_file: Path | None,
     workers: int | None,
+    show_skipped: bool,
 ) -> None:
     """Scan PATH (default: the git-tracked files of .) for secrets and personal data."""
     if project and not fix:
@@ -60,13 +68,18 @@ def harden(
             raise click.UsageError(f"--to-vault needs {KEY_ENV} (see 'convergio vault keygen')")
         vault = Vault()
     report = scan_paths(path, tracked_only=not all_files, workers=workers, allow_file=allow_file)
-    render = {"text": to_text, "json": to_json, "sarif": to_sarif}[fmt]
-    echo(render(report))
-    if not fix or not report.findings:
-        raise SystemExit(1 if report.findings else 0)
+    if fmt == "json":
+        echo(to_json(report))
+    elif fmt == "sarif":
+        echo(to_sarif(report, show_skipped=show_skipped))
+    else:
+        echo(to_text(report, show_skipped=show_skipped))
+    kept = report.kept
+    if not fix or not kept:
+        raise SystemExit(1 if kept else 0)
     root = path if path.is_dir() else Path(".")
     try:
-        fixed = fix_findings(root, report.findings, vault=vault, project=project)
+        fixed = fix_findings(root, kept, vault=vault, project=project)
     except (VaultError, OSError) as exc:  # nothing was rewritten when the vault fails
         echo(f"error: fix stopped: {exc}", err=True)
         raise SystemExit(2) from None

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from convergio_tui.tools.harden.doc_context import FileView
+from convergio_tui.tools.harden.keywords import index_for
 from convergio_tui.tools.harden.rules import Rule, default_rules
 from convergio_tui.tools.harden.validators import (
     VALIDATORS,
@@ -18,6 +20,7 @@ from convergio_tui.tools.harden.validators import (
     is_placeholder,
     shannon_entropy,
 )
+from convergio_tui.tools.harden.verdict import judge
 
 # Markers that silence a finding on their line (ours, detect-secrets', gitleaks').
 ALLOW_MARKERS = ("convergio:allow", "pragma: allowlist secret", "gitleaks:allow")
@@ -30,6 +33,8 @@ class Finding:
 
     ``excerpt`` is the line with every value on it masked. The raw value, its offsets
     and the assigned name are kept for ``--fix`` but never printed or serialised.
+    ``kept`` is the verdict (False: a documentation or test example, see verdict.py)
+    and ``why`` its reason.
     """
 
     path: str
@@ -39,6 +44,8 @@ class Finding:
     excerpt: str
     column: int = 1
     category: str = "credential"
+    kept: bool = True
+    why: str = ""
     start: int = field(default=0, repr=False, compare=False)
     end: int = field(default=0, repr=False, compare=False)
     secret: str = field(default="", repr=False, compare=False)
@@ -46,13 +53,16 @@ class Finding:
     env: str = field(default="SECRET", repr=False, compare=False)
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON shape in docs/cli.md: ``{"path","line","kind","rule","excerpt"}``."""
+        """The JSON shape in docs/cli.md:
+        ``{"path","line","kind","rule","excerpt","kept","why"}``."""
         return {
             "path": self.path,
             "line": self.line,
             "kind": self.kind,
             "rule": self.rule,
             "excerpt": self.excerpt,
+            "kept": self.kept,
+            "why": self.why,
         }
 
 
@@ -64,11 +74,25 @@ class ScanReport:
     files_scanned: int = 0
     bytes_scanned: int = 0
 
+    @property
+    def kept(self) -> list[Finding]:
+        """The findings that count: live data, not documentation or test examples."""
+        return [f for f in self.findings if f.kept]
+
+    @property
+    def skipped(self) -> list[Finding]:
+        """The findings judged to be documentation or test examples."""
+        return [f for f in self.findings if not f.kept]
+
     def as_dict(self) -> dict[str, object]:
-        """The JSON shape in docs/cli.md: ``{"findings": [...], "files_scanned": int}``."""
+        """The JSON shape in docs/cli.md:
+        ``{"findings": [...], "files_scanned": int, "kept": int, "skipped": int}``."""
+        kept = len(self.kept)
         return {
             "findings": [f.as_dict() for f in self.findings],
             "files_scanned": self.files_scanned,
+            "kept": kept,
+            "skipped": len(self.findings) - kept,
         }
 
 
@@ -93,24 +117,32 @@ class _Hit:
     name: str | None
 
 
-def _grow_left(text: str, start: int, chars: frozenset[str], limit: int = 64) -> int:
-    """Move ``start`` left over ``chars`` (at most ``limit`` characters)."""
+def _grow_left(
+    text: str, start: int, chars: frozenset[str], unicode: bool = False, limit: int = 64
+) -> int:
+    """Move ``start`` left over ``chars`` (and, with ``unicode``, over any non-ASCII
+    letter or digit), at most ``limit`` characters."""
     stop = max(0, start - limit)
-    while start > stop and text[start - 1] in chars:
+    while start > stop:
+        ch = text[start - 1]
+        if ch not in chars and not (unicode and ch > "\x7f" and ch.isalnum()):
+            break
         start -= 1
     return start
 
 
 def _anchored(
-    pattern: re.Pattern[str], source: str, keywords: Sequence[str]
+    pattern: re.Pattern[str], source: str, lowered: str, keywords: Sequence[str]
 ) -> Iterator[re.Match[str]]:
-    """Matches of ``pattern`` tried only where a keyword starts (left to right)."""
+    """Matches of ``pattern`` in ``source`` tried only where a keyword starts (left to
+    right). Keywords are looked up in ``lowered``, which has ``source``'s offsets: a
+    "PASSWORD" is found by "pass" whatever the case."""
     starts: set[int] = set()
     for keyword in keywords:
-        i = source.find(keyword)
+        i = lowered.find(keyword)
         while i != -1:
             starts.add(i)
-            i = source.find(keyword, i + 1)
+            i = lowered.find(keyword, i + 1)
     end = -1
     for pos in sorted(starts):
         if pos < end:
@@ -124,8 +156,11 @@ def _anchored(
 def _candidates(text: str, rules: Sequence[Rule], lowered: str) -> list[_Hit]:
     hits: list[_Hit] = []
     ascii_text = text.isascii()  # then lowered has the same offsets as text
+    # Lower-casing keeps offsets for all but a few characters ("İ" becomes two).
+    aligned = ascii_text or len(lowered) == len(text)
+    present = index_for(rules).present(lowered)
     for rule in rules:
-        if rule.keywords and not any(k in lowered for k in rule.keywords):
+        if rule.keywords and present.isdisjoint(rule.keywords):
             continue
         pattern, source = rule.pattern, text
         if rule.lower_pattern is not None and ascii_text:
@@ -133,7 +168,10 @@ def _candidates(text: str, rules: Sequence[Rule], lowered: str) -> list[_Hit]:
         group = "secret" if rule.has_secret_group else 0
         has_name = "name" in pattern.groupindex
         check = VALIDATORS[rule.validator] if rule.validator else None
-        matches = _anchored(pattern, source, rule.keywords) if rule.anchored else None
+        matches = None
+        if rule.anchored and aligned:
+            keywords = [k for k in rule.keywords if k in present]
+            matches = _anchored(pattern, source, lowered, keywords)
         for m in matches if matches is not None else pattern.finditer(source):
             s_start, s_end = m.span(group)
             if s_start < 0:
@@ -141,9 +179,9 @@ def _candidates(text: str, rules: Sequence[Rule], lowered: str) -> list[_Hit]:
             n_start, n_end = m.span("name") if has_name else (-1, -1)
             if rule.expand_left is not None:
                 if has_name:
-                    n_start = _grow_left(text, n_start, rule.expand_left)
+                    n_start = _grow_left(text, n_start, rule.expand_left, rule.expand_unicode)
                 else:
-                    s_start = _grow_left(text, s_start, rule.expand_left)
+                    s_start = _grow_left(text, s_start, rule.expand_left, rule.expand_unicode)
             start = min(m.start(), s_start, n_start if n_start >= 0 else s_start)
             if (
                 rule.word_start
@@ -152,7 +190,7 @@ def _candidates(text: str, rules: Sequence[Rule], lowered: str) -> list[_Hit]:
             ):
                 continue
             value = text[s_start:s_end]
-            if len(value) < rule.min_length or is_placeholder(value):
+            if len(value) < rule.min_length or (rule.placeholders and is_placeholder(value)):
                 continue
             if rule.entropy is not None and shannon_entropy(value) < rule.entropy:
                 continue
@@ -186,6 +224,7 @@ def scan_text(
         return []
     findings: list[Finding] = []
     line_no, pos = 1, 0
+    view = FileView(text, path)
     for hit in hits:
         line_no += text.count("\n", pos, hit.start)
         pos = hit.start
@@ -195,6 +234,7 @@ def scan_text(
         line = text[line_start:line_end]
         if any(marker in line for marker in ALLOW_MARKERS):
             continue
+        verdict = judge(view, hit.rule, hit.s_start, hit.s_end, hit.secret)
         findings.append(
             Finding(
                 path=path,
@@ -204,6 +244,8 @@ def scan_text(
                 excerpt=_excerpt(line, line_start, hit, hits),
                 column=hit.s_start - line_start + 1,
                 category=hit.rule.category,
+                kept=verdict.kept,
+                why=verdict.why,
                 start=hit.s_start,
                 end=hit.s_end,
                 secret=hit.secret,

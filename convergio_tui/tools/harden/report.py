@@ -13,24 +13,39 @@ from convergio_tui.tools.harden.rules import Rule, default_rules
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def to_text(report: ScanReport) -> str:
-    """One line per finding, then a summary line."""
-    lines = [f"{f.path}:{f.line}: {f.kind} ({f.rule}) {f.excerpt}" for f in report.findings]
-    files = len({f.path for f in report.findings})
-    lines.append(
-        f"{len(report.findings)} finding(s) in {files} file(s); "
-        f"{report.files_scanned} file(s) scanned"
-    )
+def to_text(report: ScanReport, *, show_skipped: bool = False) -> str:
+    """One line per kept finding (and per skipped one with ``show_skipped``, tagged
+    with its reason), then a summary line that counts the skipped ones."""
+    shown = report.findings if show_skipped else report.kept
+    lines = [
+        f"{f.path}:{f.line}: {f.kind} ({f.rule}) {f.excerpt}"
+        + ("" if f.kept else f"  [skipped: {f.why}]")
+        for f in shown
+    ]
+    kept = report.kept
+    files = len({f.path for f in kept})
+    skipped = len(report.findings) - len(kept)
+    summary = f"{len(kept)} finding(s) in {files} file(s)"
+    if skipped:
+        hint = "" if show_skipped else ", --show-skipped lists them"
+        summary += f"; {skipped} skipped as documentation or test examples{hint}"
+    lines.append(f"{summary}; {report.files_scanned} file(s) scanned")
     return "\n".join(lines)
 
 
 def to_json(report: ScanReport) -> str:
-    """``{"findings": [{"path","line","kind","rule","excerpt"}], "files_scanned": int}``."""
+    """``{"findings": [{"path","line","kind","rule","excerpt","kept","why"}],
+    "files_scanned": int, "kept": int, "skipped": int}``: every finding, skipped ones
+    too, each with its verdict."""
     return json.dumps(report.as_dict())
 
 
-def to_sarif(report: ScanReport, rules: Sequence[Rule] | None = None) -> str:
-    """A SARIF 2.1.0 log with one run; values appear only masked."""
+def to_sarif(
+    report: ScanReport, rules: Sequence[Rule] | None = None, *, show_skipped: bool = False
+) -> str:
+    """A SARIF 2.1.0 log with one run; values appear only masked. Skipped findings are
+    left out, or with ``show_skipped`` included as suppressed results (their reason
+    as the suppression's justification)."""
     rules = default_rules() if rules is None else rules
     index = {rule.id: i for i, rule in enumerate(rules)}
     driver_rules = [
@@ -44,7 +59,7 @@ def to_sarif(report: ScanReport, rules: Sequence[Rule] | None = None) -> str:
         for rule in rules
     ]
     results = []
-    for f in report.findings:
+    for f in report.findings if show_skipped else report.kept:
         result: dict[str, object] = {
             "ruleId": f.rule,
             "level": "error",
@@ -64,6 +79,8 @@ def to_sarif(report: ScanReport, rules: Sequence[Rule] | None = None) -> str:
         }
         if f.rule in index:
             result["ruleIndex"] = index[f.rule]
+        if not f.kept:
+            result["suppressions"] = [{"kind": "external", "justification": f.why}]
         results.append(result)
     log = {
         "$schema": SARIF_SCHEMA,

@@ -31,6 +31,8 @@ _FIELDS = {
     "expand_left",
     "word_start",
     "anchored",
+    "specific",
+    "placeholders",
 }
 # Characters a name or value may grow over with ``expand_left``.
 EXPAND_SETS = {
@@ -61,6 +63,9 @@ class Rule:
     expand_left: frozenset[str] | None = None
     word_start: bool = True
     anchored: bool = False
+    specific: bool = False
+    placeholders: bool = True
+    expand_unicode: bool = False
 
     @property
     def has_secret_group(self) -> bool:
@@ -118,6 +123,10 @@ def _rule(entry: Any, where: str) -> Rule:
         expand_left=EXPAND_SETS[expand] if expand else None,
         word_start=bool(entry.get("word_start", True)),
         anchored=bool(entry.get("anchored", False)),
+        specific=bool(entry.get("specific", False)),
+        placeholders=bool(entry.get("placeholders", True)),
+        # An address's local part may be written in any script (RFC 6531).
+        expand_unicode=expand == "email",
     )
 
 

@@ -1,8 +1,8 @@
-"""Checks a regex match must also pass: placeholders, entropy, checksums, shapes.
+"""Checks a credential match must also pass: placeholders, entropy, shapes.
 
 Each validator takes the value and its match and returns True when it is a real
-finding. Checksums come from python-stdnum (IBAN mod-97, Luhn, codice fiscale,
-partita IVA), so random digit runs and typos are not reported.
+finding. The personal-data checks (checksums, boundaries) live in personal.py; this
+module also holds the registry of every validator a rule may name.
 """
 
 from __future__ import annotations
@@ -10,31 +10,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import re
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from stdnum import iban as std_iban
-from stdnum import luhn
-from stdnum.it import codicefiscale, iva
+from convergio_tui.tools.harden import personal
+from convergio_tui.tools.harden.match_ctx import Ctx, is_placeholder, shannon_entropy
 
-from convergio_tui.tools.harden.wordlists import (
-    COUNTRY_CODES,
-    EMAIL_SKIP_DOMAINS,
-    EMAIL_SKIP_LOCAL,
-    EMAIL_SKIP_SUFFIXES,
-    FILE_TLDS,
-    PLACEHOLDER_FRAGMENTS,
-    PLACEHOLDER_VALUES,
-    TEST_CARDS,
-)
+__all__ = ["VALIDATORS", "Ctx", "Validator", "is_placeholder", "shannon_entropy"]
 
 # Minimum entropy (bits/char) of a value assigned to a token/key/secret name.
 GENERIC_MIN_ENTROPY = 3.0
-# "{DB_PW}", "{0}", "{user.token}": an f-string or str.format field, not a value.
-_FORMAT_FIELD = re.compile(r"\{[A-Za-z_0-9][\w.]*\}")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _INTEGRITY = re.compile(r"^(?:sha(?:1|224|256|384|512)|md5)[-:]", re.IGNORECASE)
 _DOTTED_IDENT = re.compile(r"^[A-Za-z_][\w\-]*(?:[.:/][A-Za-z_][\w\-]*)+$")
@@ -62,95 +47,6 @@ _NOT_PASSWORDS = (
 _PASSWORD_NAME = re.compile(r"(?:password|passwd|passphrase|pwd|pass)$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Ctx:
-    """Where a value was found: the whole text, the value's span, the assigned name."""
-
-    text: str
-    start: int
-    end: int
-    name: str | None
-    name_start: int
-    match: re.Match[str]
-
-    def group(self, group: str) -> str:
-        """A regex group's text, taken from the original (not lower-cased) text."""
-        a, b = self.match.span(group)
-        return self.text[a:b] if a >= 0 else ""
-
-    def before(self) -> str:
-        """The character just before the value ("" at the start)."""
-        return self.text[self.start - 1] if self.start > 0 else ""
-
-    def after(self) -> str:
-        """The character just after the value ("" at the end)."""
-        return self.text[self.end] if self.end < len(self.text) else ""
-
-
-def shannon_entropy(value: str) -> float:
-    """Shannon entropy of ``value`` in bits per character."""
-    if not value:
-        return 0.0
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
-
-
-def is_placeholder(value: str) -> bool:
-    """True for examples, templates, references and repeated characters."""
-    low = value.lower()
-    if low in PLACEHOLDER_VALUES or low.startswith(("$", "%", "env:", "env.", "process.env")):
-        return True
-    if any(fragment in low for fragment in PLACEHOLDER_FRAGMENTS) or _FORMAT_FIELD.search(value):
-        return True
-    stripped = low.strip("-_. ")
-    return len(set(stripped)) <= 2  # "aaaaaaaa", "0000-0000", "----"
-
-
-def _digits(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit())
-
-
-def _sequential(digits: str) -> bool:
-    return digits in "01234567890123456789" or digits in "98765432109876543210"
-
-
-def check_card(value: str, ctx: Ctx) -> bool:
-    """Luhn-valid, 13-19 digits, a real issuer prefix, not a published test number."""
-    if ctx.before().isalnum() or ctx.before() in "_.-" or ctx.after().isdigit():
-        return False
-    digits = _digits(value)
-    if not 13 <= len(digits) <= 19 or digits in TEST_CARDS or not luhn.is_valid(digits):
-        return False
-    if len(set(digits)) <= 2:
-        return False
-    two, four = int(digits[:2]), int(digits[:4])
-    return (
-        digits[0] == "4"
-        or 51 <= two <= 55
-        or 2221 <= four <= 2720
-        or two in (34, 37)
-        or digits.startswith(("6011", "65", "62", "35", "36", "38", "30"))
-        or 644 <= int(digits[:3]) <= 649
-    )
-
-
-def check_iban(value: str, ctx: Ctx) -> bool:
-    """A valid IBAN: known country, right length, mod-97 check digits."""
-    compact = value.replace(" ", "")
-    # Check digits 00, 01 and 99 are never issued (mod-97 yields 02..98).
-    return compact[2:4] not in ("00", "01", "99") and bool(std_iban.is_valid(compact))
-
-
-def check_codice_fiscale(value: str, ctx: Ctx) -> bool:
-    """A personal Italian codice fiscale with a correct check character."""
-    return bool(codicefiscale.is_valid(value))
-
-
-def check_partita_iva(value: str, ctx: Ctx) -> bool:
-    """An Italian partita IVA with a correct check digit (not all zeros)."""
-    return value.strip("0") != "" and bool(iva.is_valid(value)) and not _sequential(value[:10])
-
-
 def check_jwt(value: str, ctx: Ctx) -> bool:
     """The first segment decodes to a JSON header naming an algorithm."""
     head = value.split(".", 1)[0]
@@ -159,6 +55,18 @@ def check_jwt(value: str, ctx: Ctx) -> bool:
     except (binascii.Error, ValueError):
         return False
     return isinstance(header, dict) and "alg" in header
+
+
+def check_jwt_base64(value: str, ctx: Ctx) -> bool:
+    """Base64 of a JWT (a Kubernetes secret's ``data:``, a header copied twice): the
+    decoded text must itself pass :func:`check_jwt`."""
+    compact = "".join(value.split()).replace("\\n", "").replace("\\r", "")
+    try:
+        decoded = base64.b64decode(compact + "=" * (-len(compact) % 4), altchars=b"-_")
+        token = decoded.decode("ascii")
+    except (binascii.Error, ValueError):
+        return False
+    return token.startswith("eyJ") and "." in token and check_jwt(token, ctx)
 
 
 def check_private_key(value: str, ctx: Ctx) -> bool:
@@ -213,43 +121,6 @@ def check_assignment(value: str, ctx: Ctx) -> bool:
     return shannon_entropy(value) >= GENERIC_MIN_ENTROPY
 
 
-def check_email(value: str, ctx: Ctx) -> bool:
-    """A personal address: not an example/test domain, a no-reply box or a file name."""
-    local, _, domain = value.lower().rpartition("@")
-    if not local or local[0] in "._-" or ctx.before() in ("/", ":", "\\"):
-        return False  # "@scope/pkg", "https://user@host": not an address
-    tld = domain.rsplit(".", 1)[-1]
-    if tld in FILE_TLDS or local in EMAIL_SKIP_LOCAL or local.startswith("noreply"):
-        return False
-    if domain in EMAIL_SKIP_DOMAINS or domain.endswith(EMAIL_SKIP_SUFFIXES):
-        return False
-    return not domain.startswith("example.") and not is_placeholder(local)
-
-
-def check_phone(value: str, ctx: Ctx) -> bool:
-    """An international number: a real country code and 8-15 digits, not a run."""
-    if ctx.before().isalnum() or ctx.before() in "_+/=.-":
-        return False
-    digits = _digits(value)
-    if not 8 <= len(digits) <= 15 or len(set(digits)) <= 2 or _sequential(digits[1:]):
-        return False
-    return any(digits[:n] in COUNTRY_CODES for n in (1, 2, 3))
-
-
-def check_phone_local(value: str, ctx: Ctx) -> bool:
-    """A labelled national number: 7-15 digits, not a run, not a placeholder."""
-    digits = _digits(value)
-    if not 7 <= len(digits) <= 15 or len(set(digits)) <= 2 or _sequential(digits):
-        return False
-    return not re.fullmatch(r"\d{4}[.\-]\d{2}[.\-]\d{2}", value.strip())  # a date
-
-
-def check_phone_us(value: str, ctx: Ctx) -> bool:
-    """A North American number outside the fictional 555-01xx range."""
-    digits = _digits(value)
-    return not (digits[3:6] == "555" and digits[6:8] == "01") and len(set(digits)) > 2
-
-
 _LINE_LEAD = re.compile(r"[ \t]*(?:export[ \t]+|-[ \t]+)?[\"']?$")
 
 
@@ -266,17 +137,19 @@ def check_assignment_line(value: str, ctx: Ctx) -> bool:
 Validator = Callable[[str, Ctx], bool]
 
 VALIDATORS: dict[str, Validator] = {
-    "card": check_card,
-    "iban": check_iban,
-    "codice_fiscale": check_codice_fiscale,
-    "partita_iva": check_partita_iva,
+    "card": personal.check_card,
+    "iban": personal.check_iban,
+    "codice_fiscale": personal.check_codice_fiscale,
+    "partita_iva": personal.check_partita_iva,
+    "partita_iva_bare": personal.check_partita_iva_bare,
     "jwt": check_jwt,
+    "jwt_base64": check_jwt_base64,
     "private_key": check_private_key,
     "url_password": check_url_password,
     "assignment": check_assignment,
     "assignment_line": check_assignment_line,
-    "email": check_email,
-    "phone": check_phone,
-    "phone_local": check_phone_local,
-    "phone_us": check_phone_us,
+    "email": personal.check_email,
+    "phone": personal.check_phone,
+    "phone_local": personal.check_phone_local,
+    "phone_us": personal.check_phone_us,
 }
