@@ -298,3 +298,24 @@ def test_from_the_palette_a_file_that_is_there_is_overwritten_only_after_a_yes(
     asyncio.run(scenario())
     assert theirs.read_text().startswith(f"# Drafted {BY}")
     assert Plan.select().count() == 1
+
+
+def test_a_drafting_no_provider_may_take_is_refused_on_the_screen(
+    repo: Path, sim_bin: Path, engine_db: Path
+) -> None:
+    """An internal project may plan on copilot (premium, over a $0.01 cap) or opencode (its
+    Ollama is not answering): no agent starts, the screen says why."""
+    config = engine_config(repo, "http://127.0.0.1:9", project_privacy="internal",
+                           budget={"max_premium_per_day": 0.01})  # fmt: skip
+
+    async def scenario() -> None:
+        app = create_app(engine_db, config, None, poll_interval_s=0.1)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_new_plan(pilot, app)
+            await draft(pilot, screen, "Add a hello file")
+            assert "No plan: no provider may draft this plan now: " in screen_text(app)
+            assert screen.reviewed is None
+
+    asyncio.run(scenario())
+    assert sim_calls(sim_bin) == [] and Plan.select().count() == 0
+    assert plan_rows(engine_db, "SELECT COUNT(*) FROM run") == [(0,)]

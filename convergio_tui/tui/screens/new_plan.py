@@ -27,12 +27,18 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, TextAr
 from textual.worker import Worker
 
 from convergio_tui.engine.planning import steps
-from convergio_tui.engine.planning.draft import MAX_ROUNDS, PlanningFailed
+from convergio_tui.engine.planning.draft import MAX_ROUNDS, PlanningFailed, Round
 from convergio_tui.textsafe import one_line, printable
 from convergio_tui.tui.context import DashboardContext
 from convergio_tui.tui.format import money
 from convergio_tui.tui.screens.new_plan_file import NewPlanFile
-from convergio_tui.tui.screens.new_plan_messages import DraftShown, RoundEnded, StepFailed
+from convergio_tui.tui.screens.new_plan_messages import (
+    DraftShown,
+    ProjectsRead,
+    RoundEnded,
+    RunSeen,
+    StepFailed,
+)
 from convergio_tui.tui.widgets.draft_preview import DraftPreview
 
 BY = (
@@ -161,15 +167,15 @@ class NewPlanScreen(NewPlanFile):
 
     @work(thread=True, exit_on_error=False, name="reading the projects")
     def _projects(self) -> None:
-        choices, first = steps.project_choices(self.ctx.config, self.ctx.plan_id)
-        self.app.call_from_thread(self._offer, choices, first)
+        self.post_message(ProjectsRead(*steps.project_choices(self.ctx.config, self.ctx.plan_id)))
 
-    def _offer(self, choices: list[tuple[str, str]], first: str | None) -> None:
+    def on_projects_read(self, message: ProjectsRead) -> None:
+        """Offer the projects; the shown plan's (else the first) is chosen."""
         select = self.query_one("#np-project", Select)
-        select.set_options([(one_line(label), value) for label, value in choices])
-        select.prompt = "choose a project" if choices else "none: add one to projects:"
-        if first is not None:
-            select.value = first
+        select.set_options([(one_line(label), value) for label, value in message.choices])
+        select.prompt = "choose a project" if message.choices else "none: add one to projects:"
+        if message.first is not None:
+            select.value = message.first
 
     def action_close(self) -> None:
         """Close the screen; a drafting in progress is stopped, its agent killed."""
@@ -230,8 +236,7 @@ class NewPlanScreen(NewPlanFile):
         config = self.ctx.config
         try:
             setup = steps.set_up(config, goal, project)
-            drafted = steps.draft(config, setup, stop, notes=notes,
-                                  on_round=lambda r: self.post_message(RoundEnded(r)))  # fmt: skip
+            drafted = steps.draft(config, setup, stop, notes=notes, on_round=self._round_ended)
             reviewed = steps.review(
                 config, drafted.spec, setup.ref, steps.file_text(drafted, BY), setup.out,
                 rounds=drafted.rounds, planning_cost_usd=spent + drafted.cost_usd,
@@ -251,15 +256,21 @@ class NewPlanScreen(NewPlanFile):
             return
         self.post_message(DraftShown(reviewed))
 
+    def _round_ended(self, ended: Round) -> None:
+        """On the drafting's thread: a round ended."""
+        self.post_message(RoundEnded(ended))
+
     @work(thread=True, exclusive=True, group="peek", exit_on_error=False, name="reading the run")
     def _read_run(self) -> None:
         run = steps.planning_run_now()
         if run is not None:
-            self.app.call_from_thread(self._show_run, run)
+            self.post_message(RunSeen(run))
 
-    def _show_run(self, run: steps.PlanningRun) -> None:
+    def on_run_seen(self, message: RunSeen) -> None:
+        """The drafting's progress: the round, the planner's provider·model, its run."""
         if self.busy != "drafting":
             return
+        run = message.run
         elapsed = max(0, int(time.time() - run.started_at))
         now = (f"Drafting: round {run.round} of {MAX_ROUNDS} on "
                f"{one_line(f'{run.provider}·{run.model}')} (run {run.run_id}, {elapsed}s)… "

@@ -8,9 +8,26 @@ from typing import Literal
 from textual.message import Message
 
 from convergio_tui.engine.planning.draft import Round
-from convergio_tui.engine.planning.steps import Reviewed
+from convergio_tui.engine.planning.steps import PlanningRun, Reviewed
 
 Then = Literal["edit", "import"]  # what a written plan file is for
+
+
+class ProjectsRead(Message):
+    """The projects a plan may be drafted for, as (label, value), and the one to offer."""
+
+    def __init__(self, choices: list[tuple[str, str]], first: str | None) -> None:
+        super().__init__()
+        self.choices = choices
+        self.first = first
+
+
+class RunSeen(Message):
+    """The planning run the drafting waits for now."""
+
+    def __init__(self, run: PlanningRun) -> None:
+        super().__init__()
+        self.run = run
 
 
 class RoundEnded(Message):
