@@ -242,7 +242,7 @@ class MainScreen(MainActions):
 
     def _missing(self) -> str:
         if self.ctx.plan_id is None:
-            return "No plan yet. Import one: convergio plan import SPEC.yaml"
+            return "No plan yet: N drafts one from a goal, or: convergio plan import SPEC.yaml"
         return f"Plan #{self.ctx.plan_id} was not found (press s to choose a plan)."
 
     def _tick(self) -> None:
