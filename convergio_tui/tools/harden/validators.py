@@ -69,6 +69,12 @@ def check_jwt_base64(value: str, ctx: Ctx) -> bool:
     return token.startswith("eyJ") and "." in token and check_jwt(token, ctx)
 
 
+def check_slack(value: str, ctx: Ctx) -> bool:
+    """A Slack token's last segment is random and has digits: "xoxp-1-SlackAppToken"
+    is a name in a tutorial, not a token."""
+    return any(ch.isdigit() for ch in value.rsplit("-", 1)[-1])
+
+
 def check_private_key(value: str, ctx: Ctx) -> bool:
     """A PEM block with a real body (at least 40 base64 characters, no ellipsis)."""
     lines = value.replace("\\n", "\n").splitlines()[1:-1]
@@ -144,6 +150,7 @@ VALIDATORS: dict[str, Validator] = {
     "partita_iva_bare": personal.check_partita_iva_bare,
     "jwt": check_jwt,
     "jwt_base64": check_jwt_base64,
+    "slack": check_slack,
     "private_key": check_private_key,
     "url_password": check_url_password,
     "assignment": check_assignment,
