@@ -5,46 +5,19 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable
 
-from rich.cells import cell_len
 from rich.console import JustifyMethod
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from convergio_tui.store.queries import TaskLine
-from convergio_tui.textsafe import one_line
-from convergio_tui.tui.format import duration, elapsed, money, status_text
+from convergio_tui.tui.format import duration, elapsed, status_text
+from convergio_tui.tui.task_columns import COLUMNS, PADDING, ColumnWidths, task_cells
 from convergio_tui.tui.task_filter import TaskFilter
 from convergio_tui.tui.widgets.keyed_table import KeyedTable
 
-# key, label, width (title's width follows the table's)
-# Live columns first, so a narrow terminal still shows what moves.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("code", "code", 5), ("title", "title", 30), ("status", "status", 12), ("round", "round", 5),
-    ("target", "provider·model", 14), ("cost", "cost", 5), ("elapsed", "elapsed", 7),
-    ("type", "type", 6), ("priority", "prio", 4), ("privacy", "privacy", 9),
-)  # fmt: skip
-# Columns as wide as their widest cell, between the width above and this cap: an
-# 8-character code is shown whole, a long model name up to the cap.
-FIT_MAX = {"code": 16, "target": 34, "cost": 10, "type": 12}
-TITLE_MIN, TITLE_MAX = 16, 48
 FREEZE_AFTER_ROWS = 2000
 CHUNK = 200  # rows added per refresh: a 10,000-task plan fills in without a long block
-PADDING = 1
-
-
-def task_cells(line: TaskLine, now: float) -> dict[str, str]:
-    """The plain text of each cell of ``line`` (compared to skip unchanged cells), with
-    terminal controls and line breaks neutralised: a title is written by whoever wrote
-    the plan."""
-    target = one_line(f"{line.provider}·{line.model}") if line.provider else "— no provider"
-    return {
-        "code": one_line(line.code), "title": one_line(line.title), "type": line.type,
-        "priority": line.priority,
-        "privacy": line.privacy, "target": target, "status": line.status,
-        "round": str(line.round), "cost": money(line.cost_usd) if line.cost_usd else "—",
-        "elapsed": duration(elapsed(line.started_at, line.finished_at, now)),
-    }  # fmt: skip
 
 
 class TaskTable(KeyedTable):
@@ -70,7 +43,7 @@ class TaskTable(KeyedTable):
         self._filter = TaskFilter()
         self._variables: dict[str, str] = {}
         self._live: set[int] = set()
-        self._widths = {key: width for key, _, width in COLUMNS}
+        self._widths = ColumnWidths()
         self._filled_since_freeze = 0
         self.border_title = "Tasks"
 
@@ -199,8 +172,8 @@ class TaskTable(KeyedTable):
         self._shown.clear()
         self._live.clear()
         self._last_shown = -1
-        self._widths = {key: width for key, _, width in COLUMNS}
-        for key, width in self._widths.items():
+        self._widths.reset()
+        for key, width in self._widths.widths.items():
             column = self.columns.get(ColumnKey(key))
             if column is not None and key != "title":
                 column.width = width
@@ -298,30 +271,23 @@ class TaskTable(KeyedTable):
 
     def _fit(self, cells: dict[str, str]) -> None:
         """Widen a fitted column to its widest cell (up to its cap)."""
-        grown = False
-        for key, cap in FIT_MAX.items():
-            width = min(cap, cell_len(cells[key]))
-            if width > self._widths[key]:
-                self._widths[key] = width
-                column = self.columns.get(ColumnKey(key))
-                if column is not None:
-                    column.width = width
-                    grown = True
+        grown = self._widths.grow(cells)
+        for key in grown:
+            column = self.columns.get(ColumnKey(key))
+            if column is not None:
+                column.width = self._widths.widths[key]
         if grown:
             self._fit_title()
 
     def _fit_title(self) -> None:
         """Give the title column whatever width the other columns leave."""
-        fixed = sum(w for k, w in self._widths.items() if k != "title")
-        fixed += 2 * PADDING * len(COLUMNS) + 2
-        width = max(TITLE_MIN, min(TITLE_MAX, self.scrollable_content_region.width - fixed))
+        available = self.scrollable_content_region.width
         column = self.columns.get(ColumnKey("title"))
         if column is not None:
-            column.width = width
+            column.width = self._widths.title(available)
         # Columns past the right edge are reached with ← and → (no scrollbar: it would
         # take a row of a short terminal).
-        overflow = fixed + width > self.scrollable_content_region.width > 0
-        self.border_subtitle = "← → more columns" if overflow else ""
+        self.border_subtitle = "← → more columns" if self._widths.overflows(available) else ""
         # DataTable has no public way to resize a column; these make it re-measure.
         self._require_update_dimensions = True
         self.refresh()

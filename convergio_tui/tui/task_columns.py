@@ -1,0 +1,72 @@
+"""The task table's columns: what each cell says, and how wide each column is. Pure (no
+Textual): columns grow to their widest cell up to a cap, the title takes what is left."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+
+from convergio_tui.store.queries import TaskLine
+from convergio_tui.textsafe import one_line
+from convergio_tui.tui.format import duration, elapsed, money
+
+# key, label, width (title's width follows the table's)
+# Live columns first, so a narrow terminal still shows what moves.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("code", "code", 5), ("title", "title", 30), ("status", "status", 12), ("round", "round", 5),
+    ("target", "provider·model", 14), ("cost", "cost", 5), ("elapsed", "elapsed", 7),
+    ("type", "type", 6), ("priority", "prio", 4), ("privacy", "privacy", 9),
+)  # fmt: skip
+# Columns as wide as their widest cell, between the width above and this cap: an
+# 8-character code is shown whole, a long model name up to the cap.
+FIT_MAX = {"code": 16, "target": 34, "cost": 10, "type": 12}
+TITLE_MIN, TITLE_MAX = 16, 48
+PADDING = 1  # cells each side of a cell
+
+
+def task_cells(line: TaskLine, now: float) -> dict[str, str]:
+    """The plain text of each cell of ``line`` (compared to skip unchanged cells), with
+    terminal controls and line breaks neutralised: a title is written by whoever wrote
+    the plan."""
+    target = one_line(f"{line.provider}·{line.model}") if line.provider else "— no provider"
+    return {
+        "code": one_line(line.code), "title": one_line(line.title), "type": line.type,
+        "priority": line.priority,
+        "privacy": line.privacy, "target": target, "status": line.status,
+        "round": str(line.round), "cost": money(line.cost_usd) if line.cost_usd else "—",
+        "elapsed": duration(elapsed(line.started_at, line.finished_at, now)),
+    }  # fmt: skip
+
+
+class ColumnWidths:
+    """Each column's width: the fitted ones only grow (a column that shrank back as rows
+    come and go would make the table jump)."""
+
+    def __init__(self) -> None:
+        self.widths = {key: width for key, _, width in COLUMNS}
+
+    def reset(self) -> None:
+        """Back to the starting widths (another plan)."""
+        self.widths = {key: width for key, _, width in COLUMNS}
+
+    def grow(self, cells: dict[str, str]) -> list[str]:
+        """Widen the fitted columns ``cells`` do not fit in; the keys that grew."""
+        grown = []
+        for key, cap in FIT_MAX.items():
+            width = min(cap, cell_len(cells[key]))
+            if width > self.widths[key]:
+                self.widths[key] = width
+                grown.append(key)
+        return grown
+
+    def fixed(self) -> int:
+        """Cells every column but the title takes, padding and the border included."""
+        others = sum(w for k, w in self.widths.items() if k != "title")
+        return others + 2 * PADDING * len(COLUMNS) + 2
+
+    def title(self, available: int) -> int:
+        """The title's width in a table ``available`` cells wide."""
+        return max(TITLE_MIN, min(TITLE_MAX, available - self.fixed()))
+
+    def overflows(self, available: int) -> bool:
+        """Whether some columns are past the right edge of ``available`` cells."""
+        return available > 0 and self.fixed() + self.title(available) > available
