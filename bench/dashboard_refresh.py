@@ -1,6 +1,6 @@
 """Benchmark: the dashboard's UI-thread cost on a 10,000-task plan under load.
 
-    python bench/dashboard_refresh.py [--seconds 20] [--tasks 10000] [--running 16] [--rate 500]
+    python bench/dashboard_refresh.py [--seconds 20] [--tasks 10000] [--running 16] [--rate 500] [--filter "wave:1"]
                                       [--lines json|plain]
 
 A seeding subprocess writes a plan of ``--tasks`` tasks with ``--running`` live runs; a
@@ -175,13 +175,17 @@ class RssSampler(threading.Thread):
             self.peak = max(self.peak, self.process.memory_info().rss)
 
 
-async def measure(db_path: Path, plan_id: int, seconds: float, tasks: int) -> Figures:
-    """Drive the dashboard while the writer runs; return the figures."""
+async def measure(
+    db_path: Path, plan_id: int, seconds: float, tasks: int, task_filter: str = ""
+) -> Figures:
+    """Drive the dashboard while the writer runs (the task table filtered by
+    ``task_filter``, as typed after ``/``, when given); return the figures."""
     from textual import events
 
     from convergio_tui import paths
     from convergio_tui.config.loader import load_config
     from convergio_tui.tui.app import create_app
+    from convergio_tui.tui.task_filter import parse_filter
     from convergio_tui.tui.testing import wait_for_main, wait_until
     from convergio_tui.tui.widgets.task_table import TaskTable
 
@@ -198,6 +202,8 @@ async def measure(db_path: Path, plan_id: int, seconds: float, tasks: int) -> Fi
         table = app.screen.query_one(TaskTable)
         await wait_until(pilot, lambda: table.row_count == tasks, 120)
         first_screen = time.perf_counter() - started
+        if task_filter:
+            table.set_filter(parse_filter(task_filter))
         await pilot.pause(2.0)  # warm-up: the first full read and the initial row measuring
         app.screen.timings.clear()
         expected = [time.perf_counter()]
@@ -298,6 +304,7 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--running", type=int, default=16)
     parser.add_argument("--rate", type=int, default=500, help="lines per second per running task")
+    parser.add_argument("--filter", default="", help="filter the task table, as typed after /")
     parser.add_argument(
         "--lines", choices=("json", "plain"), default="json", help="what the agents print"
     )
@@ -334,7 +341,7 @@ def main() -> int:
         writer = subprocess.Popen([*me, "--role", "writer", "--plan", str(plan_id), "--rate", str(args.rate),
                                    "--seconds", str(args.seconds + 60), "--lines", args.lines])  # fmt: skip
         try:
-            figures = asyncio.run(measure(db, plan_id, args.seconds, args.tasks))
+            figures = asyncio.run(measure(db, plan_id, args.seconds, args.tasks, args.filter))
         finally:
             writer.kill()
             writer.wait()
