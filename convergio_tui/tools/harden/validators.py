@@ -24,6 +24,8 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _INTEGRITY = re.compile(r"^(?:sha(?:1|224|256|384|512)|md5)[-:]", re.IGNORECASE)
 _DOTTED_IDENT = re.compile(r"^[A-Za-z_][\w\-]*(?:[.:/][A-Za-z_][\w\-]*)+$")
 _SNAKE_WORDS = re.compile(r"^[A-Za-z]+(?:[_\-.][A-Za-z]+)*$")
+# "3.0-3.12", "1.2.3": a version or a range of them (typeshed's "spwd: 3.0-3.12").
+_VERSION = re.compile(r"^\d+(?:\.\d+)+(?:-(?:\d+(?:\.\d+)*)?)?$")
 _SYMBOLS = set("!@#$%^&*+=?~;,/|:'\"()[]{}")
 _SECRET_KEY_NAME = re.compile(
     r"(?:secret|api|access|private|auth|signing|encryption|master|client|app|license|"
@@ -91,7 +93,7 @@ def check_url_password(value: str, ctx: Ctx) -> bool:
 
 def _password_like(value: str) -> bool:
     """Looks typed by a person: has a digit or a symbol, is not words or a reference."""
-    if _DOTTED_IDENT.match(value) or _SNAKE_WORDS.match(value):
+    if _DOTTED_IDENT.match(value) or _SNAKE_WORDS.match(value) or _VERSION.match(value):
         return False
     has_digit = any(ch.isdigit() for ch in value)
     has_symbol = any(ch in _SYMBOLS for ch in value)

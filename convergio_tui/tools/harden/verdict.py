@@ -31,9 +31,11 @@ SPECIFIC = "provider token format"
 
 _DATE = re.compile(r"(?:19|20)\d\d([-./])(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])")
 _SEED = re.compile(r"(?i)\w*seed\w*|\brandom_state\b|\brng\b|\bsrand\b|\bnonce\b|random\.Random\b")
+# Words of prose that mark an example; not inside a path, a host or an identifier
+# ("examples/cli.py", "example.com", "sample_rate").
 _EXAMPLE_MARK = re.compile(
-    r"(?i)\be\.g\.|\bfor (?:example|instance)\b|\bexamples?\b|\bsample\b|\bfake\b|\bdummy\b"
-    r"|\bfictitious\b|\bfittizi[oa]\b|\besempio\b|\bbeispiel\b|\bplaceholder\b"
+    r"(?i)\be\.g\.|\bfor (?:example|instance)\b|(?<![\w/.\-])(?:examples?|sample|fake|dummy"
+    r"|fictitious|fittizi[oa]|esempio|beispiel|placeholder)(?![\w/.\-])"
 )
 _IDENT_VALUE = re.compile(r"[A-Za-z_][\w.]*(?:\[[\w., \[\]|]*\])?[,;)]*")
 _URL_USER = re.compile(r"://([^:/\s@\"'<>]*):$")
