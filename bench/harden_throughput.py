@@ -1,15 +1,22 @@
-"""Throughput and accuracy of `convergio harden` against detect-secrets.
+"""Throughput and accuracy of `convergio harden` against detect-secrets and gitleaks,
+on the same tree, in one run.
 
-detect-secrets is not a project dependency; install it only to run this bench:
+Neither peer is a project dependency. Install them for the bench only:
 
-    pip install detect-secrets
-    python bench/harden_throughput.py [--copies N] [--module convergio_tui]
+    python -m venv /tmp/ds && /tmp/ds/bin/pip install detect-secrets
+    apt-get install gitleaks          # Debian 13 and later; absent from Debian 12
+    python bench/harden_throughput.py --detect-secrets /tmp/ds/bin/detect-secrets \
+        [--copies N] [--runs 3] [--baseline-src DIR]
 
-It builds one git tree (the sources of a few installed pure-Python packages plus the
-labelled corpus written out as files), times both tools on it (wall clock, each on
-its default parallelism), then scores both on the corpus (tests/harden_corpus.py: a
-sample counts as detected when the tool reports anything in its file). It prints MB/s,
-precision and recall for both, and the throughput ratio.
+The tree: the sources of a few installed packages (``--copies`` times) plus both
+labelled corpora (tests/harden_corpus.py, tests/harden_samples/) written out as files,
+committed to a fresh git repository. Each tool scans it ``--runs`` times, interleaved,
+on its default parallelism; the median wall time is reported as MB/s. ``--baseline-src``
+names the ``convergio_tui`` parent folder of an older checkout (``git archive`` of a
+commit), timed in the same runs: a before/after on one machine state. A missing peer is
+reported as such. Then each tool scans the corpora alone: a sample counts as detected
+when the tool reports anything in its file (convergio: a kept finding), giving precision
+and recall on the same footing for all three.
 """
 
 from __future__ import annotations
@@ -19,18 +26,21 @@ import importlib.util
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from harden_corpus import Sample, generate, score  # noqa: E402
+import harden_corpus  # noqa: E402
+import harden_labelled  # noqa: E402
 
-PACKAGES = ("rich", "click", "pydantic", "yaml", "_pytest")
+PACKAGES = ("rich", "click", "pydantic", "yaml", "_pytest", "stdnum", "textual")
 GIT_ENV = {
     **os.environ,
     "GIT_AUTHOR_NAME": "bench",
@@ -38,6 +48,10 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "bench",
     "GIT_COMMITTER_EMAIL": "bench@bench.invalid",
 }
+# (file name, text, positive) of every labelled sample.
+Labelled = list[tuple[str, str, bool]]
+# A tool: scans a folder, returns the set of files with a reported finding.
+Scanner = Callable[[Path], set[str]]
 
 
 def git_tree(path: Path) -> None:
@@ -46,97 +60,147 @@ def git_tree(path: Path) -> None:
         subprocess.run(["git", *args], cwd=path, env=GIT_ENV, check=True, capture_output=True)
 
 
-def write_corpus(path: Path, samples: list[Sample]) -> list[str]:
-    """One file per sample; returns the file names in sample order."""
-    path.mkdir(parents=True, exist_ok=True)
-    names = []
-    for i, sample in enumerate(samples):
-        name = f"s{i:04d}{sample.suffix}"
-        (path / name).write_text(sample.text, encoding="utf-8")
-        names.append(name)
-    return names
+def corpus() -> Labelled:
+    """Both labelled corpora as (relative file name, text, positive)."""
+    out: Labelled = []
+    for i, s in enumerate(harden_corpus.generate()):
+        out.append((f"synthetic/s{i:04d}{s.suffix}", s.text, s.positive))
+    for s in harden_labelled.load():
+        out.append((f"real/{s.id}/{s.path}", s.text, s.positive))
+    return out
 
 
-def build_tree(path: Path, copies: int, samples: list[Sample]) -> int:
-    """Sources of PACKAGES (``copies`` times) plus the corpus; returns total bytes."""
+def write_files(path: Path, samples: Labelled) -> None:
+    for name, text, _ in samples:
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def build_tree(path: Path, copies: int, samples: Labelled) -> int:
+    """Sources of PACKAGES (``copies`` times) plus the corpora; returns tracked bytes."""
     for copy in range(copies):
         for name in PACKAGES:
             spec = importlib.util.find_spec(name)
             if spec is None or not spec.submodule_search_locations:
                 continue
             src = Path(next(iter(spec.submodule_search_locations)))
-            shutil.copytree(
-                src,
-                path / f"c{copy}" / name,
-                ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyc"),
-            )
-    write_corpus(path / "corpus", samples)
+            shutil.copytree(src, path / f"c{copy}" / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyc"))  # fmt: skip
+    write_files(path / "corpus", samples)
     git_tree(path)
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=path, capture_output=True, check=True)
     return sum((path / p).stat().st_size for p in listed.stdout.decode().split("\0") if p)
 
 
-def run_convergio(module: str, tree: Path) -> tuple[float, dict[str, object]]:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", module, "harden", ".", "--format", "json"],
-        cwd=tree,
-        capture_output=True,
-        text=True,
-    )
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"convergio harden failed: {proc.stderr}")
-    return elapsed, json.loads(proc.stdout)
+def convergio(src: Path | None) -> Scanner:
+    """``convergio harden`` from this checkout, or from ``src`` (an older one)."""
+
+    def scan(tree: Path) -> set[str]:
+        env = {**os.environ, "PYTHONPATH": str(src)} if src else None
+        argv = [sys.executable, "-m", "convergio_tui", "harden", ".", "--format", "json"]
+        proc = subprocess.run(argv, cwd=tree, capture_output=True, text=True, env=env)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"convergio harden failed: {proc.stderr}")
+        findings = json.loads(proc.stdout)["findings"]
+        return {f["path"] for f in findings if f.get("kept", True)}
+
+    return scan
 
 
-def run_detect_secrets(tree: Path) -> tuple[float, dict[str, object]]:
-    exe = shutil.which("detect-secrets")
-    if exe is None:
-        raise SystemExit("detect-secrets is not installed: pip install detect-secrets")
-    start = time.perf_counter()
-    proc = subprocess.run([exe, "scan"], cwd=tree, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"detect-secrets failed: {proc.stderr}")
-    return elapsed, json.loads(proc.stdout)
+def detect_secrets(exe: str) -> Scanner:
+    def scan(tree: Path) -> set[str]:
+        proc = subprocess.run([exe, "scan"], cwd=tree, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"detect-secrets failed: {proc.stderr}")
+        return set(json.loads(proc.stdout)["results"])
+
+    return scan
+
+
+def gitleaks(exe: str) -> Scanner:
+    def scan(tree: Path) -> set[str]:
+        with tempfile.NamedTemporaryFile(suffix=".json") as report:
+            argv = [exe, "detect", "--no-git", "--no-banner", "--source", ".", "--exit-code",
+                    "0", "--report-format", "json", "--report-path", report.name]  # fmt: skip
+            proc = subprocess.run(argv, cwd=tree, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise SystemExit(f"gitleaks failed: {proc.stderr}")
+            found = json.loads(Path(report.name).read_text() or "[]")
+        return {str(f["File"]).removeprefix("./") for f in found}
+
+    return scan
+
+
+def tools(args: argparse.Namespace) -> tuple[dict[str, Scanner], list[str]]:
+    """The tools to run and a note for each one that is missing."""
+    found: dict[str, Scanner] = {"convergio": convergio(None)}
+    notes = []
+    if args.baseline_src:
+        found["convergio (baseline)"] = convergio(Path(args.baseline_src).resolve())
+    ds = args.detect_secrets or shutil.which("detect-secrets")
+    if ds:
+        found["detect-secrets"] = detect_secrets(ds)
+    else:
+        notes.append("detect-secrets: not installed (pip install detect-secrets in a scratch venv)")
+    gl = args.gitleaks or shutil.which("gitleaks")
+    if gl:
+        found["gitleaks"] = gitleaks(gl)
+    else:
+        notes.append(
+            "gitleaks: not installed (apt-get install gitleaks: packaged from Debian 13; "
+            "not in Debian 12, and its Go module cannot be built without the module proxy)"
+        )
+    return found, notes
+
+
+def score(files: set[str], samples: Labelled, prefix: str) -> tuple[float, float]:
+    """(precision, recall) of a tool's flagged files over the samples."""
+    tp = sum(1 for name, _, pos in samples if pos and f"{prefix}{name}" in files)
+    fp = sum(1 for name, _, pos in samples if not pos and f"{prefix}{name}" in files)
+    positives = sum(1 for _, _, pos in samples if pos)
+    return (tp / (tp + fp) if tp + fp else 1.0), (tp / positives if positives else 1.0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--copies", type=int, default=1, help="copies of the source set")
-    parser.add_argument("--module", default="convergio_tui", help="module run with -m")
+    parser.add_argument("--copies", type=int, default=2, help="copies of the source set")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per tool (median)")
+    parser.add_argument("--baseline-src", help="folder holding an older convergio_tui")
+    parser.add_argument("--detect-secrets", help="detect-secrets executable")
+    parser.add_argument("--gitleaks", help="gitleaks executable")
     args = parser.parse_args()
-    samples = generate()
+    scanners, notes = tools(args)
+    samples = corpus()
+    times: dict[str, list[float]] = {name: [] for name in scanners}
     with tempfile.TemporaryDirectory(prefix="harden-bench-") as tmp:
         tree = Path(tmp) / "tree"
         tree.mkdir()
-        total = build_tree(tree, args.copies, samples)
-        mb = total / 1e6
-        ours_s, _ = run_convergio(args.module, tree)
-        theirs_s, _ = run_detect_secrets(tree)
-
-        corpus = Path(tmp) / "corpus"
-        names = write_corpus(corpus, samples)
-        git_tree(corpus)
-        _, ours_doc = run_convergio(args.module, corpus)
-        _, theirs_doc = run_detect_secrets(corpus)
-    ours_files = {f["path"] for f in ours_doc["findings"]}  # type: ignore[union-attr]
-    theirs_files = set(theirs_doc["results"])  # type: ignore[arg-type]
-    ours_p, ours_r = score([n in ours_files for n in names], samples)
-    theirs_p, theirs_r = score([n in theirs_files for n in names], samples)
-    positives = sum(s.positive for s in samples)
-    print(
-        f"tree: {mb:.1f} MB tracked, corpus: {positives} positives, "
-        f"{len(samples) - positives} negatives, cpus: {os.cpu_count()}"
-    )
-    print(f"{'tool':<16}{'seconds':>9}{'MB/s':>9}{'precision':>11}{'recall':>9}")
-    print(f"{'convergio':<16}{ours_s:>9.2f}{mb / ours_s:>9.2f}{ours_p:>11.3f}{ours_r:>9.3f}")
-    print(
-        f"{'detect-secrets':<16}{theirs_s:>9.2f}{mb / theirs_s:>9.2f}"
-        f"{theirs_p:>11.3f}{theirs_r:>9.3f}"
-    )
-    print(f"throughput ratio (convergio / detect-secrets): {theirs_s / ours_s:.1f}x")
+        mb = build_tree(tree, args.copies, samples) / 1e6
+        for _ in range(args.runs):  # interleaved: every tool sees the same machine load
+            for name, scan in scanners.items():
+                start = time.perf_counter()
+                scan(tree)
+                times[name].append(time.perf_counter() - start)
+        corpus_dir = Path(tmp) / "corpus"
+        write_files(corpus_dir, samples)
+        git_tree(corpus_dir)
+        flagged = {name: scan(corpus_dir) for name, scan in scanners.items()}
+    real = [s for s in samples if s[0].startswith("real/")]
+    synthetic = [s for s in samples if s[0].startswith("synthetic/")]
+    print(f"tree: {mb:.1f} MB tracked ({len(samples)} corpus files among them), "
+          f"{args.runs} runs each, cpus: {os.cpu_count()}")  # fmt: skip
+    for note in notes:
+        print(f"not run: {note}")
+    ours = statistics.median(times["convergio"])
+    print(f"{'tool':<22}{'median s':>9}{'MB/s':>8}{'vs convergio':>13}"
+          f"{'real P':>8}{'real R':>8}{'synth P':>9}{'synth R':>9}")  # fmt: skip
+    for name in scanners:
+        median = statistics.median(times[name])
+        rp, rr = score(flagged[name], real, "")
+        sp, sr = score(flagged[name], synthetic, "")
+        print(f"{name:<22}{median:>9.2f}{mb / median:>8.1f}{median / ours:>12.1f}x"
+              f"{rp:>8.3f}{rr:>8.3f}{sp:>9.3f}{sr:>9.3f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def verdicts(text: str, path: str) -> list[tuple[str, bool, str]]:
         ("np.random.seed(4539148803436467)\n", "train.py", "random seed"),
         ('DB = "postgresql://scott:tiger@localhost/mydatabase"\n', "db.py", "URL example"),
         ("amqp://guest:guest@rabbit:5672//\n", "compose.yml", "URL example"),
+        ("mongodb://reader:D1fficultP%40ss@mongodb0.example.com:27017/\n", "db.md", "URL example"),
     ],
 )
 def test_examples_are_skipped_with_their_reason(text: str, path: str, why: str) -> None:

@@ -88,7 +88,9 @@ def _url_example(line: str, a: int, b: int, value: str) -> bool:
     host_match = _URL_HOST.match(line, b)
     user = user_match.group(1).lower() if user_match else ""
     host = host_match.group(1).lower().rstrip(".") if host_match else ""
-    if host in EXAMPLE_HOSTS or host.endswith((".example", ".invalid", ".test")):
+    # RFC 2606 reserves example.com/.org/.net and every name under them.
+    reserved = (".example", ".invalid", ".test", ".example.com", ".example.org", ".example.net")
+    if host in EXAMPLE_HOSTS or host.endswith(reserved):
         return True
     return (user, value.lower()) in DOC_CREDENTIALS or (bool(user) and user == value.lower())
 
