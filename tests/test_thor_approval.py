@@ -18,6 +18,8 @@ def test_failing_tests_are_read_from_each_runners_output() -> None:
     assert failing_tests("ok 1 - adds\nnot ok 2 - subtracts\n") == ["subtracts"]
     assert failing_tests("--- FAIL: TestSub (0.00s)\n") == ["TestSub"]
     assert failing_tests("test calc::sub ... FAILED\n") == ["calc::sub"]
+    unittest = "FAIL: test_power (tests.test_power.PowerTest.test_power)\n"
+    assert failing_tests(unittest) == ["tests.test_power.PowerTest.test_power"]
     assert failing_tests("all good\n") == []
 
 

@@ -25,12 +25,14 @@ MEANING = {
     9: "it breaks the project's constitution",
     10: "the wave's build or cross-review fails",
 }
-# Failing test names as the common runners print them: pytest, node --test, go, cargo.
+# Failing test names as the common runners print them: pytest, node --test, go, cargo,
+# unittest.
 _FAILING_TEST = re.compile(
     r"^(?:FAILED (?P<pytest>\S+::\S+)(?: - .*)?"
     r"|not ok \d+ - (?P<node>.+?)(?: # .*)?"
     r"|\s*--- FAIL: (?P<go>\S+)(?: \(.*\))?"
-    r"|test (?P<cargo>\S+) \.\.\. FAILED)\s*$",
+    r"|test (?P<cargo>\S+) \.\.\. FAILED"
+    r"|(?:FAIL|ERROR): \S+ \((?P<unittest>[^)\s]+)\))\s*$",
     re.MULTILINE,
 )
 MAX_TESTS = 5
