@@ -213,3 +213,32 @@ def test_the_palette_offers_the_filter_and_the_next_task_that_needs_you(
             assert Task.get_by_id(table.selected_task_id).status == "escalated"
 
     asyncio.run(scenario())
+
+
+def test_the_task_table_has_the_focus_and_the_footer_the_screens_keys_from_the_start(
+    sample: sample_data.SampleIds, isolated_home: Path, shipped_config: Config
+) -> None:
+    """The closed filter field must not take the first focus: the footer then showed only
+    its own keys (esc Clear filter, / Filter) and never q, e, n... in the demo."""
+    from textual.widgets import Footer
+
+    async def scenario() -> None:
+        app = make_app(isolated_home, shipped_config, sample.plan_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_main(pilot)
+            assert isinstance(app.focused, TaskTable)
+
+            def keys() -> str:
+                footer = app.screen.query_one(Footer)
+                return " ".join(str(child.render()) for child in footer.children)
+
+            await wait_until(pilot, lambda: "q Quit" in keys() and "e Escalations" in keys())
+            assert "Clear filter" not in keys()
+            await type_filter(pilot, app, "wave:1")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.focused, TaskTable))
+            await pilot.press("escape")  # clears the filter; the field stays out of reach
+            await wait_until(pilot, lambda: not app.screen.query_one(FilterBar).text)
+            assert isinstance(app.focused, TaskTable)
+
+    asyncio.run(scenario())

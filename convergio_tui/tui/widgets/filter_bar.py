@@ -66,7 +66,11 @@ class FilterBar(Horizontal):
     def compose(self) -> ComposeResult:
         """A label, the field, a note (how many match, or what was not understood)."""
         yield Label("/ filter")
-        yield FilterInput(placeholder=PLACEHOLDER, id="filter-input")
+        field = FilterInput(placeholder=PLACEHOLDER, id="filter-input")
+        # Only / reaches it: focusable at the start, it took the focus (and the footer,
+        # which showed its keys instead of the screen's) before the task table had it.
+        field.can_focus = False
+        yield field
         yield Label("", id="filter-note")
 
     @property
@@ -78,6 +82,7 @@ class FilterBar(Horizontal):
         """Show the bar and put the cursor in it."""
         self.add_class("-open")
         field = self.query_one(FilterInput)
+        field.can_focus = True
         field.focus()
         field.cursor_position = len(field.value)
 
@@ -87,6 +92,7 @@ class FilterBar(Horizontal):
         if clear and field.value:
             field.value = ""  # posts Input.Changed: the screen shows every task again
         self.set_class(bool(field.value.strip()), "-open")
+        field.can_focus = False
 
     def note(self, text: str, *, problem: bool = False) -> None:
         """Say how many tasks match, or what was not understood."""
