@@ -16,6 +16,7 @@ from convergio_tui.config.schema import Config
 from convergio_tui.devtools import sample_data
 from convergio_tui.devtools.screenshots import (
     sample_app,
+    settle_toasts,
     show_approval,
     show_main,
     show_task_detail,
@@ -56,6 +57,7 @@ async def _show_approval_diff(pilot: Pilot[None], ids: sample_data.SampleIds) ->
     await _diff_loaded(pilot)
     await pilot.press("z")
     await pilot.pause(0.3)
+    settle_toasts(pilot)
 
 
 async def _diff_loaded(pilot: Pilot[None]) -> None:
@@ -65,6 +67,7 @@ async def _diff_loaded(pilot: Pilot[None]) -> None:
     view = pilot.app.screen.query_one(DiffView)
     await wait_until(pilot, lambda: view.rendered is not None and bool(view.rendered.starts))
     await pilot.pause(0.3)
+    settle_toasts(pilot)
 
 
 @pytest.mark.parametrize(
@@ -120,6 +123,39 @@ def test_snapshot_new_plan(
 
     async def run_before(pilot: Pilot[None]) -> None:
         await show_new_plan(pilot, ids)
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    finally:
+        close_database()
+
+
+async def _show_inbox(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
+    """The escalation inbox with the sample's pending escalation."""
+    from convergio_tui.tui.testing import wait_until
+
+    await show_main(pilot, ids)
+    await pilot.press("e")
+    await wait_until(pilot, lambda: bool(getattr(pilot.app.screen, "lines", ())))
+    await pilot.pause(0.3)
+    settle_toasts(pilot)
+
+
+@pytest.mark.parametrize(
+    ("theme", "steps"),
+    [("convergio-light", show_main), ("convergio-contrast", show_main),
+     ("convergio-dark", _show_inbox)],
+    ids=["main-light", "main-contrast", "inbox"],
+)  # fmt: skip
+def test_snapshot_themes_and_inbox(
+    theme: str, steps: Callable[[Pilot[None], sample_data.SampleIds], Awaitable[None]],
+    snap_compare: Callable[..., bool], isolated_home: Path, shipped_config: Config,
+) -> None:  # fmt: skip
+    """The main screen in the other shipped themes, and the escalation inbox."""
+    app, ids = sample_app(isolated_home, sample_data.sample_config(shipped_config), theme)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await steps(pilot, ids)
 
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

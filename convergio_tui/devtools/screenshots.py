@@ -36,6 +36,13 @@ async def show_main(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
     await wait_for_polls(pilot, 1)
     await wait_until(pilot, lambda: "waiting for output" not in _subtitles(pilot.app))
     await pilot.pause(0.3)
+    settle_toasts(pilot)
+
+
+def settle_toasts(pilot: Pilot[None]) -> None:
+    """Clear the toasts: one caught mid-flight (or gone on a slow machine) would make a
+    picture depend on timing. The sample's data is fixed, so no new one comes after."""
+    pilot.app.clear_notifications()
 
 
 def _subtitles(app: App[None]) -> str:
@@ -54,6 +61,7 @@ async def show_task_detail(pilot: Pilot[None], ids: sample_data.SampleIds) -> No
     await pilot.press("enter")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "detail", None) is not None)
     await pilot.pause(0.3)
+    settle_toasts(pilot)
 
 
 async def show_approval(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
@@ -64,6 +72,7 @@ async def show_approval(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
     await pilot.press("enter")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "detail", None) is not None)
     await pilot.pause(0.3)
+    settle_toasts(pilot)
 
 
 SHOTS: dict[str, Steps] = {
