@@ -57,6 +57,23 @@ async def open_new_plan(pilot: Pilot[None], app: ConvergioApp) -> NewPlanScreen:
     return screen
 
 
+async def showing(pilot: Pilot[None], app: ConvergioApp, *texts: str) -> str:
+    """The screen once it shows every one of ``texts`` (a step's result is drawn at the
+    next refresh, not at once); fails with what it shows instead."""
+    try:
+        await wait_until(pilot, lambda: all(t in screen_text(app) for t in texts))
+    except TimeoutError:
+        raise AssertionError(f"not on the screen: {texts}\n{screen_text(app)}") from None
+    return screen_text(app)
+
+
+async def click(pilot: Pilot[None], selector: str) -> None:
+    """Click a button once it is laid out (a draft's actions appear at the next refresh)."""
+    button = pilot.app.screen.query_one(selector, Button)
+    await wait_until(pilot, lambda: button.region.area > 0 and not button.disabled)
+    await pilot.click(selector)
+
+
 async def ended(pilot: Pilot[None], screen: NewPlanScreen, before: int) -> None:
     """Wait until a step started after ``before`` ended steps has ended too."""
     await wait_until(pilot, lambda: screen.finished > before and screen.busy == "",
@@ -84,9 +101,8 @@ def test_a_drafted_plan_is_shown_imported_and_run_here(
             screen = await open_new_plan(pilot, app)
             await draft(pilot, screen, goal)
             assert screen.reviewed is not None, screen_text(app)
-            shown = screen_text(app)
+            shown = await showing(pilot, app, "hello  1 wave, 1 task for demo", "name: hello")
             # The routing and the cost, as run --dry-run shows them, before anything is stored.
-            assert "hello  1 wave, 1 task for demo" in shown
             assert "drafted by claude·" in shown and "in 1 round" in shown
             row = next(line for line in shown.splitlines() if " T1 " in line)
             assert "Write hello.txt" in row and "copilot·" in row
@@ -94,7 +110,7 @@ def test_a_drafted_plan_is_shown_imported_and_run_here(
             assert "plans/add-a-hello-file.yaml" in shown and "name: hello" in shown
             assert not written.exists() and Plan.select().count() == 0  # nothing yet
 
-            await pilot.click("#np-import")
+            await click(pilot, "#np-import")
             await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout_s=20)
             plan = Plan.get()
             assert app.ctx.plan_id == plan.id  # the dashboard shows the new plan
@@ -139,8 +155,8 @@ def test_a_note_drafts_the_plan_again_with_the_note_and_the_plan_it_is_about(
             await pilot.press("enter")
             await ended(pilot, screen, before)
             assert [r.code for r in screen.reviewed.rows] == ["T2"], screen_text(app)
-            shown = screen_text(app)
-            assert "Write hello.md instead" in shown and "T1 " not in shown
+            shown = await showing(pilot, app, "Write hello.md instead")
+            assert "T1 " not in shown
             assert "planning cost so far" in shown
             await pilot.press("escape")  # closed without importing
             await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
@@ -182,23 +198,22 @@ def test_an_edit_is_validated_again_and_the_edited_plan_is_imported(
 
             monkeypatch.setenv("EDITOR", editor(tmp_path, "bad", "type: coding", "type: painting"))
             before = screen.finished
-            await pilot.click("#np-edit")
+            await click(pilot, "#np-edit")
             await ended(pilot, screen, before)
             assert not screen.valid
-            shown = screen_text(app)
-            assert "Your edit does not validate" in shown and "painting" in shown
+            shown = await showing(pilot, app, "Your edit does not validate")
+            assert "painting" in shown
             assert "add-a-hello-file.yaml:" in shown  # the validator's file:line
             assert screen.query_one("#np-import", Button).disabled
 
             monkeypatch.setenv("EDITOR", editor(tmp_path, "good", "type: painting", "type: docs"))
             before = screen.finished
-            await pilot.click("#np-edit")
+            await click(pilot, "#np-edit")
             await ended(pilot, screen, before)
             assert screen.valid
-            assert "Read back after your edit" in screen_text(app)
-            assert "edited by you" in screen_text(app)
+            await showing(pilot, app, "Read back after your edit", "edited by you")
             assert screen.reviewed is not None and screen.reviewed.edited
-            await pilot.click("#np-import")
+            await click(pilot, "#np-import")
             await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout_s=20)
             await wait_until(pilot, lambda: app.ctx.engine is not None)
 
@@ -219,8 +234,7 @@ def test_no_valid_plan_after_three_rounds_is_shown_and_nothing_is_imported(
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_new_plan(pilot, app)
             await draft(pilot, screen, goal)
-            shown = screen_text(app)
-            assert "No plan: no valid plan after 3 rounds" in shown, shown
+            shown = await showing(pilot, app, "No plan: no valid plan after 3 rounds")
             assert "round 3: plan.yaml:1: expected a mapping at the top level" in shown
             assert "Nothing was written or imported" in shown
             assert screen.reviewed is None and not screen.query_one("#np-actions").display
@@ -253,7 +267,7 @@ def test_stop_cancels_the_planning_run_whose_progress_is_shown(
             assert str(screen.query_one("#np-draft", Button).label) == "Stop"
             await pilot.click("#np-draft")
             await ended(pilot, screen, before)
-            assert "Stopped: nothing was written or imported." in screen_text(app)
+            await showing(pilot, app, "Stopped: nothing was written or imported.")
 
     asyncio.run(scenario())
     runs = plan_rows(engine_db, "SELECT status FROM run WHERE task_id IS NULL")
@@ -282,15 +296,15 @@ def test_from_the_palette_a_file_that_is_there_is_overwritten_only_after_a_yes(
             assert isinstance(screen, NewPlanScreen)
             await wait_until(pilot, lambda: screen.query_one("#np-project", Select).value == "demo")
             await draft(pilot, screen, "Add a hello file.\n" + answer(hello_plan()))
-            assert "already there" in screen_text(app)
+            await showing(pilot, app, "another file is there")
 
-            await pilot.click("#np-import")
+            await click(pilot, "#np-import")
             await wait_until(pilot, lambda: "exists and is not this draft" in screen_text(app))
             await pilot.press("enter")  # the focus is on the safe answer: keep it
             await wait_until(pilot, lambda: "Nothing written" in screen_text(app))
             assert theirs.read_text() == "# somebody's own plan\n"
 
-            await pilot.click("#np-import")
+            await click(pilot, "#np-import")
             await wait_until(pilot, lambda: "exists and is not this draft" in screen_text(app))
             await pilot.press("y")
             await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout_s=20)
@@ -313,7 +327,7 @@ def test_a_drafting_no_provider_may_take_is_refused_on_the_screen(
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_new_plan(pilot, app)
             await draft(pilot, screen, "Add a hello file")
-            assert "No plan: no provider may draft this plan now: " in screen_text(app)
+            await showing(pilot, app, "No plan: no provider may draft this plan now: ")
             assert screen.reviewed is None
 
     asyncio.run(scenario())

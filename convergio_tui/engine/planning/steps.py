@@ -81,7 +81,7 @@ class Reviewed:
     today: budget.BudgetStatus
     rounds: tuple[Round, ...] = ()  # the last drafting's rounds
     planning_cost_usd: float = 0.0  # every drafting of this goal so far
-    out_exists: bool = False  # a file is there already (another's, or an earlier draft)
+    out_taken: bool = False  # another file is there: writing it asks first (:func:`save`)
     edited: bool = False  # read back from the file after a person edited it
 
     @property
@@ -160,14 +160,16 @@ def file_text(drafted: Draft, by: str) -> str:
 
 def review(config: Config, spec: PlanSpec, ref: ProjectRef, text: str, out: Path, *,
            rounds: Sequence[Round] = (), planning_cost_usd: float = 0.0, edited: bool = False,
-           at: float | None = None) -> Reviewed:  # fmt: skip
+           ours: str | None = None, at: float | None = None) -> Reviewed:  # fmt: skip
     """Route the plan as ``plan import`` would store it now (nothing is written) and read
-    today's budget (``at``: the moment to read it for, default now)."""
+    today's budget (``at``: the moment to read it for, default now). ``ours``: what the
+    caller last wrote to ``out``; another file there is :attr:`Reviewed.out_taken`."""
     rows = tuple(preview_spec(config, spec, ref))
     titles = tuple((t.code, t.title) for w in spec.waves for t in w.tasks)
+    taken = out.exists() and read_plan(out) not in (ours, text)
     return Reviewed(spec.name, tuple(w.name for w in spec.waves), titles, text, ref, out, rows,
                     budget.status(config.budget, at), tuple(rounds), planning_cost_usd,
-                    out.exists(), edited)  # fmt: skip
+                    taken, edited)  # fmt: skip
 
 
 def save(out: Path, text: str, *, ours: str | None, overwrite: bool = False) -> bool:
@@ -190,7 +192,7 @@ def read_back(config: Config, out: Path, previous: Reviewed, at: float | None = 
         raise DraftingRefused(f"{out} cannot be read any more.")
     spec, ref = prepare_plan(out, config)
     return review(config, spec, ref, text, out, rounds=previous.rounds,
-                  planning_cost_usd=previous.planning_cost_usd, edited=True, at=at)  # fmt: skip
+                  planning_cost_usd=previous.planning_cost_usd, edited=True, ours=text, at=at)  # fmt: skip
 
 
 def imported_as(out: Path) -> int | None:

@@ -171,6 +171,9 @@ class MainScreen(MainActions):
 
     def on_plan_polled(self, message: PlanPolled) -> None:
         """Apply a read and schedule the next one."""
+        # The app is shutting down: its widgets are being closed, a read has nowhere to go.
+        if self._pruning or not self.app._running:
+            return
         with self.timings.measure("poll"):
             self._polled(message)
 

@@ -69,8 +69,8 @@ class NewPlanScreen(NewPlanFile):
     NewPlanScreen.-short #draft-summary, NewPlanScreen.-short #draft-totals { margin: 0; }
     NewPlanScreen.-short #draft-why { max-height: 3; }
     #np-actions { height: auto; }
-    #np-note { width: 1fr; }
-    #np-actions Button { margin-left: 1; }
+    #np-note { width: 1fr; margin-right: 1; }
+    #np-actions Button { margin-right: 1; }
     """
     BINDINGS = [Binding("escape", "close", "Close", id="new-plan.close")]
 
@@ -106,12 +106,13 @@ class NewPlanScreen(NewPlanFile):
                     yield Button("Close (esc)", id="np-close")
         yield Static("", id="np-status")
         yield DraftPreview(id="np-preview")
+        # The buttons on the left: notifications appear over the right-hand side.
         with Horizontal(id="np-actions"):
+            yield Button("Import and start", variant="success", id="np-import")
+            yield Button("Edit in $EDITOR", id="np-edit")
             yield Input(placeholder="a note for the planner: enter drafts the plan again with it",
                         id="np-note")  # fmt: skip
             yield Button("Send note", id="np-send-note")
-            yield Button("Edit in $EDITOR", id="np-edit")
-            yield Button("Import and start", variant="success", id="np-import")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -200,6 +201,8 @@ class NewPlanScreen(NewPlanFile):
             self.say("Choose the project the plan is for.", error=True)
             return
         goal = self.query_one("#np-goal", TextArea).text
+        if (goal, project) != self._asked:  # another file: what was written is not it
+            self._written = None
         self._asked, self._notes, self._spent = (goal, project), (), 0.0
         self.start_drafting()
 
@@ -228,18 +231,18 @@ class NewPlanScreen(NewPlanFile):
         self._stop_peeking()
         self._peek = self.set_interval(PEEK_S, self._read_run)
         goal, project = self._asked
-        self._draft(goal, project, self._notes, self._stop, self._spent)
+        self._draft(goal, project, self._notes, self._stop, self._spent, self._written)
 
     @work(thread=True, exclusive=True, group="draft", exit_on_error=False, name="drafting")
     def _draft(self, goal: str, project: str, notes: tuple[str, ...], stop: threading.Event,
-               spent: float) -> None:  # fmt: skip
+               spent: float, ours: str | None) -> None:  # fmt: skip
         config = self.ctx.config
         try:
             setup = steps.set_up(config, goal, project)
             drafted = steps.draft(config, setup, stop, notes=notes, on_round=self._round_ended)
             reviewed = steps.review(
                 config, drafted.spec, setup.ref, steps.file_text(drafted, BY), setup.out,
-                rounds=drafted.rounds, planning_cost_usd=spent + drafted.cost_usd,
+                rounds=drafted.rounds, planning_cost_usd=spent + drafted.cost_usd, ours=ours,
                 at=self.ctx.clock(),
             )  # fmt: skip
         except PlanningFailed as exc:

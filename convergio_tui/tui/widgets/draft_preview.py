@@ -54,8 +54,9 @@ def summary(reviewed: Reviewed) -> Content:
     if reviewed.edited:
         parts.append(("  ·  edited by you", "$text-accent"))
     parts += ["\n", ("file ", "$text-muted"), printable(shown_path(reviewed), one_line=True)]
-    if reviewed.out_exists:
-        parts.append(("  (already there: written when you edit or import it)", "$text-muted"))
+    if reviewed.out_taken:
+        parts.append(("  (another file is there: you are asked before it is overwritten)",
+                      "$text-warning"))  # fmt: skip
     return Content.assemble(*parts)
 
 
