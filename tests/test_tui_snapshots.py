@@ -1,5 +1,6 @@
-"""SVG snapshots of the main screen, the task detail and the approval modal at 160×45,
-and of the main screen at the other sizes a person uses (80×24, 100×30, 220×60).
+"""SVG snapshots of the main screen, the task detail and the approval modal at 160×45, of
+the main screen at the other sizes a person uses (80×24, 100×30, 220×60) and in the other
+shipped themes, of the escalation inbox, the diff view and the New plan screen.
 
 Review the SVGs under tests/__snapshots__ when they change (pytest --snapshot-update).
 """
@@ -16,32 +17,43 @@ from convergio_tui.config.schema import Config
 from convergio_tui.devtools import sample_data
 from convergio_tui.devtools.screenshots import (
     sample_app,
-    settle_toasts,
+    settle,
     show_approval,
+    show_inbox,
     show_main,
     show_task_detail,
 )
 from convergio_tui.store.db import close_database
+from convergio_tui.tui.app import ConvergioApp
+from convergio_tui.tui.themes import DEFAULT_THEME
 
 SIZE = (160, 45)
+Steps = Callable[[Pilot[None], sample_data.SampleIds], Awaitable[None]]
+
+
+def compare(
+    snap_compare: Callable[..., bool], app: ConvergioApp, ids: sample_data.SampleIds,
+    steps: Steps, size: tuple[int, int] = SIZE,
+) -> None:  # fmt: skip
+    """Drive ``app`` through ``steps`` and compare the picture with its snapshot."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await steps(pilot, ids)
+
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+    finally:
+        close_database()
 
 
 @pytest.mark.parametrize(
     "steps", [show_main, show_task_detail, show_approval], ids=["main", "task-detail", "approval"]
 )
 def test_snapshot(
-    steps: Callable[[Pilot[None], sample_data.SampleIds], Awaitable[None]], snap_compare: Callable[..., bool], isolated_home: Path,
-    shipped_config: Config,
-) -> None:  # fmt: skip
+    steps: Steps, snap_compare: Callable[..., bool], isolated_home: Path, shipped_config: Config
+) -> None:
     app, ids = sample_app(isolated_home, sample_data.sample_config(shipped_config))
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await steps(pilot, ids)
-
-    try:
-        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-    finally:
-        close_database()
+    compare(snap_compare, app, ids, steps)
 
 
 async def _show_detail_diff(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
@@ -56,8 +68,7 @@ async def _show_approval_diff(pilot: Pilot[None], ids: sample_data.SampleIds) ->
     await show_approval(pilot, ids)
     await _diff_loaded(pilot)
     await pilot.press("z")
-    await pilot.pause(0.3)
-    settle_toasts(pilot)
+    await settle(pilot)
 
 
 async def _diff_loaded(pilot: Pilot[None]) -> None:
@@ -66,30 +77,21 @@ async def _diff_loaded(pilot: Pilot[None]) -> None:
 
     view = pilot.app.screen.query_one(DiffView)
     await wait_until(pilot, lambda: view.rendered is not None and bool(view.rendered.starts))
-    await pilot.pause(0.3)
-    settle_toasts(pilot)
+    await settle(pilot)
 
 
 @pytest.mark.parametrize(
     "steps", [_show_detail_diff, _show_approval_diff], ids=["detail-diff", "approval-diff"]
 )
 def test_snapshot_diff_view(
-    steps: Callable[[Pilot[None], sample_data.SampleIds], Awaitable[None]], snap_compare: Callable[..., bool], isolated_home: Path,
-    shipped_config: Config,
-) -> None:  # fmt: skip
+    steps: Steps, snap_compare: Callable[..., bool], isolated_home: Path, shipped_config: Config
+) -> None:
     """The diff view on a real branch of T2-03 (fixed commits: tests/diff_fixtures.py)."""
     from diff_fixtures import give_branch
 
     app, ids = sample_app(isolated_home, sample_data.sample_config(shipped_config))
     give_branch(ids.task_ids["T2-03"])
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await steps(pilot, ids)
-
-    try:
-        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-    finally:
-        close_database()
+    compare(snap_compare, app, ids, steps)
 
 
 @pytest.mark.parametrize(
@@ -102,14 +104,7 @@ def test_snapshot_main_sizes(
     """The main screen sharing its height at a small, a medium and a large terminal (160×45
     is ``test_snapshot[main]``): every task row or as many as fit, the output panes below."""
     app, ids = sample_app(isolated_home, sample_data.sample_config(shipped_config))
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await show_main(pilot, ids)
-
-    try:
-        assert snap_compare(app, terminal_size=size, run_before=run_before)
-    finally:
-        close_database()
+    compare(snap_compare, app, ids, show_main, size)
 
 
 def test_snapshot_new_plan(
@@ -120,44 +115,19 @@ def test_snapshot_new_plan(
     from new_plan_sample import sample_config_with_webapp, show_new_plan
 
     app, ids = sample_app(isolated_home, sample_config_with_webapp(shipped_config, isolated_home))
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await show_new_plan(pilot, ids)
-
-    try:
-        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-    finally:
-        close_database()
-
-
-async def _show_inbox(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
-    """The escalation inbox with the sample's pending escalation."""
-    from convergio_tui.tui.testing import wait_until
-
-    await show_main(pilot, ids)
-    await pilot.press("e")
-    await wait_until(pilot, lambda: bool(getattr(pilot.app.screen, "lines", ())))
-    await pilot.pause(0.3)
-    settle_toasts(pilot)
+    compare(snap_compare, app, ids, show_new_plan)
 
 
 @pytest.mark.parametrize(
     ("theme", "steps"),
     [("convergio-light", show_main), ("convergio-contrast", show_main),
-     ("convergio-dark", _show_inbox)],
+     (DEFAULT_THEME, show_inbox)],
     ids=["main-light", "main-contrast", "inbox"],
 )  # fmt: skip
 def test_snapshot_themes_and_inbox(
-    theme: str, steps: Callable[[Pilot[None], sample_data.SampleIds], Awaitable[None]],
-    snap_compare: Callable[..., bool], isolated_home: Path, shipped_config: Config,
+    theme: str, steps: Steps, snap_compare: Callable[..., bool], isolated_home: Path,
+    shipped_config: Config,
 ) -> None:  # fmt: skip
     """The main screen in the other shipped themes, and the escalation inbox."""
     app, ids = sample_app(isolated_home, sample_data.sample_config(shipped_config), theme)
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await steps(pilot, ids)
-
-    try:
-        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-    finally:
-        close_database()
+    compare(snap_compare, app, ids, steps)

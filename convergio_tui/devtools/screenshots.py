@@ -35,13 +35,14 @@ async def show_main(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
     await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "MainScreen")
     await wait_for_polls(pilot, 1)
     await wait_until(pilot, lambda: "waiting for output" not in _subtitles(pilot.app))
+    await settle(pilot)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let the last change be drawn, then clear the toasts: one caught mid-flight (or gone
+    on a slow machine) would make a picture depend on timing. The sample's data is fixed,
+    so no new one comes after."""
     await pilot.pause(0.3)
-    settle_toasts(pilot)
-
-
-def settle_toasts(pilot: Pilot[None]) -> None:
-    """Clear the toasts: one caught mid-flight (or gone on a slow machine) would make a
-    picture depend on timing. The sample's data is fixed, so no new one comes after."""
     pilot.app.clear_notifications()
 
 
@@ -60,19 +61,23 @@ async def show_task_detail(pilot: Pilot[None], ids: sample_data.SampleIds) -> No
     table.move_cursor(row=table.get_row_index(str(ids.task_ids["T2-03"])))
     await pilot.press("enter")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "detail", None) is not None)
-    await pilot.pause(0.3)
-    settle_toasts(pilot)
+    await settle(pilot)
+
+
+async def show_inbox(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
+    """The escalation inbox with the sample's pending escalation."""
+    await show_main(pilot, ids)
+    await pilot.press("e")
+    await wait_until(pilot, lambda: bool(getattr(pilot.app.screen, "lines", ())))
+    await settle(pilot)
 
 
 async def show_approval(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
     """The inbox, then the approval modal of the first escalation."""
-    await show_main(pilot, ids)
-    await pilot.press("e")
-    await wait_until(pilot, lambda: bool(getattr(pilot.app.screen, "lines", ())))
+    await show_inbox(pilot, ids)
     await pilot.press("enter")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "detail", None) is not None)
-    await pilot.pause(0.3)
-    settle_toasts(pilot)
+    await settle(pilot)
 
 
 SHOTS: dict[str, Steps] = {
