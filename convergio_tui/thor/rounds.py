@@ -18,7 +18,7 @@ from convergio_tui.store.states import TASK_REJECTABLE, TaskStatus, WaveStatus
 from convergio_tui.store.transitions import move_row, move_task
 from convergio_tui.thor.escalations import open_escalation
 from convergio_tui.thor.feedback import rejection_section
-from convergio_tui.thor.outcome import GateOutcome, Review, mentions
+from convergio_tui.thor.outcome import GateOutcome, Review, evidence_text, mentions
 from convergio_tui.thor.secrets import sanitize
 from convergio_tui.thor.summary_text import round_summary, tally
 
@@ -64,13 +64,7 @@ def _reject(
     round_no = int(task.round)
     redact = review.redact
     names = [o.name for o in outcomes if o.failed] or ["review"]
-    evidence = sanitize(
-        "\n\n".join(
-            f"[gate {o.gate} {o.name}: FAIL]\n{o.evidence.strip()}" for o in outcomes if o.failed
-        )
-        or review.evidence_text,
-        redact,
-    )
+    evidence = sanitize(evidence_text(outcomes) or review.evidence_text, redact)
     prompt = f"{task.prompt}{rejection_section(round_no, names, evidence, scope)}"
     escalate = round_no >= config.thor.max_rounds
     to = TaskStatus.ESCALATED if escalate else TaskStatus.QUEUED

@@ -22,7 +22,7 @@ from convergio_tui.store.models import Escalation, Event, Task, Wave
 from convergio_tui.store.states import EscalationStatus, TaskStatus, WaveStatus
 from convergio_tui.store.transitions import move_row
 from convergio_tui.thor.feedback import rejection_section, reviewer_note
-from convergio_tui.thor.outcome import Review
+from convergio_tui.thor.outcome import GateOutcome, Review, evidence_text
 from convergio_tui.thor.rounds import blamed_codes, round_record
 from convergio_tui.thor.secrets import sanitize
 from convergio_tui.thor.summary_text import round_summary
@@ -104,17 +104,18 @@ def _send_back(wave: Wave, esc: Escalation, codes: set[str], user: str,
     summary: dict[str, Any] = esc.summary or {}
     rounds: list[dict[str, Any]] = summary.get("rounds") or [{}]
     last = rounds[-1]
-    failed = [g for g in last.get("gates", []) if g.get("verdict") == "fail"]
-    evidence = "\n\n".join(
-        f"[gate {g['gate']} {g['name']}: FAIL]\n{str(g.get('evidence', '')).strip()}"
-        for g in failed
-    )
+    failed = [
+        GateOutcome(int(g["gate"]), str(g["name"]), "fail", str(g.get("evidence", "")))
+        for g in last.get("gates", [])
+        if g.get("verdict") == "fail"
+    ]
+    evidence = evidence_text(failed)  # as the review's own rejection words it
     sent = []
     for task in Task.select().where(Task.wave == wave.id, Task.status == TaskStatus.DONE):
         if codes and task.code not in codes:
             continue
         round_no = int(task.round) + 1
-        prompt = f"{task.prompt}{rejection_section(int(task.round), [str(g['name']) for g in failed], evidence, 'wave')}"
+        prompt = f"{task.prompt}{rejection_section(int(task.round), [o.name for o in failed], evidence, 'wave')}"
         if note and note.strip():
             prompt += reviewer_note(round_no, user, note)
         if move_row(task, TaskStatus.QUEUED, frm=[TaskStatus.DONE], prompt=prompt,
