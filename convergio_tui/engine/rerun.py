@@ -41,7 +41,7 @@ from convergio_tui.store.states import (
     WaveStatus,
 )
 from convergio_tui.store.transitions import move_plan, move_row, move_wave
-from convergio_tui.thor.feedback import reviewer_note
+from convergio_tui.thor.escalations import model_problem, next_round_values
 from convergio_tui.thor.secrets import sanitize
 
 
@@ -133,12 +133,9 @@ def _check_target(config: Config, task: Task, provider: str | None, model: str |
                 "cloud provider; pick a local one (or leave --provider out)",
                 bad_input=True,
             )
-    if model is not None:
-        name = provider or task.provider
-        offered = config.providers.get(name) if name else None
-        if offered is not None and offered.model(model) is None:
-            ids = ", ".join(m.id for m in offered.models if m.enabled)
-            raise RerunError(f"{name} offers no model {model!r} (offers: {ids})", bad_input=True)
+    problem = model_problem(config, provider or task.provider, model) if model else None
+    if problem is not None:
+        raise RerunError(problem, bad_input=True)
 
 
 def _refusal(task: Task, plan: Plan, wave: Wave) -> str | None:
@@ -171,18 +168,11 @@ def _rerun(
     if problem is not None:
         raise RerunError(problem)
     previous = str(task.status)
-    round_no = int(task.round) + 1
-    values: dict[str, Any] = {"round": round_no, "validated_by": None, "validated_at": None,
-                              "blocked_reason": None}  # fmt: skip
-    if note:
-        values["prompt"] = f"{task.prompt}{reviewer_note(round_no, user, note)}"
+    values = next_round_values(task, user, note, provider, model, config)
+    round_no = int(values["round"])
     if provider:
-        model = model or config.providers[provider].default_model
-        values.update(requested_provider=provider, requested_model=model, provider=provider,
-                      model=model)  # fmt: skip
-    elif model:
-        values.update(requested_model=model, model=model)
-    if not move_row(task, TaskStatus.QUEUED, frm=TASK_RERUNNABLE, **values):
+        model = str(values["model"])  # the provider's default when none was asked for
+    if not move_row(task, TaskStatus.QUEUED, frm=TASK_RERUNNABLE, blocked_reason=None, **values):
         raise RerunError(f"{task.code} changed meanwhile; look again and retry")  # raced
     esc = Escalation.get_or_none(
         Escalation.task == task.id, Escalation.status.in_(sorted(ESCALATION_DECIDABLE))

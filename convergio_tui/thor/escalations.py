@@ -198,13 +198,41 @@ def _note_redactor(escalation_id: int) -> Callable[[str], str] | None:
     return project_redactor(str(plan.project.name))
 
 
-def _check_model(config: Config, provider: str | None, model: str) -> None:
+def model_problem(config: Config, provider: str | None, model: str) -> str | None:
+    """Why ``provider`` cannot run ``model`` (it offers no such model), or None; an
+    unknown provider is the caller's to report. Shared by a retry and a re-run."""
     offered = config.providers.get(provider) if provider else None
     if offered is not None and offered.model(model) is None:
         ids = ", ".join(m.id for m in offered.models if m.enabled)
-        raise EscalationError(
-            f"{provider} offers no model {model!r} (offers: {ids})", bad_input=True
-        )
+        return f"{provider} offers no model {model!r} (offers: {ids})"
+    return None
+
+
+def _check_model(config: Config, provider: str | None, model: str) -> None:
+    problem = model_problem(config, provider, model)
+    if problem is not None:
+        raise EscalationError(problem, bad_input=True)
+
+
+def next_round_values(
+    task: Task, user: str, note: str | None, provider: str | None, model: str | None,
+    config: Config | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The task's columns for one more round a person asked for (a retry, a re-run): the
+    round, Thor's validation cleared, the note in the prompt, and the provider and model
+    to route to first (a provider alone gets its default model when ``config`` is known)."""
+    round_no = int(task.round) + 1
+    values: dict[str, Any] = {"round": round_no, "validated_by": None, "validated_at": None}
+    if note and note.strip():
+        values["prompt"] = f"{task.prompt}{reviewer_note(round_no, user, note)}"
+    if provider:
+        if model is None and config is not None:
+            model = config.providers[provider].default_model
+        values.update(requested_provider=provider, requested_model=model, provider=provider,
+                      model=model or task.model)  # fmt: skip
+    elif model:
+        values.update(requested_model=model, model=model)
+    return values
 
 
 def _close(esc: Escalation, status: EscalationStatus, **values: Any) -> None:
@@ -231,17 +259,7 @@ def _retry(
     model: str | None, config: Config | None,
 ) -> None:  # fmt: skip
     _close(esc, EscalationStatus.RETRIED, provider=provider, model=model)
-    round_no = int(task.round) + 1
-    values: dict[str, Any] = {"round": round_no, "validated_by": None, "validated_at": None}
-    if note and note.strip():
-        values["prompt"] = f"{task.prompt}{reviewer_note(round_no, user, note)}"
-    if provider:
-        if model is None and config is not None:
-            model = config.providers[provider].default_model
-        values.update(requested_provider=provider, requested_model=model, provider=provider,
-                      model=model or task.model)  # fmt: skip
-    elif model:
-        values.update(requested_model=model, model=model)
+    values = next_round_values(task, user, note, provider, model, config)
     move_row(task, TaskStatus.QUEUED, frm=TASK_DECIDABLE, **values)
     where = f" on {provider or task.provider}/{model or task.model}"
     _event(task, "info", "escalation_retried", f"{task.code} retried by {user}{where}", esc)
