@@ -48,13 +48,19 @@ def merge_approved(ctx: EngineContext, wave: Wave, tasks: list[Task]) -> list[st
     return conflicted
 
 
-def conflict_evidence(wave_branch: str, paths: list[str], detail: str) -> str:
-    """What the person and the next round's agent read about the conflict."""
-    where = ", ".join(paths) if paths else detail
+def conflict_text(wave_branch: str, paths: list[str], detail: str) -> str:
+    """The conflict in a sentence: the escalation's reason."""
     return (
-        f"the approved work no longer merges into {wave_branch}: conflict in {where} "
-        f"(work merged there since changed the same lines). Redo the change on top of the "
-        f"current {wave_branch}, keeping what it already has."
+        f"no longer merges into {wave_branch}: conflict in {', '.join(paths) or detail} "
+        "(work merged there since changed the same lines)"
+    )
+
+
+def conflict_evidence(wave_branch: str, paths: list[str], detail: str) -> str:
+    """What the next round's agent reads about the conflict."""
+    return (
+        f"the approved work {conflict_text(wave_branch, paths, detail)}. Redo the change on "
+        f"top of the current {wave_branch}, keeping what it already has."
     )
 
 
@@ -73,7 +79,7 @@ def escalate_conflict(
             return False
         resolve = (f"resolve it by hand in {fresh.worktree} (merge {wave_branch} there and "
                    "commit), then `convergio escalations resolve ID`") if fresh.worktree else ""  # fmt: skip
-        reason = f"approved, but {evidence.split('. ')[0].removeprefix('the approved work ')}"
+        reason = f"approved, but {conflict_text(wave_branch, paths, detail)}"
         esc = open_escalation(fresh, reason=reason, conflict={
             "wave_branch": wave_branch, "paths": paths, "worktree": fresh.worktree,
             "ways_forward": ["retry: re-run it on the current wave branch", *([resolve] if resolve else [])],
