@@ -43,6 +43,8 @@ def test_the_in_process_engine_finishing_shows_the_handoff_once(
             await wait_until(pilot, lambda: engine.state == "finished (done)", timeout_s=90)
             await wait_until(pilot, lambda: panel.handoff is not None, timeout_s=20)
             assert panel.display
+            # The panel is filled before the next frame draws it: wait for the frame.
+            await wait_until(pilot, lambda: final in screen_text(app), timeout_s=20)
             text = screen_text(app)
             assert final in text and "2 files changed, 2 insertions(+)" in text
             assert "notes/a.txt" in text and "merge --no-ff" in text
