@@ -99,7 +99,8 @@ def test_g_is_refused_while_another_process_runs_the_plan(
                 said = await press_g(pilot, app, "Not started")
                 assert f"is already being run by process {runner.pid}" in said
                 assert app.ctx.engine is None  # nothing started here
-                assert str(runner.pid) in screen_text(app)  # the header names the runner
+                # The header names the runner once its next poll has drawn it.
+                await wait_until(pilot, lambda: str(runner.pid) in screen_text(app), timeout_s=30)
 
         asyncio.run(scenario())
         assert Plan.get_by_id(plan).runner_pid == runner.pid  # still the other process's
