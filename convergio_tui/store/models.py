@@ -178,6 +178,7 @@ class Run(Base):
     ai_credits = pw.FloatField(default=0.0)  # credit-billed CLIs (copilot): credits spent
     fallback_from = pw.CharField(null=True)
     route_reasons = JSONField(default=list)
+    node = pw.CharField(null=True)  # the Ray node it ran on (execution.backend: ray)
 
 
 class Ledger(Base):
