@@ -28,6 +28,7 @@ import asyncio
 import gc
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,11 +37,18 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
+from textual.app import App
 from textual.screen import Screen
 
-TARGETS = {"median_ms": 20.0, "p99_ms": 60.0, "key_ms": 100.0, "rss_mb": 300.0}
+if TYPE_CHECKING:
+    from convergio_tui.tui.widgets.task_table import TaskTable
+
+# Issue 5's, tightened by issue 17 (which holds them at 50,000 tasks × 64 streams too).
+TARGETS = {"first_s": 2.0, "median_ms": 20.0, "p99_ms": 60.0, "lag_ms": 50.0, "key_ms": 50.0,
+           "gc_ms": 100.0, "rss_mb": 250.0}  # fmt: skip
 
 
 def seed(db_path: Path, logs: Path, tasks: int, running: int) -> int:
@@ -148,9 +156,12 @@ class Figures:
     lags: list[float]
     keys: list[float]
     rss: int
-    first_screen: float
+    first_useful: float  # the first frame with task rows
+    every_row: float  # every row in the table
     polls: int
-    gc_pauses: list[float]
+    load_gc_pauses: list[float]  # full GC passes while loading
+    gc_pauses: list[float]  # ... and while measuring
+    load_keys: list[float]  # key -> screen while the rows fill in
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -180,31 +191,59 @@ async def measure(
 ) -> Figures:
     """Drive the dashboard while the writer runs (the task table filtered by
     ``task_filter``, as typed after ``/``, when given); return the figures."""
-    from textual import events
-
     from convergio_tui import paths
     from convergio_tui.config.loader import load_config
     from convergio_tui.tui.app import create_app
     from convergio_tui.tui.task_filter import parse_filter
-    from convergio_tui.tui.testing import wait_for_main, wait_until
+    from convergio_tui.tui.testing import wait_until
     from convergio_tui.tui.widgets.task_table import TaskTable
 
     config = load_config(paths.shipped_config_path())
     rss = RssSampler()
     rss.start()
+    gc_pauses: list[float] = []  # every full (generation 2) pass, from the start
+    gc_started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started.append(time.perf_counter())
+        elif info["generation"] == 2 and gc_started:
+            gc_pauses.append(time.perf_counter() - gc_started[-1])
+
+    gc.callbacks.append(on_gc)
+    started = time.perf_counter()
     app = create_app(db_path, config, plan_id)
     lags: list[float] = []
-    keys: list[float] = []
-    gc_pauses: list[float] = []
+    # Frames: when the compositor produced each one (headless, rendered, not written). The
+    # first useful screen is the first frame that shows task rows.
+    frames: list[float] = []
+    first_useful: list[float] = []
+    display = app._display
+
+    def record_frame(screen: Screen[object], renderable: RenderableType | None) -> None:
+        if renderable is not None:
+            frames.append(time.perf_counter())
+            if not first_useful and type(screen).__name__ == "MainScreen":
+                shown = screen.query(TaskTable)
+                if shown and shown.first().row_count > 0:
+                    first_useful.append(frames[-1] - started)
+        display(screen, renderable)
+
+    app._display = record_frame  # type: ignore[method-assign]  (bench instrumentation)
     async with app.run_test(size=(160, 45)) as pilot:
-        started = time.perf_counter()
-        await wait_for_main(pilot, timeout_s=120)
+        await wait_until(pilot, lambda: bool(first_useful), 120, step_s=0.01)
         table = app.screen.query_one(TaskTable)
-        await wait_until(pilot, lambda: table.row_count == tasks, 120)
-        first_screen = time.perf_counter() - started
+        # Keys while the rest of the rows fill in (the first screen must not block them).
+        load_keys: list[float] = []
+        down = True
+        while table.row_count < tasks:
+            await asyncio.sleep(0.1)
+            load_keys.append(await press(app, table, frames, "down" if down else "up"))
+            down = not down
+        every_row = time.perf_counter() - started
         if task_filter:
             table.set_filter(parse_filter(task_filter))
-        await pilot.pause(2.0)  # warm-up: the first full read and the initial row measuring
+        await pilot.pause(2.0)  # warm-up: the initial row measuring
         app.screen.timings.clear()
         expected = [time.perf_counter()]
 
@@ -214,47 +253,40 @@ async def measure(
             expected[0] = now + 0.01
 
         app.set_interval(0.01, beat)
-        gc_started: list[float] = []
-
-        def on_gc(phase: str, info: dict[str, int]) -> None:
-            if phase == "start":
-                gc_started.append(time.perf_counter())
-            elif info["generation"] == 2 and gc_started:
-                gc_pauses.append(time.perf_counter() - gc_started[-1])
-
-        gc.callbacks.append(on_gc)
-        # Key -> screen: from handing a key to the app until the compositor has produced
-        # the frame showing the moved cursor (headless, the frame is rendered, not written).
-        # Pilot.press is not used: it also waits until the whole process is idle.
-        frames: list[float] = []
-        display = app._display
-
-        def record_frame(screen: Screen[object], renderable: RenderableType | None) -> None:
-            if renderable is not None:
-                frames.append(time.perf_counter())
-            display(screen, renderable)
-
-        app._display = record_frame  # type: ignore[method-assign]  (bench instrumentation)
+        loaded_pauses = len(gc_pauses)
+        keys: list[float] = []
         end = time.perf_counter() + seconds
-        down = True
         while time.perf_counter() < end:
             await asyncio.sleep(0.5)
-            before = table.cursor_row
-            t0 = time.perf_counter()
-            assert app._driver is not None
-            app._driver.send_message(events.Key("down" if down else "up", None))
-            while table.cursor_row == before:
-                await asyncio.sleep(0.0005)
-            moved = time.perf_counter()
-            while not frames or frames[-1] < moved:
-                await asyncio.sleep(0.0005)
-            keys.append(frames[-1] - t0 if frames[-1] - moved < 1 else float("nan"))
+            keys.append(await press(app, table, frames, "down" if down else "up"))
             down = not down
         timings = {k: list(v) for k, v in app.screen.timings.samples.items()}
         polls = app.screen.polls
     rss.stop.set()
     gc.callbacks.remove(on_gc)
-    return Figures(timings, lags, keys, rss.peak, first_screen, polls, gc_pauses)
+    peak = max(rss.peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    return Figures(timings, lags, keys, peak, first_useful[0], every_row, polls,
+                   gc_pauses[:loaded_pauses], gc_pauses[loaded_pauses:], load_keys)  # fmt: skip
+
+
+async def press(app: App[None], table: TaskTable, frames: list[float], key: str) -> float:
+    """Key -> screen: from handing ``key`` to the app until the compositor has produced the
+    frame showing the moved cursor (Pilot.press is not used: it also waits until the whole
+    process is idle). NaN when the cursor could not move or no frame followed in a second."""
+    from textual import events
+
+    before = table.cursor_row
+    t0 = time.perf_counter()
+    assert app._driver is not None
+    app._driver.send_message(events.Key(key, None))
+    while table.cursor_row == before:
+        if time.perf_counter() - t0 > 5:
+            return float("nan")
+        await asyncio.sleep(0.0005)
+    moved = time.perf_counter()
+    while not frames or frames[-1] < moved:
+        await asyncio.sleep(0.0005)
+    return frames[-1] - t0 if frames[-1] - moved < 1 else float("nan")
 
 
 def report(figures: Figures, args: argparse.Namespace) -> bool:
@@ -263,9 +295,8 @@ def report(figures: Figures, args: argparse.Namespace) -> bool:
     every = [s for samples in timings.values() for s in samples]
     print(f"dashboard refresh benchmark: {args.tasks} tasks, {args.running} running × {args.rate} {args.lines} lines/s, "
           f"{args.seconds:.0f} s, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")  # fmt: skip
-    print(
-        f"first screen with every row: {figures.first_screen:.2f} s; polls applied: {figures.polls}"
-    )
+    print(f"first useful screen {figures.first_useful:.2f} s; every row {figures.every_row:.2f} s; "
+          f"polls applied: {figures.polls}")  # fmt: skip
     print(f"{'UI-thread job':<28}{'ticks':>7}{'median ms':>11}{'p99 ms':>9}{'max ms':>9}")
     for name, samples in sorted(timings.items()):
         ms = [s * 1000 for s in samples]
@@ -275,25 +306,36 @@ def report(figures: Figures, args: argparse.Namespace) -> bool:
     all_ms = [s * 1000 for s in every]
     lag_ms = [s * 1000 for s in figures.lags]
     key_ms = [s * 1000 for s in figures.keys]
-    rss_mb = figures.rss / 2**20
+    load_ms = [s * 1000 for s in figures.load_keys]
+    pauses = [p * 1000 for p in figures.gc_pauses]
+    load_pauses = [p * 1000 for p in figures.load_gc_pauses]
     rows = [
+        ("first useful screen", figures.first_useful, TARGETS["first_s"], "s"),
         ("refresh tick, median", statistics.median(all_ms), TARGETS["median_ms"], "ms"),
         ("refresh tick, p99", percentile(all_ms, 99), TARGETS["p99_ms"], "ms"),
         ("event-loop lag, median", statistics.median(lag_ms), TARGETS["median_ms"], "ms"),
-        ("event-loop lag, p99", percentile(lag_ms, 99), TARGETS["p99_ms"], "ms"),
+        ("event-loop lag, p99", percentile(lag_ms, 99), TARGETS["lag_ms"], "ms"),
         ("key -> screen, median", statistics.median(key_ms), TARGETS["key_ms"], "ms"),
         ("key -> screen, p95", percentile(key_ms, 95), TARGETS["key_ms"], "ms"),
-        ("peak RSS", rss_mb, TARGETS["rss_mb"], "MB"),
+        ("full GC pause, max", max([0.0, *load_pauses, *pauses]), TARGETS["gc_ms"], "ms"),
+        ("peak RSS", figures.rss / 2**20, TARGETS["rss_mb"], "MB"),
     ]
-    pauses = [p * 1000 for p in figures.gc_pauses]
-    print(f"key presses: {len(key_ms)}, slowest {max(key_ms):.1f} ms; full GC passes: {len(pauses)}"
-          + (f", longest {max(pauses):.0f} ms" if pauses else ""))  # fmt: skip
+    if load_ms:
+        rows.insert(
+            1, ("key -> screen loading, p95", percentile(load_ms, 95), TARGETS["key_ms"], "ms")
+        )
+    print(f"key presses: {len(key_ms)}, slowest {max(key_ms):.1f} ms; while loading: {len(load_ms)}"
+          + (f", slowest {max(load_ms):.1f} ms" if load_ms else ""))  # fmt: skip
+    print(f"full GC passes: {len(load_pauses)} loading, {len(pauses)} measuring"
+          + (f", longest {max(load_pauses + pauses):.0f} ms" if load_pauses + pauses else ""))  # fmt: skip
     ok = True
     print(f"{'figure':<28}{'value':>10}{'target':>10}")
     for name, value, target, unit in rows:
-        met = value <= target
+        met = value <= target  # NaN (a key that never showed) is a miss
         ok &= met
-        print(f"{name:<28}{value:>8.1f} {unit}{target:>7.0f} {unit}  {'ok' if met else 'MISSED'}")
+        print(
+            f"{name:<28}{value:>8.1f} {unit:<2}{target:>6.0f} {unit:<2}  {'ok' if met else 'MISSED'}"
+        )
     return ok
 
 
