@@ -10,6 +10,8 @@ change in the machine's load hits them all alike. Prints each command's median a
 wall time and its ratio to the baseline's median of the same run, then which heavy
 libraries each command imported. Commands run through the installed ``convergio``
 console script, as a user runs them; ``python -m convergio_tui --help`` is shown too.
+Bytecode is written (under the temporary folder) in the warm-up round, as an installed
+package has it.
 
 The ``edited config`` row gives the configuration a new comment every run, so its cache
 never matches: what the first run after an edit costs.
@@ -110,8 +112,11 @@ def setup(root: Path, tasks: int) -> tuple[dict[str, str], Config, str]:
     project.mkdir()
     subprocess.run(["git", "init", "-q", str(project)], check=True)
     env = {**os.environ, "CONVERGIO_HOME": str(home), "CONVERGIO_DB": str(home / "bench.db")}
-    for name in ("CONVERGIO_CONFIG", "NO_COLOR"):
+    for name in ("CONVERGIO_CONFIG", "NO_COLOR", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
+    # Compiled once, in the warm-up round, as an installed package is: without bytecode
+    # every run would compile the package again. Kept out of the source tree.
+    env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
     config = Config(home)
     config.edit()
     spec = root / "plan.yaml"
@@ -123,7 +128,7 @@ def setup(root: Path, tasks: int) -> tuple[dict[str, str], Config, str]:
 
 
 def commands(config: Config, plan_id: str) -> dict[str, list[str]]:
-    """Name -> argv after the program; ``None``-free, the baseline first."""
+    """Name -> the arguments given to ``convergio``."""
     return {
         "--help": ["--help"],
         "budget --json": ["budget", "--json"],
