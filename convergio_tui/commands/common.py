@@ -10,7 +10,7 @@ import click
 from convergio_tui.textsafe import printable
 
 if TYPE_CHECKING:
-    from convergio_tui.cli import CliContext
+    from convergio_tui.cli.group import CliContext
 
 
 def context() -> CliContext:

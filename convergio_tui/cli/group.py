@@ -1,7 +1,7 @@
-"""The ``convergio`` command line (docs/cli.md is the contract).
+"""The ``convergio`` click group: options, lazy subcommands, exit codes (docs/cli.md).
 
 Subcommands live in ``convergio_tui/commands/`` and are imported only when invoked, so
-``convergio --help`` stays fast and never imports Textual.
+no command pays for another's imports and none imports Textual but the dashboard's.
 """
 
 from __future__ import annotations
@@ -14,29 +14,10 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from convergio_tui import __version__, paths
+from convergio_tui.cli.catalog import COMMANDS
 
 if TYPE_CHECKING:
     from convergio_tui.config.schema import Config
-
-# name -> (module, attribute, one-line help). The help is here so `--help` imports nothing.
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "init": ("init_cmd", "init", "Write orchestrator.yaml into DIR and create the database."),
-    "config": ("config_cmd", "config", "Validate the configuration."),
-    "plan": ("plan", "plan", "Import, list and show plans."),
-    "route": ("route", "route", "Show one routing decision (pure, runs nothing)."),
-    "run": ("run", "run", "Execute or resume a plan headless."),
-    "dashboard": ("dashboard", "dashboard", "Open the full-screen dashboard."),
-    "demo": ("demo", "demo", "Run the built-in demo over simulated agents."),
-    "escalations": ("escalations", "escalations", "List and decide escalated tasks."),
-    "task": ("task", "task", "Act on one task: rerun it in a new round."),
-    "budget": ("budget", "budget", "Today's premium spend against the cap."),
-    "health": ("health", "health", "Provider health."),
-    "models": ("models", "models", "The model registry: refresh, list, check."),
-    "vault": ("vault", "vault", "The encrypted per-project env vault."),
-    "worktree": ("worktree", "worktree", "Worktree safety pre-flight."),
-    "harden": ("harden", "harden", "Scan a tree for credentials and personal data."),
-    "thor": ("thor", "thor", "Thor's gates: the commands they would run (detect)."),
-}
 
 
 class CliContext:
