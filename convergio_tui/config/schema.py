@@ -171,6 +171,20 @@ class HealthConfig(StrictModel):
     cooldown_max_s: float = Field(default=900, ge=0)
 
 
+class RayConfig(StrictModel):
+    """Where the Ray cluster is (``execution.backend: ray``, docs/cluster.md).
+
+    ``address``: ``auto`` (the cluster this machine belongs to: ``ray start`` ran here),
+    ``host:port`` of the head's GCS, or ``ray://host:10001`` (Ray Client).
+    """
+
+    address: str = "auto"
+    namespace: str = "convergio"
+    # How long a dispatch waits for a node to start its run (a run waits in Ray's queue
+    # while every node offering its provider is busy) before it is handed back.
+    start_timeout_s: float = Field(default=600, gt=0)
+
+
 class ExecutionConfig(StrictModel):
     """How plans are executed."""
 
@@ -182,6 +196,10 @@ class ExecutionConfig(StrictModel):
     # How long a run waits when only cooling or down providers could take its tasks,
     # before it ends with them waiting (``convergio run`` exits 1; run again to resume).
     max_wait_s: float = Field(default=300, ge=0)
+    # Where agents run: ``local`` (this machine) or ``ray`` (nodes of a Ray cluster; the
+    # ledger, Thor and the database stay here, docs/cluster.md).
+    backend: Literal["local", "ray"] = "local"
+    ray: RayConfig = Field(default_factory=RayConfig)
 
 
 class VaultConfig(StrictModel):
@@ -215,13 +233,13 @@ class Config(StrictModel):
     providers: dict[str, ProviderConfig] = Field(min_length=1)
     routing: RoutingConfig
     projects: dict[str, ProjectConfig] = Field(default_factory=dict)
-    budget: BudgetConfig = BudgetConfig()
-    health: HealthConfig = HealthConfig()
-    execution: ExecutionConfig = ExecutionConfig()
-    thor: ThorConfig = ThorConfig()
-    vault: VaultConfig = VaultConfig()
-    sandbox: SandboxConfig = SandboxConfig()
-    notify: NotifyConfig = NotifyConfig()
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+    thor: ThorConfig = Field(default_factory=ThorConfig)
+    vault: VaultConfig = Field(default_factory=VaultConfig)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     _source: str = PrivateAttr(default="")
 
     @property

@@ -24,7 +24,7 @@ from convergio_tui.engine.privacy import Effective
 from convergio_tui.engine.router import BudgetView, Decision, RouteRequest, route
 from convergio_tui.engine.snapshot import budget_view
 from convergio_tui.store.db import immediate
-from convergio_tui.store.models import Event, Run, Task, database_identity, now
+from convergio_tui.store.models import Event, Run, Task, now
 from convergio_tui.store.states import TASK_DISPATCHABLE, TaskStatus
 from convergio_tui.store.transitions import move_task
 
@@ -49,6 +49,12 @@ class Prepared:
     log_path: Path
     wave_id: int | None = None
     read_only: bool = False  # a planning run (engine/planning/): it may not write its cwd
+
+    @property
+    def commit_message(self) -> str:
+        """The message of the round's commit on the task branch (recovery and
+        ``worktrees.reset_worktree`` recognise a round's commit by it)."""
+        return f"convergio({self.code}): {self.title} [round {self.round}]"
 
     @property
     def required_task_id(self) -> int:
@@ -156,7 +162,7 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
     why = "; ".join(r for r in reasons if r.startswith(("health:", "budget:"))) or "routing changed"
     if fallback_from:
         reasons.append(f"fallback: {fallback_from} -> {decision.provider} because {why}")
-    log_path = paths.run_log(database_identity(), run.id)
+    log_path = paths.run_log(ctx.identity, run.id)
     Run.update(fallback_from=fallback_from, route_reasons=reasons, log_path=str(log_path),
                provider=run.provider, model=run.model).where(Run.id == run.id).execute()  # fmt: skip
     moved = move_task(
@@ -221,3 +227,10 @@ def mark_run_started(run_id: int, pid: int) -> None:
     """``on_start``: record the agent's pid and the moment it started (resume compares the
     process's create time with it before killing an orphan)."""
     Run.update(pid=pid, started_at=now()).where(Run.id == run_id).execute()
+
+
+def mark_run_placed(run_id: int, node: str) -> None:
+    """A run sent to a Ray cluster started on ``node``: recorded for the dashboard and
+    ``convergio run``. No pid: the agent's process is on another machine, and recovery
+    must never take a local process for it."""
+    Run.update(node=node, started_at=now()).where(Run.id == run_id).execute()

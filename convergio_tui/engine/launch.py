@@ -9,23 +9,22 @@ so sibling tasks dispatched after it route around that provider.
 
 from __future__ import annotations
 
-import shlex
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from convergio_tui import paths
-from convergio_tui.engine import budget, guard, health
+from convergio_tui.engine import budget, health
+from convergio_tui.engine.backend import Recipe, RunJob, backend_for
 from convergio_tui.engine.charging import Charge, charge_for
 from convergio_tui.engine.context import EngineContext
-from convergio_tui.engine.delegate import Prepared, mark_run_started, privacy_violation
+from convergio_tui.engine.delegate import Prepared, privacy_violation
 from convergio_tui.engine.overrun import overrun_event
+from convergio_tui.engine.partial_charge import partial_charge
 from convergio_tui.engine.recovery_hooks import crash_point
-from convergio_tui.providers import ProviderAdapter, ProviderResult, get_adapter, run_process
-from convergio_tui.providers.argv_limits import argv_problem
+from convergio_tui.providers import ProcessOutcome, ProviderAdapter, ProviderResult, get_adapter
 from convergio_tui.providers.redact import Redactor
 from convergio_tui.providers.result import ErrorClass
-from convergio_tui.sandbox.confine import SandboxUnavailable, relaying, run_folder
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Run, Task, now
 from convergio_tui.store.states import RUN_STOPPED, IllegalTransition, Kind, RunStatus, TaskStatus
@@ -123,34 +122,16 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     prompt = prep.prompt.replace("\x00", "")
     # The run's hard spending limit, where its CLI has one (engine/reservation.py).
     limit = budget.run_limit(ctx.config, prep.provider, prep.model, prep.run_id)
-    extra = {"limit": limit} if limit is not None else {}
-    invocation = adapter.build_invocation(list(provider.cli), prompt, prep.model, cwd, **extra)
-    run_id, task_id = prep.run_id, prep.task_id
-    worktree = cwd if ctx.worktrees else None
-    with run_folder(paths.run_dirs(), str(run_id)) as run_dir:
-        try:
-            confined = guard.confined_command(
-                ctx, prep.provider, list(invocation.argv), cwd=cwd, privacy=prep.privacy,
-                branch=branch, invocation_env=dict(invocation.env), run_id=run_id,
-                task_code=prep.code, run_dir=run_dir, read_only=prep.read_only,
-            )  # fmt: skip
-        except SandboxUnavailable as exc:
-            return _refuse(ctx, prep, str(exc), error_class="sandbox")
-        too_large = argv_problem(confined.argv, confined.env)  # E2BIG: refuse, not a failed run
-        if too_large is not None:
-            return _refuse(ctx, prep, too_large, error_class="argv_too_large")
-        watched = guard.watch(ctx, task_id, worktree, branch)
-        with relaying(confined):
-            outcome = run_process(
-                confined.argv, cwd=cwd, env=confined.env, timeout_s=prep.timeout_s,
-                log_path=prep.log_path, stdin_text=invocation.stdin_text,
-                secrets=tuple(ctx.secrets().values()),
-                max_output_bytes=ctx.config.execution.max_output_bytes, cancel=cancel,
-                on_start=lambda pid: mark_run_started(run_id, pid),
-                header=f"$ {shlex.join(invocation.argv)}"
-                + (" [sandboxed]" if confined.spec is not None else " [UNSANDBOXED]"),
-            )  # fmt: skip
-    findings = guard.check(ctx, task_id, watched)
+    recipe = Recipe(adapter.NAME, tuple(provider.cli), prompt, prep.model, limit)
+    invocation = recipe.build(cwd)
+    job = RunJob(prep, invocation, cwd, branch, cancel, recipe)
+    ran = backend_for(ctx, job).run(ctx, job)
+    if ran.outcome is None:
+        error_class, why = ran.refusal or ("engine", "the run did not start")
+        return _refuse(ctx, prep, why, error_class=error_class)
+    outcome, findings = ran.outcome, list(ran.findings)
+    if ran.lost is not None:
+        return _lost(ctx, prep, adapter, outcome, ran.lost)
     result = adapter.parse(outcome)
     if outcome.timed_out and result.error_class is not ErrorClass.timeout:
         result = result.as_failure(ErrorClass.timeout,
@@ -169,6 +150,22 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     crash_point("agent_exited", prep.code)  # test-only (recovery tests); a no-op otherwise
     return conclude(ctx, prep, result, status, exit_code=outcome.exit_code, charge=charge,
                     argv=list(invocation.argv), spawn_error=outcome.spawn_error or "")  # fmt: skip
+
+
+def _lost(ctx: EngineContext, prep: Prepared, adapter: ProviderAdapter,
+          outcome: ProcessOutcome, why: str) -> Executed:  # fmt: skip
+    """The machine running ``prep`` was lost mid-run (a dead node): the run is closed
+    ``interrupted``, charged what its streamed log had reported (else its reservation is
+    only released) and its task runs again, elsewhere; nothing is charged twice."""
+    charge = partial_charge(ctx.config, prep.provider, prep.model, adapter.NAME,
+                            outcome.stdout_lines, "cut short by a lost node")  # fmt: skip
+    Run.update(error_class="node_lost").where(Run.id == prep.run_id).execute()
+    ctx.bus.journal("run.node_lost", f"{prep.code}: {why}; it runs again", level="warning",
+                    plan_id=ctx.journal_plan, task_id=prep.task_id)  # fmt: skip
+    _finish(ctx, prep, RunStatus.INTERRUPTED, result=None, exit_code=outcome.exit_code,
+            charge=charge)  # fmt: skip
+    return Executed(prep, RunStatus.INTERRUPTED, False, "", why, "node_lost",
+                    charge.usd if charge else 0.0)  # fmt: skip
 
 
 def run_charge(ctx: EngineContext, prep: Prepared, result: ProviderResult) -> Charge:

@@ -22,18 +22,19 @@ killed. Two jobs:
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import peewee as pw
 
 from convergio_tui.engine import budget, gitops
-from convergio_tui.engine.charging import Charge, charge_for
+from convergio_tui.engine.charging import Charge
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Prepared
 from convergio_tui.engine.events import RunFinished
 from convergio_tui.engine.launch import Executed, adapter_for, conclude, run_charge
-from convergio_tui.engine.recovery_log import LoggedRun, partial_usage, read_lines, rebuild
+from convergio_tui.engine.partial_charge import partial_charge
+from convergio_tui.engine.recovery_log import LoggedRun, read_lines, rebuild
 from convergio_tui.engine.taskflow import Workspace, after_run, commit_and_review, review_and_settle
 from convergio_tui.providers import ProviderAdapter
 from convergio_tui.providers.result import ErrorClass
@@ -153,19 +154,10 @@ def _partial_charge(
     ctx: EngineContext, prep: Prepared, adapter: ProviderAdapter | None, logged: LoggedRun | None
 ) -> Charge | None:
     """What a cut-short run's stream had reported (tokens at list prices), or None."""
-    provider = ctx.config.providers.get(prep.provider)
-    if adapter is None or logged is None or provider is None:
+    if adapter is None or logged is None:
         return None
-    inp, out = partial_usage(adapter.NAME, logged.outcome.stdout_lines)
-    if not (inp or out):
-        return None
-    charge = charge_for(provider, provider.model(prep.model), success=False, cost_usd=None,
-                        input_tokens=inp, output_tokens=out, premium_requests=None,
-                        estimate_usd=0.0)  # fmt: skip
-    if charge.usd <= 0 and charge.premium_requests <= 0:
-        return None
-    note = f"cut short by a crash: {inp}+{out} tokens its stream reported, at list prices"
-    return replace(charge, note=note)
+    return partial_charge(ctx.config, prep.provider, prep.model, adapter.NAME,
+                          logged.outcome.stdout_lines, "cut short by a crash")  # fmt: skip
 
 
 def _workspace(ctx: EngineContext, task: Task) -> Workspace | None:

@@ -128,9 +128,8 @@ def after_run(ctx: EngineContext, prep: Prepared, done: Executed, space: Workspa
     crash_point("settled")  # test-only (recovery tests); a no-op otherwise
     tid = prep.required_task_id
     if done.status == RunStatus.INTERRUPTED:
-        transition(
-            ctx, prep, [TaskStatus.RUNNING], TaskStatus.QUEUED, "engine stopped: will run again"
-        )
+        why = done.error if done.error_class == "node_lost" else "engine stopped"
+        transition(ctx, prep, [TaskStatus.RUNNING], TaskStatus.QUEUED, f"{why}: will run again")
         return
     if done.status == RunStatus.CANCELLED:
         return  # a person cancelled the task; its status already says so
@@ -165,9 +164,7 @@ def commit_and_review(ctx: EngineContext, prep: Prepared, done: Executed, space:
     a task caught ``submitted`` here."""
     crash_point("submitted")  # test-only (recovery tests); a no-op otherwise
     if space.worktree is not None:
-        gitops.commit_all(
-            space.worktree, f"convergio({prep.code}): {prep.title} [round {prep.round}]"
-        )
+        gitops.commit_all(space.worktree, prep.commit_message)
     if not transition(ctx, prep, [TaskStatus.SUBMITTED], TaskStatus.VALIDATING):
         return
     review_and_settle(ctx, prep, done, space)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import shlex
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,14 @@ class RunRequest:
     markers: Mapping[str, str] = field(default_factory=dict)
     db_file: Path | None = None
     read_only: bool = False  # the workdir is read, never written (the planner's run)
+
+
+def log_header(argv: Sequence[str], confined: Confined) -> str:
+    """A run log's first line: the agent's own command (without the sandbox around it)
+    and whether it runs confined."""
+    return f"$ {shlex.join(argv)}" + (
+        " [sandboxed]" if confined.spec is not None else " [UNSANDBOXED]"
+    )
 
 
 def sandboxed(config: Config) -> bool:

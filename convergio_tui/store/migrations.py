@@ -14,9 +14,9 @@ import peewee as pw
 from convergio_tui.store import models as m
 from convergio_tui.store.ai_credits import add_ai_credits
 from convergio_tui.store.plan_spec_hash import add_plan_spec_sha256
-from convergio_tui.store.run_node import add_run_node
 from convergio_tui.store.plan_uids import plan_uids_and_identity
 from convergio_tui.store.provider_columns import name_provider_columns
+from convergio_tui.store.run_node import add_run_node
 from convergio_tui.store.wave_escalations import allow_wave_escalations
 from convergio_tui.store.wave_runs import allow_wave_runs
 
