@@ -8,6 +8,8 @@ Marked ``ray``: not in the default run (``pytest``), run by ``scripts/test`` on 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +18,17 @@ from typing import Any
 
 import pytest
 import ray  # scripts/test installs the ray extra: a missing Ray fails, never skips
-from engine_fixtures import dump, engine_config, git, import_spec, task, uid
+from engine_fixtures import (
+    dump,
+    engine_config,
+    engine_config_dict,
+    git,
+    import_spec,
+    start_run,
+    task,
+    uid,
+    write_config,
+)
 from ray.cluster_utils import Cluster
 
 from convergio_tui.engine.executor import Executor
@@ -173,3 +185,60 @@ def test_a_run_whose_node_dies_runs_again_elsewhere_and_is_charged_once(
         for node in spare:
             if node in cluster.list_all_nodes():
                 cluster.remove_node(node)
+
+
+def test_health_lists_the_nodes_and_what_each_offers(
+    on_cluster: RayCluster, repo: Path, ollama: str, tmp_path: Path
+) -> None:
+    data = engine_config_dict(repo, ollama)
+    data["execution"].update(backend="ray", ray={"address": on_cluster.cluster.address})
+    cfg = write_config(tmp_path / "orchestrator.yaml", data)
+    proc = subprocess.run(
+        [sys.executable, "-m", "convergio_tui", "--config", str(cfg), "--db",
+         str(tmp_path / "c.db"), "health"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("cluster    ray ") and "node(s) alive" in line for line in lines)
+    head = next(line for line in lines if on_cluster.node_name(on_cluster.head) in line)
+    local = next(line for line in lines if on_cluster.node_name(on_cluster.local) in line)
+    assert "claude×2 copilot×2" in head and "privacy:local" not in head
+    assert "opencode×2 privacy:local" in local
+    assert "  not offered by any live node: gemini" in lines
+
+
+def test_a_killed_coordinator_resumes_and_runs_the_lost_run_again(
+    on_cluster: RayCluster, repo: Path, ollama: str, engine_db: Path, tmp_path: Path
+) -> None:
+    data = engine_config_dict(repo, ollama)
+    data["execution"].update(backend="ray", ray={"address": on_cluster.cluster.address})
+    cfg = write_config(tmp_path / "orchestrator.yaml", data)
+    config = engine_config(repo, ollama, execution=data["execution"])
+    plan = import_spec(config, tmp_path, [[
+        task("K1", "SIM: write k.txt <<<k\\n>>>\nSIM: lines=10 delay=10 cost=0.25",
+             provider="claude"),
+    ]])  # fmt: skip
+    first = start_run(cfg, engine_db, plan)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            rows = runs_of("K1")
+            if rows and rows[0].node and "[out] " in Path(rows[0].log_path).read_text():
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(dump())
+    finally:
+        first.kill()  # kill -9: no cleanup of any kind
+        first.wait(30)
+
+    second = start_run(cfg, engine_db, plan)
+    out, err = second.communicate(timeout=240)
+    assert second.returncode == 0, out + err
+    lost, again = runs_of("K1")
+    assert lost.status == "interrupted" and again.status == "succeeded"
+    charges = list(Ledger.select().where(Ledger.kind == "charge"))
+    assert [c.run_id for c in charges] == [again.id]  # the lost run was not charged
+    assert Task.get(Task.code == "K1").status == "done"
+    assert git(repo, "show", f"convergio/{uid(plan)}/wave-1:k.txt") == "k\n"

@@ -27,6 +27,10 @@ def test_each_event_kind_reads_as_one_line() -> None:
     assert describe(WaveChanged(3, 1, "done")) == "wave 1 done"
     assert describe(Notice("warning", "budget.alert", "80%")) == "[budget.alert] 80%"
     assert describe(PlanChanged(1, "done")) == "plan done"
+    # A run sent to a Ray cluster says which node took it (execution.backend: ray).
+    assert describe(Notice("info", "run.node", "T1: run 4 on node gpu-box/1a2b3c4d")) == (
+        "T1         placed     run 4 on node gpu-box/1a2b3c4d"
+    )
 
 
 def test_events_not_worth_a_line_are_silent() -> None:

@@ -24,7 +24,16 @@ def health(refresh: bool, as_json: bool) -> None:
     ctx.open_db()
     refresh_health(cfg, force=refresh)
     doc = health_document(cfg)
+    view = None
+    if cfg.execution.backend == "ray":  # where the agents run: the cluster's nodes
+        from convergio_tui.engine.cluster.nodes import read_cluster
+
+        view = read_cluster(cfg.execution.ray)
     if as_json:
+        if view is not None:
+            from convergio_tui.engine.cluster.nodes import cluster_document
+
+            doc = {**doc, "cluster": cluster_document(view)}
         emit_json(doc)
         return
     for name, row in doc.items():
@@ -39,6 +48,11 @@ def health(refresh: bool, as_json: bool) -> None:
         if fix and row["state"] != "up":
             echo(f"{'':<10} fix: {one_line(fix)}")
     _sandbox_line(cfg.sandbox.mode)
+    if view is not None:
+        from convergio_tui.engine.cluster.nodes import cluster_lines
+
+        for line in cluster_lines(view, cfg.enabled_providers()):
+            echo(one_line(line))
 
 
 def _sandbox_line(mode: str) -> None:

@@ -39,6 +39,9 @@ def describe(event: EngineEvent) -> str:
             return f"{code:<{CODE_WIDTH}} run {run_id} {status}: {error[:160]}".rstrip(": ")
         case WaveChanged(seq=seq, status=status, detail=detail):
             return f"wave {seq} {status}" + (f": {detail}" if detail else "")
+        case Notice(kind="run.node", message=message):  # "T1: run 4 on node host/1a2b3c4d"
+            code, _, where = message.partition(": ")
+            return f"{code:<{CODE_WIDTH}} {'placed':<10} {where}"
         case Notice(level=level, kind=kind, message=message) if level in ("warning", "error"):
             return f"[{kind}] {message}"
         case PlanChanged(status=status):
