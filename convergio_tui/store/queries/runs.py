@@ -44,12 +44,14 @@ class RunLine:
     error_class: str | None
     ai_credits: float = 0.0
     reserved_usd: float = 0.0  # the worst case the ledger granted this run
+    node: str | None = None  # the Ray node it ran on (execution.backend: ray); None: here
 
 
-# A row of task_runs' query: RunLine's fields from ``id`` to ``ai_credits``, in order.
+# A row of task_runs' query: RunLine's fields from ``id`` to ``ai_credits``, in order,
+# then the node.
 _RunRow = tuple[
     int, str, str, int, str, int, int, float, int | None, float, float | None,
-    str | None, str | None, str | None, float,
+    str | None, str | None, str | None, float, str | None,
 ]  # fmt: skip
 
 
@@ -102,6 +104,7 @@ def _runs(where: pw.Expression) -> tuple[RunLine, ...]:
             Run.fallback_from,
             Run.error_class,
             Run.ai_credits,
+            Run.node,
         )
         .where(where)
         .order_by(Run.started_at, Run.id)
@@ -113,4 +116,7 @@ def _runs(where: pw.Expression) -> tuple[RunLine, ...]:
         .group_by(Ledger.run)
         .tuples()
     )
-    return tuple(RunLine(*row, reserved_usd=float(reserved.get(row[0]) or 0.0)) for row in rows)
+    return tuple(
+        RunLine(*row[:15], reserved_usd=float(reserved.get(row[0]) or 0.0), node=row[15])
+        for row in rows
+    )

@@ -35,7 +35,9 @@ class RunTable(DataTable[Text]):
         self.clear()
         for r in runs:
             note = f"fallback from {r.fallback_from}" if r.fallback_from else (r.error_class or "")
-            provider, model, note = one_line(r.provider), one_line(r.model), one_line(note)
+            # A run on a Ray node says which: "claude @ gpu-box/1a2b3c4d".
+            where = f"{r.provider} @ {r.node}" if r.node else r.provider
+            provider, model, note = one_line(where), one_line(r.model), one_line(note)
             self.add_row(
                 Text(str(r.id)), Text(str(r.round), justify="right"), Text(provider), Text(model),
                 status_text(r.status, variables), Text(f"{r.input_tokens:,}", justify="right"),
