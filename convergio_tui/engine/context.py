@@ -52,6 +52,7 @@ class EngineContext:
     waiting: set[int] = field(default_factory=set)  # blocked only by cooling providers
     providers_ok: set[str] = field(default_factory=set)  # succeeded since their last error
     infra_retries: dict[tuple[int, int], int] = field(default_factory=dict)  # (task, round)
+    codes: dict[int, str] = field(default_factory=dict)  # task id -> code, of tasks dispatched
     lock: threading.Lock = field(default_factory=threading.Lock)
     # The integrity check's window bookkeeping: a counter, when each task's dispatch
     # ended, and the wave-branch commits the engine made (only these may move them).
@@ -61,6 +62,8 @@ class EngineContext:
     _secrets: dict[str, str] | None = None
     _health: tuple[float, dict[str, HealthView]] | None = None
     _current: Config | None = None  # the configuration file as last re-read
+    _plan_row: tuple[float, Plan] | None = None  # (read at, the plan with its project)
+    _identity: str | None = None  # the database's identity (never changes)
     _config_checked: float = 0.0
     _config_mtime: int | None = None
     config_problem: str | None = None  # the configuration file changed and does not validate
@@ -116,7 +119,7 @@ class EngineContext:
     @property
     def owner(self) -> Owner:
         """This database and plan: who may touch ``convergio/<plan uid>/...``."""
-        return Owner(database_identity(), self.plan_uid)
+        return Owner(self.identity, self.plan_uid)
 
     def health(self) -> dict[str, HealthView]:
         """Provider health as routing sees it, read at most every ``HEALTH_CACHE_S``.
@@ -175,7 +178,26 @@ class EngineContext:
     def effective_privacy(self, task_privacy: str | None) -> Effective:
         """The privacy and project allow-list a run of this plan is routed with now (see
         :mod:`engine.privacy`): stricter than or as strict as everything recorded."""
-        return for_plan(self.current_config(), Plan.get_by_id(self.plan_id), task_privacy)
+        return for_plan(self.current_config(), self.plan_row(), task_privacy)
+
+    def plan_row(self) -> Plan:
+        """The plan's row and its project's as stored, read again at most every
+        ``CONFIG_RECHECK_S`` like the configuration file: a level stored stricter meanwhile
+        governs dispatches as soon as an edit of the file would."""
+        cached = self._plan_row
+        at = time.monotonic()
+        if cached is None or at - cached[0] >= CONFIG_RECHECK_S:
+            plan = Plan.select(Plan, Project).join(Project).where(Plan.id == self.plan_id).get()
+            cached = self._plan_row = (at, plan)
+        return cached[1]
+
+    @property
+    def identity(self) -> str:
+        """The database's identity (:func:`~convergio_tui.store.models.database_identity`),
+        read once: it is written once, by a migration."""
+        if self._identity is None:
+            self._identity = database_identity()
+        return self._identity
 
     def premium_possible(self, req: RouteRequest) -> bool:
         """Whether routing this request could pick a premium provider."""
