@@ -65,6 +65,11 @@ def run_log(database_id: str, run_id: int, suffix: str = ".log") -> Path:
     return logs_dir() / database_id / f"{run_id}{suffix}"
 
 
+def cache_dir() -> Path:
+    """Directory for caches Convergio can rebuild at any time (the validated configuration)."""
+    return home_dir() / "cache"
+
+
 def vault_dir() -> Path:
     """Directory holding the encrypted per-project vault files."""
     return home_dir() / "vault"

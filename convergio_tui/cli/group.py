@@ -32,9 +32,9 @@ class CliContext:
     def config(self) -> Config:
         """The validated configuration; raises ``ConfigError`` (exit 2) when invalid."""
         if self._config is None:
-            from convergio_tui.config.loader import load_config
+            from convergio_tui.config.cache import load_cached
 
-            self._config = load_config(self.config_path)
+            self._config = load_cached(self.config_path)
         return self._config
 
     def open_db(self) -> None:

@@ -12,7 +12,12 @@ from pydantic import BaseModel, ValidationError
 from convergio_tui.config.errors import ConfigError, InputError, Problem
 from convergio_tui.config.privacy_check import check_privacy
 from convergio_tui.config.schema import PRIORITIES, PRIVACY_LEVELS, Config
-from convergio_tui.config.yaml_lines import LocatedYaml, LocatedYamlError, load_located
+from convergio_tui.config.yaml_lines import (
+    LocatedYaml,
+    LocatedYamlError,
+    load_located,
+    load_located_text,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -26,6 +31,20 @@ def load_config(path: Path) -> Config:
         located = load_located(path)
     except LocatedYamlError as exc:
         raise ConfigError([exc.problem]) from None
+    return _validated(located, path)
+
+
+def load_config_text(text: str, path: Path) -> Config:
+    """Parse and validate ``text``, the content of ``path`` already read; the same
+    problems as :func:`load_config` (the caller has checked the size limit)."""
+    try:
+        located = load_located_text(text, str(path))
+    except LocatedYamlError as exc:
+        raise ConfigError([exc.problem]) from None
+    return _validated(located, path)
+
+
+def _validated(located: LocatedYaml, path: Path) -> Config:
     config = validate_located(located, Config, ConfigError)
     problems = list(cross_check(config, located))
     if problems:

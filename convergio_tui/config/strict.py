@@ -8,9 +8,13 @@ from pydantic import BaseModel, ConfigDict
 
 
 class StrictModel(BaseModel):
-    """Forbid unknown keys (a typo must not be silently ignored) and freeze instances."""
+    """Forbid unknown keys (a typo must not be silently ignored) and freeze instances.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    The validator is built on first use, not at import: a command whose configuration
+    comes from the cache (config/cache.py) never validates and so never pays for it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def check_regex(value: str) -> str:

@@ -16,14 +16,9 @@ from typing import Any
 import yaml
 
 from convergio_tui.config.errors import Problem
+from convergio_tui.config.limits import MAX_DEPTH, MAX_EXPANDED_CHARS, MAX_FILE_BYTES, MAX_NODES
 
 Loc = tuple[str | int, ...]
-
-MAX_FILE_BYTES = 4 * 1024 * 1024
-MAX_DEPTH = 64
-MAX_NODES = 100_000
-# Text after aliases are expanded: many aliases of one long string are a bomb too.
-MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES
 _STR = "tag:yaml.org,2002:str"
 
 
