@@ -23,6 +23,7 @@ from convergio_tui.engine.delegate import Blocked, Busy, Prepared, prepare
 from convergio_tui.engine.events import Bus, Listener, PlanChanged, RunStarted, TaskChanged
 from convergio_tui.engine.health_watch import HealthWatch
 from convergio_tui.engine.pool import EnginePool
+from convergio_tui.engine.ready import ReadyQueue
 from convergio_tui.engine.recovery import Resumable, resume_step
 from convergio_tui.engine.resume import PlanBusy, acquire_runner, recover, release_runner
 from convergio_tui.engine.summary import RunSummary, summarize, with_handoff
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 POLL_S = 0.5  # the loop wakes at least this often when nothing ends
 CONTROL_POLL_S = 0.2  # pause, cancel and health are read at most this often while busy
 BLOCKED_RETRY_S = 1.0  # blocked tasks are routed again at most this often
-PAGE_SLACK = 8
 
 
 class Executor:
@@ -71,6 +71,7 @@ class Executor:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._ctx: EngineContext | None = None
+        self._queue = ReadyQueue(plan_id)
 
     # -- public API ----------------------------------------------------------------------
 
@@ -198,6 +199,11 @@ class Executor:
                 if retry:
                     last_retry = time.monotonic()
                 self._dispatch(ctx, pool, wave.id, retry)
+                if not ctx.active:
+                    # About to settle the wave: read every task again first, so nothing
+                    # the incremental queue missed can make a wave look stuck or finished.
+                    self._queue.reload()
+                    self._dispatch(ctx, pool, wave.id, retry)
                 if ctx.active:
                     waiting_since = None
                 else:
@@ -224,41 +230,34 @@ class Executor:
         self.bus.journal("plan.waiting", message, level="warning", plan_id=self.plan_id)
         return summarize(self.plan_id, SummaryStatus.WAITING, message)
 
-    def _ready(self, task: Task) -> bool:
-        deps = list(task.depends_on or [])
-        if not deps:
-            return True
-        done = (
-            Task.select()
-            .where(Task.plan == self.plan_id, Task.code.in_(deps), Task.status == TaskStatus.DONE)
-            .count()
-        )
-        return done == len(deps)
-
     def _dispatch(
         self, ctx: EngineContext, pool: EnginePool, wave_id: int, retry_blocked: bool
     ) -> None:
+        """Dispatch the wave's ready tasks, in order, while slots are free. The ready
+        queue is brought up to date first (the rows changed since its last look), so the
+        work here does not grow with the wave's size."""
         free = ctx.parallel - len(ctx.active)
-        statuses = sorted(TASK_DISPATCHABLE) if retry_blocked else [TaskStatus.QUEUED]
-        query = (
-            Task.select()
-            .where(Task.wave == wave_id, Task.status.in_(statuses))
-            .order_by(Task.priority, Task.code)
-        )
-        offset = 0
-        page_size = free + PAGE_SLACK  # a few more for tasks whose dependencies are not done
-        while free > 0 and not self.stop_event.is_set():
-            page = list(query.offset(offset).limit(page_size))
-            offset += page_size
-            for task in page:
-                if free <= 0:
+        if free <= 0:
+            return
+        statuses = TASK_DISPATCHABLE if retry_blocked else {TaskStatus.QUEUED}
+        self._queue.refresh()
+        held: list[int] = []  # taken and not dispatched: offered again, in their place
+        try:
+            while free > 0 and not self.stop_event.is_set():
+                task_id = self._queue.pop(wave_id, retry_blocked)
+                if task_id is None:
                     break
-                if task.id in ctx.active or task.id in ctx.hard_blocked or not self._ready(task):
-                    continue
+                if task_id in ctx.active or task_id in ctx.hard_blocked:
+                    continue  # running, or refused until a person acts
+                task = Task.get_or_none(Task.id == task_id)
+                if task is None or task.status not in statuses or task.wave_id != wave_id:
+                    continue  # changed since the queue's last look; its next look tells
                 if self._dispatch_one(ctx, pool, task):
                     free -= 1
-            if len(page) < page_size:
-                break
+                else:
+                    held.append(task_id)
+        finally:
+            self._queue.give_back(held)
 
     def _dispatch_one(self, ctx: EngineContext, pool: EnginePool, task: Task) -> bool:
         outcome = prepare(ctx, task)
@@ -272,6 +271,7 @@ class Executor:
                 self.bus.emit(TaskChanged(task.id, TaskStatus.BLOCKED, task.code, outcome.reason))
             return False
         ctx.waiting.discard(task.id)
+        ctx.codes[task.id] = task.code
         cancel = threading.Event()
         with ctx.lock:
             ctx.active[task.id] = ActiveRun(task.id, outcome.run_id, outcome.provider, cancel)
@@ -311,6 +311,7 @@ class Executor:
             prep = item.prep
             with ctx.lock:
                 task_id = prep.required_task_id
+                ctx.codes[task_id] = prep.code
                 ctx.active[task_id] = ActiveRun(task_id, prep.run_id, prep.provider,
                                                 threading.Event(), item.space.worktree)  # fmt: skip
             pool.submit(self._job(ctx, prep, partial(resume_step, ctx, item)))

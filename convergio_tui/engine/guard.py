@@ -38,10 +38,14 @@ def confined_command(ctx: EngineContext, provider: str, argv: list[str], *, cwd:
     return confine(ctx.config, request)
 
 
-def _codes(ids: set[int]) -> set[str]:
-    if not ids:
-        return set()
-    return {t.code for t in Task.select(Task.code).where(Task.id.in_(list(ids)))}
+def _codes(ctx: EngineContext, ids: set[int]) -> set[str]:
+    """The codes of tasks ``ids``: known for those this engine dispatched, else read."""
+    known = ctx.codes
+    codes = {known[i] for i in ids if i in known}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        codes |= {t.code for t in Task.select(Task.code).where(Task.id.in_(unknown))}
+    return codes
 
 
 def watch(
@@ -51,7 +55,7 @@ def watch(
 
     ``task_id`` is None for a wave's cross-review run."""
     token = ctx.tick()
-    busy = _codes(ctx.active_since(token) - {task_id})
+    busy = _codes(ctx, ctx.active_since(token) - {task_id})
     siblings: list[Path] = []
     plan_root = ctx.plan_dir
     if ctx.worktrees and plan_root.is_dir():
@@ -66,7 +70,7 @@ def watch(
 def check(ctx: EngineContext, task_id: int | None, w: Watch) -> list[str]:
     """Compare after the run; on any finding, restore refs, hooks and config (the run's
     own branch included, so nothing of it lands) and return the findings."""
-    busy = _codes(ctx.active_since(w.token) - {task_id})
+    busy = _codes(ctx, ctx.active_since(w.token) - {task_id})
     prefix = f"refs/heads/convergio/{ctx.plan_uid}/"
     moving = {f"{prefix}{code}/work" for code in busy}
 

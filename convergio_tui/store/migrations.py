@@ -17,6 +17,7 @@ from convergio_tui.store.plan_spec_hash import add_plan_spec_sha256
 from convergio_tui.store.plan_uids import plan_uids_and_identity
 from convergio_tui.store.provider_columns import name_provider_columns
 from convergio_tui.store.run_node import add_run_node
+from convergio_tui.store.task_indexes import add_task_indexes
 from convergio_tui.store.wave_escalations import allow_wave_escalations
 from convergio_tui.store.wave_runs import allow_wave_runs
 
@@ -105,6 +106,7 @@ MIGRATIONS: list[Migration] = [
     allow_wave_escalations,  # v7 (store/wave_escalations.py)
     add_plan_spec_sha256,  # v8 (store/plan_spec_hash.py)
     add_run_node,  # v9 (store/run_node.py)
+    add_task_indexes,  # v10 (store/task_indexes.py)
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

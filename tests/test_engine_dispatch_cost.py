@@ -1,0 +1,114 @@
+"""A dispatch costs the same whatever the size of its wave: the scheduler keeps its ready
+queue in memory (engine/ready.py) instead of sorting every queued task of the wave and
+counting each one's finished dependencies on every wake-up.
+
+Counted, not timed: the SQL statements the scheduler's thread sends to the ``task``
+table before each of the first dispatches, at a wave of 10 tasks and at one of 1,000.
+(Reads of health and of the plan row are cached for a time window, so their number
+depends on the clock; the ``task`` statements are the ones that could grow with a wave.)
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from pathlib import Path
+
+from engine_fixtures import engine_config, import_spec, task
+
+from convergio_tui.engine.events import EngineEvent, RunStarted
+from convergio_tui.engine.executor import Executor
+from convergio_tui.engine.ready import ReadyQueue, changed_rows
+from convergio_tui.store.models import Task, db
+from convergio_tui.store.states import TaskStatus
+
+PARALLEL = 4
+TASK_TABLE = re.compile(r'(FROM|UPDATE|INTO|JOIN) "task"')
+
+
+def _count(statements: list[str]) -> int:
+    """Statements on the task table. SQLite reports a statement again for each row its
+    triggers run on (the ``updated_at`` touch): a repeat in a row is the same statement."""
+    kept = [s for i, s in enumerate(statements) if i == 0 or s != statements[i - 1]]
+    return sum(1 for s in kept if TASK_TABLE.search(s))
+
+
+def _statements_per_dispatch(repo: Path, ollama: str, tmp_path: Path, size: int) -> list[int]:
+    """Task-table statements of the scheduler's thread up to each of the first
+    ``PARALLEL`` dispatches of a one-wave plan of ``size`` tasks, most of which wait for a
+    dependency (and sort first: the old scheduler counted their dependencies every pass)."""
+    config = engine_config(
+        repo, ollama, project_privacy="sensitive",
+        execution={"worktrees": False, "max_parallel": PARALLEL},
+        providers={"opencode": {"max_parallel": PARALLEL}},
+    )  # fmt: skip
+    runnable = [
+        task(f"R{i}", "Nothing to do.", type="bulk", priority="P3") for i in range(PARALLEL)
+    ]
+    waiting = [task(f"W{i:04d}", "Nothing to do.", type="bulk", priority="P0", depends_on=["R0"])
+               for i in range(size - PARALLEL)]  # fmt: skip
+    plan = import_spec(config, tmp_path, [[*runnable, *waiting]], name=f"size{size}")
+    statements: list[str] = []
+    marks: list[int] = []
+    executor: Executor | None = None
+
+    def listener(event: EngineEvent) -> None:
+        if isinstance(event, RunStarted):
+            marks.append(_count(statements))
+            if len(marks) == PARALLEL and executor is not None:
+                executor.stop()  # enough seen: the runs are killed, their tasks re-queued
+
+    executor = Executor(config, plan, parallel=PARALLEL, listener=listener)
+    connection = db.connection()  # the scheduler is this thread: its statements are ours
+    connection.set_trace_callback(statements.append)
+    try:
+        executor.run()
+    finally:
+        connection.set_trace_callback(None)
+    assert len(marks) == PARALLEL
+    return marks
+
+
+def test_statements_per_dispatch_do_not_grow_with_the_wave(
+    repo: Path, sim_bin: Path, ollama: str, engine_db: Path, tmp_path: Path
+) -> None:
+    small = _statements_per_dispatch(repo, ollama, tmp_path, 10)
+    large = _statements_per_dispatch(repo, ollama, tmp_path, 1000)
+    assert small == large, (small, large)
+    per_dispatch = [b - a for a, b in pairwise(small)]
+    assert len(set(per_dispatch)) == 1, per_dispatch  # each dispatch alike
+
+
+def test_the_ready_queue_reads_changed_rows_through_an_index(engine_db: Path) -> None:
+    sql, params = changed_rows(1, 12.5).sql()
+    plan = " ".join(row[3] for row in db.execute_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert "INDEX task_plan_updated" in plan and "TEMP B-TREE" not in plan
+
+
+def test_the_ready_queue_follows_priorities_dependencies_and_changes(
+    repo: Path, ollama: str, engine_db: Path, tmp_path: Path
+) -> None:
+    config = engine_config(repo, ollama)
+    plan = import_spec(config, tmp_path, [
+        [task("A", "x", priority="P2"), task("B", "x", priority="P0", depends_on=["A"]),
+         task("C", "x", priority="P1")],
+    ])  # fmt: skip
+    Task.update(status=TaskStatus.QUEUED).execute()
+    ids = {t.code: t.id for t in Task.select()}
+    wave = Task.get(Task.code == "A").wave_id
+    queue = ReadyQueue(plan)
+    queue.refresh()
+    assert queue.pop(wave, False) == ids["C"]  # B sorts first but waits for A
+    queue.give_back([ids["C"]])
+    assert [queue.pop(wave, False), queue.pop(wave, False)] == [ids["C"], ids["A"]]
+    assert queue.pop(wave, False) is None
+
+    Task.update(status=TaskStatus.BLOCKED).where(Task.id == ids["C"]).execute()
+    db.execute_sql(
+        "DROP TRIGGER task_done_guard"
+    )  # a done task without Thor's gates, for this test
+    Task.update(status=TaskStatus.DONE, validated_by="thor").where(Task.id == ids["A"]).execute()
+    queue.refresh()
+    assert queue.pop(wave, False) == ids["B"]  # A done: B ready; C blocked, not offered
+    assert queue.pop(wave, False) is None
+    assert queue.pop(wave, True) == ids["C"]  # offered on a retry of blocked tasks
