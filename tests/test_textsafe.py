@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from convergio_tui.commands.run import PlainDisplay, RichDisplay
+from convergio_tui.commands.run_display import PlainDisplay, RichDisplay
 from convergio_tui.engine.events import Notice, RunFinished, RunStarted, TaskChanged
 from convergio_tui.store.db import close_database, open_database
 from convergio_tui.store.models import Escalation, Task

@@ -125,13 +125,14 @@ def show(plan_ref: str, as_json: bool) -> None:
     head = doc["plan"]
     assert isinstance(head, dict)
     name, project = one_line(str(head["name"])), one_line(str(head["project"]))
-    echo(f"plan {head['id']} {name} [{head['status']}] project {project}")
+    lines = [f"plan {head['id']} {name} [{head['status']}] project {project}"]
     for wave in doc["waves"]:  # type: ignore[union-attr]
-        echo(f"  wave {wave['seq']} {one_line(wave['name'])} [{wave['status']}]")
+        lines.append(f"  wave {wave['seq']} {one_line(wave['name'])} [{wave['status']}]")
         for t in wave["tasks"]:
             target = f"{t['provider']}·{t['model']}" if t["provider"] else "blocked"
-            echo(
+            lines.append(
                 f"    {t['code']:<8} {t['status']:<10} {t['type']:<8} {t['priority']} "
                 f"{t['privacy']:<9} {one_line(target):<34} r{t['round']} {usd(t['cost_usd']):>7}  "
                 f"{one_line(t['title'])}"
             )
+    echo("\n".join(lines))  # one write: a line at a time costs a flush each on a big plan

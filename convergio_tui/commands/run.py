@@ -12,87 +12,21 @@ import os
 import shutil
 import signal
 import sys
-import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from convergio_tui.commands.common import context, echo, emit_json, fail
-from convergio_tui.engine.event_text import describe
-from convergio_tui.engine.events import EngineEvent, RunFinished, RunStarted, TaskChanged
-from convergio_tui.engine.handoff import handoff_lines
-from convergio_tui.engine.notify import JournalWatch, Notifier, engine_stopped, run_listener
 from convergio_tui.money import usd
-from convergio_tui.textsafe import markup_safe, one_line
+from convergio_tui.textsafe import one_line
 
+if TYPE_CHECKING:
+    from convergio_tui.commands.run_display import PlainDisplay
+    from convergio_tui.engine.events import EngineEvent
+    from convergio_tui.engine.notify import Notifier
 
-class PlainDisplay:
-    """One line per notable event: for logs, pipes and CI."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last: dict[int, str] = {}  # task id -> last status shown
-
-    def line(self, text: str) -> None:
-        """Print one line (thread-safe), terminal controls and line breaks neutralised."""
-        with self._lock:
-            click.echo(one_line(text))
-
-    def handle(self, event: EngineEvent) -> None:
-        """Engine listener."""
-        if isinstance(event, TaskChanged):
-            # A waiting task's countdown changes every second: say "blocked" once.
-            repeated = event.status == "blocked" and self._last.get(event.task_id) == "blocked"
-            self._last[event.task_id] = event.status
-            if repeated:
-                return
-        text = describe(event)
-        if text:
-            self.line(text)
-
-    def close(self) -> None:
-        """Nothing to tear down."""
-
-
-class RichDisplay(PlainDisplay):
-    """A live progress bar for the plan and a spinner per running task."""
-
-    def __init__(self, total: int, done: int, name: str) -> None:
-        super().__init__()
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()
-        )
-        self.name, self.total, self.done = name, total, done
-        self.overall = self.progress.add_task(self._title(), total=total, completed=done)
-        self.rows: dict[int, Any] = {}
-        self.progress.start()
-
-    def _title(self) -> str:
-        # Progress descriptions are Rich markup: a plan name is shown as written.
-        return markup_safe(f"plan {self.name}: {self.done}/{self.total} done", one_line=True)
-
-    def line(self, text: str) -> None:
-        """Print above the live display."""
-        self.progress.console.print(one_line(text), markup=False, highlight=False)
-
-    def handle(self, event: EngineEvent) -> None:
-        """Engine listener: update the bars, print notable events."""
-        match event:
-            case RunStarted():
-                label = markup_safe(f"  {event.code} {event.provider}·{event.model}", one_line=True)
-                self.rows[event.run_id] = self.progress.add_task(label, total=None)
-            case RunFinished() if event.run_id in self.rows:
-                self.progress.remove_task(self.rows.pop(event.run_id))
-            case TaskChanged(status="done"):
-                self.done += 1
-                self.progress.update(self.overall, completed=self.done, description=self._title())
-        super().handle(event)
-
-    def close(self) -> None:
-        """Stop the live display."""
-        self.progress.stop()
+# The executor, notifications, the vault and the displays are imported by a real run
+# only: `--dry-run` routes the plan and prints, and starts as fast as `plan show`.
 
 
 def _dry_run(cfg: Any, plan: Any, as_json: bool) -> None:
@@ -107,13 +41,13 @@ def _dry_run(cfg: Any, plan: Any, as_json: bool) -> None:
         emit_json({"plan_id": plan.id, "tasks": [r.as_dict() for r in rows],
                    "estimate_usd": round(total, 6), "budget": today.as_dict()})  # fmt: skip
         return
-    echo(f"plan {plan.id} {one_line(plan.name)}: dry run, nothing is executed")
+    lines = [f"plan {plan.id} {one_line(plan.name)}: dry run, nothing is executed"]
     for r in rows:
         target = f"{r.provider}·{r.model}" if r.provider else "BLOCKED"
         reserve = f"  reserve {usd(r.reserve_usd)}" if r.reserve_usd else ""
-        echo(f"  w{r.wave} {r.code:<10} {target:<34} est {usd(r.estimate_usd)}{reserve}")
-        for reason in r.reasons:
-            echo(f"      - {reason}")
+        lines.append(f"  w{r.wave} {r.code:<10} {target:<34} est {usd(r.estimate_usd)}{reserve}")
+        lines.extend(f"      - {reason}" for reason in r.reasons)
+    echo("\n".join(lines))  # one write: a line at a time costs a flush each on a big plan
     echo(f"estimated premium spend: {usd(total)}")
     echo(f"headroom today: {usd(headroom)} of the {usd(today.cap_usd)} cap "
          f"(spent {usd(today.spent_usd)}, reserved {usd(today.reserved_usd)}); each premium "
@@ -124,6 +58,8 @@ def _notifier(cfg: Any, plan: Any, secrets: dict[str, str]) -> Notifier:
     """Notifications of this run (docs/configuration.md, ``notify``): the bell and OSC
     sequences on stderr when it is a terminal (stdout may carry JSON), notify-send, the
     webhook; what is new is read from the plan's journal on the notifier's own thread."""
+    from convergio_tui.engine.notify import JournalWatch, Notifier
+
     return Notifier(
         cfg.notify, stream=sys.stderr if sys.stderr.isatty() else None, env=os.environ,
         notify_send=shutil.which("notify-send"), secrets=lambda: secrets.values(),
@@ -142,6 +78,8 @@ def _report(summary: Any, as_json: bool) -> None:
         for w in summary.waiting:
             echo(f"  {w.code:<10} {w.status:<10} {one_line(w.reason)}")
     if summary.handoff is not None:  # the final wave branch and how to take it
+        from convergio_tui.engine.handoff import handoff_lines
+
         for line in handoff_lines(summary.handoff):
             echo(one_line(line))
 
@@ -154,10 +92,7 @@ def _report(summary: Any, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document.")
 def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> None:
     """Execute (or resume) PLAN (id or name) headless."""
-    from convergio_tui.engine.resume import PlanBusy
-    from convergio_tui.sandbox.confine import SandboxUnavailable
     from convergio_tui.store.queries import find_plan
-    from convergio_tui.tools.vault import Vault, VaultUnavailable
 
     ctx = context()
     cfg = ctx.config
@@ -168,9 +103,14 @@ def run(plan_ref: str, parallel: int | None, dry_run: bool, as_json: bool) -> No
     if dry_run:
         _dry_run(cfg, plan, as_json)
         return
+    from convergio_tui.commands.run_display import PlainDisplay, RichDisplay
     from convergio_tui.engine.control import resume_plan
     from convergio_tui.engine.executor import Executor
+    from convergio_tui.engine.notify import engine_stopped, run_listener
+    from convergio_tui.engine.resume import PlanBusy
+    from convergio_tui.sandbox.confine import SandboxUnavailable
     from convergio_tui.store.models import Task
+    from convergio_tui.tools.vault import Vault, VaultUnavailable
 
     try:  # a vault that cannot be opened stops the run before anything moves (docs/vault.md)
         secrets = Vault().secrets_for_run(plan.project.name)

@@ -20,12 +20,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from convergio_tui.config.schema import Config, HealthConfig
-from convergio_tui.engine.health_probe import CheckResult, check_provider
 from convergio_tui.engine.health_verdict import FIX, reason_of, split_detail
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import ProviderHealth, now
+
+if TYPE_CHECKING:
+    # Imported where a check runs: the probes (sandbox, HTTP client) are heavy, and
+    # `convergio health` within the TTL only reads the rows.
+    from convergio_tui.engine.health_probe import CheckResult
 
 # ProviderAdapter error classes that cool a provider down at once (docs/providers.md).
 COOLING_ERRORS = ("rate_limit", "auth", "model_not_found")
@@ -108,6 +113,10 @@ def refresh(
             r.provider: r for r in ProviderHealth.select().where(ProviderHealth.provider.in_(names))
         }
         due = [n for n in names if force or _due(rows.get(n), config.health.ttl_s, at)]
+        if not due:
+            return due
+        from convergio_tui.engine.health_probe import check_provider
+
         results: dict[str, CheckResult] = {}
 
         def work(name: str) -> None:

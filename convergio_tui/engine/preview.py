@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.planner import route_request
-from convergio_tui.engine.privacy import for_plan
+from convergio_tui.engine.privacy import Effective, for_plan
 from convergio_tui.engine.router import route
 from convergio_tui.engine.snapshot import budget_view, health_views
 from convergio_tui.store.models import Plan, Task, Wave
@@ -48,10 +48,14 @@ def preview_plan(config: Config, plan_id: int) -> list[PreviewRow]:
     query = (
         Task.select(Task, Wave).join(Wave).where(Task.plan == plan_id).order_by(Wave.seq, Task.code)
     )
+    # Per task privacy (three values): each resolves the project's path, not each task.
+    effective_of: dict[str | None, Effective] = {}
     for task in query:
         if task.status in TASK_FINISHED:
             continue
-        eff = for_plan(config, plan, task.privacy)
+        eff = effective_of.get(task.privacy)
+        if eff is None:
+            eff = effective_of[task.privacy] = for_plan(config, plan, task.privacy)
         req = replace(route_request(task, plan.project, eff.privacy),
                       project_allowed=eff.project_allowed)  # fmt: skip
         decision = route(req, config, budget, health)
