@@ -100,10 +100,28 @@ def _configs(common: Path, admin: Path | None) -> dict[str, bytes | None]:
     return found
 
 
+_COMMON: dict[tuple[str, tuple[int, int, int]], Path] = {}  # (repo, .git's stat) -> dir
+
+
 def common_dir(repo: Path) -> Path:
-    """The repository's git common directory."""
+    """The repository's git common directory. Asked of git once per repository and
+    ``.git`` (a snapshot is taken twice per run): a ``.git`` replaced or re-pointed has
+    another inode or mtime and is asked again."""
+    try:
+        st = (repo / ".git").lstat()
+        key: tuple[str, tuple[int, int, int]] | None = (
+            str(repo),
+            (st.st_dev, st.st_ino, st.st_mtime_ns),
+        )
+    except OSError:
+        key = None
+    if key is not None and key in _COMMON:
+        return _COMMON[key]
     out = gitops.git(repo, "rev-parse", "--path-format=absolute", "--git-common-dir").stdout
-    return Path(out.strip())
+    found = Path(out.strip())
+    if key is not None:
+        _COMMON[key] = found
+    return found
 
 
 def take(repo: Path, worktree: Path | None, siblings: Iterable[Path]) -> Snapshot:

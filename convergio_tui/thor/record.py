@@ -26,11 +26,13 @@ def record_task_gates(
         GateResult.delete().where(
             (GateResult.task == task_id) & (GateResult.round == round_no)
         ).execute()
-        for o in outcomes:
-            GateResult.create(
-                task=task_id, run=run_id, round=round_no, gate=o.gate, name=o.name,
-                verdict=o.verdict, evidence=sanitize(o.evidence, redact),
-            )  # fmt: skip
+        rows = [
+            {"task": task_id, "run": run_id, "round": round_no, "gate": o.gate, "name": o.name,
+             "verdict": o.verdict, "evidence": sanitize(o.evidence, redact)}
+            for o in outcomes
+        ]  # fmt: skip
+        if rows:
+            GateResult.insert_many(rows).execute()  # one statement for the round's gates
 
 
 def next_wave_round(wave_id: int) -> int:
