@@ -2,9 +2,17 @@
 
 1,000 tasks that do nothing (the simulated ``opencode`` exiting at once, no git worktrees)
 at parallel 8 through the whole engine — routing, dispatch records, budget settlement,
-Thor's per-task review, acceptance — against a plain Python loop running the very same
-argv, cwd and environment with 8 threads. Prints both throughputs and their ratio
-(target >= 0.8). Usage: ``python bench/engine_overhead.py [--tasks N] [--parallel P]``.
+Thor's per-task review, acceptance — against a plain Python loop on 8 threads running the
+very command the engine runs: the agent inside the sandbox and, the project being
+sensitive, behind the relay (``confined``; the engine's own overhead, target >= 0.9).
+A second loop runs the agent's bare argv (``plain``): engine and sandbox together. Prints
+the throughputs, the ratios, the wall time per task the engine adds, and the CPU the
+engine process spends per dispatch (all its threads; the agents' own CPU not counted),
+which a shared machine disturbs far less than wall time.
+
+Usage: ``python bench/engine_overhead.py [--tasks N] [--parallel P] [--backend local]``.
+A backend is one function in :data:`BACKENDS` that runs the imported plan and returns
+its summary; another execution backend gets its row by adding one.
 """
 
 from __future__ import annotations
@@ -12,11 +20,15 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -27,13 +39,38 @@ from sim_workspace import sim_workspace
 
 from convergio_tui import paths
 from convergio_tui.config.schema import Config
-from convergio_tui.engine.executor import Executor
+from convergio_tui.engine.executor import Executor, RunSummary
 from convergio_tui.engine.planner import import_plan
 from convergio_tui.providers import get_adapter
+from convergio_tui.sandbox.confine import RunRequest, confine, relaying, run_folder
 from convergio_tui.sim.ollama import serve_ollama
 from convergio_tui.store.db import open_database
 
 PROMPT = "Nothing to do."
+TARGET = 0.9
+
+
+@dataclass(frozen=True)
+class Timed:
+    """Wall seconds, this process's CPU seconds (every thread) and its children's."""
+
+    wall: float
+    cpu: float
+    children: float
+
+    def __add__(self, other: Timed) -> Timed:
+        return Timed(self.wall + other.wall, self.cpu + other.cpu, self.children + other.children)
+
+
+def timed(work: Callable[[], object]) -> tuple[Timed, object]:
+    """Run ``work``; how long it took on the wall and on the CPU, and what it returned."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = work()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children = (after.ru_utime + after.ru_stime) - (kids.ru_utime + kids.ru_stime)
+    return Timed(wall, cpu, children), result
 
 
 def make_config(repo: Path, ollama_url: str, parallel: int) -> Config:
@@ -59,9 +96,33 @@ def write_plan(where: Path, tasks: int) -> Path:
     return path
 
 
-def bare_loop(argv: list[str], cwd: Path, env: dict[str, str], tasks: int, parallel: int) -> float:
-    """Seconds for ``tasks`` runs of ``argv`` on ``parallel`` threads (output read, like the
-    engine does, and thrown away)."""
+def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+    """One run of ``argv``, output read (like the engine does) and thrown away."""
+    subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                   start_new_session=True, check=False)  # fmt: skip
+
+
+def confined_spawner(
+    config: Config, argv: list[str], cwd: Path, env: dict[str, str], runs: Path
+) -> Callable[[], None]:
+    """One run of ``argv`` as the engine confines it: sandbox, allow-listed environment
+    and, for a sensitive project, the relay to the local model's endpoint."""
+    seq = iter(range(10**9))
+
+    def run() -> None:
+        with run_folder(runs, str(next(seq))) as run_dir:
+            confined = confine(config, RunRequest(
+                provider="opencode", argv=argv, workdir=cwd, privacy="sensitive",
+                run_dir=run_dir, invocation_env=env, db_file=runs / "bench.db",
+            ))  # fmt: skip
+            with relaying(confined):
+                spawn(confined.argv, cwd, confined.env)
+
+    return run
+
+
+def bare_loop(run: Callable[[], None], tasks: int, parallel: int) -> None:
+    """``tasks`` calls of ``run`` on ``parallel`` threads."""
     counter = iter(range(tasks))
     lock = threading.Lock()
 
@@ -70,16 +131,38 @@ def bare_loop(argv: list[str], cwd: Path, env: dict[str, str], tasks: int, paral
             with lock:
                 if next(counter, None) is None:
                     return
-            subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                           start_new_session=True, check=False)  # fmt: skip
+            run()
 
     threads = [threading.Thread(target=worker) for _ in range(parallel)]
-    started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return time.perf_counter() - started
+
+
+def run_local(config: Config, plan_id: int, parallel: int) -> RunSummary:
+    """The engine on this machine (``execution.backend: local``)."""
+    return Executor(config, plan_id, parallel=parallel).run()
+
+
+# One row per execution backend: runs the imported plan, returns its summary.
+BACKENDS: dict[str, Callable[[Config, int, int], RunSummary]] = {"local": run_local}
+
+
+def report(tasks: int, parallel: int, backend: str, bares: dict[str, Timed], engine: Timed) -> None:
+    """Print the figures."""
+    ms = 1000.0 / tasks
+    print(f"tasks: {tasks}, parallel: {parallel}, cpus: {os.cpu_count()}, backend: {backend}")
+    for name, bare in bares.items():
+        print(f"bare {name:9s}: {bare.wall:7.2f} s  {tasks / bare.wall:7.1f} tasks/s  "
+              f"cpu/task {bare.cpu * ms:5.1f} ms")  # fmt: skip
+    print(f"engine        : {engine.wall:7.2f} s  {tasks / engine.wall:7.1f} tasks/s  "
+          f"cpu/dispatch {engine.cpu * ms:5.1f} ms  (route, ledger, Thor review, accept)")  # fmt: skip
+    for name, bare in bares.items():
+        target = f"  (target >= {TARGET})" if name == "confined" else ""
+        print(f"vs {name:9s}: ratio {bare.wall / engine.wall:.3f}, "
+              f"{(engine.wall - bare.wall) * ms:6.2f} ms wall and "
+              f"{(engine.cpu - bare.cpu) * ms:5.1f} ms CPU per task over the loop's{target}")  # fmt: skip
 
 
 def main() -> int:
@@ -87,6 +170,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--parallel", type=int, default=8)
+    parser.add_argument("--backend", choices=sorted(BACKENDS), default="local")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="convergio-bench-") as tmp, serve_ollama() as url:
         root = Path(tmp)
@@ -101,26 +185,29 @@ def main() -> int:
         )
         env = {**os.environ, **inv.env}
         env.pop("CLAUDECODE", None)
-        bare_loop(inv.argv, repo, env, min(16, args.tasks), args.parallel)  # warm the page cache
-        # The bare loop runs half before and half after the engine, so a change in the
+
+        runners = {
+            "confined": confined_spawner(config, inv.argv, repo, env, root / "runs"),
+            "plain": partial(spawn, inv.argv, repo, env),
+        }
+
+        def bare_run(name: str, n: int) -> Timed:
+            return timed(lambda: bare_loop(runners[name], n, args.parallel))[0]
+
+        for name in runners:
+            bare_run(name, min(16, args.tasks))  # warm the page cache
+        # The bare loops run half before and half after the engine, so a change in the
         # machine's load during the run (other work on shared cores) biases neither side.
         half = args.tasks // 2
-        bare = bare_loop(inv.argv, repo, env, half, args.parallel)
-
-        started = time.perf_counter()
-        summary = Executor(config, plan_id, parallel=args.parallel).run()
-        engine = time.perf_counter() - started
-        bare += bare_loop(inv.argv, repo, env, args.tasks - half, args.parallel)
+        bares = {name: bare_run(name, half) for name in runners}
+        engine, summary = timed(lambda: BACKENDS[args.backend](config, plan_id, args.parallel))
+        for name in runners:
+            bares[name] += bare_run(name, args.tasks - half)
+        assert isinstance(summary, RunSummary)
         if summary.status != "done" or summary.done != args.tasks:
             print(f"engine did not finish the plan: {summary}", file=sys.stderr)
             return 1
-    bare_rate, engine_rate = args.tasks / bare, args.tasks / engine
-    print(f"tasks: {args.tasks}, parallel: {args.parallel}, cpus: {os.cpu_count()}")
-    print(f"bare loop : {bare:7.2f} s  {bare_rate:7.1f} tasks/s")
-    print(
-        f"engine    : {engine:7.2f} s  {engine_rate:7.1f} tasks/s  (route, ledger, Thor review, accept)"
-    )
-    print(f"ratio     : {engine_rate / bare_rate:.3f}  (target >= 0.8)")
+    report(args.tasks, args.parallel, args.backend, bares, engine)
     return 0
 
 
