@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from importlib import resources
 from pathlib import Path
 
 # Convergio's files hold prompts, code, agent output and spend: readable by the user only.
@@ -35,6 +34,8 @@ def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def shipped_config_path() -> Path:
     """Return the default ``orchestrator.yaml`` shipped inside the package."""
+    from importlib import resources  # only here: every command imports this module
+
     return Path(str(resources.files("convergio_tui") / "data" / "orchestrator.yaml"))
 
 

@@ -138,7 +138,9 @@ def _scalar(node: yaml.Node, loc: Loc, file: str) -> Any:
     if node.tag == _STR:
         return node.value
     try:
-        return yaml.safe_load(yaml.serialize(node))
+        # What ``safe_load`` builds for this node (its tag is resolved): an int, a float,
+        # a bool, null, a timestamp... A constructor per scalar: it remembers its nodes.
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
         # e.g. an integer of more digits than Python converts (ValueError).
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
