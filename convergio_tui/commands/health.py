@@ -57,14 +57,14 @@ def health(refresh: bool, as_json: bool) -> None:
 
 def _sandbox_line(mode: str) -> None:
     """Say how agents are confined; unsandboxed or impossible in the alert colour."""
-    from convergio_tui.sandbox.available import unavailable_reason
+    from convergio_tui.sandbox.available import remembered_reason
 
     if mode == "off":
         click.secho(
             "sandbox    off       agents unsandboxed (sandbox.mode: off)", fg="red", bold=True
         )
         return
-    reason = unavailable_reason()
+    reason = remembered_reason()  # a probe starts a sandbox: not on every call
     if reason is not None:
         click.secho(f"sandbox    missing   {reason}", fg="red", bold=True)
     else:

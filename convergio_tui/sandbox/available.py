@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import shutil
 import subprocess
 import sys
 import threading
+import time
+
+from convergio_tui import paths
 
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install "
@@ -56,3 +62,56 @@ def unavailable_reason() -> str | None:
             _cache[bwrap] = _probe(bwrap)
         reason = _cache[bwrap]
     return None if reason is None else f"agents cannot be sandboxed: {reason}; {INSTALL_HINT}"
+
+
+# How long `convergio health` may repeat a verdict found on disk. The engine never does:
+# it asks unavailable_reason() and probes once per process.
+REMEMBER_S = 600.0
+_USERNS_SWITCHES = (
+    "/proc/sys/kernel/unprivileged_userns_clone",
+    "/proc/sys/user/max_user_namespaces",
+    "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+)
+
+
+def _machine_facts(bwrap: str) -> list[object]:
+    """What a probe's verdict depends on: this bwrap binary, the kernel and its
+    user-namespace switches. Any change makes a remembered verdict unusable."""
+    info = os.stat(bwrap)
+    facts: list[object] = [bwrap, info.st_ino, info.st_size, info.st_mtime_ns, info.st_mode,
+                           info.st_uid, os.uname().release]  # fmt: skip
+    for switch in _USERNS_SWITCHES:
+        try:
+            with open(switch, encoding="ascii") as handle:
+                facts.append(handle.read().strip())
+        except OSError:
+            facts.append(None)
+    return facts
+
+
+def remembered_reason() -> str | None:
+    """:func:`unavailable_reason` for ``convergio health``, which runs often: a probe's
+    verdict is kept in ``$CONVERGIO_HOME/cache/sandbox.json`` and used for
+    :data:`REMEMBER_S` while the bwrap binary, the kernel and its user-namespace switches
+    stay the same. Anything else, or a missing or unreadable file, probes again."""
+    bwrap = bwrap_path() if sys.platform.startswith("linux") else None
+    if bwrap is None:
+        return unavailable_reason()  # no probe to save
+    file = paths.cache_dir() / "sandbox.json"
+    try:
+        facts = _machine_facts(bwrap)
+    except OSError:
+        return unavailable_reason()
+    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+        kept = json.loads(file.read_text(encoding="utf-8"))
+        if kept["facts"] == facts and 0 <= time.time() - kept["at"] < REMEMBER_S:
+            reason = kept["reason"]
+            if reason is None or isinstance(reason, str):
+                return reason
+    reason = unavailable_reason()
+    with contextlib.suppress(OSError):
+        temp = file.with_name(f".sandbox.{os.getpid()}.tmp")
+        paths.write_private_text(temp, json.dumps({"facts": facts, "at": time.time(),
+                                                   "reason": reason}))  # fmt: skip
+        os.replace(temp, file)
+    return reason
