@@ -7,9 +7,10 @@ plan of ``--tasks`` tasks imported with ``convergio plan import``, fresh provide
 rows so ``health`` reads its cache and never starts a provider CLI), then times each
 command round-robin: every round runs ``python -c pass`` and each command once, so a
 change in the machine's load hits them all alike. Prints each command's median and p90
-wall time and its ratio to the baseline's median of the same run, then which heavy
-libraries each command imported. Commands run through the installed ``convergio``
-console script, as a user runs them; ``python -m convergio_tui --help`` is shown too.
+wall time and its ratio to the baseline's median of the same run, the same for CPU time
+(user + system, steadier on a busy machine), then which heavy libraries each imported.
+Commands run through the installed ``convergio`` console script, as a user runs them;
+``python -m convergio_tui --help`` is shown too.
 Bytecode is written (under the temporary folder) in the warm-up round, as an installed
 package has it.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -127,25 +129,29 @@ def setup(root: Path, tasks: int) -> tuple[dict[str, str], Config, str]:
     return env, config, done.stdout.strip()
 
 
-def commands(config: Config, plan_id: str) -> dict[str, list[str]]:
+def commands(config: Config, plan_id: str, tasks: int) -> dict[str, list[str]]:
     """Name -> the arguments given to ``convergio``."""
     return {
         "--help": ["--help"],
         "budget --json": ["budget", "--json"],
         "health": ["health"],
         "route": ["route", "--type", "coding", "--priority", "P1"],
-        "plan show (1000)": ["plan", "show", plan_id],
+        f"plan show ({tasks})": ["plan", "show", plan_id],
         "run --dry-run": ["run", plan_id, "--dry-run"],
         "budget, edited config": ["--config", str(config.edited), "budget", "--json"],
     }
 
 
-def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
-    """Wall-clock seconds of one run of ``argv`` (which must succeed)."""
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one run of ``argv``, which must
+    succeed. CPU time moves less than wall time when other work shares the machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                    check=True)  # fmt: skip
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def imported(args: list[str], env: dict[str, str], cwd: Path) -> str:
@@ -168,34 +174,37 @@ def main() -> None:
         script = convergio_script()
         argvs = {"python -c pass": [sys.executable, "-c", "pass"]}
         argvs["python -m convergio_tui --help"] = [sys.executable, "-m", "convergio_tui", "--help"]
-        cmds = commands(config, plan_id)
+        cmds = commands(config, plan_id, args.tasks)
         argvs.update({f"convergio {name}": [script, *argv] for name, argv in cmds.items()})
         times: dict[str, list[float]] = {name: [] for name in argvs}
+        cpu: dict[str, list[float]] = {name: [] for name in argvs}
         for round_ in range(args.runs + 1):  # round 0 warms up (and fills any cache)
             for name, argv in argvs.items():
                 if "edited config" in name:
                     config.edit()
-                elapsed = timed(argv, env, root)
+                elapsed, used = timed(argv, env, root)
                 if round_:
                     times[name].append(elapsed)
+                    cpu[name].append(used)
         base = statistics.median(times["python -c pass"])
-        print(
-            f"{args.runs} interleaved runs, plan of {args.tasks} tasks, Python {sys.version.split()[0]}"
-        )
-        print(f"{'command':<40} {'median':>9} {'p90':>9} {'ratio':>7}  imports")
+        cpu_base = statistics.median(cpu["python -c pass"])
+        print(f"{args.runs} interleaved runs, plan of {args.tasks} tasks, Python "
+              f"{sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        print(f"{'command':<34} {'median':>9} {'p90':>9} {'ratio':>6} {'cpu':>8} {'ratio':>6}"
+              "  imports")  # fmt: skip
         for name, values in times.items():
             ordered = sorted(values)
             p90 = ordered[int(0.9 * (len(ordered) - 1))]
             median = statistics.median(values)
+            used = statistics.median(cpu[name])
             short = name.removeprefix("convergio ")
             if "edited config" in name:
                 config.edit()
             mods = imported(cmds[short], env, root) if short in cmds else ""
             if name.endswith("convergio_tui --help"):
                 mods = imported(["--help"], env, root)
-            print(
-                f"{name:<40} {median * 1000:7.1f}ms {p90 * 1000:7.1f}ms {median / base:6.1f}x  {mods}"
-            )
+            print(f"{name:<34} {median * 1000:7.1f}ms {p90 * 1000:7.1f}ms {median / base:5.1f}x "
+                  f"{used * 1000:6.1f}ms {used / cpu_base:5.1f}x  {mods}")  # fmt: skip
 
 
 if __name__ == "__main__":
