@@ -10,7 +10,9 @@ the throughputs, the ratios, the wall time per task the engine adds, and the CPU
 engine process spends per dispatch (all its threads; the agents' own CPU not counted),
 which a shared machine disturbs far less than wall time.
 
-Usage: ``python bench/engine_overhead.py [--tasks N] [--parallel P] [--backend local]``.
+Usage: ``python bench/engine_overhead.py [--tasks N] [--parallel P] [--backend local|ray]``.
+``--backend ray`` prints another table: the same plan, worktrees on, through the local
+backend and through a local two-node Ray cluster (bench/ray_row.py).
 A backend is one function in :data:`BACKENDS` that runs the imported plan and returns
 its summary; another execution backend gets its row by adding one.
 """
@@ -170,8 +172,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--parallel", type=int, default=8)
-    parser.add_argument("--backend", choices=sorted(BACKENDS), default="local")
+    parser.add_argument("--backend", choices=[*sorted(BACKENDS), "ray"], default="local")
     args = parser.parse_args()
+    if args.backend == "ray":
+        return ray_main(args.tasks, args.parallel)
     with tempfile.TemporaryDirectory(prefix="convergio-bench-") as tmp, serve_ollama() as url:
         root = Path(tmp)
         repo = sim_workspace(root)
@@ -209,6 +213,18 @@ def main() -> int:
             return 1
     report(args.tasks, args.parallel, args.backend, bares, engine)
     return 0
+
+
+def ray_main(tasks: int, parallel: int) -> int:
+    """``--backend ray``: local and ray backends side by side, worktrees on (bench/ray_row.py)."""
+    from ray_row import compare
+
+    with tempfile.TemporaryDirectory(prefix="convergio-bench-") as tmp, serve_ollama() as url:
+        root = Path(tmp)
+        repo = sim_workspace(root)
+        config = make_config(repo, url, parallel)
+        open_database(root / "bench.db")
+        return compare(config, root, repo, tasks, parallel, timed)
 
 
 if __name__ == "__main__":
