@@ -30,6 +30,8 @@ _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 _MULTILINE = dict(_TABLE)
 del _MULTILINE[ord("\n")], _MULTILINE[ord("\t")]  # kept: they only move the cursor on
+# What multi-line text may not hold as it is: a page of output is searched, not translated.
+_UNSAFE_MULTILINE = re.compile("[" + "".join(re.escape(chr(code)) for code in _MULTILINE) + "]")
 _ONE_LINE = dict(_TABLE)
 _ONE_LINE[ord("\t")] = " "
 
@@ -45,6 +47,8 @@ def printable(text: str, *, one_line: bool = False) -> str:
         return text
     if one_line:
         return _LINE_BREAKS.sub(" ", text).translate(_ONE_LINE)
+    if _UNSAFE_MULTILINE.search(text) is None:  # line breaks and tabs only: as it is
+        return text
     return text.replace("\r\n", "\n").translate(_MULTILINE)
 
 
