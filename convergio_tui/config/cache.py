@@ -4,7 +4,7 @@ Parsing ``orchestrator.yaml`` with line marks and validating it costs more than 
 commands' own work, and the file rarely changes. :func:`load_cached` keeps each validated
 :class:`Config` in ``$CONVERGIO_HOME/cache/config/``, under the SHA-256 of the file's bytes
 together with this code's version of the rules (the sources of ``convergio_tui/config``,
-the pydantic and Python versions). A file whose bytes match an entry is not parsed or
+the Convergio, Python and pydantic versions). A file whose bytes match an entry is not parsed or
 validated again; any other content (an edit, a different file) misses, and then the full
 line-tracking load runs, with its ``file:line: key: message`` errors exactly as without a
 cache. Only valid configurations are stored.
@@ -29,7 +29,7 @@ from pathlib import Path
 import pydantic.version
 from pydantic import BaseModel
 
-from convergio_tui import paths
+from convergio_tui import __version__, paths
 from convergio_tui.config.limits import MAX_FILE_BYTES
 from convergio_tui.config.schema import Config
 
@@ -46,11 +46,12 @@ def cache_folder() -> Path:
 
 def _rules_digest() -> bytes:
     """A digest of everything that decides what a file validates to: this package's
-    sources (schema, checks, loader) and the versions of pydantic and Python."""
+    sources (schema, checks, loader) and the versions of Convergio, Python and pydantic."""
     global _rules
     if _rules is None:
         digest = hashlib.sha256(FORMAT)
-        digest.update(f"{sys.version_info[:3]} {pydantic.version.VERSION}".encode())
+        versions = f"{__version__} {sys.version_info[:3]} {pydantic.version.VERSION}"
+        digest.update(versions.encode())
         here = Path(__file__).parent
         for name in sorted(os.listdir(here)):
             if name.endswith(".py"):
@@ -127,7 +128,7 @@ def _write(entry: Path, config: Config) -> None:
         entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
         for old in entries[:-MAX_ENTRIES]:
             old.unlink(missing_ok=True)
-    except (OSError, pickle.PicklingError):
+    except (OSError, pickle.PicklingError, TypeError):
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)
 
