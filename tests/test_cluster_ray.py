@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import ray  # scripts/test installs the ray extra: a missing Ray fails, never skips
 from engine_fixtures import (
@@ -31,9 +32,12 @@ from engine_fixtures import (
 )
 from ray.cluster_utils import Cluster
 
+from convergio_tui.engine.context import run_tag
 from convergio_tui.engine.executor import Executor
 from convergio_tui.sim.install import install_sim_bin
 from convergio_tui.store.models import Ledger, Run, Task
+from convergio_tui.store.states import TASK_CANCELLABLE, TaskStatus
+from convergio_tui.store.transitions import move_task
 
 pytestmark = pytest.mark.ray
 
@@ -242,3 +246,56 @@ def test_a_killed_coordinator_resumes_and_runs_the_lost_run_again(
     assert [c.run_id for c in charges] == [again.id]  # the lost run was not charged
     assert Task.get(Task.code == "K1").status == "done"
     assert git(repo, "show", f"convergio/{uid(plan)}/wave-1:k.txt") == "k\n"
+
+
+def _tagged(tag: str) -> list[int]:
+    """Processes on this machine (the test cluster's nodes are here too) of one run."""
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.environ().get("CONVERGIO_RUN_TAG") == tag:
+                found.append(proc.pid)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def test_cancelling_a_task_stops_its_agent_on_the_node_and_merges_nothing(
+    on_cluster: RayCluster, repo: Path, ollama: str, engine_db: Path, tmp_path: Path
+) -> None:
+    config = ray_config(repo, ollama, on_cluster)
+    plan = import_spec(config, tmp_path, [[
+        task("C1", "SIM: write c.txt <<<never\\n>>>\nSIM: lines=2\nSIM: mode=hang",
+             provider="claude"),
+    ]])  # fmt: skip
+    executor = Executor(config, plan)
+    thread = executor.start()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            rows = runs_of("C1")
+            if rows and rows[0].node and "[out] " in Path(rows[0].log_path).read_text():
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(dump())
+        tag = run_tag(rows[0].id)
+        assert _tagged(tag), "the agent should be running on its node"
+        # As a person cancelling from another machine would: only the status changes here,
+        # nothing local is killed; the engine must stop the run on its node.
+        task_id = Task.get(Task.code == "C1").id
+        assert move_task(task_id, TaskStatus.CANCELLED, frm=TASK_CANCELLABLE)
+        deadline = time.monotonic() + 60
+        while Run.get_by_id(rows[0].id).status == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert Run.get_by_id(rows[0].id).status == "cancelled", dump()
+        deadline = time.monotonic() + 30
+        while _tagged(tag) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _tagged(tag), "the agent outlived its cancelled run"
+    finally:
+        executor.stop(60)
+        thread.join(60)
+    branch = f"convergio/{uid(plan)}/C1/work"
+    assert "c.txt" not in git(repo, "ls-tree", "-r", "--name-only", branch)
+    assert not Ledger.select().where(Ledger.kind == "charge").exists()
