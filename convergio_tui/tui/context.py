@@ -27,6 +27,10 @@ class DashboardContext:
     tailer: LogTailer = field(default_factory=LogTailer)
     engine: EngineSupervisor | None = None
     demo: bool = False  # ``convergio demo``: simulated agents, said on screen
+    # Task rows of a plan's first read (what the screen shows first), then of each page of
+    # the rest, read while the screen is up.
+    first_page: int = 200
+    task_page: int = 2500
 
     def engine_label(self) -> str:
         """Who executes the plan, for the header."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from convergio_tui.store.queries import DbProbe
+from convergio_tui.store.queries import DbProbe, TaskLine
 from convergio_tui.tui.engine_bridge import ActionResult
 from convergio_tui.tui.poller import PlanDelta
 
@@ -27,6 +27,21 @@ class PlanPolled(Message):
     def __init__(self, delta: PlanDelta | None, error: str | None = None) -> None:
         super().__init__()
         self.delta = delta
+        self.error = error
+
+
+class TasksPaged(Message):
+    """A page of the plan's task rows was read (``error``: it could not be)."""
+
+    def __init__(
+        self, load: int, plan_id: int, after: tuple[int, str],
+        lines: tuple[TaskLine, ...], error: str | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.load = load  # the load it is of (ReadState.load)
+        self.plan_id = plan_id
+        self.after = after  # where it starts: the place it was read after
+        self.lines = lines
         self.error = error
 
 

@@ -1,9 +1,12 @@
 """One read of everything the main screen shows, run on a worker thread.
 
 ``read_delta`` returns a :class:`PlanDelta` of plain frozen values. Task rows are read
-in full only on the first read of a plan; later reads take the rows changed since the
-previous read (an ``updated_at`` watermark, re-reading a few seconds back so a slow
-writer's commit is not missed) and the UI diffs them into the table.
+from the start only on the first read of a plan, and then only its first page (what the
+screen shows first); ``read_page`` reads the rest a page at a time while the screen is
+already up. Later reads take the rows changed since the previous read (an ``updated_at``
+watermark, re-reading a few seconds back so a slow writer's commit is not missed) and the
+UI diffs them into the table. When tasks were added or deleted, a read given the ids the
+table knows (``known``) reads every id, and the rows of those it does not know.
 """
 
 from __future__ import annotations
@@ -20,21 +23,25 @@ from convergio_tui.store import queries as q
 # A row stamped just before the previous read may commit just after it.
 WATERMARK_SLACK_S = 5.0
 SPEND_BUCKETS = 96  # quarter hours of the budget day
+IDS_AT_ONCE = 5000  # ids per query when reading tasks by id (SQLite's bound-value limit)
 
 
 @dataclass(frozen=True)
 class PollRequest:
-    """What to read: the plan, the watermark, and whether to read all task rows."""
+    """What to read: the plan and the watermark (None: the plan's first read)."""
 
     plan_id: int | None
     since: float | None
-    force: bool = False
+    force: bool = False  # read even when no other connection committed since last time
     after_event: int | None = None  # the journal row last read (None: none yet)
+    first_page: int = 0  # the first read brings this many task rows (0: every one)
+    known: frozenset[int] | None = None  # the task ids shown: check them against the plan
 
 
 @dataclass(frozen=True)
 class PlanDelta:
-    """The result of one read (``tasks`` holds every row when ``full``)."""
+    """The result of one read (``tasks`` holds the plan's first rows when ``full``, every
+    row when ``more`` is None too)."""
 
     plan_id: int | None
     full: bool
@@ -56,6 +63,7 @@ class PlanDelta:
     in_flight: tuple[q.InFlight, ...] = ()  # reservations held by running premium runs
     journal: tuple[q.JournalLine, ...] = ()  # warnings and errors after ``after_event``
     journal_after: int = 0  # the last journal row read: the next request's ``after_event``
+    more: tuple[int, str] | None = None  # a full read's last place, when rows follow it
 
 
 class DataVersions:
@@ -93,18 +101,28 @@ def read_delta(request: PollRequest, config: Config, now: float) -> PlanDelta:
     read_at = time.time()
     plan_id = request.plan_id
     head = q.plan_head(plan_id) if plan_id is not None else None
-    full = request.since is None or request.force
+    full = request.since is None
+    more: tuple[int, str] | None = None
+    ids: frozenset[int] | None = None
     if head is None:
         waves: tuple[q.WaveLine, ...] = ()
         tasks: tuple[q.TaskLine, ...] = ()
-        ids: frozenset[int] | None = frozenset()
+        ids = frozenset()
         running: tuple[q.RunningRun, ...] = ()
     else:
         assert plan_id is not None
         waves = q.plan_waves(plan_id)
-        since = None if full else (request.since or 0.0) - WATERMARK_SLACK_S
-        tasks = q.task_lines(plan_id, since=since)
-        ids = q.task_ids(plan_id) if full else None
+        if full:
+            tasks = q.task_lines(plan_id, limit=request.first_page or None)
+            if request.first_page and len(tasks) == request.first_page:
+                more = (tasks[-1].wave_seq, tasks[-1].code)
+            else:
+                ids = frozenset(t.id for t in tasks)
+        else:
+            tasks = q.task_lines(plan_id, since=(request.since or 0.0) - WATERMARK_SLACK_S)
+            if request.known is not None:
+                ids = q.task_ids(plan_id)
+                tasks += read_ids(plan_id, sorted(ids - request.known))
         running = q.running_runs(plan_id)
     status = budget.status(config.budget, at=now)
     _, start, end = budget.day_window(config.budget.timezone, now)
@@ -136,4 +154,18 @@ def read_delta(request: PollRequest, config: Config, now: float) -> PlanDelta:
         in_flight=q.reservations_in_flight(),
         journal=journal,
         journal_after=journal_after,
+        more=more,
     )
+
+
+def read_page(plan_id: int, after: tuple[int, str], limit: int) -> tuple[q.TaskLine, ...]:
+    """The next ``limit`` task rows of the plan after ``after`` (a wave number and code)."""
+    return q.task_lines(plan_id, after=after, limit=limit)
+
+
+def read_ids(plan_id: int, ids: list[int]) -> tuple[q.TaskLine, ...]:
+    """The task rows of ``ids`` (as many queries as the bound-value limit needs)."""
+    out: tuple[q.TaskLine, ...] = ()
+    for start in range(0, len(ids), IDS_AT_ONCE):
+        out += q.task_lines(plan_id, ids=ids[start : start + IDS_AT_ONCE])
+    return out

@@ -27,14 +27,18 @@ def task_cells(line: TaskLine, now: float) -> dict[str, str]:
     """The plain text of each cell of ``line`` (compared to skip unchanged cells), with
     terminal controls and line breaks neutralised: a title is written by whoever wrote
     the plan."""
-    target = one_line(f"{line.provider}·{line.model}") if line.provider else "— no provider"
     return {
-        "code": one_line(line.code), "title": one_line(line.title), "type": line.type,
-        "priority": line.priority,
-        "privacy": line.privacy, "target": target, "status": line.status,
-        "round": str(line.round), "cost": money(line.cost_usd) if line.cost_usd else "—",
+        **fitted_cells(line), "title": one_line(line.title), "priority": line.priority,
+        "privacy": line.privacy, "status": line.status, "round": str(line.round),
         "elapsed": duration(elapsed(line.started_at, line.finished_at, now)),
     }  # fmt: skip
+
+
+def fitted_cells(line: TaskLine) -> dict[str, str]:
+    """The cells of the columns fitted to their widest cell (``FIT_MAX``)."""
+    target = one_line(f"{line.provider}·{line.model}") if line.provider else "— no provider"
+    cost = money(line.cost_usd) if line.cost_usd else "—"
+    return {"code": one_line(line.code), "target": target, "cost": cost, "type": line.type}
 
 
 class ColumnWidths:

@@ -20,7 +20,8 @@ from convergio_tui.tui.main_layout import main_layout
 from convergio_tui.tui.messages import EngineNudged, PlanPolled
 from convergio_tui.tui.on_top import on_top
 from convergio_tui.tui.poller import DataVersions, PlanDelta, PollRequest, read_delta
-from convergio_tui.tui.screens.main_actions import MainActions
+from convergio_tui.tui.read_state import ReadState
+from convergio_tui.tui.screens.main_pages import MainPages
 from convergio_tui.tui.timing import TickTimings
 from convergio_tui.tui.widgets.budget_gauge import BudgetGauge, GaugeView
 from convergio_tui.tui.widgets.filter_bar import FilterBar
@@ -39,7 +40,7 @@ from convergio_tui.tui.widgets.wave_progress import WaveProgress
 RECHECK_S = 30.0
 
 
-class MainScreen(MainActions):
+class MainScreen(MainPages):
     """Header, waves, budget, health, tasks and output; polls without overlap."""
 
     # In the footer in this order: what a person needs most comes first, so that on a
@@ -68,7 +69,7 @@ class MainScreen(MainActions):
         self._versions = DataVersions()
         self._in_flight = False
         self._force = True
-        self._since: float | None = None
+        self.reads = ReadState(first_page=ctx.first_page)  # the watermark, the plan's load
         self.announcer = Announcer(ctx)  # toasts, the bell; hosting the engine: the rest
         self._last_delta: PlanDelta | None = None  # the last read shown
         self._next: Timer | None = None  # the scheduled read, if any
@@ -149,15 +150,14 @@ class MainScreen(MainActions):
             self._next = self.set_timer(self.ctx.poll_interval_s, self.poll_now)
             return
         self._in_flight = True
-        full = self._force or self._since is None
+        table = self.query_one(TaskTable)
+        request = self.reads.request(self.ctx.plan_id, force=self._force,
+                                     after_event=self.announcer.after_event,
+                                     known=table.known_ids)  # fmt: skip
         self._force = False
         # Even with no commit seen, re-read now and then: the day turns, cooldowns end.
         recheck = time.monotonic() - self._last_read > RECHECK_S
-        self._read(
-            PollRequest(self.ctx.plan_id, None if full else self._since, force=full,
-                        after_event=self.announcer.after_event),
-            recheck,
-        )  # fmt: skip
+        self._read(request, recheck)
 
     @work(thread=True, group="poll", exit_on_error=False)
     def _read(self, request: PollRequest, recheck: bool) -> None:
@@ -214,10 +214,16 @@ class MainScreen(MainActions):
         self.query_one(BudgetGauge).show(GaugeView.of(delta))
         self.query_one(HealthPanel).show(delta.health, now)
         table = self.query_one(TaskTable)
-        table.apply(delta.tasks, delta.task_ids, now)
-        if delta.head is not None and delta.head.tasks != table.known_rows:
-            self._force = True  # rows were added or deleted: read them all next time
-        self._since = delta.read_at
+        # While the plan's rows are read page by page, the pages bring the tasks not in yet.
+        table.apply(delta.tasks, delta.task_ids, now,
+                    known_only=self.reads.loading and not delta.full)  # fmt: skip
+        self.reads.read(delta)
+        if delta.full and delta.head is not None:
+            table.settle(delta.head.tasks)
+            if delta.more is not None:
+                self._next_page(self.reads.load, delta.plan_id, delta.more)
+        if delta.head is not None and self.reads.counted(delta.head.tasks, table.known_rows):
+            self._force = True  # tasks were added or deleted: check the ids at once
         self.follow_runs(delta.running)
         self.relayout()  # rows came, went or were filtered; runs started or ended
         self.announcer.feed(self, delta)  # escalations named, plans ending, providers down…

@@ -1,26 +1,36 @@
-"""TaskTable: every task of the plan, updated in place by row key, narrowed by a filter."""
+"""TaskTable: every task of the plan, updated in place by row key, narrowed by a filter.
+
+The rows live in a ``TaskRows`` model (tui/task_rows.py): one slim line per task. Cells
+are made only for the rows drawn (VirtualTable), so a plan of 50,000 tasks costs a few
+megabytes and a change to a task off screen costs nothing to draw.
+"""
 
 from __future__ import annotations
 
 import gc
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from rich.console import JustifyMethod
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from convergio_tui.store.queries import TaskLine
 from convergio_tui.tui.format import duration, elapsed, status_text
-from convergio_tui.tui.task_columns import COLUMNS, PADDING, ColumnWidths, task_cells
+from convergio_tui.tui.task_columns import COLUMNS, PADDING, ColumnWidths, fitted_cells, task_cells
 from convergio_tui.tui.task_filter import TaskFilter
-from convergio_tui.tui.widgets.keyed_table import KeyedTable
+from convergio_tui.tui.task_rows import TaskRows
+from convergio_tui.tui.widgets.virtual_table import VirtualTable
 
 FREEZE_AFTER_ROWS = 2000
-CHUNK = 200  # rows added per refresh: a 10,000-task plan fills in without a long block
+CELL_CACHE = 512  # rows whose cells are kept made: a screenful many times over
+_KEYS = tuple((ColumnKey(key), key) for key, _, _ in COLUMNS)
+_ELAPSED = ColumnKey("elapsed")
 
 
-class TaskTable(KeyedTable):
+class TaskTable(VirtualTable):
     """Rows keyed by task id; ``apply`` diffs new rows in, ``tick`` ages running tasks,
     ``set_filter`` narrows the rows shown (tasks keep their plan order either way)."""
 
@@ -31,20 +41,13 @@ class TaskTable(KeyedTable):
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
+        self._rows = TaskRows()  # before DataTable's init, whose watchers may read the rows
+        self._made: OrderedDict[int, tuple[TaskLine, float | None, dict[ColumnKey, Text]]]
+        self._made = OrderedDict()  # cells made for drawing, by task (least recent first)
+        self._now = 0.0  # the time the elapsed cells show
         super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=PADDING)
-        self._lines: dict[int, TaskLine] = {}  # every task, in arrival (plan) order
-        self._cells: dict[int, dict[str, str]] = {}
-        self._ordinal: dict[int, int] = {}  # a task's place in the plan order
-        self._next_ordinal = 0
-        self._shown: set[int] = set()  # tasks with a row
-        self._last_shown = -1  # the highest ordinal with a row: appending keeps the order
-        self._pending: dict[int, None] = {}  # tasks to show, not rows yet (CHUNK a refresh)
-        self._want_cursor: int | None = None  # put the cursor here once its row exists
-        self._filter = TaskFilter()
         self._variables: dict[str, str] = {}
-        self._live: set[int] = set()
         self._widths = ColumnWidths()
-        self._filled_since_freeze = 0
         self.border_title = "Tasks"
 
     def on_mount(self) -> None:
@@ -58,120 +61,116 @@ class TaskTable(KeyedTable):
     @property
     def selected_task_id(self) -> int | None:
         """The task under the cursor."""
-        if not self.row_count:
-            return None
-        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        return int(key.value) if key.value is not None else None
+        rows = self._rows.shown
+        row = self.cursor_row
+        return rows[row] if 0 <= row < len(rows) else None
 
     def line(self, task_id: int) -> TaskLine | None:
         """The last known row of ``task_id``."""
-        return self._lines.get(task_id)
+        return self._rows.lines.get(task_id)
 
     def lines(self) -> Iterable[TaskLine]:
         """Every task, in plan order, shown or filtered out."""
-        return self._lines.values()
+        return self._rows.in_order()
+
+    def known_ids(self) -> frozenset[int]:
+        """Every task known, shown or filtered out."""
+        return frozenset(self._rows.lines)
 
     @property
     def known_rows(self) -> int:
-        """Tasks known, including those still waiting to be added or filtered out."""
-        return len(self._lines)
+        """Tasks known, including those filtered out."""
+        return len(self._rows.lines)
 
     @property
     def shown_rows(self) -> int:
-        """Tasks the filter lets through (rows, and rows about to be added)."""
-        return len(self._shown) + len(self._pending)
+        """Tasks the filter lets through."""
+        return len(self._rows)
 
     @property
     def task_filter(self) -> TaskFilter:
         """The filter in force (empty: every task)."""
-        return self._filter
+        return self._rows.filter
 
-    def apply(self, lines: Iterable[TaskLine], ids: frozenset[int] | None, now: float) -> int:
-        """Add, update (changed cells only) and, when ``ids`` is given, remove rows.
-
-        New rows are added ``CHUNK`` at a time, one chunk per refresh, so a plan of
-        10,000 tasks appears at once and fills in without freezing the screen. A task
-        whose change makes it match the filter, or stop matching, gains or loses its row
-        in place. Returns how many cells or rows changed.
-        """
-        changes = 0
-        mark = self.selected_task_id
-        structure = self._structure
-        with self.app.batch_update():
-            if ids is not None:
-                for gone in [t for t in self._lines if t not in ids]:
-                    self._hide(gone)
-                    del self._lines[gone], self._cells[gone], self._ordinal[gone]
-                    self._live.discard(gone)
-                    changes += 1
-            for line in lines:
-                if self._lines.get(line.id) == line:
-                    continue
-                if line.id not in self._ordinal:
-                    self._ordinal[line.id] = self._next_ordinal
-                    self._next_ordinal += 1
-                self._lines[line.id] = line
-                if line.running:
-                    self._live.add(line.id)
-                else:
-                    self._live.discard(line.id)
-                changes += self._put(line.id, task_cells(line, now))
-                changes += self._follow_filter(line)
-            self._add_pending()
-        if structure != self._structure:
+    def apply(
+        self,
+        lines: Iterable[TaskLine],
+        ids: frozenset[int] | None,
+        now: float,
+        *,
+        known_only: bool = False,
+    ) -> int:
+        """Add and update rows and, when ``ids`` is given, remove those not in it;
+        ``known_only``: update known tasks only (the rest is still being read in plan
+        order). A task whose change makes it match the filter, or stop matching, gains or
+        loses its row in place. Returns how many rows changed."""
+        mark, before = self.selected_task_id, len(self._rows)
+        self._now = now
+        gone = [] if ids is None else [t for t in self._rows.lines if t not in ids]
+        moved = self._rows.remove(gone)
+        put = self._rows.put(lines, known_only=known_only)
+        for line in put.changed:
+            self._fit(fitted_cells(line))
+        if moved or put.moved:
+            self.rows_changed(before)
             self._keep_cursor(mark)
+        elif self._in_view(line.id for line in put.changed):
+            self.cells_changed()
         self._retitle()
-        return changes
+        return len(put.changed) + len(gone)
+
+    def settle(self, plan_tasks: int) -> None:
+        """A read of the plan's rows is in (its first page, another page): on a big plan,
+        move what is alive now out of the collector's way. A full pass over a big plan's
+        objects stalls the screen; these stay for as long as the plan is shown."""
+        if plan_tasks >= FREEZE_AFTER_ROWS:
+            gc.freeze()
 
     def set_filter(self, task_filter: TaskFilter) -> None:
         """Show only the tasks ``task_filter`` lets through, in plan order; the cursor
         stays on its task when that task is still shown."""
-        if task_filter == self._filter:
-            self._filter = task_filter  # the same meaning, maybe typed differently
+        if task_filter == self._rows.filter:
+            self._rows.filter = task_filter  # the same meaning, maybe typed differently
             return
-        mark = self.selected_task_id
-        self._filter = task_filter
-        with self.app.batch_update():
-            self.clear()
-            self._shown.clear()
-            self._pending.clear()
-            self._last_shown = -1
-            for task_id, line in self._lines.items():
-                if task_filter.matches(line):
-                    self._pending[task_id] = None
-            self._want_cursor = mark
-            self._add_pending()
+        mark, before = self.selected_task_id, len(self._rows)
+        self._rows.set_filter(task_filter)
+        self.rows_changed(before)
+        self._to_top()
+        at = None if mark is None else self._rows.index(mark)
+        if at:
+            self.move_cursor(row=at)
+        if self.selected_task_id != mark:
+            self._highlight_cursor()
         self._retitle()
 
     def next_row(self, wanted: Callable[[TaskLine], bool]) -> int | None:
         """The next row after the cursor (round the end) whose task is ``wanted``."""
-        rows = self.ordered_rows
-        count = len(rows)
-        start = self.cursor_row if count else 0
-        for step in range(1, count + 1):
-            index = (start + step) % count
-            key = rows[index].key.value
-            line = self._lines.get(int(key)) if key is not None else None
-            if line is not None and wanted(line):
-                return index
-        return None
+        return self._rows.next_after(self.cursor_row if len(self._rows) else 0, wanted)
 
     def tick(self, now: float) -> None:
-        """Move the elapsed time of tasks with a live run."""
-        with self.app.batch_update():
-            for task_id in self._live:
-                line = self._lines[task_id]
-                took = duration(elapsed(line.started_at, None, now))
-                self._put(task_id, {**self._cells[task_id], "elapsed": took})
+        """Move the elapsed time of tasks with a live run (drawn again if in view)."""
+        self._now = now
+        if self._in_view(self._rows.live):
+            self.cells_changed()
+
+    def _in_view(self, task_ids: Iterable[int]) -> bool:
+        """Whether one of these tasks has a row on screen (drawing the rows again costs
+        about as much as a key press; a change off screen needs none)."""
+        top = round(self.scroll_y)
+        bottom = top + self.scrollable_content_region.height
+        for task_id in task_ids:
+            at = self._rows.index(task_id)
+            if at is not None and top <= at < bottom:
+                return True
+        return False
 
     def reset(self) -> None:
         """Forget every row (another plan is about to be shown); the filter stays."""
-        self.clear()
-        for store in (self._lines, self._cells, self._ordinal, self._pending):
-            store.clear()
-        self._shown.clear()
-        self._live.clear()
-        self._last_shown = -1
+        before = len(self._rows)
+        self._rows.clear()
+        self._made.clear()
+        self._to_top()
+        self.rows_changed(before)
         self._widths.reset()
         for key, width in self._widths.widths.items():
             column = self.columns.get(ColumnKey(key))
@@ -180,83 +179,64 @@ class TaskTable(KeyedTable):
         self._fit_title()
         self._retitle()
 
-    # -- rows ------------------------------------------------------------------------------
+    def _to_top(self) -> None:
+        """The cursor on the first row, scrolled to the top left (as DataTable.clear)."""
+        self.cursor_coordinate = Coordinate(0, 0)
+        self.hover_coordinate = Coordinate(0, 0)
+        self.scroll_x = self.scroll_y = self.scroll_target_x = self.scroll_target_y = 0
 
-    def _put(self, task_id: int, cells: dict[str, str]) -> int:
-        old = self._cells.get(task_id)
-        self._cells[task_id] = cells
-        self._fit(cells)
-        if old is None:
-            return 1
-        if task_id not in self._shown:
-            return 0  # filtered out or pending: its row is made from the latest cells
-        changed = [k for k, v in cells.items() if old[k] != v]
-        for key in changed:
-            self.update_cell(str(task_id), key, self._cell(key, cells[key]))
-        return len(changed)
+    def row_key(self, task_id: int) -> RowKey:
+        """The row key of ``task_id``."""
+        return RowKey(str(task_id))
 
-    def _follow_filter(self, line: TaskLine) -> int:
-        """Give ``line`` a row, or take it away, as the filter says now."""
-        wanted = self._filter.matches(line)
-        present = line.id in self._shown or line.id in self._pending
-        if wanted and not present:
-            self._pending[line.id] = None
-            return 1
-        if present and not wanted:
-            self._hide(line.id)
-            return 1
-        return 0
+    # -- the rows, for VirtualTable ------------------------------------------------------------
 
-    def _hide(self, task_id: int) -> None:
-        if task_id in self._pending:
-            del self._pending[task_id]
-        elif task_id in self._shown:
-            self._shown.discard(task_id)
-            self.remove_row(str(task_id))
+    def virtual_count(self) -> int:
+        """Rows shown."""
+        return len(self._rows)
 
-    def _add_pending(self) -> None:
-        for _ in range(min(CHUNK, len(self._pending))):
-            task_id = next(iter(self._pending))
-            del self._pending[task_id]
-            self._show(task_id)
-            self._filled_since_freeze += 1
-        if self._want_cursor is not None and self._want_cursor in self._shown:
-            self.move_cursor(row=self.get_row_index(str(self._want_cursor)))
-            self._want_cursor = None
-        if self._pending:
-            self.call_after_refresh(self._add_more)
-            return
-        self._want_cursor = None
-        if self._filled_since_freeze >= FREEZE_AFTER_ROWS:
-            # A big table is a million long-lived objects; a full GC pass over them
-            # stalls the UI for a second on a busy machine. Move them out of its way.
-            self._filled_since_freeze = 0
-            gc.freeze()
+    def virtual_key(self, index: int) -> str:
+        """The key (task id) of row ``index``."""
+        return str(self._rows.shown[index])
 
-    def _show(self, task_id: int) -> None:
-        """Add ``task_id``'s row where the plan order puts it among the rows shown."""
-        cells = self._cells[task_id]
-        key = self.add_row(*(self._cell(k, cells[k]) for k, _, _ in COLUMNS), key=str(task_id))
-        self._shown.add(task_id)
-        ordinal = self._ordinal[task_id]
-        if ordinal > self._last_shown:  # the usual case: plan order is arrival order
-            self._last_shown = ordinal
-            return
-        index = sum(1 for t in self._shown if self._ordinal[t] < ordinal)
-        self.move_row(key, index)
+    def virtual_index(self, key: str) -> int | None:
+        """The row of task ``key``."""
+        return self._rows.index(int(key)) if key.isdigit() else None
 
-    def _add_more(self) -> None:
-        with self.app.batch_update():
-            self._add_pending()
-        self._retitle()
+    def virtual_cells(self, key: str) -> dict[ColumnKey, Text]:
+        """The cells of task ``key`` (made once per change, or per tick while it runs)."""
+        task_id = int(key)
+        line = self._rows.lines[task_id]
+        # The elapsed cell of a task started and not finished follows the clock.
+        now = self._now if line.started_at is not None and line.finished_at is None else None
+        made = self._made.get(task_id)
+        if made is not None and made[0] is line:
+            self._made.move_to_end(task_id)
+            if made[1] == now:
+                return made[2]
+            # Only the clock moved: a new elapsed cell, the others drawn as they were.
+            took = duration(elapsed(line.started_at, line.finished_at, self._now))
+            cells = made[2]
+            if cells[_ELAPSED].plain != took:
+                cells = {**cells, _ELAPSED: self._cell("elapsed", took)}
+            self._made[task_id] = (line, now, cells)
+            return cells
+        texts = task_cells(line, self._now)
+        cells = {column: self._cell(key, texts[key]) for column, key in _KEYS}
+        self._made[task_id] = (line, now, cells)
+        if len(self._made) > CELL_CACHE:
+            self._made.popitem(last=False)
+        return cells
 
     def _keep_cursor(self, task_id: int | None) -> None:
         """Rows came or went above the cursor: keep it on the task it was on."""
-        if task_id is None or task_id not in self._shown:
+        if task_id is None:
             return
-        index = self.get_row_index(str(task_id))
-        if index != self.cursor_row:
-            self.move_cursor(row=index)
+        at = self._rows.index(task_id)
+        if at is not None and at != self.cursor_row:
+            self.move_cursor(row=at)
+        elif at is None:
+            self._highlight_cursor()  # its task went: the cursor is on another one now
 
     def _cell(self, key: str, value: str) -> Text:
         if key == "status":
@@ -290,26 +270,20 @@ class TaskTable(KeyedTable):
         self.border_subtitle = "← → more columns" if self._widths.overflows(available) else ""
         # DataTable has no public way to resize a column; these make it re-measure.
         self._require_update_dimensions = True
-        self.refresh()
+        self.cells_changed()
 
     def on_resize(self) -> None:
         """Re-share the width: the title takes what the other columns leave."""
         self._fit_title()
 
     def _retitle(self) -> None:
-        total, running = len(self._lines), len(self._live)
-        if self._filter.active:
+        total, running = len(self._rows.lines), len(self._rows.live)
+        if self._rows.filter.active:
             self.border_title = f"Tasks · {self.shown_rows} of {total} shown · {running} running"
         else:
             self.border_title = f"Tasks · {total} · {running} running"
 
     def _theme_changed(self, _theme: object) -> None:
         self._variables = dict(self.app.theme_variables)
-        with self.app.batch_update():
-            for task_id in self._shown:
-                status = self._cells[task_id]["status"]
-                self.update_cell(str(task_id), "status", self._cell("status", status))
-
-    def row_key(self, task_id: int) -> RowKey:
-        """The row key of ``task_id``."""
-        return RowKey(str(task_id))
+        self._made.clear()
+        self.cells_changed()
