@@ -104,6 +104,18 @@ def runs_of(code: str) -> list[Run]:
     return list(Run.select().join(Task).where(Task.code == code).order_by(Run.id))
 
 
+def wait_for_output(code: str, timeout_s: float = 120) -> Run:
+    """The first run of task ``code`` once a node has taken it and its agent's first line
+    is in the run log here."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        rows = runs_of(code)
+        if rows and rows[0].node and "[out] " in Path(rows[0].log_path).read_text():
+            return rows[0]
+        time.sleep(0.2)
+    raise AssertionError(dump())
+
+
 def test_tasks_needing_providers_on_different_nodes_complete(
     on_cluster: RayCluster, repo: Path, ollama: str, engine_db: Path, tmp_path: Path
 ) -> None:
@@ -159,17 +171,8 @@ def test_a_run_whose_node_dies_runs_again_elsewhere_and_is_charged_once(
         thread = executor.start()
 
         # Live: the agent's lines reach the run log here while the run is still going.
-        deadline = time.monotonic() + 120
-        first: Run | None = None
-        while time.monotonic() < deadline:
-            rows = runs_of("G1")
-            if rows and rows[0].node and rows[0].log_path:
-                text = Path(rows[0].log_path).read_text()
-                if "[out] " in text and Run.get_by_id(rows[0].id).status == "running":
-                    first = rows[0]
-                    break
-            time.sleep(0.2)
-        assert first is not None, dump()
+        first = wait_for_output("G1")
+        assert Run.get_by_id(first.id).status == "running"
         victim = next(n for n in spare if first.node.endswith(str(n.node_id)[:8]))
         cluster.remove_node(victim, allow_graceful=False)
 
@@ -225,14 +228,7 @@ def test_a_killed_coordinator_resumes_and_runs_the_lost_run_again(
     ]])  # fmt: skip
     first = start_run(cfg, engine_db, plan)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            rows = runs_of("K1")
-            if rows and rows[0].node and "[out] " in Path(rows[0].log_path).read_text():
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError(dump())
+        wait_for_output("K1")
     finally:
         first.kill()  # kill -9: no cleanup of any kind
         first.wait(30)
@@ -271,24 +267,17 @@ def test_cancelling_a_task_stops_its_agent_on_the_node_and_merges_nothing(
     executor = Executor(config, plan)
     thread = executor.start()
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            rows = runs_of("C1")
-            if rows and rows[0].node and "[out] " in Path(rows[0].log_path).read_text():
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError(dump())
-        tag = run_tag(rows[0].id)
+        run = wait_for_output("C1")
+        tag = run_tag(run.id)
         assert _tagged(tag), "the agent should be running on its node"
         # As a person cancelling from another machine would: only the status changes here,
         # nothing local is killed; the engine must stop the run on its node.
         task_id = Task.get(Task.code == "C1").id
         assert move_task(task_id, TaskStatus.CANCELLED, frm=TASK_CANCELLABLE)
         deadline = time.monotonic() + 60
-        while Run.get_by_id(rows[0].id).status == "running" and time.monotonic() < deadline:
+        while Run.get_by_id(run.id).status == "running" and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert Run.get_by_id(rows[0].id).status == "cancelled", dump()
+        assert Run.get_by_id(run.id).status == "cancelled", dump()
         deadline = time.monotonic() + 30
         while _tagged(tag) and time.monotonic() < deadline:
             time.sleep(0.2)
