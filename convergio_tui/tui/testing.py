@@ -11,6 +11,11 @@ from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
 
+# How long a wait may take before it fails. A condition that holds is seen at once; the
+# bound only matters for one that never does, and a loaded CI machine (2 cores, other jobs)
+# can take well over 10 s to run a read and draw its frames.
+DEFAULT_TIMEOUT_S = 30.0
+
 
 def screen_text(app: App[object]) -> str:
     """What the terminal shows right now, as plain text (one line per row)."""
@@ -26,7 +31,7 @@ def screen_text(app: App[object]) -> str:
 async def wait_until(
     pilot: Pilot[object],
     condition: Callable[[], bool],
-    timeout_s: float = 10.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
     step_s: float = 0.05,
 ) -> None:
     """Let the app run until ``condition()`` holds; fail with TimeoutError after ``timeout_s``."""
@@ -38,7 +43,9 @@ async def wait_until(
     await asyncio.sleep(0)
 
 
-async def wait_for_polls(pilot: Pilot[object], count: int = 1, timeout_s: float = 10.0) -> None:
+async def wait_for_polls(
+    pilot: Pilot[object], count: int = 1, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> None:
     """Wait until the main screen has applied ``count`` more polls."""
     start = getattr(pilot.app.screen, "polls", 0)
     await wait_until(
@@ -46,7 +53,7 @@ async def wait_for_polls(pilot: Pilot[object], count: int = 1, timeout_s: float 
     )
 
 
-async def wait_for_main(pilot: Pilot[object], timeout_s: float = 10.0) -> None:
+async def wait_for_main(pilot: Pilot[object], timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
     """Wait until the main screen is up and has shown its first read."""
     await wait_until(
         pilot,
