@@ -82,7 +82,11 @@ async def show_new_plan(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, NewPlanScreen))
     screen = pilot.app.screen
     assert isinstance(screen, NewPlanScreen)
-    await wait_until(pilot, lambda: screen.query_one("#np-project", Select).value == "webapp")
+    # Pushed at once, composed after: the field may not be there yet.
+    await wait_until(
+        pilot,
+        lambda: any(s.value == "webapp" for s in screen.query("#np-project").results(Select)),
+    )
     screen.query_one("#np-goal", TextArea).text = GOAL
     screen.post_message(DraftShown(drafted(screen.ctx.config)))
     await wait_until(pilot, lambda: screen.reviewed is not None)

@@ -77,7 +77,16 @@ async def show_approval(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
     await show_inbox(pilot, ids)
     await pilot.press("enter")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "detail", None) is not None)
+    # The diff is read apart (from git, on its own worker): a picture taken before it
+    # arrives shows "reading the diff…" on a busy machine.
+    await wait_until(pilot, lambda: _diff_read(pilot.app))
     await settle(pilot)
+
+
+def _diff_read(app: App[None]) -> bool:
+    from convergio_tui.tui.widgets.diff_view import DiffView
+
+    return any(view.rendered is not None for view in app.screen.query(DiffView))
 
 
 SHOTS: dict[str, Steps] = {
