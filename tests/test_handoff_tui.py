@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 
 from engine_fixtures import engine_config, import_spec, task, uid
+from textual.notifications import Notification
+from tui_fixtures import press_to_quit, record_notifications
 
 from convergio_tui.engine.executor import Executor
 from convergio_tui.store.models import Event
@@ -20,9 +22,9 @@ TWO_WAVES = [
 ]
 
 
-def notices(app: object, title: str) -> list[str]:
-    """The notifications shown so far with ``title``."""
-    return [n.message for n in app._notifications if n.title == title]  # type: ignore[attr-defined]
+def notices(notes: list[Notification], title: str) -> list[str]:
+    """The notifications raised so far with ``title`` (recorded: a toast expires)."""
+    return [n.message for n in notes if n.title == title]
 
 
 def test_the_in_process_engine_finishing_shows_the_handoff_once(
@@ -34,6 +36,7 @@ def test_the_in_process_engine_finishing_shows_the_handoff_once(
 
     async def scenario() -> None:
         app = create_app(engine_db, config, plan, run=True, poll_interval_s=0.1)
+        notes = record_notifications(app)
         async with app.run_test(size=(200, 50)) as pilot:
             await wait_for_main(pilot, timeout_s=20)
             panel = app.screen.query_one(HandoffPanel)
@@ -43,17 +46,18 @@ def test_the_in_process_engine_finishing_shows_the_handoff_once(
             await wait_until(pilot, lambda: engine.state == "finished (done)", timeout_s=90)
             await wait_until(pilot, lambda: panel.handoff is not None, timeout_s=20)
             assert panel.display
-            # The panel is filled before the next frame draws it: wait for the frame.
-            await wait_until(pilot, lambda: final in screen_text(app), timeout_s=20)
-            text = screen_text(app)
-            assert final in text and "2 files changed, 2 insertions(+)" in text
-            assert "notes/a.txt" in text and "merge --no-ff" in text
+            # The panel is filled before the next frame draws it, and grows to its content
+            # at the frame after: wait for one picture with all of it.
+            wanted = (final, "2 files changed, 2 insertions(+)", "notes/a.txt", "merge --no-ff")
+            await wait_until(
+                pilot, lambda: all(t in screen_text(app) for t in wanted), timeout_s=30
+            )
             await wait_for_polls(pilot, 3)  # later polls read nothing new and say nothing new
-            assert notices(app, "Plan done") == [
+            assert notices(notes, "Plan done") == [
                 f"Plan #{plan} is done: merge {final} into main. "
                 "The commands are in the result panel."
             ]
-            await pilot.press("q")
+            await press_to_quit(pilot, "q")
 
     asyncio.run(scenario())
     assert Event.select().where(Event.kind == "plan.handoff").count() == 1
@@ -75,7 +79,8 @@ def test_opening_the_dashboard_on_a_done_plan_shows_its_recorded_handoff(
             await wait_until(pilot, lambda: panel.handoff is not None)
             assert panel.handoff is not None and panel.handoff.branch == final
             assert f"merge {final} into main" in str(panel.border_title)
-            assert "2 files changed" in screen_text(app)
+            # The panel is shown when its read arrives and drawn at the next frame.
+            await wait_until(pilot, lambda: "2 files changed" in screen_text(app), timeout_s=30)
 
     asyncio.run(scenario())
 
@@ -89,10 +94,11 @@ def test_the_panel_stays_hidden_while_the_plan_is_not_done(
 
     async def scenario() -> None:
         app = create_app(engine_db, config, plan, poll_interval_s=0.1)
+        notes = record_notifications(app)
         async with app.run_test(size=(200, 50)) as pilot:
             await wait_for_main(pilot)
             await wait_for_polls(pilot, 3)
             assert not app.screen.query_one(HandoffPanel).display
-            assert notices(app, "Plan done") == []
+            assert notices(notes, "Plan done") == []
 
     asyncio.run(scenario())

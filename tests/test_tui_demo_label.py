@@ -10,7 +10,7 @@ import pytest
 from convergio_tui.config.schema import Config
 from convergio_tui.devtools import sample_data
 from convergio_tui.tui.app import create_app
-from convergio_tui.tui.testing import screen_text, wait_for_main
+from convergio_tui.tui.testing import screen_text, wait_for_main, wait_until
 
 LABEL = "DEMO · simulated agents"
 
@@ -30,9 +30,12 @@ def test_the_demo_label_is_on_screen_only_in_the_demo(
                          clock=lambda: sample_data.SAMPLE_NOW, demo=demo)  # fmt: skip
         async with app.run_test(size=size) as pilot:
             await wait_for_main(pilot)
+            # The plan is still named beside it (once the first read is drawn).
+            await wait_until(
+                pilot, lambda: "add-login" in screen_text(app).splitlines()[0], timeout_s=30
+            )
             header_line = screen_text(app).splitlines()[0]
             assert (LABEL in header_line) is demo
-            assert ("add-login" in header_line) is True  # the plan is still named beside it
             assert ("DEMO" in app.title) is demo
             assert (app.sub_title == "simulated agents") is demo
 
@@ -52,6 +55,9 @@ def test_unsandboxed_agents_are_said_in_the_header(
                          clock=lambda: sample_data.SAMPLE_NOW)  # fmt: skip
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_for_main(pilot)
+            await wait_until(
+                pilot, lambda: "add-login" in screen_text(app).splitlines()[0], timeout_s=30
+            )
             header_line = screen_text(app).splitlines()[0]
             assert ("agents unsandboxed" in header_line) is (mode == "off")
 

@@ -145,16 +145,21 @@ def test_the_dashboard_pane_shows_described_output_and_dims_stderr(
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
             pane = next(p for p in app.screen.query(OutputPane) if p.run.run_id == run_id)
+            # The pane composes its log after it is mounted: lines written mean it is there.
+            await wait_until(pilot, lambda: pane.lines_written > 0, timeout_s=30)
             pane_log = pane.query_one(PaneLog)
-            await wait_until(pilot, lambda: pane.lines_written > 0)
             prompt = "Go.\nSIM: write app/auth/login.py <<<ok>>>"
             await asyncio.to_thread(run_sim, run.provider, prompt, log, env)
             await wait_until(pilot, lambda: any(
-                line.startswith("[convergio] exit code 0") for line in pane_log.lines))  # fmt: skip
+                line.startswith("[convergio] exit code 0") for line in pane_log.lines),
+                timeout_s=30)  # fmt: skip
             assert not any('{"type"' in line for line in pane_log.lines)
             assert any(line.endswith("app/auth/login.py") and line.startswith("⚙ ")
                        for line in pane_log.lines)  # fmt: skip
-            assert "Working on the task (round 1)." in screen_text(app)
+            # The pane scrolls to its new lines: drawn at the next frame.
+            await wait_until(
+                pilot, lambda: "Working on the task (round 1)." in screen_text(app), timeout_s=30
+            )
             # the stderr line of the sample log is on screen, dimmed
             y = next(i for i, line in enumerate(pane_log.lines) if line.startswith("[err] "))
             pane_log.scroll_to(y=y, animate=False, immediate=True)

@@ -50,8 +50,10 @@ def test_approving_from_the_modal_marks_the_task_done(
         app = make_app(isolated_home, shipped_config, sample.plan_id)
         async with app.run_test(size=SIZE) as pilot:
             modal = await open_modal(pilot)
-            text = screen_text(app)
-            assert "Round 3" in text and "2 files changed" in text and "T2-03" in text
+            # The evidence and the diff stat are drawn at the frames after the read.
+            await wait_until(pilot, lambda: all(
+                t in screen_text(app) for t in ("Round 3", "2 files changed", "T2-03")),
+                timeout_s=30)  # fmt: skip
             await pilot.press("a")
             await wait_until(pilot, lambda: Task.get_by_id(task_id).status == "done")
             await wait_until(pilot, lambda: app.screen is not modal)  # closed on success
@@ -60,6 +62,7 @@ def test_approving_from_the_modal_marks_the_task_done(
                 pilot, lambda: isinstance(app.screen, EscalationsScreen) and not app.screen.lines
             )
             await pilot.press("escape")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
             table = app.screen.query_one(TaskTable)
             await wait_until(
                 pilot, lambda: table.get_cell(str(task_id), "status").plain == "✔ done"
@@ -123,7 +126,8 @@ def test_a_decision_made_elsewhere_meanwhile_is_refused_clearly(
                 target=lambda: escalations.decide(sample.escalation_id, "reject", "bob")
             )
             other.start()
-            other.join(10)
+            other.join(60)
+            assert not other.is_alive()  # decided elsewhere before the press below
             await pilot.press("a")
             await wait_until(
                 pilot, lambda: any(n.title == "Decision refused" for n in app._notifications)
@@ -171,9 +175,10 @@ def test_approving_work_that_failed_a_gate_says_what_and_asks_once_more(
             modal = await open_modal(pilot)
             await pilot.press("a")
             await wait_until(pilot, lambda: warning_shown(modal))
-            text = screen_text(app)
-            assert "gate 8 tdd: tests fail: tests/test_session.py::test_expiry" in text
-            assert "Approve anyway (a)" in text
+            # The warning box and the relabelled button are drawn at the next frame.
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in (
+                "gate 8 tdd: tests fail: tests/test_session.py::test_expiry",
+                "Approve anyway (a)")), timeout_s=30)  # fmt: skip
             # Nothing decided by the first press: no decision was even started.
             assert modal.deciding is None
             assert Task.get_by_id(task_id).status == "escalated"
@@ -199,7 +204,8 @@ def test_escape_takes_the_approval_back_and_leaves_it_pending(
             await wait_until(pilot, lambda: warning_shown(modal))
             await pilot.press("escape")  # takes the question back; the modal stays
             await wait_until(pilot, lambda: not warning_shown(modal))
-            assert app.screen is modal and "Approve (a)" in screen_text(app)
+            assert app.screen is modal
+            await wait_until(pilot, lambda: "Approve (a)" in screen_text(app), timeout_s=30)
             await pilot.press("a")  # asks again: the first answer was not remembered
             await wait_until(pilot, lambda: warning_shown(modal))
             await pilot.press("escape", "escape")  # take it back, then close
@@ -223,6 +229,11 @@ def test_the_inbox_follows_new_and_decided_escalations_with_the_cursor_on_its_ro
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
             await pilot.press("e")
+            # Pushed at once, composed after: wait for its table.
+            await wait_until(
+                pilot,
+                lambda: isinstance(app.screen, EscalationsScreen) and bool(app.screen.query(DataTable)),
+            )  # fmt: skip
             inbox = app.screen
             assert isinstance(inbox, EscalationsScreen)
             table = inbox.query_one(DataTable)
@@ -240,7 +251,11 @@ def test_the_inbox_follows_new_and_decided_escalations_with_the_cursor_on_its_ro
             await wait_until(pilot, lambda: table.row_count == 2)
             under = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             assert under == str(second)
-            assert "T2-01" in screen_text(app) and "T2-03" not in screen_text(app)
+            await wait_until(
+                pilot,
+                lambda: "T2-01" in screen_text(app) and "T2-03" not in screen_text(app),
+                timeout_s=30,
+            )
 
     asyncio.run(scenario())
 
@@ -265,10 +280,14 @@ def test_a_wave_escalation_is_decided_in_the_same_modal(
             )
             modal = app.screen
             assert isinstance(modal, ApprovalModal)
-            assert f"Escalation #{esc.id} · wave-2" in screen_text(app)
+            await wait_until(
+                pilot, lambda: f"Escalation #{esc.id} · wave-2" in screen_text(app), timeout_s=30
+            )
             await pilot.press("a")
             await wait_until(pilot, lambda: warning_shown(modal))
-            assert "tests/test_login.py::test_locked" in screen_text(app)
+            await wait_until(
+                pilot, lambda: "tests/test_login.py::test_locked" in screen_text(app), timeout_s=30
+            )
             await pilot.press("a")
             await wait_until(pilot, lambda: Wave.get_by_id(wave.id).status == "done")
             await wait_until(

@@ -54,7 +54,11 @@ async def asking(pilot: Pilot[None], app: ConvergioApp, action: str) -> Approval
     modal = app.screen
     assert isinstance(modal, ApprovalModal)
     assert modal.query_one("#approval-warning").display
-    assert app.focused is not None and app.focused.id == "approval-close"
+    # The focus moves to Close after the current message (Widget.focus is deferred).
+    await wait_until(
+        pilot, lambda: app.focused is not None and app.focused.id == "approval-close",
+        timeout_s=30,
+    )  # fmt: skip
     return modal
 
 
@@ -69,10 +73,10 @@ def test_a_on_the_selected_row_asks_then_approves_that_escalation(
             await inbox_on_second_row(pilot, app)
             await pilot.press("a")
             modal = await asking(pilot, app, "approve")
-            text = screen_text(app)
-            assert f"Escalation #{esc_id} · T2-01" in text
-            assert "Approve T2-01: it is done, validated by you" in text
-            assert "Approve anyway (a)" in text
+            # The read escalation and the question: drawn at the frames after they are set.
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in (
+                f"Escalation #{esc_id} · T2-01", "Approve T2-01: it is done, validated by you",
+                "Approve anyway (a)")), timeout_s=30)  # fmt: skip
             # Asked, not decided: the database is as it was.
             assert modal.deciding is None
             assert Escalation.get_by_id(esc_id).status == "pending"
@@ -87,7 +91,11 @@ def test_a_on_the_selected_row_asks_then_approves_that_escalation(
                     and [e.id for e in app.screen.lines] == [sample.escalation_id]
                 ),
             )
-            assert "T2-01" not in screen_text(app) and "T2-03" in screen_text(app)
+            await wait_until(
+                pilot,
+                lambda: "T2-01" not in screen_text(app) and "T2-03" in screen_text(app),
+                timeout_s=30,
+            )
 
     asyncio.run(scenario())
     assert Escalation.get_by_id(esc_id).status == "approved"
@@ -111,13 +119,19 @@ def test_r_on_the_selected_row_asks_then_retries_it(
             await pilot.press("r")
             modal = await asking(pilot, app, "retry")
             target = f"{before.provider}·{before.model}"
-            assert f"Retry T2-03: one more round on {target}" in screen_text(app)
-            assert "Retry now (r)" in screen_text(app)
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in (
+                f"Retry T2-03: one more round on {target}", "Retry now (r)")),
+                timeout_s=30)  # fmt: skip
             assert Task.get_by_id(task_id).status == "escalated" and modal.deciding is None
             await pilot.press("r")
             await wait_until(pilot, lambda: Task.get_by_id(task_id).status == "queued")
             await wait_until(pilot, lambda: isinstance(app.screen, EscalationsScreen))
-            assert "Nothing waits for you" in screen_text(app) or app.screen.lines == ()
+            # The inbox reads again when the dialog closes.
+            await wait_until(
+                pilot,
+                lambda: "Nothing waits for you" in screen_text(app) or app.screen.lines == (),
+                timeout_s=30,
+            )
 
     asyncio.run(scenario())
     assert Task.get_by_id(task_id).round == before.round + 1
@@ -137,10 +151,15 @@ def test_x_asks_esc_takes_it_back_and_x_twice_rejects(
             await wait_until(pilot, lambda: bool(getattr(app.screen, "lines", ())))
             await pilot.press("x")
             modal = await asking(pilot, app, "reject")
-            assert "Reject T2-03: the task fails and its wave is blocked" in screen_text(app)
+            await wait_until(
+                pilot,
+                lambda: "Reject T2-03: the task fails and its wave is blocked" in screen_text(app),
+                timeout_s=30,
+            )
             await pilot.press("escape")  # taken back: the dialog stays, nothing asked
             await wait_until(pilot, lambda: modal.confirming is None)
-            assert "Reject (x)" in screen_text(app) and app.screen is modal
+            assert app.screen is modal
+            await wait_until(pilot, lambda: "Reject (x)" in screen_text(app), timeout_s=30)
             assert Escalation.get_by_id(sample.escalation_id).status == "pending"
             await pilot.press("escape")  # closes the dialog: back on the inbox
             await wait_until(pilot, lambda: isinstance(app.screen, EscalationsScreen))
@@ -175,7 +194,10 @@ def test_the_dialog_opens_on_close_and_tab_or_enter_decide_nothing(
             )
             modal = app.screen
             assert isinstance(modal, ApprovalModal)
-            assert app.focused is not None and app.focused.id == "approval-close"
+            await wait_until(
+                pilot, lambda: app.focused is not None and app.focused.id == "approval-close",
+                timeout_s=30,
+            )  # fmt: skip
             # Tab then Enter: whatever Tab reached, nothing is decided.
             await pilot.press("tab", "enter")
             await pilot.pause()
@@ -188,8 +210,12 @@ def test_the_dialog_opens_on_close_and_tab_or_enter_decide_nothing(
             await pilot.press("enter")
             await wait_until(pilot, lambda: modal.confirming is not None)
             assert modal.deciding is None and undecided()
-            # ...and moves the focus to Close: a second Enter takes the question back.
-            assert app.focused is not None and app.focused.id == "approval-close"
+            # ...and moves the focus to Close (deferred: Widget.focus runs after the
+            # current message): a second Enter takes the question back.
+            await wait_until(
+                pilot, lambda: app.focused is not None and app.focused.id == "approval-close",
+                timeout_s=30,
+            )  # fmt: skip
             await pilot.press("enter")
             await wait_until(pilot, lambda: modal.confirming is None)
             assert app.screen is modal and modal.deciding is None and undecided()
@@ -214,6 +240,7 @@ def test_the_inbox_keys_wait_for_a_row(
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
             await pilot.press("e")
+            await wait_until(pilot, lambda: isinstance(app.screen, EscalationsScreen))
             inbox = app.screen
             assert isinstance(inbox, EscalationsScreen)
             await wait_until(pilot, lambda: "Nothing waits for you" in screen_text(app))

@@ -85,7 +85,10 @@ def test_output_pane_streams_new_lines_of_a_running_task(
                 handle.write("[out] brand new line from the agent\n[err] and a warning\n")
             await wait_until(pilot, lambda: "[err] and a warning" in pane.query_one("Log").lines)
             assert "brand new line from the agent" in pane.query_one("Log").lines
-            assert "brand new line from the agent" in screen_text(app)
+            # The pane scrolls to its new lines: drawn at the next frame.
+            await wait_until(
+                pilot, lambda: "brand new line from the agent" in screen_text(app), timeout_s=30
+            )
 
     asyncio.run(scenario())
 
@@ -118,7 +121,7 @@ def test_budget_gauge_turns_amber_at_80_percent_then_red_at_the_cap(
             # the gauge tells the screen, which notifies and rings once
             await wait_until(pilot, lambda: bells == [1])
             assert any(n.title == "Budget alert" for n in app._notifications)
-            assert "80%" in screen_text(app)
+            await wait_until(pilot, lambda: "80%" in screen_text(app), timeout_s=30)
 
             charge(4.0)  # the cap
             await wait_until(pilot, lambda: gauge.has_class("-capped"))

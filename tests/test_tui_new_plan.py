@@ -53,8 +53,17 @@ async def open_new_plan(pilot: Pilot[None], app: ConvergioApp) -> NewPlanScreen:
     await wait_until(pilot, lambda: isinstance(app.screen, NewPlanScreen))
     screen = app.screen
     assert isinstance(screen, NewPlanScreen)
-    await wait_until(pilot, lambda: screen.query_one("#np-project", Select).value == "demo")
+    await project_read(pilot, screen)
     return screen
+
+
+async def project_read(pilot: Pilot[None], screen: NewPlanScreen) -> None:
+    """Wait until the screen is composed (it is pushed before) and has read the projects."""
+    await wait_until(
+        pilot,
+        lambda: any(s.value == "demo" for s in screen.query("#np-project").results(Select)),
+        timeout_s=30,
+    )
 
 
 async def showing(pilot: Pilot[None], app: ConvergioApp, *texts: str) -> str:
@@ -294,7 +303,7 @@ def test_from_the_palette_a_file_that_is_there_is_overwritten_only_after_a_yes(
             await wait_until(pilot, lambda: isinstance(app.screen, NewPlanScreen))
             screen = app.screen
             assert isinstance(screen, NewPlanScreen)
-            await wait_until(pilot, lambda: screen.query_one("#np-project", Select).value == "demo")
+            await project_read(pilot, screen)
             await draft(pilot, screen, "Add a hello file.\n" + answer(hello_plan()))
             await showing(pilot, app, "another file is there")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from textual.notifications import Notification as Toast
+from tui_fixtures import press_to_quit
 
 from convergio_tui.config.schema import Config
 from convergio_tui.devtools import sample_data
@@ -182,7 +183,7 @@ def test_a_dashboard_that_runs_the_engine_calls_the_webhook_and_stops_its_thread
             await wait_until(pilot, lambda: announcer.after_event is not None)
             on_thread(lambda: escalate(sample.task_ids["T2-01"]))
             await wait_until(pilot, lambda: bool(toasts(app, "Escalated: T2-01")))
-            await pilot.press("q")
+            await press_to_quit(pilot, "q")
 
     asyncio.run(scenario())
     assert [g["text"] for g in got] == [

@@ -82,27 +82,33 @@ def test_the_task_detail_shows_the_diff_highlighted_and_jumps_between_files(
             listed = [str(files.get_option_at_index(i).prompt).split()[-1]
                       for i in range(files.option_count)]  # fmt: skip
             assert listed == changed == ["app/session.py", "evil.sh", "tests/test_session.py"]
-            text = screen_text(app)
-            assert "+4 −3 app/session.py" in text and "@@ -4,10 +4,11 @@" in text
-            assert "+         self.clock = clock" in text
+            # The file list appears with the diff: laid out and drawn at the next frame.
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in (
+                "+4 −3 app/session.py", "@@ -4,10 +4,11 @@", "+         self.clock = clock")),
+                timeout_s=30)  # fmt: skip
             # Highlighted: the code of one line has several colours; added lines a fill.
             added = styles_of_line(view.lines, "self.clock = clock")
             assert len({fg for fg, _ in added}) >= 3
             assert len({bg for _, bg in added}) == 1 and None not in {bg for _, bg in added}
             # ] jumps from the code to the next file, [ back; the file list jumps too.
-            assert app.focused is view.lines
+            # (The loaded diff takes the focus after the message that loads it.)
+            await wait_until(pilot, lambda: app.focused is view.lines, timeout_s=30)
             await pilot.press("right_square_bracket")
             assert view.current_file() == 1
-            assert "echo ␛]0;pwned␇" in screen_text(app)
+            await wait_until(pilot, lambda: "echo ␛]0;pwned␇" in screen_text(app), timeout_s=30)
             await pilot.press("right_square_bracket")
             await wait_until(pilot, lambda: "def test_expiry():" in screen_text(app))
             await pilot.press("left_square_bracket", "left_square_bracket")
             assert view.current_file() == 0
             files.focus()
             await pilot.press("down")
-            assert round(view.lines.scroll_y) == view.rendered.starts[1]  # type: ignore[union-attr]
+            # The list posts its highlight; the code scrolls when that message is handled.
+            starts = view.rendered.starts  # type: ignore[union-attr]
+            await wait_until(pilot, lambda: round(view.lines.scroll_y) == starts[1], timeout_s=30)
             # The agent's escape sequences are characters on the screen, nothing more.
-            assert_inert(app, "echo ␛]0;pwned␇␛[2J␛]52;c;cm0gLXJmIH4=␇\\x9b31m\\u202eexe.txt")
+            evil = "echo ␛]0;pwned␇␛[2J␛]52;c;cm0gLXJmIH4=␇\\x9b31m\\u202eexe.txt"
+            await wait_until(pilot, lambda: evil in screen_text(app), timeout_s=30)
+            assert_inert(app, evil)
             assert not UNSAFE.search(rendered(app).replace("\n", ""))
         assert Task.get_by_id(task_id).status == "escalated"  # reading decided nothing
 
@@ -121,14 +127,18 @@ def test_the_escalation_dialog_shows_the_diff_and_zooms_it(
             await pilot.press("e")
             await wait_until(pilot, lambda: bool(getattr(app.screen, "lines", ())))
             await pilot.press("enter")
-            await wait_until(pilot, lambda: isinstance(app.screen, ApprovalModal))
+            # Pushed at once, composed after: wait until it has read its escalation.
+            await wait_until(
+                pilot, lambda: isinstance(app.screen, ApprovalModal) and app.screen.detail
+            )
             modal = app.screen
             view = modal.query_one(DiffView)
             await wait_until(pilot, lambda: loaded(view))
-            text = screen_text(app)
-            assert "app/session.py" in text and "tests/test_session.py" in text
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in (
+                "app/session.py", "tests/test_session.py")), timeout_s=30)  # fmt: skip
             await pilot.press("z")
-            assert modal.maximized is view and app.focused is view.lines
+            assert modal.maximized is view
+            await wait_until(pilot, lambda: app.focused is view.lines, timeout_s=30)
             await wait_until(pilot, lambda: "self.clock = clock" in screen_text(app))
             assert_inert(app, "+ echo ␛]0;pwned␇")
             await pilot.press("escape")  # gives the dialog back, decides nothing
@@ -151,7 +161,9 @@ def test_without_a_branch_the_dialog_keeps_thor_s_recorded_stat(
             plain = [lines.plain(i) for i in range(lines.line_count)]
             assert plain[0] == "The diff stat Thor recorded when it escalated:"
             assert plain[-1].strip() == "2 files changed, 13 insertions(+), 7 deletions(-)"
-            assert "app/session.py | 6 ++++--" in screen_text(app)
+            await wait_until(
+                pilot, lambda: "app/session.py | 6 ++++--" in screen_text(app), timeout_s=30
+            )
 
     asyncio.run(scenario())
 
@@ -171,10 +183,13 @@ def test_a_research_task_s_answer_reads_as_text(
             # A research task opens on its answer: that answer is its result.
             await wait_until(pilot, lambda: "httpOnly cookies" in screen_text(app))
             assert screen.query_one(TabbedContent).active == "detail-tab-answer"
+            # The Markdown widget mounts its blocks as it parses: wait for all of them.
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in (
+                "Findings", "rotate them on login", "the old helper printed")),
+                timeout_s=30)  # fmt: skip
             text = screen_text(app)
-            assert "Findings" in text and "## Findings" not in text
+            assert "## Findings" not in text
             assert "**" not in text and '{"type"' not in text
-            assert "rotate them on login" in text
             assert_inert(app, "the old helper printed", "␛]0;pwned␇␛[2J", "[bold red]LOUD[/]")
             assert screen.query_one(Markdown)._open_links is False  # agent links stay text
 
@@ -198,27 +213,35 @@ def test_the_log_reads_as_the_panes_show_it_and_search_jumps(
             assert not any(p.startswith('{"') for p in plain)
             await pilot.press("slash")
             await pilot.press(*"PYTEST -Q")  # case does not matter
+            # The field posts Changed; the search runs when that message is handled.
+            await wait_until(pilot, lambda: len(lines.matches) == 6, timeout_s=30)
             found = lines.matches
-            assert len(found) == 6 and all("pytest -q" in plain[i] for i in found)
-            assert "“PYTEST -Q”: 6 matches" in screen_text(app)
+            assert all("pytest -q" in plain[i] for i in found)
+            await wait_until(
+                pilot, lambda: "“PYTEST -Q”: 6 matches" in screen_text(app), timeout_s=30
+            )
             lines.scroll_home(animate=False, immediate=True)  # from the top of the log
-            await pilot.press("enter")
-            assert lines.current_match == found[0] and app.focused is lines
-            assert plain[found[0]] in screen_text(app)  # jumped: on screen
+            await pilot.press("enter")  # Submitted, handled after the key: wait for it
+            await wait_until(
+                pilot, lambda: lines.current_match == found[0] and app.focused is lines,
+                timeout_s=30,
+            )  # fmt: skip
+            await wait_until(pilot, lambda: plain[found[0]] in screen_text(app), timeout_s=30)
             await pilot.press("n")
             assert lines.current_match == found[1]
-            assert plain[found[1]] in screen_text(app)
+            await wait_until(pilot, lambda: plain[found[1]] in screen_text(app), timeout_s=30)
             await pilot.press("N", "N")
             assert lines.current_match == found[-1]  # wraps around
-            assert "match 6 of 6" in screen_text(app)
+            await wait_until(pilot, lambda: "match 6 of 6" in screen_text(app), timeout_s=30)
             await pilot.press("j")  # the raw JSON, still searched
             raw = [lines.plain(i) for i in range(lines.line_count)]
             assert any(r.startswith('{"type"') for r in raw)
-            assert lines.matches and "raw JSON" in screen_text(app)
+            assert lines.matches
+            await wait_until(pilot, lambda: "raw JSON" in screen_text(app), timeout_s=30)
             await pilot.press("escape")  # closes the search, stays on the screen
             assert not lines.matches and app.screen is screen
             await pilot.press("escape")
-            assert app.screen is not screen
+            await wait_until(pilot, lambda: app.screen is not screen, timeout_s=30)
 
     asyncio.run(scenario())
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from engine_fixtures import engine_config, import_spec, sim_calls, task
 from textual.pilot import Pilot
 from textual.widgets import Select
-from tui_fixtures import make_app
+from tui_fixtures import make_app, record_notifications
 
 from convergio_tui.config.schema import Config
 from convergio_tui.devtools import sample_data
@@ -40,6 +40,10 @@ async def open_form(pilot: Pilot[None], app: ConvergioApp) -> RerunModal:
     await wait_until(pilot, lambda: isinstance(app.screen, RerunModal))
     modal = app.screen
     assert isinstance(modal, RerunModal)
+    # Composed and the note field focused (deferred) before anything is typed into it.
+    await wait_until(
+        pilot, lambda: app.focused is not None and app.focused.id == "rerun-note", timeout_s=30
+    )
     return modal
 
 
@@ -50,13 +54,13 @@ def test_r_reruns_a_done_task_elsewhere_with_a_note(
 
     async def scenario() -> None:
         app = make_app(isolated_home, shipped_config, sample.plan_id)
+        notes = record_notifications(app)  # a toast expires; what was said stays here
         async with app.run_test(size=SIZE) as pilot:
             detail = await open_detail(pilot, app, task_id)
             # Cancelled: nothing written.
             await open_form(pilot, app)
-            assert "Re-run T1-02" in screen_text(
-                app
-            ) and "Round 2 goes back to the queue" in screen_text(app)
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in (
+                "Re-run T1-02", "Round 2 goes back to the queue")), timeout_s=30)  # fmt: skip
             await pilot.press("escape")
             await wait_until(pilot, lambda: app.screen is detail)
             assert Task.get_by_id(task_id).status == "done"
@@ -65,8 +69,8 @@ def test_r_reruns_a_done_task_elsewhere_with_a_note(
             modal.query_one(Select).value = "gemini"
             await pilot.press(*"cover the expiry path", "enter")
             await wait_until(pilot, lambda: Task.get_by_id(task_id).status == "queued")
-            await wait_until(pilot, lambda: any(n.title == "Re-run" for n in app._notifications))
-            said = next(n.message for n in app._notifications if n.title == "Re-run")
+            await wait_until(pilot, lambda: any(n.title == "Re-run" for n in notes))
+            said = next(n.message for n in notes if n.title == "Re-run")
             assert "T1-02 goes back to the queue: round 2 on gemini·" in said
             assert f"Press g on the plan to run it here, or: convergio run {sample.plan_id}" in said
             await wait_until(
@@ -119,6 +123,8 @@ def test_rerun_then_g_and_the_engine_in_the_dashboard_completes_the_new_round(
 
     async def scenario() -> None:
         app = create_app(engine_db, config, plan, poll_interval_s=0.1)
+        # Read after the new round ran: its toast has long expired by then.
+        notes = record_notifications(app)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot, timeout_s=20)
             await pilot.press("g")  # first run, here
@@ -138,7 +144,7 @@ def test_rerun_then_g_and_the_engine_in_the_dashboard_completes_the_new_round(
                 timeout_s=90,
             )
             await wait_until(pilot, lambda: engine.state == "finished (done)", timeout_s=30)
-            said = next(n.message for n in app._notifications if n.title == "Re-run")
+            said = next(n.message for n in notes if n.title == "Re-run")
             assert "The engine in this dashboard runs it." in said
 
     asyncio.run(scenario())

@@ -18,7 +18,9 @@ from test_approved_conflict import (
     escalate_then_approve_into_a_conflict,
     run_git,
 )
+from textual.notifications import Notification
 from textual.pilot import Pilot
+from tui_fixtures import record_notifications
 
 from convergio_tui.config.loader import load_config
 from convergio_tui.store.models import Escalation, Task, Wave
@@ -35,8 +37,10 @@ def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo", {"README.md": "# demo\n"})
 
 
-def dashboard(config_file: Path, db: Path, plan_id: int) -> ConvergioApp:
-    return create_app(db, load_config(config_file), plan_id, poll_interval_s=0.1)
+def dashboard(config_file: Path, db: Path, plan_id: int) -> tuple[ConvergioApp, list[Notification]]:
+    """The dashboard on the plan, and every notification it raises."""
+    app = create_app(db, load_config(config_file), plan_id, poll_interval_s=0.1)
+    return app, record_notifications(app)
 
 
 async def open_conflict(pilot: Pilot[None], esc_id: int) -> ApprovalModal:
@@ -59,17 +63,23 @@ async def open_conflict(pilot: Pilot[None], esc_id: int) -> ApprovalModal:
     return modal
 
 
-def refusals(app: ConvergioApp) -> list[str]:
-    return [n.message for n in app._notifications if n.title == "Not resolved"]
+def refusals(notes: list[Notification]) -> list[str]:
+    """Every refusal said so far (recorded: a toast expires after a few seconds)."""
+    return [n.message for n in notes if n.title == "Not resolved"]
 
 
-async def resolve_refused(pilot: Pilot[None], app: ConvergioApp, modal: ApprovalModal) -> str:
+async def resolve_refused(
+    pilot: Pilot[None], app: ConvergioApp, modal: ApprovalModal, notes: list[Notification]
+) -> str:
     """Press h and return the refusal it shows (the modal stays, nothing decided)."""
-    before = len(refusals(app))
+    before = len(refusals(notes))
     await pilot.press("h")
-    await wait_until(pilot, lambda: len(refusals(app)) > before and modal.deciding is None)
+    # The check runs git in the worktree: give it the time a loaded machine needs.
+    await wait_until(
+        pilot, lambda: len(refusals(notes)) > before and modal.deciding is None, timeout_s=30
+    )
     assert app.screen is modal
-    return refusals(app)[-1]
+    return refusals(notes)[-1]
 
 
 def test_resolve_is_refused_while_the_worktree_still_conflicts(
@@ -91,7 +101,7 @@ def test_resolve_is_refused_while_the_worktree_still_conflicts(
     assert json.loads(as_json.stdout)["conflict"]["wave_branch"] == wave_branch
 
     async def scenario() -> None:
-        app = dashboard(config_file, engine_db, plan_id)
+        app, notes = dashboard(config_file, engine_db, plan_id)
         async with app.run_test(size=SIZE) as pilot:
             modal = await open_conflict(pilot, conflict["id"])
             await wait_until(pilot, lambda: bool(modal.query_one("#approval-conflict").display))
@@ -101,9 +111,11 @@ def test_resolve_is_refused_while_the_worktree_still_conflicts(
             assert f"worktree {worktree}" in shown
             assert "retry: re-run it on the current wave branch" in shown
             assert f"convergio escalations resolve {conflict['id']}" in shown
-            refused = await resolve_refused(pilot, app, modal)
+            refused = await resolve_refused(pilot, app, modal, notes)
             assert "still conflicts" in refused and "calc.py" in refused
-            assert "Resolved by hand (h)" in screen_text(app)  # it can be tried again
+            # It can be tried again: the button is there, drawn.
+            await wait_until(pilot, lambda: "Resolved by hand (h)" in screen_text(app),
+                             timeout_s=30)  # fmt: skip
 
     asyncio.run(scenario())
     assert Escalation.get_by_id(conflict["id"]).status == "pending"
@@ -123,19 +135,21 @@ def test_resolve_after_committing_a_clean_merge_in_the_worktree_approves_it(
     (worktree / "calc.py").write_text(RESOLVED)
 
     async def scenario() -> None:
-        app = dashboard(config_file, engine_db, plan_id)
+        app, notes = dashboard(config_file, engine_db, plan_id)
         async with app.run_test(size=SIZE) as pilot:
             modal = await open_conflict(pilot, conflict["id"])
             # ...but has not committed yet: refused, the fix would be lost.
-            refused = await resolve_refused(pilot, app, modal)
+            refused = await resolve_refused(pilot, app, modal, notes)
             assert "uncommitted changes" in refused and "commit them first" in refused
             assert Escalation.get_by_id(conflict["id"]).status == "pending"
             git(worktree, "add", "calc.py")
             git(worktree, "commit", "-q", "--no-edit")
             await pilot.press("h")
-            await wait_until(pilot, lambda: Task.get(Task.code == "T2").status == "done")
+            await wait_until(
+                pilot, lambda: Task.get(Task.code == "T2").status == "done", timeout_s=30
+            )
             await wait_until(pilot, lambda: isinstance(app.screen, EscalationsScreen))
-            assert any(n.title == "Escalation decided" for n in app._notifications)
+            assert any(n.title == "Escalation decided" for n in notes)
 
     asyncio.run(scenario())
     t2 = Task.get(Task.code == "T2")

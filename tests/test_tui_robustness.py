@@ -10,6 +10,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from textual.pilot import Pilot
+from tui_fixtures import press_to_quit, record_notifications
 
 from convergio_tui.config.schema import Config
 from convergio_tui.devtools import sample_data
@@ -51,7 +52,7 @@ def test_missing_database_is_explained_and_not_created(
             text = await problem_text(pilot)
             assert "No database here yet" in text and "convergio init" in text
             assert "No Convergio database at" in text and pilot.app.screen.probe.path == str(db)
-            await pilot.press("q")
+            await press_to_quit(pilot, "q")
         assert app.return_code in (0, None)
 
     asyncio.run(scenario())
@@ -77,7 +78,7 @@ def test_locked_database_is_explained_then_opens_when_released(
             holder.close()
             await pilot.press("r")
             await wait_for_main(pilot, timeout_s=15)
-            assert "No plan yet" in screen_text(pilot.app)
+            await wait_until(pilot, lambda: "No plan yet" in screen_text(pilot.app), timeout_s=30)
 
     try:
         asyncio.run(scenario())
@@ -155,6 +156,8 @@ def test_100_mb_of_output_from_one_task_never_freezes_the_ui(
             writer = threading.Thread(target=flood)
             writer.start()
             pane = next(p for p in app.screen.query(OutputPane) if p.run.run_id == run_id)
+            # The pane composes its log after it is mounted.
+            await wait_until(pilot, lambda: bool(pane.query("Log")), timeout_s=30)
             await wait_until(
                 pilot, lambda: "FLOOD DONE" in pane.query_one("Log").lines, timeout_s=60
             )
@@ -199,13 +202,17 @@ def test_a_task_detail_whose_read_fails_says_so_and_reads_again(
         app = create_app(
             db, sample_data.sample_config(shipped_config), sample.plan_id, poll_interval_s=0.1
         )
+        notes = record_notifications(app)  # a toast expires; what was said stays here
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
             task_id = sample.task_ids["T2-03"]
             rename_table(db, "gate_result", "gate_result_moved")  # the detail's read fails
             app.push_screen(TaskDetailScreen(app.screen.ctx, task_id))
             await wait_until(pilot, lambda: "could not read it" in screen_text(app))
-            assert any("failed" in (n.title or "") for n in app._notifications)
+            # The notification is a message to the app: it may land after the text.
+            await wait_until(
+                pilot, lambda: any("failed" in (n.title or "") for n in notes), timeout_s=30
+            )
             rename_table(db, "gate_result_moved", "gate_result")  # and it reads again by itself
             await wait_until(pilot, lambda: "T2-03" in screen_text(app), timeout_s=15)
             await wait_until(pilot, lambda: "could not read it" not in screen_text(app))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psutil
 from engine_fixtures import engine_config, import_spec, task
+from tui_fixtures import press_to_quit
 
 from convergio_tui.store.models import Plan, Run, Task
 from convergio_tui.tui.app import create_app
@@ -54,7 +55,7 @@ def test_quitting_while_tasks_run_leaves_no_thread_and_no_process(
             assert "in this dashboard (running)" in app.ctx.engine_label()
             await pilot.press("q")  # the engine runs here: it asks first
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
-            await pilot.press("y")
+            await press_to_quit(pilot, "y")
         assert not app.is_running
 
     asyncio.run(scenario())
@@ -104,7 +105,7 @@ def test_approving_in_the_dashboard_lets_the_in_process_engine_finish_the_plan(
                 pilot, lambda: Task.get(Task.code == "T2-01").status == "done", timeout_s=60
             )
             await wait_until(pilot, lambda: engine.state == "finished (done)", timeout_s=30)
-            await pilot.press("q")  # the engine is done: no question asked
+            await press_to_quit(pilot, "q")  # the engine is done: no question asked
 
     asyncio.run(scenario())
     assert Plan.get_by_id(plan).status == "done"

@@ -19,6 +19,7 @@ from engine_fixtures import (
     write_config,
 )
 from textual.pilot import Pilot
+from tui_fixtures import press_to_quit
 
 from convergio_tui.engine.resume import runner_alive
 from convergio_tui.store.models import Plan, Run, Task
@@ -62,7 +63,7 @@ def test_g_runs_the_shown_plan_here_until_it_is_done(
             # Done: nothing left to run, and g says so instead of starting anything.
             said = await press_g(pilot, app, "Not started")
             assert f"Plan {plan} is done: nothing left to run" in said
-            await pilot.press("q")  # the engine has finished: no question asked
+            await press_to_quit(pilot, "q")  # the engine has finished: no question asked
 
     asyncio.run(scenario())
     assert Plan.get_by_id(plan).status == "done"

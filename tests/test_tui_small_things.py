@@ -9,7 +9,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from tui_fixtures import make_app
+from tui_fixtures import make_app, press_to_quit, record_notifications
 
 from convergio_tui.config.schema import Config
 from convergio_tui.devtools import sample_data
@@ -39,7 +39,8 @@ def test_question_mark_toggles_the_key_help_and_esc_closes_it_on_any_screen(
             helping = lambda: bool(app.screen.query("HelpPanel"))  # noqa: E731
             await pilot.press("question_mark")
             await wait_until(pilot, helping)
-            assert "Next for you" in screen_text(app)  # the panel lists the screen's keys
+            # The panel lists the screen's keys (drawn once it is mounted and laid out).
+            await wait_until(pilot, lambda: "Next for you" in screen_text(app), timeout_s=30)
             await pilot.press("question_mark")
             await wait_until(pilot, lambda: not helping())
             await pilot.press("question_mark")
@@ -93,10 +94,13 @@ def test_a_broken_theme_memory_falls_back_to_the_default_and_says_so(
 
     async def scenario() -> None:
         app = make_app(isolated_home, shipped_config, sample.plan_id)
+        # Said at start-up: its toast may have expired before the main screen is up.
+        notes = record_notifications(app)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
             assert app.theme == "convergio-dark"
-            assert f"{state}: cannot read" in said(app, "Theme file skipped")
+            skipped = [n.message for n in notes if n.title == "Theme file skipped"]
+            assert any(f"{state}: cannot read" in message for message in skipped)
             app.theme = "convergio-light"  # the next choice replaces the broken file
             await wait_until(pilot, lambda: "convergio-light" in state.read_text())
 
@@ -162,9 +166,9 @@ def test_a_confirm_dialog_wraps_its_question_and_keeps_the_task(
             table.move_cursor(row=table.get_row_index(str(target)))
             await pilot.press("c")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmModal")
-            text = screen_text(app)
-            assert "process is killed." in text  # the sentence ends on screen, wrapped
-            assert "Cancel T2-01" in text
+            # The sentence ends on screen, wrapped (once the dialog is laid out).
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in (
+                "process is killed.", "Cancel T2-01")), timeout_s=30)  # fmt: skip
             await pilot.press("n")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
 
@@ -210,13 +214,23 @@ def test_the_task_detail_shows_long_evidence_indented(
             table = app.screen.query_one(TaskTable)
             table.move_cursor(row=table.get_row_index(str(task)))
             await pilot.press("enter")
-            await wait_until(pilot, lambda: "      tests/test_session.py::" in screen_text(app))
-            panel = [
-                ln for ln in screen_text(app).splitlines() if "froze" in ln or "clock used" in ln
-            ]
-            for line in panel:  # inside the gates panel, the continuation sits under its text
-                inside = line[line.index("│") + 1 :] if "│" in line else line
-                assert inside.startswith(" " * 10), line
+            # The evidence and its continuation lines, drawn (one frame after the read).
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in (
+                "      tests/test_session.py::", "failed: expected 401", "expired, got 200")),
+                timeout_s=30)  # fmt: skip
+            lines = screen_text(app).splitlines()
+            first = next(ln for ln in lines if "tests/test_session.py::" in ln)
+            column = first.index("tests/test_session.py::")
+            # At 100 columns the panel is narrow: the evidence goes under its gate, and each
+            # continuation sits under the evidence's first line, not at the panel's edge.
+            # (This looked for the words "froze" and "clock used", which this layout cuts or
+            # splits: the loop checked no line at all.)
+            panel = [ln for ln in lines if "failed: expected 401" in ln or "expired, got 200" in ln]
+            assert len(panel) == 2
+            for line in [first, *panel]:
+                inside = line[line.index("│") + 1 :]
+                assert inside.startswith(" " * (UNDER + 1)), line  # the padding, then UNDER
+                assert line[column] != " " and not line[line.index("│") + 1 : column].strip(), line
 
     asyncio.run(scenario())
 
@@ -233,7 +247,7 @@ def test_the_inbox_waiting_time_moves_with_the_clock(
             await wait_for_main(pilot)
             await pilot.press("e")
             await wait_until(pilot, lambda: bool(getattr(app.screen, "lines", ())))
-            assert "7m00s" in screen_text(app)
+            await wait_until(pilot, lambda: "7m00s" in screen_text(app), timeout_s=30)
             moment[0] += 125  # two minutes and five seconds later
             await wait_until(pilot, lambda: "9m05s" in screen_text(app))
 
@@ -284,7 +298,7 @@ def test_no_timer_of_the_main_screen_outlives_it(
             main = app.screen
             timers = list(main.timers)  # type: ignore[attr-defined]
             assert timers and all(t._task is not None for t in timers)
-            await pilot.press("q")  # no engine here: quits at once
+            await press_to_quit(pilot, "q")  # no engine here: quits at once
         assert all(t._task is None for t in timers)
 
     asyncio.run(scenario())

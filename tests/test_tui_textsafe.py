@@ -85,10 +85,14 @@ def test_no_control_character_reaches_the_screen_and_markup_reads_as_written(
             main = app.screen
             panes = {p.run.task_id: p for p in main.query(OutputPane)}
             assert running in panes
+            # The pane composes its log after it is mounted.
+            await wait_until(pilot, lambda: bool(panes[running].query(Log)), timeout_s=30)
             log = panes[running].query_one(Log)
             await wait_until(pilot, lambda: any("raw agent line" in line for line in log.lines))
-            await wait_until(pilot, lambda: "pwned" in screen_text(app))
-            assert_inert(app, MARKUP, "T ␛]0;pwned␇␛[2J", "raw agent line ␛]0;pwned")
+            main_texts = (MARKUP, "T ␛]0;pwned␇␛[2J", "raw agent line ␛]0;pwned")
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in main_texts),
+                             timeout_s=30)  # fmt: skip
+            assert_inert(app, *main_texts)
             # The pane's own strips, line by line, hold no control either.
             for y in range(log.size.height):
                 assert not UNSAFE.search(log.render_line(y).text)
@@ -105,12 +109,15 @@ def test_no_control_character_reaches_the_screen_and_markup_reads_as_written(
             await wait_until(
                 pilot, lambda: isinstance(app.screen, EscalationsScreen) and app.screen.lines
             )
+            await wait_until(pilot, lambda: "rejected ␛]0;pwned" in screen_text(app), timeout_s=30)
             assert_inert(app, "rejected ␛]0;pwned")
             await pilot.press("enter")
             await wait_until(
                 pilot, lambda: isinstance(app.screen, ApprovalModal) and app.screen.detail
             )
-            await wait_until(pilot, lambda: "␛]52;c;" in screen_text(app))
+            modal_texts = ("␛]52;c;", MARKUP, "rejected ␛]0;pwned")
+            await wait_until(pilot, lambda: all(t in screen_text(app) for t in modal_texts),
+                             timeout_s=30)  # fmt: skip
             assert_inert(app, MARKUP, "rejected ␛]0;pwned")
 
     asyncio.run(scenario())
