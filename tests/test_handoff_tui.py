@@ -38,13 +38,13 @@ def test_the_in_process_engine_finishing_shows_the_handoff_once(
         app = create_app(engine_db, config, plan, run=True, poll_interval_s=0.1)
         notes = record_notifications(app)
         async with app.run_test(size=(200, 50)) as pilot:
-            await wait_for_main(pilot, timeout_s=20)
+            await wait_for_main(pilot, timeout_s=30)
             panel = app.screen.query_one(HandoffPanel)
             assert not panel.display  # hidden while the plan runs
             engine = app.ctx.engine
             assert engine is not None
             await wait_until(pilot, lambda: engine.state == "finished (done)", timeout_s=90)
-            await wait_until(pilot, lambda: panel.handoff is not None, timeout_s=20)
+            await wait_until(pilot, lambda: panel.handoff is not None, timeout_s=30)
             assert panel.display
             # The panel is filled before the next frame draws it, and grows to its content
             # at the frame after: wait for one picture with all of it.

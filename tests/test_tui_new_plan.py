@@ -48,7 +48,7 @@ def planning_prompts(log: Path) -> list[str]:
 
 async def open_new_plan(pilot: Pilot[None], app: ConvergioApp) -> NewPlanScreen:
     """``N`` on the plan; the screen, once its projects were read."""
-    await wait_for_main(pilot, timeout_s=20)
+    await wait_for_main(pilot, timeout_s=30)
     await pilot.press("N")
     await wait_until(pilot, lambda: isinstance(app.screen, NewPlanScreen))
     screen = app.screen
@@ -120,7 +120,7 @@ def test_a_drafted_plan_is_shown_imported_and_run_here(
             assert not written.exists() and Plan.select().count() == 0  # nothing yet
 
             await click(pilot, "#np-import")
-            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout_s=20)
+            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout_s=30)
             plan = Plan.get()
             assert app.ctx.plan_id == plan.id  # the dashboard shows the new plan
             engine = app.ctx.engine
@@ -223,7 +223,7 @@ def test_an_edit_is_validated_again_and_the_edited_plan_is_imported(
             await showing(pilot, app, "Read back after your edit", "edited by you")
             assert screen.reviewed is not None and screen.reviewed.edited
             await click(pilot, "#np-import")
-            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout_s=20)
+            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout_s=30)
             await wait_until(pilot, lambda: app.ctx.engine is not None)
 
     asyncio.run(scenario())
@@ -295,7 +295,7 @@ def test_from_the_palette_a_file_that_is_there_is_overwritten_only_after_a_yes(
     async def scenario() -> None:
         app = create_app(engine_db, config, None, poll_interval_s=0.1)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for_main(pilot, timeout_s=20)
+            await wait_for_main(pilot, timeout_s=30)
             await pilot.press("ctrl+p")
             await pilot.press(*"plan: New")
             await wait_until(pilot, lambda: "plan: New" in screen_text(app))
@@ -316,7 +316,7 @@ def test_from_the_palette_a_file_that_is_there_is_overwritten_only_after_a_yes(
             await click(pilot, "#np-import")
             await wait_until(pilot, lambda: "exists and is not this draft" in screen_text(app))
             await pilot.press("y")
-            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout_s=20)
+            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout_s=30)
 
     asyncio.run(scenario())
     assert theirs.read_text().startswith(f"# Drafted {BY}")

@@ -25,7 +25,7 @@ SIZE = (160, 45)
 
 async def open_detail(pilot: Pilot[None], app: ConvergioApp, task_id: int) -> TaskDetailScreen:
     """The task's detail, read."""
-    await wait_for_main(pilot, timeout_s=20)
+    await wait_for_main(pilot, timeout_s=30)
     app.push_screen(TaskDetailScreen(app.ctx, task_id))
     await wait_until(
         pilot, lambda: isinstance(app.screen, TaskDetailScreen) and app.screen.detail is not None
@@ -126,7 +126,7 @@ def test_rerun_then_g_and_the_engine_in_the_dashboard_completes_the_new_round(
         # Read after the new round ran: its toast has long expired by then.
         notes = record_notifications(app)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for_main(pilot, timeout_s=20)
+            await wait_for_main(pilot, timeout_s=30)
             await pilot.press("g")  # first run, here
             await wait_until(pilot, lambda: Plan.get_by_id(plan).status == "done", timeout_s=90)
             engine = app.ctx.engine

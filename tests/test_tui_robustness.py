@@ -77,7 +77,7 @@ def test_locked_database_is_explained_then_opens_when_released(
             holder.rollback()
             holder.close()
             await pilot.press("r")
-            await wait_for_main(pilot, timeout_s=15)
+            await wait_for_main(pilot, timeout_s=30)
             await wait_until(pilot, lambda: "No plan yet" in screen_text(pilot.app), timeout_s=30)
 
     try:
@@ -104,7 +104,7 @@ def test_older_schema_is_explained_and_upgraded_on_request(
             text = await problem_text(pilot)
             assert "needs an upgrade" in text and f"version {SCHEMA_VERSION}" in text
             await pilot.press("m")
-            await wait_for_main(pilot, timeout_s=15)
+            await wait_for_main(pilot, timeout_s=30)
 
     try:
         asyncio.run(scenario())
@@ -188,7 +188,7 @@ def test_a_database_failing_while_shown_is_reported_and_recovered(
             rename_table(db, "wave", "wave_moved")  # as if another version rewrote the schema
             await wait_until(pilot, lambda: "database unavailable, retrying" in screen_text(app))
             rename_table(db, "wave_moved", "wave")
-            await wait_until(pilot, lambda: "#1 add-login" in screen_text(app), timeout_s=15)
+            await wait_until(pilot, lambda: "#1 add-login" in screen_text(app), timeout_s=30)
 
     asyncio.run(scenario())
 
@@ -214,7 +214,7 @@ def test_a_task_detail_whose_read_fails_says_so_and_reads_again(
                 pilot, lambda: any("failed" in (n.title or "") for n in notes), timeout_s=30
             )
             rename_table(db, "gate_result_moved", "gate_result")  # and it reads again by itself
-            await wait_until(pilot, lambda: "T2-03" in screen_text(app), timeout_s=15)
+            await wait_until(pilot, lambda: "T2-03" in screen_text(app), timeout_s=30)
             await wait_until(pilot, lambda: "could not read it" not in screen_text(app))
 
     asyncio.run(scenario())

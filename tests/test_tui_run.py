@@ -42,7 +42,7 @@ def test_quitting_while_tasks_run_leaves_no_thread_and_no_process(
     async def scenario() -> None:
         app = create_app(engine_db, config, plan, run=True, poll_interval_s=0.1)
         async with app.run_test(size=(160, 45)) as pilot:
-            await wait_for_main(pilot, timeout_s=20)
+            await wait_for_main(pilot, timeout_s=30)
             await wait_until(
                 pilot, lambda: Run.select().where(Run.status == "running", Run.pid.is_null(False)).count() == 2,
                 timeout_s=30,
@@ -87,7 +87,7 @@ def test_approving_in_the_dashboard_lets_the_in_process_engine_finish_the_plan(
     async def scenario() -> None:
         app = create_app(engine_db, config, plan, run=True, poll_interval_s=0.1)
         async with app.run_test(size=(160, 45)) as pilot:
-            await wait_for_main(pilot, timeout_s=20)
+            await wait_for_main(pilot, timeout_s=30)
             engine = app.ctx.engine
             assert engine is not None
             # three rejected rounds, then the engine stops: nothing moves without a person

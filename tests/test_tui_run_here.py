@@ -37,7 +37,7 @@ async def press_g(pilot: Pilot[None], app: ConvergioApp, title: str) -> str:
     """Press g on the main screen; the notification it ends with (``title``)."""
     before = len(notes(app, title))
     await pilot.press("g")
-    await wait_until(pilot, lambda: len(notes(app, title)) > before, timeout_s=20)
+    await wait_until(pilot, lambda: len(notes(app, title)) > before, timeout_s=30)
     return notes(app, title)[-1]
 
 
@@ -52,7 +52,7 @@ def test_g_runs_the_shown_plan_here_until_it_is_done(
     async def scenario() -> None:
         app = create_app(engine_db, config, plan, poll_interval_s=0.1)  # watching only
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for_main(pilot, timeout_s=20)
+            await wait_for_main(pilot, timeout_s=30)
             assert app.ctx.engine is None
             said = await press_g(pilot, app, "Run here")
             assert f"Plan {plan} runs in this dashboard now" in said

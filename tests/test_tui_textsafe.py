@@ -101,7 +101,7 @@ def test_no_control_character_reaches_the_screen_and_markup_reads_as_written(
             await wait_until(pilot, lambda: "T ␛]0;pwned" in screen_text(app))
             await wait_until(pilot, lambda: "raw agent line" in screen_text(app))
             # The gate evidence is read apart from the log: wait until it is drawn too.
-            await wait_until(pilot, lambda: "$ pytest" in screen_text(app), timeout_s=20)
+            await wait_until(pilot, lambda: "$ pytest" in screen_text(app), timeout_s=30)
             assert_inert(app, "Fix it.", "$ pytest", "␛]52;c;")
             await pilot.press("escape")
 
