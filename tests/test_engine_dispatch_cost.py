@@ -16,6 +16,7 @@ from pathlib import Path
 
 from engine_fixtures import engine_config, import_spec, task
 
+from convergio_tui.engine.dispatch_pass import DispatchCounts
 from convergio_tui.engine.events import EngineEvent, RunStarted
 from convergio_tui.engine.executor import Executor
 from convergio_tui.engine.ready import ReadyQueue, changed_rows
@@ -79,6 +80,76 @@ def test_statements_per_dispatch_do_not_grow_with_the_wave(
     assert len(set(per_dispatch)) == 1, per_dispatch  # each dispatch alike
 
 
+def _busy_provider_counts(repo: Path, ollama: str, tmp_path: Path, size: int) -> DispatchCounts:
+    """The scheduler's routing work over the first dispatches of a wave of ``size`` tasks
+    in two routing classes (P0 and P3) whose only provider has one slot: a sensitive
+    project, so only opencode may run them, under a scheduler ``PARALLEL`` wide (slots
+    free on every pass, the provider busy on most)."""
+    config = engine_config(
+        repo, ollama, project_privacy="sensitive",
+        execution={"worktrees": False, "max_parallel": PARALLEL},
+        providers={"opencode": {"max_parallel": 1}},
+    )  # fmt: skip
+    tasks = [task(f"T{i:04d}", "Nothing to do.", type="bulk", priority="P0" if i % 2 else "P3")
+             for i in range(size)]  # fmt: skip
+    plan = import_spec(config, tmp_path, [tasks], name=f"busy{size}")
+    started: list[int] = []
+    executor: Executor | None = None
+
+    def listener(event: EngineEvent) -> None:
+        if isinstance(event, RunStarted):
+            started.append(event.run_id)
+            if len(started) == 3 and executor is not None:
+                executor.stop()
+
+    executor = Executor(config, plan, parallel=PARALLEL, listener=listener)
+    executor.run()
+    assert len(started) == 3
+    return executor.counts
+
+
+def test_a_busy_provider_is_routed_once_per_class_and_pass_whatever_the_wave(
+    repo: Path, sim_bin: Path, ollama: str, engine_db: Path, tmp_path: Path
+) -> None:
+    for size in (10, 1000):
+        counts = _busy_provider_counts(repo, ollama, tmp_path, size)
+        # A pass routes the task it dispatches and, at most, one task of each class to
+        # find the provider busy; the old scheduler routed every queued task on each pass.
+        assert counts.dispatched == 3, (size, counts)
+        assert counts.most_routed <= 1 + 2, (size, counts)
+        assert counts.routed <= counts.dispatched + 2 * counts.passes, (size, counts)
+
+
+def test_the_ready_queue_leaves_out_skipped_classes_in_order(
+    repo: Path, ollama: str, engine_db: Path, tmp_path: Path
+) -> None:
+    config = engine_config(repo, ollama)
+    plan = import_spec(config, tmp_path, [
+        [task("A", "x", priority="P1"), task("B", "x", priority="P0", type="bulk"),
+         task("C", "x", priority="P1"), task("D", "x", priority="P0", type="bulk")],
+    ])  # fmt: skip
+    Task.update(status=TaskStatus.QUEUED).execute()
+    ids = {t.code: t.id for t in Task.select()}
+    wave = Task.get(Task.code == "A").wave_id
+    queue = ReadyQueue(plan)
+    queue.refresh()
+    first = queue.pop(wave, False)
+    assert first is not None and first[0] == ids["B"]  # P0 first
+    bulk = first[1]
+    taken = []
+    while (popped := queue.pop(wave, False, skip={bulk})) is not None:
+        taken.append(popped[0])
+    assert taken == [ids["A"], ids["C"]]  # D, of the skipped class, left alone
+    last = queue.pop(wave, False)
+    assert last is not None and last[0] == ids["D"]
+    # A task whose class changes (its privacy stored stricter) moves with it.
+    queue.give_back([ids["A"]])
+    Task.update(privacy="sensitive").where(Task.id == ids["A"]).execute()
+    queue.refresh()
+    moved = queue.pop(wave, False, skip={bulk})
+    assert moved is not None and moved[0] == ids["A"] and moved[1][2] == "sensitive"
+
+
 def test_the_ready_queue_reads_changed_rows_through_an_index(engine_db: Path) -> None:
     sql, params = changed_rows(1, 12.5).sql()
     plan = " ".join(row[3] for row in db.execute_sql(f"EXPLAIN QUERY PLAN {sql}", params))
@@ -98,10 +169,15 @@ def test_the_ready_queue_follows_priorities_dependencies_and_changes(
     wave = Task.get(Task.code == "A").wave_id
     queue = ReadyQueue(plan)
     queue.refresh()
-    assert queue.pop(wave, False) == ids["C"]  # B sorts first but waits for A
+
+    def pop(with_blocked: bool) -> int | None:
+        taken = queue.pop(wave, with_blocked)
+        return None if taken is None else taken[0]
+
+    assert pop(False) == ids["C"]  # B sorts first but waits for A
     queue.give_back([ids["C"]])
-    assert [queue.pop(wave, False), queue.pop(wave, False)] == [ids["C"], ids["A"]]
-    assert queue.pop(wave, False) is None
+    assert [pop(False), pop(False)] == [ids["C"], ids["A"]]
+    assert pop(False) is None
 
     Task.update(status=TaskStatus.BLOCKED).where(Task.id == ids["C"]).execute()
     db.execute_sql(
@@ -109,6 +185,6 @@ def test_the_ready_queue_follows_priorities_dependencies_and_changes(
     )  # a done task without Thor's gates, for this test
     Task.update(status=TaskStatus.DONE, validated_by="thor").where(Task.id == ids["A"]).execute()
     queue.refresh()
-    assert queue.pop(wave, False) == ids["B"]  # A done: B ready; C blocked, not offered
-    assert queue.pop(wave, False) is None
-    assert queue.pop(wave, True) == ids["C"]  # offered on a retry of blocked tasks
+    assert pop(False) == ids["B"]  # A done: B ready; C blocked, not offered
+    assert pop(False) is None
+    assert pop(True) == ids["C"]  # offered on a retry of blocked tasks

@@ -20,6 +20,7 @@ from convergio_tui.config.schema import Config
 from convergio_tui.engine import budget, health
 from convergio_tui.engine.context import ActiveRun, EngineContext
 from convergio_tui.engine.delegate import Blocked, Busy, Prepared, prepare
+from convergio_tui.engine.dispatch_pass import DispatchCounts, dispatch_pass
 from convergio_tui.engine.events import Bus, Listener, PlanChanged, RunStarted, TaskChanged
 from convergio_tui.engine.health_watch import HealthWatch
 from convergio_tui.engine.pool import EnginePool
@@ -72,6 +73,7 @@ class Executor:
         self._thread: threading.Thread | None = None
         self._ctx: EngineContext | None = None
         self._queue = ReadyQueue(plan_id)
+        self.counts = DispatchCounts()
 
     # -- public API ----------------------------------------------------------------------
 
@@ -233,43 +235,25 @@ class Executor:
     def _dispatch(
         self, ctx: EngineContext, pool: EnginePool, wave_id: int, retry_blocked: bool
     ) -> None:
-        """Dispatch the wave's ready tasks, in order, while slots are free. The ready
-        queue is brought up to date first (the rows changed since its last look), so the
-        work here does not grow with the wave's size."""
-        free = ctx.parallel - len(ctx.active)
-        if free <= 0:
-            return
-        statuses = TASK_DISPATCHABLE if retry_blocked else {TaskStatus.QUEUED}
-        self._queue.refresh()
-        held: list[int] = []  # taken and not dispatched: offered again, in their place
-        try:
-            while free > 0 and not self.stop_event.is_set():
-                task_id = self._queue.pop(wave_id, retry_blocked)
-                if task_id is None:
-                    break
-                if task_id in ctx.active or task_id in ctx.hard_blocked:
-                    continue  # running, or refused until a person acts
-                task = Task.get_or_none(Task.id == task_id)
-                if task is None or task.status not in statuses or task.wave_id != wave_id:
-                    continue  # changed since the queue's last look; its next look tells
-                if self._dispatch_one(ctx, pool, task):
-                    free -= 1
-                else:
-                    held.append(task_id)
-        finally:
-            self._queue.give_back(held)
+        """One pass over the wave's ready tasks (:mod:`engine.dispatch_pass`)."""
+        dispatch_pass(ctx, self._queue, wave_id, retry_blocked,
+                      partial(self._dispatch_one, ctx, pool), self.stop_event, self.counts)  # fmt: skip
 
-    def _dispatch_one(self, ctx: EngineContext, pool: EnginePool, task: Task) -> bool:
+    def _dispatch_one(
+        self, ctx: EngineContext, pool: EnginePool, task: Task
+    ) -> Prepared | Blocked | Busy | None:
+        """Route ``task`` and start it: :func:`~convergio_tui.engine.delegate.prepare`'s
+        outcome (a :class:`Prepared` is running now)."""
         outcome = prepare(ctx, task)
         if outcome is None or isinstance(outcome, Busy):
-            return False
+            return outcome
         if isinstance(outcome, Blocked):
             (ctx.waiting.add if outcome.waiting else ctx.waiting.discard)(task.id)
             changed = task.status != TaskStatus.BLOCKED or task.blocked_reason != outcome.reason
             if changed and move_task(task.id, TaskStatus.BLOCKED, frm=TASK_DISPATCHABLE,
                                      blocked_reason=outcome.reason):  # fmt: skip
                 self.bus.emit(TaskChanged(task.id, TaskStatus.BLOCKED, task.code, outcome.reason))
-            return False
+            return outcome
         ctx.waiting.discard(task.id)
         ctx.codes[task.id] = task.code
         cancel = threading.Event()
@@ -284,7 +268,7 @@ class Executor:
         )
 
         pool.submit(self._job(ctx, outcome, lambda: process(ctx, outcome, cancel)))
-        return True
+        return outcome
 
     def _job(
         self, ctx: EngineContext, prep: Prepared, work: Callable[[], None]

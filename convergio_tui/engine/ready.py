@@ -8,8 +8,11 @@ workers, a person's cancel or retry, another process. Dependencies are counted, 
 queried: each task knows how many of its ``depends_on`` are not done, and a task turning
 done (or no longer done, when a wave review sends it back) updates its dependents.
 
-Two heaps per wave, ``queued`` and ``blocked``, ordered like the scheduler dispatches
+Per wave, ``queued`` and ``blocked`` heaps, ordered like the scheduler dispatches
 (priority, then code); blocked tasks are only offered on the scheduler's periodic retry.
+Each is split by routing class (:data:`Klass`: the fields routing reads from the task),
+so the scheduler can leave out a class whose provider is at its ``max_parallel`` without
+touching its tasks; :meth:`ReadyQueue.pop` takes the first task over the classes left.
 Entries are dropped lazily: one that no longer matches its task's state is skipped when
 it comes to the top. The database stays the truth: the scheduler re-reads a task's row
 before dispatching it and :meth:`reload` re-reads everything before a wave is settled.
@@ -18,7 +21,7 @@ before dispatching it and :meth:`reload` re-reads everything before a wave is se
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 import peewee as pw
@@ -29,7 +32,14 @@ from convergio_tui.store.states import TaskStatus
 QUEUED, BLOCKED = TaskStatus.QUEUED.value, TaskStatus.BLOCKED.value
 _HEAP_OF = {QUEUED: QUEUED, BLOCKED: BLOCKED}  # the statuses a task is offered in
 _COLUMNS = (Task.id, Task.wave, Task.code, Task.priority, Task.status, Task.depends_on,
-            Task.updated_at)  # fmt: skip
+            Task.updated_at, Task.type, Task.privacy, Task.requested_provider,
+            Task.requested_model)  # fmt: skip
+
+# What routing reads from a task row, apart from its prompt's length (which only changes
+# the estimate, never the provider): (priority, type, privacy, requested provider, model).
+# Two tasks of one class route alike at one moment; the scheduler relies on it to route
+# a class whose provider is busy once per pass, not once per task.
+Klass = tuple[str, str, str, str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -42,9 +52,11 @@ class TaskState:
     priority: str
     status: str
     depends_on: tuple[str, ...]
+    klass: Klass
 
 
 Entry = tuple[str, str, int]  # (priority, code, task id): the dispatch order
+Offer = tuple[str, Klass]  # (status, class): the heap holding a task's live entry
 
 
 def changed_rows(plan_id: int, since: float | None) -> pw.ModelSelect:
@@ -68,8 +80,9 @@ class ReadyQueue:
         self._done: set[str] = set()  # codes of the plan's done tasks
         self._unmet: dict[int, int] = {}  # task id -> dependencies not done
         self._dependents: dict[str, list[int]] = {}  # code -> ids of the tasks needing it
-        self._heaps: dict[tuple[int, str], list[Entry]] = {}  # (wave id, status) -> heap
-        self._offered: dict[int, str] = {}  # task id -> the heap holding its live entry
+        # (wave id, status) -> class -> heap
+        self._heaps: dict[tuple[int, str], dict[Klass, list[Entry]]] = {}
+        self._offered: dict[int, Offer] = {}  # task id -> the heap holding its live entry
         self._mark: float | None = None  # the newest updated_at read
 
     # -- reading the database ------------------------------------------------------------
@@ -80,8 +93,9 @@ class ReadyQueue:
         count = 0
         for row in changed_rows(self.plan_id, self._mark).tuples():
             count += 1
+            klass = (row[3], row[7], row[8], row[9], row[10])
             self._apply(TaskState(row[0], row[1], row[2], row[3], row[4],
-                                  tuple(dict.fromkeys(row[5] or ()))))  # fmt: skip
+                                  tuple(dict.fromkeys(row[5] or ())), klass))  # fmt: skip
             if self._mark is None or row[6] > self._mark:
                 self._mark = row[6]
         return count
@@ -115,43 +129,58 @@ class ReadyQueue:
         """Put the task in its wave's heap if it may be dispatched and is not there yet."""
         state = self._tasks[task_id]
         kind = _HEAP_OF.get(state.status)
-        if kind is None or self._unmet[task_id] or self._offered.get(task_id) == kind:
+        if kind is None or self._unmet[task_id]:
             return
-        self._offered[task_id] = kind
-        heap = self._heaps.setdefault((state.wave_id, kind), [])
+        offer = (kind, state.klass)
+        if self._offered.get(task_id) == offer:
+            return
+        self._offered[task_id] = offer
+        heap = self._heaps.setdefault((state.wave_id, kind), {}).setdefault(state.klass, [])
         heapq.heappush(heap, (state.priority, state.code, task_id))
 
-    def _live_top(self, wave_id: int, kind: str) -> Entry | None:
+    def _live_top(self, heap: list[Entry], wave_id: int, offer: Offer) -> Entry | None:
         """The heap's first entry that still stands for its task (stale ones dropped)."""
-        heap = self._heaps.get((wave_id, kind))
+        kind, klass = offer
         while heap:
             entry = heap[0]
             state = self._tasks.get(entry[2])
             live = (
-                self._offered.get(entry[2]) == kind and state is not None
-                and state.status == kind and state.wave_id == wave_id
-                and not self._unmet[entry[2]]
+                self._offered.get(entry[2]) == offer and state is not None
+                and state.status == kind and state.klass == klass
+                and state.wave_id == wave_id and not self._unmet[entry[2]]
             )  # fmt: skip
             if live:
                 return entry
             heapq.heappop(heap)
-            if self._offered.get(entry[2]) == kind:
+            if self._offered.get(entry[2]) == offer:
                 del self._offered[entry[2]]
         return None
 
     # -- the scheduler's side ------------------------------------------------------------
 
-    def pop(self, wave_id: int, with_blocked: bool) -> int | None:
+    def pop(
+        self, wave_id: int, with_blocked: bool, skip: Container[Klass] = ()
+    ) -> tuple[int, Klass] | None:
         """Take the next task of ``wave_id`` in dispatch order (blocked ones too when
-        ``with_blocked``), or None. Give back what was not dispatched with :meth:`give_back`."""
-        queued = self._live_top(wave_id, QUEUED)
-        blocked = self._live_top(wave_id, BLOCKED) if with_blocked else None
-        if queued is None and blocked is None:
+        ``with_blocked``), leaving out the classes in ``skip`` (their tasks are not
+        touched), with its class; or None. Give back what was not dispatched with
+        :meth:`give_back`. Costs one look per class, whatever the number of tasks."""
+        best: tuple[Entry, list[Entry], Offer] | None = None
+        kinds = (QUEUED, BLOCKED) if with_blocked else (QUEUED,)
+        for kind in kinds:
+            for klass, heap in self._heaps.get((wave_id, kind), {}).items():
+                if klass in skip:
+                    continue
+                offer = (kind, klass)
+                top = self._live_top(heap, wave_id, offer)
+                if top is not None and (best is None or top < best[0]):
+                    best = (top, heap, offer)
+        if best is None:
             return None
-        kind = QUEUED if blocked is None or (queued is not None and queued < blocked) else BLOCKED
-        _, _, task_id = heapq.heappop(self._heaps[(wave_id, kind)])
+        _, heap, offer = best
+        _, _, task_id = heapq.heappop(heap)
         del self._offered[task_id]
-        return task_id
+        return task_id, offer[1]
 
     def give_back(self, task_ids: Iterable[int]) -> None:
         """Offer again tasks taken by :meth:`pop` and not dispatched (a busy provider,
