@@ -1,4 +1,4 @@
-"""Benchmark: the dashboard's UI-thread cost on a 10,000-task plan under load.
+"""Benchmark: the dashboard's UI-thread cost on a big plan under load.
 
     python bench/dashboard_refresh.py [--seconds 20] [--tasks 10000] [--running 16] [--rate 500] [--filter "wave:1"]
                                       [--lines json|plain]
@@ -10,15 +10,24 @@ log lines are Copilot's JSON events by default (``--lines json``: what a real CL
 so the output panes pay for describing them) or short plain lines (``--lines plain``).
 The dashboard runs headless (``run_test``) in this process and the script prints:
 
-* the UI-thread time of each refresh job (applying a poll, flushing output panes, the
-  one-second clock): median and p99;
+* the first useful screen (the first frame with task rows, from creating the app) and
+  when every row was in; key presses while the rows fill in;
+* the UI-thread time of each refresh job (applying a poll or a page of rows, flushing
+  output panes, the one-second clock): median and p99;
 * event-loop lag (how late a 10 ms timer fires: everything the UI thread did, rendering
   included);
 * key-press-to-screen latency (a cursor move in the task table, until the screen is
   updated);
+* every full (generation 2) GC pass, from the start;
 * peak RSS of this process.
 
-Targets (issue 5): median <= 20 ms, p99 <= 60 ms, key->screen <= 100 ms, RSS <= 300 MB.
+Lag, key presses and GC passes are also given in the UI thread's CPU time ("CPU"): on a
+busy machine the wall-clock figures mostly measure the wait for a CPU, the CPU ones what
+a quiet box would see. The load average is printed with the figures.
+
+Targets (issue 17, at 50,000 tasks × 64 streams and at 10,000 × 16): first useful screen
+< 2 s, key->screen p95 < 50 ms, event-loop lag p99 < 50 ms, no full GC pause > 100 ms,
+peak RSS < 250 MB; refresh tick median <= 20 ms, p99 <= 60 ms (issue 5).
 """
 
 from __future__ import annotations
@@ -134,7 +143,8 @@ def write_load(db_path: Path, plan_id: int, rate: int, seconds: float, kind: str
     tick, per_tick = 0.02, max(1, rate // 50)
     start = time.monotonic()
     n = 0
-    while time.monotonic() - start < seconds:
+    parent = os.getppid()  # the bench: when it is gone (killed), stop too
+    while time.monotonic() - start < seconds and os.getppid() == parent:
         for h, run in zip(handles, runs, strict=True):
             h.write("".join(log_line(run.id, n + i, kind) for i in range(per_tick)))
             h.flush()
@@ -157,6 +167,7 @@ class Figures:
     keys: list[float]
     rss: int
     first_useful: float  # the first frame with task rows
+    first_useful_cpu: float  # ... the CPU time this process took for it
     every_row: float  # every row in the table
     polls: int
     load_gc_pauses: list[float]  # full GC passes while loading
@@ -164,6 +175,10 @@ class Figures:
     load_keys: list[float]  # key -> screen while the rows fill in
     gc_cpu: list[float]  # the CPU time of each full GC pass (loading and measuring)
     loading: dict[str, list[float]]  # the UI-thread jobs while the rows filled in
+    # The same as lags and keys in the UI thread's CPU time: what this process did, less
+    # the waiting a busy machine adds (the figures of a quiet box, near enough).
+    lags_cpu: list[float]
+    keys_cpu: list[float]
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -215,9 +230,11 @@ async def measure(
             gc_cpu.append(time.thread_time() - gc_started[-1][1])
 
     gc.callbacks.append(on_gc)
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     app = create_app(db_path, config, plan_id)
     lags: list[float] = []
+    lags_cpu: list[float] = []
+    keys_cpu: list[float] = []
     # Frames: when the compositor produced each one (headless, rendered, not written). The
     # first useful screen is the first frame that shows task rows.
     frames: list[float] = []
@@ -231,6 +248,8 @@ async def measure(
                 shown = screen.query(TaskTable)
                 if shown and shown.first().row_count > 0:
                     first_useful.append(frames[-1] - started)
+                    # Every thread of this process: what a quiet box would wait at most.
+                    first_useful.append(time.process_time() - started_cpu)
         display(screen, renderable)
 
     app._display = record_frame  # type: ignore[method-assign]  (bench instrumentation)
@@ -252,10 +271,14 @@ async def measure(
         app.screen.timings.clear()
         expected = [time.perf_counter()]
 
+        cpu = [time.thread_time()]
+
         def beat() -> None:
-            now = time.perf_counter()
+            now, used = time.perf_counter(), time.thread_time()
             lags.append(max(0.0, now - expected[0]))
-            expected[0] = now + 0.01
+            # What the UI thread itself spent past the 10 ms: the lag a quiet box would see.
+            lags_cpu.append(max(0.0, used - cpu[0] - 0.01))
+            expected[0], cpu[0] = now + 0.01, used
 
         app.set_interval(0.01, beat)
         loaded_pauses = len(gc_pauses)
@@ -263,16 +286,18 @@ async def measure(
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:
             await asyncio.sleep(0.5)
+            used = time.thread_time()
             keys.append(await press(app, table, frames, "down" if down else "up"))
+            keys_cpu.append(time.thread_time() - used)
             down = not down
         timings = {k: list(v) for k, v in app.screen.timings.samples.items()}
         polls = app.screen.polls
     rss.stop.set()
     gc.callbacks.remove(on_gc)
     peak = max(rss.peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    return Figures(timings, lags, keys, peak, first_useful[0], every_row, polls,
+    return Figures(timings, lags, keys, peak, first_useful[0], first_useful[1], every_row, polls,
                    gc_pauses[:loaded_pauses], gc_pauses[loaded_pauses:], load_keys, gc_cpu,
-                   loading)  # fmt: skip
+                   loading, lags_cpu, keys_cpu)  # fmt: skip
 
 
 async def press(app: App[None], table: TaskTable, frames: list[float], key: str) -> float:
@@ -320,12 +345,25 @@ def report(figures: Figures, args: argparse.Namespace) -> bool:
     load_pauses = [p * 1000 for p in figures.load_gc_pauses]
     rows = [
         ("first useful screen", figures.first_useful, TARGETS["first_s"], "s"),
+        ("first useful screen CPU", figures.first_useful_cpu, TARGETS["first_s"], "s"),
         ("refresh tick, median", statistics.median(all_ms), TARGETS["median_ms"], "ms"),
         ("refresh tick, p99", percentile(all_ms, 99), TARGETS["p99_ms"], "ms"),
         ("event-loop lag, median", statistics.median(lag_ms), TARGETS["median_ms"], "ms"),
         ("event-loop lag, p99", percentile(lag_ms, 99), TARGETS["lag_ms"], "ms"),
         ("key -> screen, median", statistics.median(key_ms), TARGETS["key_ms"], "ms"),
         ("key -> screen, p95", percentile(key_ms, 95), TARGETS["key_ms"], "ms"),
+        (
+            "event-loop lag, p99 CPU",
+            percentile(figures.lags_cpu, 99) * 1000,
+            TARGETS["lag_ms"],
+            "ms",
+        ),
+        (
+            "key -> screen, p95 CPU",
+            percentile(figures.keys_cpu, 95) * 1000,
+            TARGETS["key_ms"],
+            "ms",
+        ),
         ("full GC pause, max", max([0.0, *load_pauses, *pauses]), TARGETS["gc_ms"], "ms"),
         ("full GC pause, max CPU", max([0.0, *figures.gc_cpu]) * 1000, TARGETS["gc_ms"], "ms"),
         ("peak RSS", figures.rss / 2**20, TARGETS["rss_mb"], "MB"),
