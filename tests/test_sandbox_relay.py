@@ -244,7 +244,7 @@ def test_the_relay_exits_when_the_child_does_despite_an_open_connection(
         result = run(relayed(private, endpoint.port, HOLD_AND_LEAVE, str(endpoint.port)))
         elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
-    assert elapsed < 20, f"relay took {elapsed:.1f}s"  # the grandchild sleeps 60 s
+    assert elapsed < 50, f"relay took {elapsed:.1f}s"  # the grandchild sleeps 60 s
 
 
 def test_a_child_killed_by_a_signal_exits_128_plus_signal(private: Path) -> None:

@@ -260,7 +260,7 @@ def test_a_hanging_command_is_killed_at_the_timeout_with_its_children(box: Sandb
 
     review = box.review(task, config=with_thor(box.config, command_timeout_s=0.5))
 
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 25  # its children sleep 30 s: they were killed
     compliance = gate(review, 1)
     assert compliance.verdict == "fail" and "timed out" in compliance.evidence
     assert "started" in compliance.evidence
