@@ -163,10 +163,14 @@ def reserved_for(run_id: int) -> float:
     return float(total.scalar() or 0.0)
 
 
-def run_limit(config: Config, provider: str, model: str, run_id: int) -> float | None:
+def run_limit(
+    config: Config, provider: str, model: str, run_id: int, reserved: float | None = None
+) -> float | None:
     """The hard limit for ``run_id``'s CLI, in its unit (claude USD, copilot AI credits),
-    so its real cost stays inside what it reserved; None without a limit or a reservation."""
-    reserved = reserved_for(run_id)
+    so its real cost stays inside what it reserved; None without a limit or a reservation.
+    ``reserved``: what the run reserved when the caller knows it (else read)."""
+    if reserved is None:
+        reserved = reserved_for(run_id)
     if reserved <= EPSILON:
         return None
     return run_envelope(config, provider, model).hard_limit(reserved)
@@ -199,23 +203,28 @@ def settle(
     premium_requests: float = 0.0,
     note: str | None = None,
     credits: float = 0.0,
+    reserved: float | None = None,
 ) -> bool:
     """Release the run's reservation and charge its actual cost, once per run; a premium
     cost above the reservation is recorded as a ``budget.overrun`` event with it.
+    ``reserved``: 0.0 when the caller knows the run reserved nothing (a free provider's:
+    no reservation is read, none released), else None.
 
     Returns False when the run was already charged (a resumed engine settling again).
     """
     with immediate():
         if Ledger.select().where(Ledger.run == run_id, Ledger.kind == "charge").exists():
             return False
-        _release_locked(run_id)
+        if reserved is None or reserved > EPSILON:
+            _release_locked(run_id)
         Ledger.create(
             provider=provider, model=model, run=run_id, kind="charge", usd=usd,
             premium=premium, premium_requests=premium_requests, ai_credits=credits, note=note,
         )  # fmt: skip
-        reserved = reserved_for(run_id)
-        if premium and reserved > EPSILON and usd > reserved + EPSILON:
-            record_overrun(provider, model, run_id, reserved, usd)
+        if premium and (reserved is None or reserved > EPSILON):
+            held = reserved_for(run_id)
+            if held > EPSILON and usd > held + EPSILON:
+                record_overrun(provider, model, run_id, held, usd)
     return True
 
 

@@ -49,6 +49,10 @@ class Prepared:
     log_path: Path
     wave_id: int | None = None
     read_only: bool = False  # a planning run (engine/planning/): it may not write its cwd
+    # What the dispatch reserved for the run: 0.0 when it is known to be nothing (a free
+    # provider), so settling it reads no ledger; None: read the ledger (a premium run,
+    # a run recovered after a crash).
+    reserved_usd: float | None = None
 
     @property
     def commit_message(self) -> str:
@@ -179,10 +183,12 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
         )  # fmt: skip
     provider = config.providers[decision.provider]
     timeout = task.timeout_s or provider.timeout_s
+    # Only a premium provider reserves (reserve_or_reroute): a run on any other has none.
+    reserved = None if provider.cost_tier is CostTier.PREMIUM else 0.0
     return Prepared(
         task.id, task.code, task.title, req.privacy, task.round, task.prompt, run.id,
         decision.provider, decision.model or "", tuple(reasons), fallback_from,
-        decision.estimate_usd, float(timeout), log_path,
+        decision.estimate_usd, float(timeout), log_path, reserved_usd=reserved,
     )  # fmt: skip
 
 

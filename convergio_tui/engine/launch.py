@@ -81,7 +81,8 @@ def _finish(ctx: EngineContext, prep: Prepared, status: str, *, result: Provider
         else:
             budget.settle(prep.provider, prep.model, prep.run_id, usd=charge.usd,
                           premium=charge.premium, premium_requests=charge.premium_requests,
-                          note=charge.note, credits=charge.credits)  # fmt: skip
+                          note=charge.note, credits=charge.credits,
+                          reserved=prep.reserved_usd)  # fmt: skip
 
 
 def finish_unstarted(ctx: EngineContext, prep: Prepared, error_class: str, error: str) -> None:
@@ -121,7 +122,8 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     # A NUL cannot travel in argv (an agent's garbage output quoted back by Thor may hold one).
     prompt = prep.prompt.replace("\x00", "")
     # The run's hard spending limit, where its CLI has one (engine/reservation.py).
-    limit = budget.run_limit(ctx.config, prep.provider, prep.model, prep.run_id)
+    limit = budget.run_limit(ctx.config, prep.provider, prep.model, prep.run_id,
+                             prep.reserved_usd)  # fmt: skip
     recipe = Recipe(adapter.NAME, tuple(provider.cli), prompt, prep.model, limit)
     invocation = recipe.build(cwd)
     job = RunJob(prep, invocation, cwd, branch, cancel, recipe)
@@ -175,8 +177,14 @@ def run_charge(ctx: EngineContext, prep: Prepared, result: ProviderResult) -> Ch
         provider, provider.model(prep.model), success=result.success, cost_usd=result.cost_usd,
         input_tokens=result.input_tokens, output_tokens=result.output_tokens,
         premium_requests=result.premium_requests, estimate_usd=prep.estimate_usd,
-        credits=result.credits, reserved_usd=budget.reserved_for(prep.run_id) or None,
+        credits=result.credits, reserved_usd=_reserved(prep) or None,
     )  # fmt: skip
+
+
+def _reserved(prep: Prepared) -> float:
+    """What ``prep``'s run reserved: known at dispatch for a free provider, else read."""
+    known = prep.reserved_usd
+    return budget.reserved_for(prep.run_id) if known is None else known
 
 
 def conclude(ctx: EngineContext, prep: Prepared, result: ProviderResult, status: str, *,
