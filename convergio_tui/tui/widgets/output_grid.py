@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import pairwise
 
 from textual.app import ComposeResult
@@ -15,8 +16,29 @@ from convergio_tui.tui.widgets.output_pane import OutputPane
 FLUSH_LIMIT = 300  # lines per pane per flush: more than this and the oldest are skipped
 
 
+def choose_runs(
+    runs: Sequence[RunningRun], selected_task: int | None, slots: int, shown: Sequence[int] = ()
+) -> list[RunningRun]:
+    """The runs given a pane, left to right: the oldest ``slots`` of them; a selected task
+    not among them takes the last place (it is the newest of those chosen, so the order
+    stays oldest first). A cursor move among shown tasks changes nothing here, nor does
+    one to a task not running: the ``shown`` runs stay while they all still run and fill
+    the panes (the output just looked at is not taken away)."""
+    ordered = sorted(runs, key=lambda r: (r.started_at, r.run_id))
+    pick = next((r for r in ordered if r.task_id == selected_task), None)
+    by_id = {r.run_id: r for r in ordered}
+    full = len(shown) == min(slots, len(ordered))
+    if pick is None and shown and full and all(i in by_id for i in shown):
+        return [by_id[i] for i in shown]
+    chosen = ordered[:slots]
+    if pick is not None and pick not in chosen and slots > 0:
+        chosen = [*chosen[: slots - 1], pick]
+    return chosen
+
+
 class OutputGrid(Container):
-    """Shows up to ``max_panes`` running tasks (the selected one first), or just one."""
+    """Shows up to ``max_panes`` running tasks (the oldest, and the selected one, marked),
+    or just one."""
 
     DEFAULT_CSS = """
     OutputGrid { layout: horizontal; height: 1fr; }
@@ -41,13 +63,40 @@ class OutputGrid(Container):
         return [p.run.run_id for p in self.query(OutputPane)]
 
     def show(self, runs: tuple[RunningRun, ...], selected_task: int | None, now: float) -> None:
-        """Choose the panes for ``runs``: the selected task's first, then the oldest."""
+        """Give panes to ``runs`` (``choose_runs``) and mark the selected task's pane.
+
+        Panes keep their places: a key press that moves the cursor between shown tasks only
+        moves the mark (a redraw of two borders, no layout), and one that picks a task
+        without a pane gives it the last pane in place (no mount, no layout of the grid).
+        """
         self._runs, self._selected_task, self._now = runs, selected_task, now
-        chosen = sorted(runs, key=lambda r: (r.task_id != selected_task, r.started_at, r.run_id))
-        chosen = chosen[: 1 if self.focused_mode else self.max_panes]
+        slots = 1 if self.focused_mode else self.max_panes
+        chosen = choose_runs(runs, selected_task, slots, self.shown_run_ids)
         wanted = [r.run_id for r in chosen]
-        if wanted == self.shown_run_ids:
-            return
+        if wanted != self.shown_run_ids and not self._rebind(chosen, now):
+            self._replace(chosen, now)
+        for pane in self.query(OutputPane):
+            pane.set_class(pane.run.task_id == selected_task, "-selected")
+
+    def _rebind(self, chosen: list[RunningRun], now: float) -> bool:
+        """Show ``chosen`` in the panes already mounted, a pane whose run left taking the
+        new run at its place; False (nothing done) when the panes cannot line up so."""
+        panes = list(self.query(OutputPane))
+        if len(panes) != len(chosen) or any(not p.is_mounted for p in panes):
+            return False
+        wanted = {r.run_id for r in chosen}
+        shown = {p.run.run_id for p in panes}
+        for pane, run in zip(panes, chosen, strict=True):
+            if pane.run.run_id != run.run_id and (pane.run.run_id in wanted or run.run_id in shown):
+                return False  # a run on screen would change places: mount anew
+        for pane, run in zip(panes, chosen, strict=True):
+            if pane.run.run_id != run.run_id:
+                pane.rebind(run, now)
+        return True
+
+    def _replace(self, chosen: list[RunningRun], now: float) -> None:
+        """Remove the panes of runs not chosen, mount the new ones, then put them in order."""
+        wanted = [r.run_id for r in chosen]
         for pane in self.query(OutputPane):
             if pane.run.run_id not in wanted:
                 pane.remove()
@@ -55,7 +104,9 @@ class OutputGrid(Container):
         new = [OutputPane(r, now) for r in chosen if r.run_id not in have]
         if new:
             self.mount_all(new)
-        self.query_one("#output-empty").display = not chosen
+        empty = self.query_one("#output-empty")
+        if empty.display != (not chosen):
+            empty.display = not chosen
         self.call_after_refresh(self._order, wanted)
 
     def _order(self, wanted: list[int]) -> None:

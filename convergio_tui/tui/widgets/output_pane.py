@@ -83,6 +83,8 @@ class OutputPane(Vertical):
         height: 1fr;
         width: 1fr;
     }
+    /* the selected task's pane: its frame in the running colour (no layout: same edges) */
+    OutputPane.-selected { border: round $status-running; }
     OutputPane:focus-within { border: round $accent; }
     OutputPane > Log { height: 1fr; scrollbar-size-vertical: 1; }
     """
@@ -96,6 +98,14 @@ class OutputPane(Vertical):
         self.run = run
         self.lines_written = 0
         self._now = now
+        self.retitle(now)
+
+    def rebind(self, run: RunningRun, now: float) -> None:
+        """Show ``run`` here instead, from an empty log: a pane changes its run in place
+        (a mount and a layout of the grid are what a key press must not cost)."""
+        self.run, self.lines_written = run, 0
+        for log in self.query(Log):
+            log.clear()
         self.retitle(now)
 
     def retitle(self, now: float) -> None:
