@@ -69,7 +69,17 @@ async def show_inbox(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
     await show_main(pilot, ids)
     await pilot.press("e")
     await wait_until(pilot, lambda: bool(getattr(pilot.app.screen, "lines", ())))
+    # The footer takes the inbox's keys once the rows are in (its bindings are refreshed
+    # then, and it redraws after): a busy machine can show it still empty.
+    await wait_until(pilot, lambda: "Approve" in _footer_keys(pilot.app))
     await settle(pilot)
+
+
+def _footer_keys(app: App[None]) -> str:
+    from textual.widgets import Footer
+
+    footers = app.screen.query(Footer)
+    return " ".join(str(key.render()) for footer in footers for key in footer.children)
 
 
 async def show_approval(pilot: Pilot[None], ids: sample_data.SampleIds) -> None:
