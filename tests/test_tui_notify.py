@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from textual.notifications import Notification as Toast
-from tui_fixtures import press_to_quit
+from tui_fixtures import press_to_quit, record_notifications
 
 from convergio_tui.config.schema import Config
 from convergio_tui.devtools import sample_data
@@ -50,17 +50,21 @@ def escalate(task_id: int) -> None:
         open_escalation(Task.get_by_id(task_id))
 
 
-def sample_app(home: Path, config: Config, plan_id: int) -> tuple[ConvergioApp, list[int]]:
+def sample_app(
+    home: Path, config: Config, plan_id: int
+) -> tuple[ConvergioApp, list[int], list[Toast]]:
     """The dashboard on the sample, and the bells it rang (Textual's App.bell)."""
     app = create_app(home / "convergio.db", sample_data.sample_config(config), plan_id,
                      poll_interval_s=0.1, clock=lambda: sample_data.SAMPLE_NOW)  # fmt: skip
     bells: list[int] = []
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
-    return app, bells
+    # Every toast raised, kept: one expires after 8-12 s, and a loaded machine can take
+    # longer than that to reach the line that looks for it.
+    return app, bells, record_notifications(app)
 
 
-def toasts(app: ConvergioApp, title: str) -> list[Toast]:
-    return [n for n in app._notifications if n.title == title]
+def toasts(notes: list[Toast], title: str) -> list[Toast]:
+    return [n for n in notes if n.title == title]
 
 
 def test_an_escalation_is_a_toast_naming_the_task_and_rings_the_bell(
@@ -69,22 +73,22 @@ def test_an_escalation_is_a_toast_naming_the_task_and_rings_the_bell(
     task_id = sample.task_ids["T2-02"]  # running: Thor is about to reject it a third time
 
     async def scenario() -> None:
-        app, bells = sample_app(isolated_home, shipped_config, sample.plan_id)
+        app, bells, notes = sample_app(isolated_home, shipped_config, sample.plan_id)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
             await wait_until(pilot, lambda: app.screen.announcer.after_event is not None)
             # The sample is past the budget alert: that toast rings first, once.
-            await wait_until(pilot, lambda: bool(toasts(app, "Budget alert")))
+            await wait_until(pilot, lambda: bool(toasts(notes, "Budget alert")))
             rung = len(bells)
-            assert toasts(app, "Escalated: T2-02") == []  # T2-03's, older, is not news
+            assert toasts(notes, "Escalated: T2-02") == []  # T2-03's, older, is not news
             on_thread(lambda: escalate(task_id))
-            await wait_until(pilot, lambda: bool(toasts(app, "Escalated: T2-02")))
-            (toast,) = toasts(app, "Escalated: T2-02")
+            await wait_until(pilot, lambda: bool(toasts(notes, "Escalated: T2-02")))
+            (toast,) = toasts(notes, "Escalated: T2-02")
             assert toast.message == ("T2-02 “Add rate limiting to login” was rejected by Thor and "
                                      "waits for your decision. Press e to decide.")  # fmt: skip
             assert toast.severity == "warning"
             assert len(bells) == rung + 1
-            assert toasts(app, "Escalated: T2-03") == []
+            assert toasts(notes, "Escalated: T2-03") == []
 
     asyncio.run(scenario())
     assert [v.task_code for v in pending()] == ["T2-03", "T2-02"]  # the database agrees
@@ -99,12 +103,12 @@ def test_no_bell_when_the_person_turned_it_off_but_still_the_toast(
     )
 
     async def scenario() -> None:
-        app, bells = sample_app(isolated_home, config, sample.plan_id)
+        app, bells, notes = sample_app(isolated_home, config, sample.plan_id)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
             await wait_until(pilot, lambda: app.screen.announcer.after_event is not None)
             on_thread(lambda: escalate(sample.task_ids["T2-01"]))
-            await wait_until(pilot, lambda: bool(toasts(app, "Escalated: T2-01")))
+            await wait_until(pilot, lambda: bool(toasts(notes, "Escalated: T2-01")))
             assert bells == []
 
     asyncio.run(scenario())
@@ -120,25 +124,25 @@ def test_engine_errors_providers_going_down_and_a_failed_plan_are_toasts(
     task_id = sample.task_ids["T2-05"]
 
     async def scenario() -> None:
-        app, bells = sample_app(isolated_home, shipped_config, sample.plan_id)
+        app, bells, notes = sample_app(isolated_home, shipped_config, sample.plan_id)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
-            await wait_until(pilot, lambda: bool(toasts(app, "Budget alert")))
+            await wait_until(pilot, lambda: bool(toasts(notes, "Budget alert")))
             rung = len(bells)
             on_thread(lambda: record(  # as the executor journals a task's engine error
                 "engine.error", "T2-05: engine error: FileNotFoundError: /demo/convergio.db",
                 level="error", plan_id=sample.plan_id, task_id=task_id))  # fmt: skip
-            await wait_until(pilot, lambda: bool(toasts(app, "Engine error: T2-05")))
-            (error,) = toasts(app, "Engine error: T2-05")
+            await wait_until(pilot, lambda: bool(toasts(notes, "Engine error: T2-05")))
+            (error,) = toasts(notes, "Engine error: T2-05")
             assert error.severity == "error"
             assert error.message == (f"T2-05 (plan #{sample.plan_id}) stopped: engine error; a "
                                      "person must look.\nT2-05: engine error: FileNotFoundError: "
                                      "/demo/convergio.db")  # fmt: skip
             on_thread(lambda: ProviderHealth.update(state="down", last_error="claude: not on PATH")
                       .where(ProviderHealth.provider == "claude").execute())  # fmt: skip
-            await wait_until(pilot, lambda: bool(toasts(app, "Provider down: claude")))
+            await wait_until(pilot, lambda: bool(toasts(notes, "Provider down: claude")))
             on_thread(lambda: move_plan(sample.plan_id, "failed"))
-            await wait_until(pilot, lambda: bool(toasts(app, f"Plan failed: #{sample.plan_id}")))
+            await wait_until(pilot, lambda: bool(toasts(notes, f"Plan failed: #{sample.plan_id}")))
             assert len(bells) == rung + 3
 
     asyncio.run(scenario())
@@ -174,7 +178,7 @@ def test_a_dashboard_that_runs_the_engine_calls_the_webhook_and_stops_its_thread
     before = set(threading.enumerate())
 
     async def scenario() -> None:
-        app, _ = sample_app(isolated_home, config, sample.plan_id)
+        app, _, notes = sample_app(isolated_home, config, sample.plan_id)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_main(pilot)
             announcer = app.screen.announcer
@@ -182,7 +186,7 @@ def test_a_dashboard_that_runs_the_engine_calls_the_webhook_and_stops_its_thread
             announcer.hosting = True  # as with --run, without starting an engine here
             await wait_until(pilot, lambda: announcer.after_event is not None)
             on_thread(lambda: escalate(sample.task_ids["T2-01"]))
-            await wait_until(pilot, lambda: bool(toasts(app, "Escalated: T2-01")))
+            await wait_until(pilot, lambda: bool(toasts(notes, "Escalated: T2-01")))
             await press_to_quit(pilot, "q")
 
     asyncio.run(scenario())
