@@ -169,7 +169,9 @@ def test_run_ends_after_a_bounded_wait_when_the_only_provider_is_down(
     # waits `execution.max_wait_s`, then ends (exit 1) with the task waiting and why.
     data = engine_config_dict(repo, "http://127.0.0.1:9", project_privacy="sensitive")
     data["execution"]["max_wait_s"] = 1
-    data["health"].update({"ttl_s": 0, "cooldown_base_s": 0.2, "cooldown_max_s": 0.5})
+    # The cooldown outlasts the wait: a cooldown that ended first would let the engine try
+    # opencode again (as it should), and the simulated opencode needs no Ollama to answer.
+    data["health"].update({"ttl_s": 0, "cooldown_base_s": 30, "cooldown_max_s": 60})
     cfg = write_config(tmp_path / "orchestrator.yaml", data)
     spec = tmp_path / "plan.yaml"
     spec.write_text(json.dumps({"name": "private", "project": "demo", "waves": [
