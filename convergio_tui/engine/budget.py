@@ -23,6 +23,7 @@ from convergio_tui.engine.overrun import learned_p95, record_overrun
 from convergio_tui.engine.router import BudgetView
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Event, Ledger, now
+from convergio_tui.store.statements import exists, insert_row
 
 EPSILON = 1e-9
 
@@ -213,12 +214,12 @@ def settle(
     Returns False when the run was already charged (a resumed engine settling again).
     """
     with immediate():
-        if Ledger.select().where(Ledger.run == run_id, Ledger.kind == "charge").exists():
+        if exists(Ledger, run=run_id, kind="charge"):
             return False
         if reserved is None or reserved > EPSILON:
             _release_locked(run_id)
-        Ledger.create(
-            provider=provider, model=model, run=run_id, kind="charge", usd=usd,
+        insert_row(
+            Ledger, provider=provider, model=model, run=run_id, kind="charge", usd=usd,
             premium=premium, premium_requests=premium_requests, ai_credits=credits, note=note,
         )  # fmt: skip
         if premium and (reserved is None or reserved > EPSILON):

@@ -25,6 +25,7 @@ from convergio_tui.engine.router import BudgetView, Decision, RouteRequest, rout
 from convergio_tui.engine.snapshot import budget_view
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Event, Run, Task, now
+from convergio_tui.store.statements import insert_row, update_by_id
 from convergio_tui.store.states import TASK_DISPATCHABLE, TaskStatus
 from convergio_tui.store.transitions import move_task
 
@@ -145,16 +146,19 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
     assert decision.provider is not None and decision.model is not None
     planned = task.provider
     first_choice = decision.provider
-    run = Run.create(task=task.id, provider=decision.provider, model=decision.model,
-                     round=task.round, engine_pid=os.getpid(), route_reasons=list(decision.reasons))  # fmt: skip
-    decision = reserve_or_reroute(ctx, req, decision, run.id)
+    run_provider: str = decision.provider
+    run_model: str | None = decision.model
+    run_id = insert_row(Run, task=task.id, provider=run_provider, model=run_model,
+                        round=task.round, engine_pid=os.getpid(),
+                        route_reasons=list(decision.reasons))  # fmt: skip
+    decision = reserve_or_reroute(ctx, req, decision, run_id)
     if decision.blocked:
         raise _Abort(_blocked(ctx, task, decision))
     assert decision.provider is not None
     if decision.provider != first_choice:
         if busy.get(decision.provider, 0) >= config.providers[decision.provider].max_parallel:
             raise _Abort(Busy(decision.provider))
-        run.provider, run.model = decision.provider, decision.model
+        run_provider, run_model = decision.provider, decision.model
     # Asserted for both routes above; mypy forgets it when ``decision`` is rebound.
     assert decision.provider is not None
     final = decision.provider
@@ -166,9 +170,9 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
     why = "; ".join(r for r in reasons if r.startswith(("health:", "budget:"))) or "routing changed"
     if fallback_from:
         reasons.append(f"fallback: {fallback_from} -> {decision.provider} because {why}")
-    log_path = paths.run_log(ctx.identity, run.id)
-    Run.update(fallback_from=fallback_from, route_reasons=reasons, log_path=str(log_path),
-               provider=run.provider, model=run.model).where(Run.id == run.id).execute()  # fmt: skip
+    log_path = paths.run_log(ctx.identity, run_id)
+    update_by_id(Run, run_id, fallback_from=fallback_from, route_reasons=reasons,
+                 log_path=str(log_path), provider=run_provider, model=run_model)  # fmt: skip
     moved = move_task(
         task.id, TaskStatus.RUNNING, frm=TASK_DISPATCHABLE, provider=decision.provider,
         model=decision.model, route_reasons=reasons, blocked_reason=None, privacy=req.privacy,
@@ -179,14 +183,14 @@ def _record(ctx: EngineContext, task: Task, decision: Decision, busy: dict[str, 
         Event.create(
             level="warning", kind="route.fallback", plan=ctx.plan_id, task=task.id,
             message=f"{task.code}: {fallback_from} -> {decision.provider} because {why}",
-            data={"from": fallback_from, "to": decision.provider, "run": run.id},
+            data={"from": fallback_from, "to": decision.provider, "run": run_id},
         )  # fmt: skip
     provider = config.providers[decision.provider]
     timeout = task.timeout_s or provider.timeout_s
     # Only a premium provider reserves (reserve_or_reroute): a run on any other has none.
     reserved = None if provider.cost_tier is CostTier.PREMIUM else 0.0
     return Prepared(
-        task.id, task.code, task.title, req.privacy, task.round, task.prompt, run.id,
+        task.id, task.code, task.title, req.privacy, task.round, task.prompt, run_id,
         decision.provider, decision.model or "", tuple(reasons), fallback_from,
         decision.estimate_usd, float(timeout), log_path, reserved_usd=reserved,
     )  # fmt: skip
@@ -232,7 +236,7 @@ def privacy_violation(ctx: EngineContext, prep: Prepared) -> str | None:
 def mark_run_started(run_id: int, pid: int) -> None:
     """``on_start``: record the agent's pid and the moment it started (resume compares the
     process's create time with it before killing an orphan)."""
-    Run.update(pid=pid, started_at=now()).where(Run.id == run_id).execute()
+    update_by_id(Run, run_id, pid=pid, started_at=now())
 
 
 def mark_run_placed(run_id: int, node: str) -> None:

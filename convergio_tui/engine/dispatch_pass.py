@@ -19,6 +19,7 @@ from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Blocked, Busy, Prepared
 from convergio_tui.engine.ready import Klass, ReadyQueue
 from convergio_tui.store.models import Task
+from convergio_tui.store.statements import select_by_id
 from convergio_tui.store.states import TASK_DISPATCHABLE, TaskStatus
 
 # Routes and starts one task: delegate.prepare's outcome (a Prepared is running now).
@@ -59,7 +60,7 @@ def dispatch_pass(ctx: EngineContext, queue: ReadyQueue, wave_id: int, retry_blo
             task_id, klass = popped
             if task_id in ctx.active or task_id in ctx.hard_blocked:
                 continue  # running, or refused until a person acts
-            task = Task.get_or_none(Task.id == task_id)
+            task = select_by_id(Task, task_id)
             if task is None or task.status not in statuses or task.wave_id != wave_id:
                 continue  # changed since the queue's last look; its next look tells
             routed += 1

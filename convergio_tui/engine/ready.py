@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from convergio_tui.store.models import Task
+from convergio_tui.store.statements import fetch
 from convergio_tui.store.states import TaskStatus
 
 QUEUED, BLOCKED = TaskStatus.QUEUED.value, TaskStatus.BLOCKED.value
@@ -34,6 +35,8 @@ _HEAP_OF = {QUEUED: QUEUED, BLOCKED: BLOCKED}  # the statuses a task is offered 
 _COLUMNS = (Task.id, Task.wave, Task.code, Task.priority, Task.status, Task.depends_on,
             Task.updated_at, Task.type, Task.privacy, Task.requested_provider,
             Task.requested_model)  # fmt: skip
+
+_DEPENDS = Task.depends_on.python_value
 
 # What routing reads from a task row, apart from its prompt's length (which only changes
 # the estimate, never the provider): (priority, type, privacy, requested provider, model).
@@ -91,11 +94,18 @@ class ReadyQueue:
         """Apply the plan's task rows changed since the last look (all of them the first
         time); returns how many rows were read. One query."""
         count = 0
-        for row in changed_rows(self.plan_id, self._mark).tuples():
+        since = self._mark
+        plan = self.plan_id
+        if since is None:
+            rows = fetch("ready.all", lambda: changed_rows(plan, None), (plan,))
+        else:
+            rows = fetch("ready.since", lambda: changed_rows(plan, 0.0), (plan, since))
+        for row in rows:
             count += 1
             klass = (row[3], row[7], row[8], row[9], row[10])
+            depends = _DEPENDS(row[5]) or ()  # raw rows: the JSON text, decoded here
             self._apply(TaskState(row[0], row[1], row[2], row[3], row[4],
-                                  tuple(dict.fromkeys(row[5] or ())), klass))  # fmt: skip
+                                  tuple(dict.fromkeys(depends)), klass))  # fmt: skip
             if self._mark is None or row[6] > self._mark:
                 self._mark = row[6]
         return count

@@ -17,6 +17,7 @@ from typing import Any
 import peewee as pw
 
 from convergio_tui.store.models import Base, Escalation, Plan, Run, Task, Wave
+from convergio_tui.store.statements import update_where_status
 from convergio_tui.store.states import Kind, checked_sources
 
 MODELS: dict[Kind, type[Base]] = {
@@ -41,32 +42,43 @@ def move(
     return int(query.execute())
 
 
+def _move_one(kind: Kind, row_id: int, to: str, frm: Iterable[str] | None,
+              values: dict[str, Any]) -> bool:  # fmt: skip
+    """Move one row by id (see :func:`move`); True if it moved. The statement's text is
+    built once per shape (store/statements.py): these moves are on every dispatch."""
+    allowed = checked_sources(kind, to, frm)
+    if not allowed:
+        return False
+    model = MODELS[kind]
+    if any(isinstance(v, pw.Node) for v in values.values()):  # an expression: peewee's
+        return move(kind, to, model._meta.primary_key == row_id, frm=allowed, **values) == 1
+    return update_where_status(model, row_id, sorted(allowed), status=str(to), **values) == 1
+
+
 def move_task(task_id: int, to: str, *, frm: Iterable[str] | None = None, **values: Any) -> bool:
     """Move one task (see :func:`move`); True if it moved."""
-    return move(Kind.TASK, to, Task.id == task_id, frm=frm, **values) == 1
+    return _move_one(Kind.TASK, task_id, to, frm, values)
 
 
 def move_wave(wave_id: int, to: str, *, frm: Iterable[str] | None = None, **values: Any) -> bool:
     """Move one wave (see :func:`move`); True if it moved."""
-    return move(Kind.WAVE, to, Wave.id == wave_id, frm=frm, **values) == 1
+    return _move_one(Kind.WAVE, wave_id, to, frm, values)
 
 
 def move_plan(plan_id: int, to: str, *, frm: Iterable[str] | None = None, **values: Any) -> bool:
     """Move one plan (see :func:`move`); True if it moved."""
-    return move(Kind.PLAN, to, Plan.id == plan_id, frm=frm, **values) == 1
+    return _move_one(Kind.PLAN, plan_id, to, frm, values)
 
 
 def move_run(run_id: int, to: str, *, frm: Iterable[str] | None = None, **values: Any) -> bool:
     """Move one run (see :func:`move`); True if it moved."""
-    return move(Kind.RUN, to, Run.id == run_id, frm=frm, **values) == 1
+    return _move_one(Kind.RUN, run_id, to, frm, values)
 
 
 def move_row(row: Base, to: str, *, frm: Iterable[str] | None = None, **values: Any) -> bool:
     """Move the row ``row`` was read from (see :func:`move`) and, if it moved, mirror the
     new status and ``values`` onto ``row`` so a caller holding it sees what was written."""
-    model = type(row)
-    kind = KINDS[model]
-    moved = move(kind, to, model._meta.primary_key == row.get_id(), frm=frm, **values) == 1
+    moved = _move_one(KINDS[type(row)], row.get_id(), to, frm, values)
     if moved:
         for name, value in {"status": str(to), **values}.items():
             setattr(row, name, value)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import GateResult
+from convergio_tui.store.statements import delete_where, insert_rows
 from convergio_tui.thor.outcome import GateOutcome
 from convergio_tui.thor.secrets import sanitize
 
@@ -16,23 +17,25 @@ def record_task_gates(
     round_no: int,
     outcomes: list[GateOutcome],
     redact: Callable[[str], str] | None = None,
+    *,
+    masked: bool = False,
 ) -> None:
     """Replace the task's verdicts for ``round_no`` (a re-review must not keep stale fails).
 
     Evidence is masked here too (``redact``: the project's vault values): callers
-    outside the gates may record verdicts.
+    outside the gates may record verdicts. ``masked``: the outcomes come from
+    ``review.run_gates``, which masked each one's evidence with the same ``redact``, so
+    they are stored as they are (scanning them again would change nothing).
     """
     with immediate():
-        GateResult.delete().where(
-            (GateResult.task == task_id) & (GateResult.round == round_no)
-        ).execute()
+        delete_where(GateResult, task=task_id, round=round_no)
         rows = [
             {"task": task_id, "run": run_id, "round": round_no, "gate": o.gate, "name": o.name,
-             "verdict": o.verdict, "evidence": sanitize(o.evidence, redact)}
+             "verdict": o.verdict,
+             "evidence": o.evidence if masked else sanitize(o.evidence, redact)}
             for o in outcomes
         ]  # fmt: skip
-        if rows:
-            GateResult.insert_many(rows).execute()  # one statement for the round's gates
+        insert_rows(GateResult, rows)  # one statement for the round's gates
 
 
 def next_wave_round(wave_id: int) -> int:

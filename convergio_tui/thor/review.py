@@ -16,7 +16,8 @@ from pathlib import Path
 
 from convergio_tui.config.schema import Config
 from convergio_tui.providers.redact import redactor_for
-from convergio_tui.store.models import Event, Task, Wave
+from convergio_tui.store.models import Event, Plan, Project, Task, Wave
+from convergio_tui.store.statements import select_by_id, select_where
 from convergio_tui.thor import git as g
 from convergio_tui.thor.crossreview import ReviewRunner
 from convergio_tui.thor.gates import GateContext, TaskBrief, gates_for
@@ -88,8 +89,8 @@ def brief(task: Task) -> TaskBrief:
 
 def _sent_back_by_wave(task_id: int) -> bool:
     """Whether a wave review rejected an earlier round of the task (thor/rounds.py)."""
-    rejections = Event.select(Event.data).where(Event.task == task_id, Event.kind == "rejected")
-    return any((e.data or {}).get("scope") == "wave" for e in rejections)
+    rejections = select_where(Event, ("data",), task=task_id, kind="rejected")
+    return any((data or {}).get("scope") == "wave" for (data,) in rejections)
 
 
 def _clean(outcome: GateOutcome, redact: Callable[[str], str]) -> GateOutcome:
@@ -132,7 +133,9 @@ def run_gates(ctx: GateContext, scope: Scope) -> list[GateOutcome]:
 
 
 def _protected(task_or_wave: Task | Wave) -> tuple[str, ...]:
-    base = str(task_or_wave.plan.project.base_branch or "main")
+    plan = select_by_id(Plan, task_or_wave.plan_id)
+    project = select_by_id(Project, plan.project_id) if plan is not None else None
+    base = str((project.base_branch if project is not None else None) or "main")
     return tuple(dict.fromkeys((base, "main", "master")))
 
 
@@ -154,7 +157,9 @@ def review_task(inp: TaskReviewInput) -> Review:
     started = time.monotonic()
     commands, git_clock = CommandClock(), CommandClock()
     redact = redactor_for(inp.secrets)
-    task = Task.get_by_id(inp.task_id)
+    task = select_by_id(Task, inp.task_id)
+    if task is None:
+        raise Task.DoesNotExist(f"task {inp.task_id}")
     repo = Path(inp.repo)
     workdir = Path(inp.worktree) if inp.worktree is not None else repo
     use_git, git_error = _git_state(
@@ -193,8 +198,8 @@ def review_task(inp: TaskReviewInput) -> Review:
         git_error=git_error,
         redact=redact,
     )
-    outcomes = run_gates(ctx, "task")
-    record_task_gates(inp.task_id, inp.run_id, inp.round, outcomes, redact)
+    outcomes = run_gates(ctx, "task")  # masked by run_gates: not scanned again to record
+    record_task_gates(inp.task_id, inp.run_id, inp.round, outcomes, redact, masked=True)
     own = time.monotonic() - started - commands.seconds
     return make_review(outcomes, stat or "", own, git_clock.seconds, redact=redact)
 
