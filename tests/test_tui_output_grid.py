@@ -57,9 +57,7 @@ def test_moving_the_cursor_marks_the_selected_pane_and_reuses_the_last_one(
                 table.move_cursor(row=table.get_row_index(str(sample.task_ids[code])))
 
             def marked() -> list[str]:
-                return [
-                    by_run[p.run.run_id] for p in grid.query(OutputPane) if p.has_class("-selected")
-                ]
+                return [by_run[p.run.run_id] for p in grid.query(OutputPane) if p.selected]
 
             select(second)  # a shown task: the panes stay where they are, the mark moves
             await wait_until(pilot, lambda: marked() == [second])

@@ -66,7 +66,7 @@ class OutputGrid(Container):
         """Give panes to ``runs`` (``choose_runs``) and mark the selected task's pane.
 
         Panes keep their places: a key press that moves the cursor between shown tasks only
-        moves the mark (a redraw of two borders, no layout), and one that picks a task
+        moves the mark (a redraw of two titles, no layout), and one that picks a task
         without a pane gives it the last pane in place (no mount, no layout of the grid).
         """
         self._runs, self._selected_task, self._now = runs, selected_task, now
@@ -76,7 +76,7 @@ class OutputGrid(Container):
         if wanted != self.shown_run_ids and not self._rebind(chosen, now):
             self._replace(chosen, now)
         for pane in self.query(OutputPane):
-            pane.set_class(pane.run.task_id == selected_task, "-selected")
+            pane.mark(pane.run.task_id == selected_task)
 
     def _rebind(self, chosen: list[RunningRun], now: float) -> bool:
         """Show ``chosen`` in the panes already mounted, a pane whose run left taking the

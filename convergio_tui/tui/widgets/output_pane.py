@@ -83,8 +83,6 @@ class OutputPane(Vertical):
         height: 1fr;
         width: 1fr;
     }
-    /* the selected task's pane: its frame in the running colour (no layout: same edges) */
-    OutputPane.-selected { border: round $status-running; }
     OutputPane:focus-within { border: round $accent; }
     OutputPane > Log { height: 1fr; scrollbar-size-vertical: 1; }
     """
@@ -97,6 +95,7 @@ class OutputPane(Vertical):
         super().__init__()
         self.run = run
         self.lines_written = 0
+        self.selected = False
         self._now = now
         self.retitle(now)
 
@@ -108,13 +107,20 @@ class OutputPane(Vertical):
             log.clear()
         self.retitle(now)
 
+    def mark(self, selected: bool) -> None:
+        """Mark this pane as the selected task's: its title drawn reversed, as the table's
+        cursor row. A title, not a CSS class: a class restyles the pane and its log (every
+        line drawn again), a title redraws the frame only."""
+        if selected != self.selected:
+            self.selected = selected
+            self.retitle(self._now)
+
     def retitle(self, now: float) -> None:
         """``T2-01 · claude·claude-opus-4-5 · round 1`` over ``running 3m12s``."""
         run, self._now = self.run, now
         # A Content, not a str: a border title string is parsed as markup.
-        self.border_title = Content(
-            one_line(f"{run.code} · {run.provider}·{run.model} · round {run.round}")
-        )
+        title = Content(one_line(f"{run.code} · {run.provider}·{run.model} · round {run.round}"))
+        self.border_title = title.stylize("reverse") if self.selected else title
         took = duration(now - run.started_at)
         self.border_subtitle = f"running {took}" + (
             "" if self.lines_written else " · waiting for output"
