@@ -17,7 +17,7 @@ from pathlib import Path
 from convergio_tui.config.schema import Config
 from convergio_tui.providers.redact import redactor_for
 from convergio_tui.store.models import Event, Plan, Project, Task, Wave
-from convergio_tui.store.statements import select_by_id, select_where
+from convergio_tui.store.statements import select_where
 from convergio_tui.thor import git as g
 from convergio_tui.thor.crossreview import ReviewRunner
 from convergio_tui.thor.gates import GateContext, TaskBrief, gates_for
@@ -132,10 +132,26 @@ def run_gates(ctx: GateContext, scope: Scope) -> list[GateOutcome]:
     return outcomes
 
 
-def _protected(task_or_wave: Task | Wave) -> tuple[str, ...]:
-    plan = select_by_id(Plan, task_or_wave.plan_id)
-    project = select_by_id(Project, plan.project_id) if plan is not None else None
-    base = str((project.base_branch if project is not None else None) or "main")
+_BRIEF = ("id", "code", "files", "verify", "status", "privacy", "type", "plan")
+
+
+def _task_brief(task_id: int) -> tuple[TaskBrief, int]:
+    """The gates' view of task ``task_id`` and its plan's id, read in one narrow row."""
+    found = select_where(Task, _BRIEF, id=task_id)
+    if not found:
+        raise Task.DoesNotExist(f"task {task_id}")
+    tid, code, files, verify, status, privacy, type_, plan_id = found[0]
+    return TaskBrief(
+        id=int(tid), code=str(code), files=tuple(files or ()), verify=tuple(verify or ()),
+        status=str(status), privacy=str(privacy), type=str(type_ or ""),
+        sent_back_by_wave=_sent_back_by_wave(int(tid)),
+    ), int(plan_id)  # fmt: skip
+
+
+def _protected(plan_id: int) -> tuple[str, ...]:
+    plan = select_where(Plan, ("project",), id=plan_id)
+    project = select_where(Project, ("base_branch",), id=plan[0][0]) if plan else []
+    base = str((project[0][0] if project else None) or "main")
     return tuple(dict.fromkeys((base, "main", "master")))
 
 
@@ -157,9 +173,7 @@ def review_task(inp: TaskReviewInput) -> Review:
     started = time.monotonic()
     commands, git_clock = CommandClock(), CommandClock()
     redact = redactor_for(inp.secrets)
-    task = select_by_id(Task, inp.task_id)
-    if task is None:
-        raise Task.DoesNotExist(f"task {inp.task_id}")
+    task, plan_id = _task_brief(inp.task_id)
     repo = Path(inp.repo)
     workdir = Path(inp.worktree) if inp.worktree is not None else repo
     use_git, git_error = _git_state(
@@ -188,10 +202,10 @@ def review_task(inp: TaskReviewInput) -> Review:
         head=inp.task_branch if use_git else None,
         diff=diff,
         clock=commands,
-        tasks=[brief(task)],
+        tasks=[task],
         worker_success=inp.worker_success,
         worker_error=inp.worker_error,
-        protected_branches=_protected(task),
+        protected_branches=_protected(plan_id),
         dirty_before=dirty,
         head_branch_checked_out=checked_out,
         git_clock=git_clock,
@@ -270,7 +284,7 @@ def review_wave(inp: WaveReviewInput) -> Review:
             diff=diff,
             clock=commands,
             tasks=[brief(t) for t in tasks],
-            protected_branches=_protected(wave),
+            protected_branches=_protected(wave.plan_id),
             head_branch_checked_out=inp.wave_branch if use_git else None,
             path_tasks=_path_tasks(history, {str(t.code) for t in tasks}),
             commits=history,

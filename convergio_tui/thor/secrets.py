@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -159,7 +160,7 @@ def sanitize(text: str, redact: Callable[[str], str] | None = None) -> str:
     """
     if redact is not None:
         text = redact(text)
-    if not text:
+    if not text or _is_clean(text):
         return text
     raws = _raw_scan(text, "evidence")
     for value in sorted({r.secret for r in raws if r.secret}, key=len, reverse=True):
@@ -170,4 +171,28 @@ def sanitize(text: str, redact: Callable[[str], str] | None = None) -> str:
         if number in flagged:
             line = _LONG_TOKEN.sub(lambda m: _mask_token(m.group(0)), line)
         out.append(_mask_entropy(line))
-    return "\n".join(out)
+    masked = "\n".join(out)
+    if not raws and masked == text:
+        _remember_clean(text)
+    return masked
+
+
+# Texts found to hold nothing to mask (the same gate evidence comes back on every
+# review: "no diff", a skip's reason): not scanned again. Only clean texts are kept, so
+# no secret lingers here; bounded in number and size.
+_CLEAN_MAX, _CLEAN_CHARS = 512, 4096
+_clean: dict[str, None] = {}
+_clean_lock = threading.Lock()
+
+
+def _is_clean(text: str) -> bool:
+    return text in _clean
+
+
+def _remember_clean(text: str) -> None:
+    if len(text) > _CLEAN_CHARS:
+        return
+    with _clean_lock:
+        if len(_clean) >= _CLEAN_MAX:
+            del _clean[next(iter(_clean))]
+        _clean[text] = None
