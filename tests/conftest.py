@@ -48,7 +48,9 @@ def shipped_config() -> Config:
 
 def run_cli(*args: str, cwd: Path | None = None, input: str | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    """Run ``python -m convergio_tui`` as a real subprocess (the installed entry point)."""
+    """Run ``python -m convergio_tui`` as a real subprocess (the installed entry point).
+    The timeout only stops a hang: a plan of four real CLIs on a loaded 2-core machine took
+    over 120 s."""
     import os
 
     full_env = dict(os.environ)
@@ -56,5 +58,5 @@ def run_cli(*args: str, cwd: Path | None = None, input: str | None = None,
         full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "convergio_tui", *args],
-        cwd=cwd, input=input, env=full_env, capture_output=True, text=True, timeout=120,
+        cwd=cwd, input=input, env=full_env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
