@@ -18,7 +18,9 @@ from convergio_tui.config.schema import Config
 from convergio_tui.engine.executor import Executor, RunSummary
 from convergio_tui.engine.planner import import_plan
 
-NODE = {"num_cpus": 1, "resources": {"provider:opencode": 8, "privacy:local": 1}}
+# Ray keeps about num_cpus idle workers per node: with fewer CPUs than runs it starts
+# and stops worker processes all the time (each one imports Ray and Convergio).
+NODE = {"num_cpus": 8, "resources": {"provider:opencode": 8, "privacy:local": 1}}
 
 
 def with_worktrees(config: Config, root: Path, backend: str, address: str | None) -> Config:
@@ -85,7 +87,11 @@ def compare(config: Config, root: Path, repo: Path, tasks: int, parallel: int,
           "two-node cluster (each node: provider:opencode x8, privacy:local)")  # fmt: skip
     for name, (took, summary) in rows.items():
         wall, cpu = took.wall, took.cpu  # type: ignore[attr-defined]
-        state = "" if summary.status == "done" else f"  NOT DONE: {summary.status}"
+        state = (
+            ""
+            if summary.status == "done"
+            else f"  NOT DONE: {summary.status} {summary.waiting[:3]}"
+        )
         print(f"{name:6s}: {wall:7.2f} s  {tasks / wall:6.1f} tasks/s  "
               f"coordinator cpu/dispatch {cpu * 1000 / tasks:6.1f} ms{state}")  # fmt: skip
     local_wall, ray_wall = rows["local"][0].wall, rows["ray"][0].wall  # type: ignore[attr-defined]
