@@ -106,12 +106,6 @@ def _tighten_fd(fd: int, mode: int = PRIVATE_FILE) -> None:
             os.fchmod(fd, current & mode)
 
 
-def _ours(path: Path) -> bool:
-    """True for ``$CONVERGIO_HOME`` and anything under it."""
-    home = Path(os.path.abspath(home_dir()))
-    return path == home or home in path.parents
-
-
 def private_dir(path: Path | str) -> Path:
     """Create ``path`` and its missing parents owner-only (0700, whatever the umask).
 
@@ -128,9 +122,15 @@ def private_dir(path: Path | str) -> Path:
         # The mode is masked by the umask, which can only remove bits: never wider than 0700.
         with contextlib.suppress(FileExistsError):  # another thread made it meanwhile
             os.mkdir(directory, PRIVATE_DIR)
-    for directory in (absolute, *absolute.parents):
-        if _ours(directory):
+    # Ours are ``$CONVERGIO_HOME`` and what is below it: from ``absolute`` up to the home.
+    home = Path(os.path.abspath(home_dir()))
+    if absolute == home or home in absolute.parents:
+        directory = absolute
+        while True:
             tighten(directory, PRIVATE_DIR)
+            if directory == home:
+                break
+            directory = directory.parent
     return absolute
 
 

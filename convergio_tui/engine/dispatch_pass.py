@@ -29,8 +29,8 @@ DispatchOne = Callable[[Task], Prepared | Blocked | Busy | None]
 @dataclass
 class DispatchCounts:
     """The scheduler's routing work so far: passes over the ready queue, tasks routed,
-    tasks dispatched, and the most tasks routed in one pass (bench/engine_overhead.py
-    prints them; tests/test_engine_dispatch_cost.py bounds them)."""
+    tasks dispatched, and the most tasks routed in one pass (``Executor.counts``;
+    tests/test_engine_dispatch_cost.py bounds them)."""
 
     passes: int = 0
     routed: int = 0

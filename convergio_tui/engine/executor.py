@@ -35,6 +35,7 @@ from convergio_tui.sandbox.confine import SandboxUnavailable, require_sandbox
 from convergio_tui.store.db import close_database, immediate
 from convergio_tui.store.faults import storage_fault
 from convergio_tui.store.models import Plan, Task, Wave, now
+from convergio_tui.store.statements import fetch, select_by_id
 from convergio_tui.store.states import (
     PLAN_STARTABLE,
     TASK_DISPATCHABLE,
@@ -179,7 +180,7 @@ class Executor:
                 last_control = time.monotonic()
                 if watch.take_changed():
                     ctx.forget_health()
-                plan = Plan.get_by_id(self.plan_id)
+                plan = self._plan()
                 self._observe_cancellations(ctx)
                 wave = None  # read again below
             if plan.status == PlanStatus.CANCELLED:
@@ -331,15 +332,26 @@ class Executor:
             task_id=task_id,
         )
 
+    def _plan(self) -> Plan:
+        """The plan's row, read a few times a second: fixed text (store/statements.py)."""
+        plan = select_by_id(Plan, self.plan_id)
+        if plan is None:
+            raise Plan.DoesNotExist(f"plan {self.plan_id}")
+        return plan
+
     def _observe_cancellations(self, ctx: EngineContext) -> None:
         with ctx.lock:
             active = dict(ctx.active)
         if not active:
             return
-        for task in Task.select(Task.id).where(
-            Task.id.in_(list(active)), Task.status == TaskStatus.CANCELLED
-        ):
-            active[task.id].cancel.set()
+        count = len(active)
+
+        def query() -> object:  # its text is built once per count of running tasks
+            return Task.select(Task.id).where(Task.id.in_([0] * count),
+                                              Task.status == TaskStatus.CANCELLED)  # fmt: skip
+
+        for (task_id,) in fetch(("cancelled", count), query, (*active, TaskStatus.CANCELLED)):
+            active[task_id].cancel.set()
 
     def _cancel_all(self, ctx: EngineContext) -> None:
         with ctx.lock:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from convergio_tui.engine import gitops
+from convergio_tui.engine import gitops, settled
 
 CONFIG_FILES = ("config", "config.worktree", "info/attributes")
 
@@ -69,7 +69,7 @@ def checkout_fingerprint(path: Path) -> str:
     return _digest(head.encode(), symbolic.encode(), index.encode(), status.encode(), *contents)
 
 
-def _refs(repo: Path) -> dict[str, str]:
+def _read_refs(repo: Path) -> dict[str, str]:
     out = gitops.git(repo, "for-each-ref", "--format=%(refname)%00%(objectname)", check=False)
     refs = {}
     for line in out.stdout.splitlines():
@@ -78,15 +78,40 @@ def _refs(repo: Path) -> dict[str, str]:
     return refs
 
 
+def _refs(repo: Path, common: Path) -> dict[str, str]:
+    """Every ref of ``repo``: git's answer, given again while the files holding the refs
+    are unchanged (:mod:`engine.settled`). Only for a repository whose ``.git`` is its
+    common directory: a linked worktree keeps refs of its own elsewhere."""
+    if not _own_git_dir(repo, common):
+        return _read_refs(repo)
+    roots = [str(common / name) for name in ("packed-refs", "refs", "reftable")]
+    return settled.cached(roots, lambda: _read_refs(repo), dict)
+
+
+def _own_git_dir(repo: Path, common: Path) -> bool:
+    """Whether ``repo/.git`` is a folder and the git common directory itself."""
+    dot_git = repo / ".git"
+    try:
+        return dot_git.is_dir() and os.path.samestat(os.stat(dot_git), os.stat(common))
+    except OSError:
+        return False
+
+
 def _hooks_dir(common: Path) -> Path:
     return common / "hooks"
 
 
-def _hooks(common: Path) -> dict[str, tuple[bool, bytes]]:
-    folder = _hooks_dir(common)
+def _read_hooks(folder: Path) -> dict[str, tuple[bool, bytes]]:
     if not folder.is_dir():
         return {}
     return {e.name: (os.access(e, os.X_OK), _file_bytes(e)) for e in sorted(folder.iterdir())}
+
+
+def _hooks(common: Path) -> dict[str, tuple[bool, bytes]]:
+    """Each hook's executable bit and bytes, read again only when a file under ``hooks/``
+    changed (:mod:`engine.settled`)."""
+    folder = _hooks_dir(common)
+    return settled.cached([str(folder)], lambda: _read_hooks(folder), dict)
 
 
 def _configs(common: Path, admin: Path | None) -> dict[str, bytes | None]:
@@ -136,7 +161,7 @@ def take(repo: Path, worktree: Path | None, siblings: Iterable[Path]) -> Snapsho
         )
         own_head = gitops.git(worktree, "symbolic-ref", "-q", "HEAD", check=False).stdout.strip()
     return Snapshot(
-        refs=_refs(repo),
+        refs=_refs(repo, common),
         main=checkout_fingerprint(repo) if worktree != repo else "",
         hooks=_hooks(common),
         configs=_configs(common, admin),

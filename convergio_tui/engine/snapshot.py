@@ -6,21 +6,25 @@ from convergio_tui.config.schema import Config
 from convergio_tui.engine import budget
 from convergio_tui.engine.router import BudgetView, HealthView
 from convergio_tui.store.models import ProviderHealth, now
+from convergio_tui.store.statements import select_where
 
 
 def health_views(at: float | None = None) -> dict[str, HealthView]:
     """Each provider's last recorded state; an expired cooldown counts as up again."""
     at = now() if at is None else at
     views: dict[str, HealthView] = {}
-    for row in ProviderHealth.select():
-        state = row.state
-        if state == "cooldown" and row.cooldown_until is not None and row.cooldown_until <= at:
+    for provider, state, detail, until in select_where(ProviderHealth, _HEALTH_COLUMNS):
+        if state == "cooldown" and until is not None and until <= at:
             state = "up"
-        detail = row.detail or ""
-        if state == "cooldown" and row.cooldown_until:
-            detail = f"{detail}; cooling down for {row.cooldown_until - at:.0f}s".lstrip("; ")
-        views[row.provider] = HealthView(state, detail)
+        detail = detail or ""
+        if state == "cooldown" and until:
+            detail = f"{detail}; cooling down for {until - at:.0f}s".lstrip("; ")
+        views[provider] = HealthView(state, detail)
     return views
+
+
+# Read several times a second while a plan runs: fixed text (store/statements.py).
+_HEALTH_COLUMNS = ("provider", "state", "detail", "cooldown_until")
 
 
 def budget_view(config: Config) -> BudgetView:

@@ -18,6 +18,7 @@ from convergio_tui.engine.crossreview_run import runner_for
 from convergio_tui.engine.events import TaskChanged, WaveChanged
 from convergio_tui.store.db import immediate
 from convergio_tui.store.models import Task, Wave
+from convergio_tui.store.statements import fetch, select_by_id
 from convergio_tui.store.states import (
     TASK_DEAD_END,
     TASK_FINISHED,
@@ -47,13 +48,20 @@ class Settled:
 
 
 def current_wave(plan_id: int) -> Wave | None:
-    """The first wave (by seq) not done or cancelled."""
-    return (
-        Wave.select()
-        .where(Wave.plan == plan_id, Wave.status.not_in(sorted(WAVE_CLOSED)))
-        .order_by(Wave.seq)
-        .first()
-    )
+    """The first wave (by seq) not done or cancelled. Read a few times a second by the
+    scheduler: fixed text (store/statements.py), then the row by its id."""
+    closed = sorted(WAVE_CLOSED)
+
+    def query() -> object:
+        return (
+            Wave.select(Wave.id)
+            .where(Wave.plan == 0, Wave.status.not_in(closed))
+            .order_by(Wave.seq)
+            .limit(1)
+        )
+
+    found = fetch(("current_wave", len(closed)), query, (plan_id, *closed, 1))
+    return select_by_id(Wave, found[0][0]) if found else None
 
 
 def base_ref(ctx: EngineContext, wave: Wave) -> str:

@@ -148,14 +148,16 @@ def _params(model: type[Base], equals: dict[str, Any]) -> list[Any]:
 def select_where(
     model: type[Base], columns: Sequence[str], /, **equals: Any
 ) -> list[tuple[Any, ...]]:
-    """The ``columns`` (field names) of the ``model`` rows whose fields equal ``equals``,
-    each value converted by its field, in the table's order."""
+    """The ``columns`` (field names) of the ``model`` rows whose fields equal ``equals``
+    (every row without), each value converted by its field, in the table's order."""
     names = tuple(equals)
     key = ("select-where", model, tuple(columns), names)
     sql = _TEXT.get(key)
     if sql is None:
         shown = ", ".join(_column(model, c) for c in columns)
-        sql = f"SELECT {shown} FROM {_table(model)} WHERE {_where(model, names)}"
+        sql = f"SELECT {shown} FROM {_table(model)}"
+        if names:
+            sql += f" WHERE {_where(model, names)}"
         _TEXT[key] = sql
     fields = [_field(model, c) for c in columns]
     rows = db.execute_sql(sql, _params(model, equals)).fetchall()

@@ -1,0 +1,82 @@
+"""Answers about a few files, reused while those files are provably unchanged.
+
+The integrity check reads the repository's refs (``git for-each-ref``) and its hooks
+before and after every run. What it gets depends only on files: the loose refs under
+``refs/``, ``packed-refs`` and ``reftable/``; the files under ``hooks/``. So an answer
+is kept with the state of those files — for each one its mode, inode, size, mtime and
+ctime — and given again while a fresh look finds every one of them as it was. Any write
+to a file moves its ctime (which no process can set back); replacing it (as git writes
+refs) changes its inode; a file created or deleted adds or removes an entry.
+
+An answer is only kept when it cannot be wrong: every file last changed well before the
+look (one changed in the same clock tick as the look could change again without its
+ctime moving), no symbolic link among them (its target could change unseen), at most
+:data:`MAX_FILES` files (beyond that reading them is as cheap as looking at them).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+MAX_FILES = 256
+SETTLED_S = 2.0  # a file changed more recently than this is not trusted to show a change
+
+Entry = tuple[str, int, int, int, int, int]  # path, mode, inode, size, mtime, ctime (ns)
+Signature = tuple[Entry, ...]
+
+_lock = threading.Lock()
+_known: dict[tuple[str, ...], tuple[Signature, Any]] = {}  # roots -> (their state, answer)
+
+
+def signature(roots: Sequence[str], at: float) -> Signature | None:
+    """The state of ``roots`` and every file and folder below them (an absent one is
+    part of it), or None when it cannot vouch for them: too many, a symbolic link, one
+    changed within ``SETTLED_S`` of ``at``."""
+    settled = (at - SETTLED_S) * 1e9
+    found: list[Entry] = []
+    pending = list(roots)
+    while pending:
+        path = pending.pop()
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            found.append((path, 0, 0, 0, 0, 0))
+            continue
+        except OSError:
+            return None
+        if stat.S_ISLNK(st.st_mode) or max(st.st_ctime_ns, st.st_mtime_ns) >= settled:
+            return None
+        found.append((path, st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        if len(found) > MAX_FILES:
+            return None
+        if stat.S_ISDIR(st.st_mode):
+            try:
+                with os.scandir(path) as entries:
+                    pending.extend(e.path for e in entries)
+            except OSError:
+                return None
+    return tuple(sorted(found))
+
+
+def cached(roots: Sequence[str], compute: Callable[[], T], copy: Callable[[T], T]) -> T:
+    """``compute()``, or a ``copy`` of its last answer for ``roots`` while the files
+    under them are provably as they were when it was computed."""
+    key = tuple(roots)
+    seen = signature(key, time.time())
+    if seen is not None:
+        with _lock:
+            known = _known.get(key)
+        if known is not None and known[0] == seen:
+            return copy(known[1])
+    answer = compute()  # after the look: a change meanwhile shows in the next look
+    if seen is not None:
+        with _lock:
+            _known[key] = (seen, copy(answer))
+    return answer
