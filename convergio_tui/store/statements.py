@@ -58,17 +58,25 @@ def _filled(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _text(key: tuple[Any, ...], build: Callable[[], str]) -> str:
+    """The SQL text cached under ``key``, made by ``build()`` the first time."""
+    sql = _TEXT.get(key)
+    if sql is None:
+        sql = _TEXT[key] = build()
+    return sql
+
+
 def insert_row(model: type[Base], /, **values: Any) -> int:
     """``INSERT`` one row of ``model`` as ``Model.create`` would (every field with a
     default gets it when not given); returns the new row's id."""
     row = _filled(model, values)
     names = tuple(row)
-    key = ("insert", model, names)
-    sql = _TEXT.get(key)
-    if sql is None:
+
+    def build() -> str:
         columns = ", ".join(_column(model, n) for n in names)
-        sql = f"INSERT INTO {_table(model)} ({columns}) VALUES ({_placeholders(len(names))})"
-        _TEXT[key] = sql
+        return f"INSERT INTO {_table(model)} ({columns}) VALUES ({_placeholders(len(names))})"
+
+    sql = _text(("insert", model, names), build)
     params = [_field(model, n).db_value(row[n]) for n in names]
     return int(db.execute_sql(sql, params).lastrowid)
 
@@ -80,13 +88,13 @@ def insert_rows(model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
         return
     filled = [_filled(model, values) for values in rows]
     names = tuple(filled[0])
-    key = ("insert-many", model, names, len(filled))
-    sql = _TEXT.get(key)
-    if sql is None:
+
+    def build() -> str:
         columns = ", ".join(_column(model, n) for n in names)
         one = f"({_placeholders(len(names))})"
-        sql = f"INSERT INTO {_table(model)} ({columns}) VALUES {', '.join([one] * len(filled))}"
-        _TEXT[key] = sql
+        return f"INSERT INTO {_table(model)} ({columns}) VALUES {', '.join([one] * len(filled))}"
+
+    sql = _text(("insert-many", model, names, len(filled)), build)
     fields = [_field(model, n) for n in names]
     params = [f.db_value(row[f.name]) for row in filled for f in fields]
     db.execute_sql(sql, params)
@@ -104,14 +112,15 @@ def update_where_status(
     of ``statuses`` (any status for None); the rows changed (0 or 1)."""
     names = tuple(values)
     allowed = None if statuses is None else tuple(statuses)
-    key = ("update", model, names, None if allowed is None else len(allowed))
-    sql = _TEXT.get(key)
-    if sql is None:
+
+    def build() -> str:
         sets = ", ".join(f"{_column(model, n)} = ?" for n in names)
         sql = f"UPDATE {_table(model)} SET {sets} WHERE ({_id(model)} = ?)"
         if allowed is not None:
             sql += f" AND ({_column(model, 'status')} IN ({_placeholders(len(allowed))}))"
-        _TEXT[key] = sql
+        return sql
+
+    sql = _text(("update", model, names, None if allowed is None else len(allowed)), build)
     params = [_field(model, n).db_value(values[n]) for n in names]
     params.append(row_id)
     if allowed is not None:
@@ -122,12 +131,12 @@ def update_where_status(
 def select_by_id(model: type[M], row_id: int) -> M | None:
     """The ``model`` row ``row_id`` with every column, as ``Model.get_or_none`` returns it."""
     fields = model._meta.sorted_fields
-    key = ("select", model)
-    sql = _TEXT.get(key)
-    if sql is None:
+
+    def build() -> str:
         columns = ", ".join(_quote(f.column_name) for f in fields)
-        sql = f"SELECT {columns} FROM {_table(model)} WHERE {_id(model)} = ?"
-        _TEXT[key] = sql
+        return f"SELECT {columns} FROM {_table(model)} WHERE {_id(model)} = ?"
+
+    sql = _text(("select", model), build)
     row = db.execute_sql(sql, (row_id,)).fetchone()
     if row is None:
         return None
@@ -151,14 +160,13 @@ def select_where(
     """The ``columns`` (field names) of the ``model`` rows whose fields equal ``equals``
     (every row without), each value converted by its field, in the table's order."""
     names = tuple(equals)
-    key = ("select-where", model, tuple(columns), names)
-    sql = _TEXT.get(key)
-    if sql is None:
+
+    def build() -> str:
         shown = ", ".join(_column(model, c) for c in columns)
         sql = f"SELECT {shown} FROM {_table(model)}"
-        if names:
-            sql += f" WHERE {_where(model, names)}"
-        _TEXT[key] = sql
+        return sql + f" WHERE {_where(model, names)}" if names else sql
+
+    sql = _text(("select-where", model, tuple(columns), names), build)
     fields = [_field(model, c) for c in columns]
     rows = db.execute_sql(sql, _params(model, equals)).fetchall()
     return [tuple(f.python_value(v) for f, v in zip(fields, row, strict=True)) for row in rows]
@@ -167,22 +175,20 @@ def select_where(
 def exists(model: type[Base], /, **equals: Any) -> bool:
     """Whether a ``model`` row's fields equal ``equals``."""
     names = tuple(equals)
-    key = ("exists", model, names)
-    sql = _TEXT.get(key)
-    if sql is None:
-        sql = f"SELECT 1 FROM {_table(model)} WHERE {_where(model, names)} LIMIT 1"
-        _TEXT[key] = sql
+    sql = _text(
+        ("exists", model, names),
+        lambda: f"SELECT 1 FROM {_table(model)} WHERE {_where(model, names)} LIMIT 1",
+    )
     return db.execute_sql(sql, _params(model, equals)).fetchone() is not None
 
 
 def delete_where(model: type[Base], /, **equals: Any) -> int:
     """``DELETE`` the ``model`` rows whose fields equal ``equals``; how many."""
     names = tuple(equals)
-    key = ("delete", model, names)
-    sql = _TEXT.get(key)
-    if sql is None:
-        sql = f"DELETE FROM {_table(model)} WHERE {_where(model, names)}"
-        _TEXT[key] = sql
+    sql = _text(
+        ("delete", model, names),
+        lambda: f"DELETE FROM {_table(model)} WHERE {_where(model, names)}",
+    )
     return int(db.execute_sql(sql, _params(model, equals)).rowcount)
 
 
@@ -191,13 +197,14 @@ def fetch(key: Hashable, build: Callable[[], Any], params: Sequence[Any]) -> lis
     ``key`` and run with ``params`` in place of the values it was built with (the same
     number, in the order of ``query.sql()``'s parameters). For a read on every pass of a
     loop whose shape never changes; values are as SQLite returns them (no conversion)."""
-    full = ("fetch", key)
-    sql = _TEXT.get(full)
-    if sql is None:
+
+    def text() -> str:
         sql, built = build().sql()
         if len(built) != len(params):
             raise ValueError(f"{key!r}: {len(built)} parameters, {len(params)} given")
-        _TEXT[full] = sql
+        return str(sql)
+
+    sql = _text(("fetch", key), text)
     return list(db.execute_sql(sql, params).fetchall())
 
 
