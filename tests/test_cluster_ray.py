@@ -192,6 +192,13 @@ def test_a_run_whose_node_dies_runs_again_elsewhere_and_is_charged_once(
         for node in spare:
             if node in cluster.list_all_nodes():
                 cluster.remove_node(node)
+        # Later tests read the cluster's nodes: wait until Ray reports these ones dead.
+        ids = {str(n.node_id) for n in spare}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(
+            n["NodeID"] in ids and n["Alive"] for n in ray.nodes()
+        ):
+            time.sleep(0.2)
 
 
 def test_health_lists_the_nodes_and_what_each_offers(
