@@ -70,6 +70,10 @@ def watch(
 def check(ctx: EngineContext, task_id: int | None, w: Watch) -> list[str]:
     """Compare after the run; on any finding, restore refs, hooks and config (the run's
     own branch included, so nothing of it lands) and return the findings."""
+    # The snapshot first, then who is busy: a dispatch that starts in between (and makes
+    # its branch) is then counted busy. The other order read its new branch as planted
+    # by this run and deleted it under the running task.
+    after = integrity.take(ctx.repo, w.worktree or ctx.repo, [Path(p) for p in w.before.siblings])
     busy = _codes(ctx, ctx.active_since(w.token) - {task_id})
     prefix = f"refs/heads/convergio/{ctx.plan_uid}/"
     moving = {f"{prefix}{code}/work" for code in busy}
@@ -83,10 +87,11 @@ def check(ctx: EngineContext, task_id: int | None, w: Watch) -> list[str]:
             return True
         return ref.removeprefix(prefix).startswith("wave-") and new in ctx.engine_commits
 
-    before = replace(
-        w.before, siblings={p: f for p, f in w.before.siblings.items() if Path(p).name not in busy}
-    )
-    after = integrity.take(ctx.repo, w.worktree or ctx.repo, [Path(p) for p in before.siblings])
+    def idle(siblings: dict[str, str]) -> dict[str, str]:
+        return {p: f for p, f in siblings.items() if Path(p).name not in busy}
+
+    before = replace(w.before, siblings=idle(w.before.siblings))
+    after = replace(after, siblings=idle(after.siblings))
     findings = integrity.compare(before, after, w.own_ref, allowed)
     if findings:
         restored = integrity.restore(

@@ -1,0 +1,57 @@
+"""The integrity check around one run must not take a dispatch that starts while it
+compares for something the run planted: that dispatch's new branch stays, and the run
+it checks is not failed for it.
+
+A 1,000-task Ray bench once lost a task's branch right after its worktree was made: the
+check of another task's run read who was busy, then (another dispatch having started and
+made its branch in between) took its snapshot and deleted the "unknown" branch."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from engine_fixtures import engine_config, git, import_spec, task, uid
+
+from convergio_tui.engine import gitops, guard, integrity, worktrees
+from convergio_tui.engine.context import ActiveRun, EngineContext
+from convergio_tui.engine.events import Bus
+from convergio_tui.engine.ownership import Owner
+from convergio_tui.store.models import Task, database_identity
+
+
+def test_a_dispatch_starting_during_the_check_keeps_its_branch(
+    repo: Path, ollama: str, engine_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = engine_config(repo, ollama)
+    plan = import_spec(config, tmp_path, [[task("T1", "one"), task("T2", "two")]])
+    ctx = EngineContext.for_plan(config, plan, Bus(), threading.Event())
+    t1, t2 = (Task.get(Task.code == code).id for code in ("T1", "T2"))
+    owner = Owner(database_identity(), uid(plan))
+    ctx.codes.update({t1: "T1", t2: "T2"})
+    ctx.active[t1] = ActiveRun(t1, 1, "opencode", threading.Event())
+    own = ctx.worktree_for("T1")
+    worktrees.ensure_worktree(repo, own, ctx.task_branch("T1"), "main", root=ctx.worktree_root,
+                              owner=owner, task="T1")  # fmt: skip
+    watch = guard.watch(ctx, t1, own, ctx.task_branch("T1"))
+
+    # T2's dispatch starts (it is counted active, then makes its worktree and branch) at
+    # the moment T1's check takes its after-snapshot: the interleaving of two threads.
+    real_take = integrity.take
+    other = ctx.worktree_for("T2")
+
+    def take_as_t2_starts(*args: object, **kwargs: object) -> integrity.Snapshot:
+        if not other.exists():
+            ctx.active[t2] = ActiveRun(t2, 2, "opencode", threading.Event())
+            worktrees.ensure_worktree(repo, other, ctx.task_branch("T2"), "main",
+                                      root=ctx.worktree_root, owner=owner, task="T2")  # fmt: skip
+        return real_take(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(integrity, "take", take_as_t2_starts)
+    findings = guard.check(ctx, t1, watch)
+
+    assert findings == []
+    branch = f"refs/heads/{gitops.task_branch_name(uid(plan), 'T2')}"
+    assert git(repo, "rev-parse", "--verify", branch)
+    assert gitops.rev(other, "HEAD") == git(repo, "rev-parse", "main").strip()
