@@ -5,12 +5,14 @@ work that does not descend from where the run started. Real git, real subprocess
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
 import pytest
 from engine_fixtures import engine_config, git, make_repo
 
+from convergio_tui.engine import gitops
 from convergio_tui.engine.backend import Recipe
 from convergio_tui.engine.cluster import bundles
 from convergio_tui.engine.cluster.node_run import NodeEnd, NodeRun, run_on_node
@@ -72,7 +74,7 @@ def test_a_node_runs_the_agent_on_its_own_copy_and_sends_back_only_the_new_commi
 
     bundle = tmp_path / "back.bundle"
     bundle.write_bytes(end.work)
-    bundles.take_work(worktree, bundle, BRANCH, spec.start, end.head)
+    bundles.take_work(repo, worktree, bundle, BRANCH, spec.start, end.head)
     assert (worktree / "hello.txt").read_text() == "hi\n"
     assert git(repo, "rev-parse", BRANCH).strip() == end.head
     assert git(repo, "log", "-1", "--format=%s", BRANCH).strip() == spec.commit_message
@@ -90,7 +92,7 @@ def test_work_that_does_not_descend_from_the_start_is_refused(
     head = git(other, "rev-parse", "HEAD").strip()
     git(other, "bundle", "create", "-q", str(tmp_path / "evil.bundle"), BRANCH)
     with pytest.raises(bundles.BundleRefused, match="does not descend"):
-        bundles.take_work(worktree, tmp_path / "evil.bundle", BRANCH, start, head)
+        bundles.take_work(repo, worktree, tmp_path / "evil.bundle", BRANCH, start, head)
     assert git(worktree, "rev-parse", "HEAD").strip() == start
     assert (worktree / "calc.py").read_text() == "x = 1\n"
 
@@ -98,8 +100,49 @@ def test_work_that_does_not_descend_from_the_start_is_refused(
     git(other, "branch", "elsewhere")
     git(other, "bundle", "create", "-q", str(tmp_path / "other.bundle"), "elsewhere")
     with pytest.raises(bundles.BundleRefused, match="does not hold"):
-        bundles.take_work(worktree, tmp_path / "other.bundle", BRANCH, start, head)
+        bundles.take_work(repo, worktree, tmp_path / "other.bundle", BRANCH, start, head)
     assert git(repo, "rev-parse", BRANCH).strip() == start
+
+
+def test_work_waits_for_a_worktree_being_added(
+    tmp_path: Path, coordinator: tuple[Path, Path]
+) -> None:
+    """While the engine adds another task's worktree, that worktree's HEAD is git's
+    placeholder, and unbundling (which reads every worktree's HEAD) would fail on it: the
+    work is taken once the add is over, not refused. A 1,000-task Ray bench met this."""
+    repo, worktree = coordinator
+    start = git(worktree, "rev-parse", "HEAD").strip()
+    node = tmp_path / "node"
+    git(repo, "clone", "-q", "--branch", BRANCH, str(repo), str(node))
+    (node / "new.txt").write_text("work\n")
+    git(node, "add", "new.txt")
+    git(node, "commit", "-q", "-m", "work")
+    head = git(node, "rev-parse", "HEAD").strip()
+    git(node, "bundle", "create", "-q", str(tmp_path / "work.bundle"), BRANCH, f"^{start}")
+
+    failed: list[BaseException] = []
+
+    def take() -> None:
+        try:
+            bundles.take_work(repo, worktree, tmp_path / "work.bundle", BRANCH, start, head)
+        except BaseException as exc:  # reported by the test below
+            failed.append(exc)
+
+    adding = repo / ".git" / "worktrees" / "T2"
+    with gitops.repo_lock(repo):  # as worktrees.ensure_worktree holds it around the add
+        adding.mkdir()
+        (adding / "HEAD").write_text("0" * 40 + "\n")  # what `git worktree add` writes first
+        (adding / "commondir").write_text("../..\n")
+        (adding / "gitdir").write_text(f"{tmp_path / 'wt' / 'T2' / '.git'}\n")
+        taker = threading.Thread(target=take)
+        taker.start()
+        taker.join(2)
+        assert taker.is_alive() and not failed  # waiting, not failed on the placeholder
+        shutil.rmtree(adding)  # the add done (here: given up)
+    taker.join(60)
+    assert not failed and not taker.is_alive()
+    assert (worktree / "new.txt").read_text() == "work\n"
+    assert git(repo, "rev-parse", BRANCH).strip() == head
 
 
 def test_cancelling_a_node_run_kills_the_agent_and_sends_no_work(

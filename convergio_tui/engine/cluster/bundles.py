@@ -48,17 +48,20 @@ def pack_work(worktree: Path, branch: str, start: str, dest: Path) -> str | None
     return head
 
 
-def take_work(worktree: Path, bundle: Path, branch: str, start: str, head: str) -> None:
-    """On the coordinator: bring the node's commits into the task's ``worktree``, which
-    must still be at ``start``; refused (:class:`BundleRefused`) unless the bundle holds
-    ``branch`` at ``head`` and ``head`` descends from ``start``."""
+def take_work(repo: Path, worktree: Path, bundle: Path, branch: str, start: str, head: str) -> None:
+    """On the coordinator: bring the node's commits into the task's ``worktree`` of
+    ``repo``, which must still be at ``start``; refused (:class:`BundleRefused`) unless the
+    bundle holds ``branch`` at ``head`` and ``head`` descends from ``start``."""
     here = gitops.rev(worktree, "HEAD")
     if here != start:
         raise BundleRefused(f"the worktree moved during the run ({start[:12]} -> {here})")
     listed = gitops.git(worktree, "bundle", "list-heads", str(bundle)).stdout.split()
     if head not in listed or f"refs/heads/{branch}" not in listed:
         raise BundleRefused(f"the bundle does not hold {branch} at {head[:12]}")
-    gitops.git(worktree, "bundle", "unbundle", str(bundle))
+    # Under the lock of worktree add and remove: unbundling reads every worktree's HEAD,
+    # and one being added has a placeholder HEAD that fails it ("bad object").
+    with gitops.repo_lock(repo):
+        gitops.git(worktree, "bundle", "unbundle", str(bundle))
     ancestry = gitops.git(worktree, "merge-base", "--is-ancestor", start, head, check=False)
     if ancestry.returncode != 0:
         raise BundleRefused(f"{head[:12]} does not descend from the run's start {start[:12]}")

@@ -154,7 +154,7 @@ class RayBackend:
             return Ran(outcome, node=node, lost=lost)
         findings = [f"on node {node}: {f}" for f in end.findings]
         if end.work is not None and end.head is not None and not findings:
-            findings += _take_work(job, start, end)
+            findings += _take_work(ctx.repo, job, start, end)
         findings += guard.check(ctx, prep.task_id, watched)
         return Ran(end.outcome, tuple(findings), node=node)
 
@@ -225,14 +225,14 @@ def _from_log(
     )  # fmt: skip
 
 
-def _take_work(job: RunJob, start: str, end: NodeEnd) -> list[str]:
+def _take_work(repo: Path, job: RunJob, start: str, end: NodeEnd) -> list[str]:
     """Bring the node's commits into the task's worktree; a finding when refused."""
     assert job.branch is not None and end.work is not None and end.head is not None
     with tempfile.TemporaryDirectory(prefix="convergio-bundle-") as tmp:
         bundle = Path(tmp) / "work.bundle"
         bundle.write_bytes(end.work)
         try:
-            bundles.take_work(job.cwd, bundle, job.branch, start, end.head)
+            bundles.take_work(repo, job.cwd, bundle, job.branch, start, end.head)
         except (bundles.BundleRefused, gitops.GitError) as exc:
             return [f"the work sent back was refused: {exc}"]
     return []
