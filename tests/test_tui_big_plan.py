@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import RenderableType
+from textual.pilot import Pilot
 from textual.screen import Screen
 
 from convergio_tui.config.schema import Config
@@ -57,6 +58,14 @@ def table_of(app: ConvergioApp) -> TaskTable:
     return app.screen.query_one(TaskTable)
 
 
+async def loaded_table(pilot: Pilot[None], app: ConvergioApp) -> TaskTable:
+    """The main screen's table once every task of the plan is in it."""
+    await wait_for_main(pilot)
+    table = table_of(app)
+    await wait_until(pilot, lambda: table.row_count == TASKS, LOADED_S)
+    return table
+
+
 def ids_in_order(plan_id: int) -> list[int]:
     return [t.id for t in Task.select(Task.id).where(Task.plan == plan_id).order_by(Task.code)]
 
@@ -79,9 +88,7 @@ def test_the_first_screen_shows_the_first_page_and_the_rest_fills_in_after_it(
 
         app._display = record  # type: ignore[method-assign]  (observes the frames)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for_main(pilot)
-            table = table_of(app)
-            await wait_until(pilot, lambda: table.row_count == TASKS, LOADED_S)
+            await loaded_table(pilot, app)
             first = next(n for n in rows_drawn if n)
             # The next page is asked for only once a frame showed the first one.
             assert first == FIRST
@@ -98,9 +105,7 @@ def test_the_end_of_the_table_shows_the_last_task_and_a_status_change_shows_in_i
     async def scenario() -> None:
         app = make(isolated_home, shipped_config, plan_id)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for_main(pilot)
-            table = table_of(app)
-            await wait_until(pilot, lambda: table.row_count == TASKS, LOADED_S)
+            table = await loaded_table(pilot, app)
             last = Task.get(Task.plan == plan_id, Task.code == f"B{WAVES}-{TASKS // WAVES - 1:04d}")
             assert [int(str(r.key.value)) for r in table.ordered_rows] == ids_in_order(plan_id)
 
@@ -135,9 +140,7 @@ def test_the_filter_narrows_a_big_plan_and_esc_shows_it_all_again(
     async def scenario() -> None:
         app = make(isolated_home, shipped_config, plan_id)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for_main(pilot)
-            table = table_of(app)
-            await wait_until(pilot, lambda: table.row_count == TASKS, LOADED_S)
+            table = await loaded_table(pilot, app)
             await pilot.press("slash")
             bar = app.screen.query_one(FilterBar)
             await wait_until(pilot, lambda: bar.has_class("-open"))
