@@ -36,6 +36,7 @@ from convergio_tui.engine.context import run_tag
 from convergio_tui.engine.executor import Executor
 from convergio_tui.sim.install import install_sim_bin
 from convergio_tui.store.models import Ledger, Run, Task
+from convergio_tui.store.queries.costs import reservations_in_flight
 from convergio_tui.store.states import TASK_CANCELLABLE, TaskStatus
 from convergio_tui.store.transitions import move_task
 
@@ -263,7 +264,7 @@ def _tagged(tag: str) -> list[int]:
     return found
 
 
-def test_cancelling_a_task_stops_its_agent_on_the_node_and_merges_nothing(
+def test_cancelling_a_task_stops_its_agent_on_the_node_merges_nothing_and_charges_once(
     on_cluster: RayCluster, repo: Path, ollama: str, engine_db: Path, tmp_path: Path
 ) -> None:
     config = ray_config(repo, ollama, on_cluster)
@@ -294,4 +295,9 @@ def test_cancelling_a_task_stops_its_agent_on_the_node_and_merges_nothing(
         thread.join(60)
     branch = f"convergio/{uid(plan)}/C1/work"
     assert "c.txt" not in git(repo, "ls-tree", "-r", "--name-only", branch)
-    assert not Ledger.select().where(Ledger.kind == "charge").exists()
+    # The agent ran (on claude, a premium provider) before it was stopped: its run is
+    # charged once, as a local cancelled run is, within what it reserved; nothing is held.
+    charges = list(Ledger.select().where(Ledger.kind == "charge"))
+    reserved = Ledger.get(Ledger.kind == "reserve", Ledger.run == run.id).usd
+    assert [c.run_id for c in charges] == [run.id] and 0 < charges[0].usd <= reserved
+    assert reservations_in_flight() == ()

@@ -65,6 +65,8 @@ class Ran:
     ``refusal`` is ``(error_class, why)``). ``lost`` says why the run was cut short by
     losing the machine it ran on (a dead node): the outcome is then what its streamed log
     shows, and the task runs again. ``node`` names the machine (None: this one).
+    ``started_elsewhere``: the agent was started on another machine (so the outcome has no
+    pid here) and may have spent; a run cut short there is charged as a local one would be.
     """
 
     outcome: ProcessOutcome | None
@@ -72,6 +74,7 @@ class Ran:
     refusal: tuple[str, str] | None = None
     node: str | None = None
     lost: str | None = None
+    started_elsewhere: bool = False
 
 
 class Backend(Protocol):

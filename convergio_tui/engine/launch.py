@@ -147,7 +147,7 @@ def execute(ctx: EngineContext, prep: Prepared, cwd: Path, cancel: threading.Eve
     killed = outcome.exit_code is None or outcome.exit_code < 0
     if killed and status not in RUN_STOPPED and _cancelled(prep.task_id):
         status = RunStatus.CANCELLED  # a person cancelled it and killed the tree from elsewhere
-    started = status != RunStatus.INTERRUPTED and outcome.pid is not None
+    started = status != RunStatus.INTERRUPTED and (outcome.pid is not None or ran.started_elsewhere)
     charge = run_charge(ctx, prep, result) if started else None
     crash_point("agent_exited", prep.code)  # test-only (recovery tests); a no-op otherwise
     return conclude(ctx, prep, result, status, exit_code=outcome.exit_code, charge=charge,

@@ -39,6 +39,7 @@ class LoggedRun:
     outcome: ProcessOutcome
     finished: bool  # the agent ended on its own (exit noted, or its final result logged)
     cancelled: bool  # the engine itself was killing it (stop, cancel): never finished
+    started: bool = True  # its command line is logged (written right before the spawn)
 
 
 def read_lines(path: Path | None) -> list[str]:
@@ -111,7 +112,7 @@ def rebuild(adapter: str, lines: list[str], pid: int | None) -> LoggedRun:
         exit_code=exit_code, stdout_lines=stdout, stderr_lines=stderr, timed_out=timed_out,
         cancelled=cancelled, truncated=truncated, pid=pid, duration_s=0.0,
     )  # fmt: skip
-    return LoggedRun(outcome, finished, cancelled)
+    return LoggedRun(outcome, finished, cancelled, any(ln.startswith(_HEADER) for ln in lines))
 
 
 def partial_usage(adapter: str, stdout_lines: Iterable[str]) -> tuple[int, int]:

@@ -18,6 +18,7 @@ import os
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from convergio_tui.engine.cluster.resources import (
 )
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import mark_run_placed
-from convergio_tui.engine.recovery_log import read_lines, rebuild
+from convergio_tui.engine.recovery_log import LoggedRun, read_lines, rebuild
 from convergio_tui.providers import ProcessOutcome
 
 WAIT_S = 0.2  # how often the stream is polled for cancel and the start deadline
@@ -150,8 +151,8 @@ class RayBackend:
         if end is not None and end.refusal is not None:
             return Ran(None, refusal=end.refusal, node=node)
         if end is None or end.outcome is None:
-            outcome = _from_log(ctx, prep.provider, prep.log_path, cancelled=lost is None)
-            return Ran(outcome, node=node, lost=lost)
+            logged = _from_log(ctx, prep.provider, prep.log_path, cancelled=lost is None)
+            return Ran(logged.outcome, node=node, lost=lost, started_elsewhere=logged.started)
         findings = [f"on node {node}: {f}" for f in end.findings]
         if end.work is not None and end.head is not None and not findings:
             findings += _take_work(ctx.repo, job, start, end)
@@ -210,19 +211,18 @@ class RayBackend:
                 return item, node, None
 
 
-def _from_log(
-    ctx: EngineContext, provider: str, log_path: Path, *, cancelled: bool
-) -> ProcessOutcome:
-    """What a run cut short left: its outcome as the log it streamed shows it."""
+def _from_log(ctx: EngineContext, provider: str, log_path: Path, *, cancelled: bool) -> LoggedRun:
+    """What a run cut short left: its outcome as the log it streamed shows it, and whether
+    the node had started the agent (the log holds its command line)."""
     from convergio_tui.engine.launch import adapter_for
 
     logged = rebuild(adapter_for(ctx, provider).NAME, read_lines(log_path), None)
-    outcome = logged.outcome
-    return ProcessOutcome(
-        exit_code=None, stdout_lines=outcome.stdout_lines, stderr_lines=outcome.stderr_lines,
-        timed_out=False, cancelled=cancelled, truncated=outcome.truncated, pid=None,
-        duration_s=0.0,
+    outcome = ProcessOutcome(
+        exit_code=None, stdout_lines=logged.outcome.stdout_lines,
+        stderr_lines=logged.outcome.stderr_lines, timed_out=False, cancelled=cancelled,
+        truncated=logged.outcome.truncated, pid=None, duration_s=0.0,
     )  # fmt: skip
+    return replace(logged, outcome=outcome)
 
 
 def _take_work(repo: Path, job: RunJob, start: str, end: NodeEnd) -> list[str]:
