@@ -30,7 +30,7 @@ class DashboardContext:
     # Task rows of a plan's first read (what the screen shows first), then of each page of
     # the rest, read while the screen is up.
     first_page: int = 200
-    task_page: int = 1000
+    task_page: int = 2500
 
     def engine_label(self) -> str:
         """Who executes the plan, for the header."""
