@@ -193,23 +193,46 @@ def test_the_default_file_name_comes_from_the_goal(goal: str, expected: str) -> 
     assert slug(goal) == expected
 
 
-def test_a_dead_plan_new_leaves_no_reservation_behind(engine_db: Path) -> None:
-    """A planning run left ``running`` by a killed ``plan new`` is closed by the next one:
-    interrupted, its reservation released; a live one (this process's) is left alone."""
-    from convergio_tui.config.schema import BudgetConfig
+def test_a_dead_plan_new_leaves_no_reservation_behind_and_charges_what_it_reported(
+    engine_db: Path, tmp_path: Path, shipped_config: Config
+) -> None:
+    """Planning runs left ``running`` by a killed ``plan new`` are closed by the next one:
+    interrupted; one whose log shows the tokens its agent had used is charged them at list
+    prices, once; one that reported nothing only has its reservation released. A live one
+    (this process's) is left alone."""
+    import json
+
     from convergio_tui.engine import budget
     from convergio_tui.engine.planning.dispatch import close_stale_runs
-    from convergio_tui.store.models import Run
+    from convergio_tui.engine.pricing import token_cost
+    from convergio_tui.store.models import Ledger, Run
 
+    model = shipped_config.providers["claude"].default_model
+    usage = {"input_tokens": 2000, "output_tokens": 500}
+    event = {"type": "assistant", "message": {"id": "m1", "content": [], "usage": usage}}
+    log = tmp_path / "plan-run.log"
+    log.write_text(
+        f"[convergio] $ claude -p --output-format stream-json\n[out] {json.dumps(event)}\n"
+    )
     # Above the kernel's largest pid (pid_max is at most 2**22): no such process.
-    gone = Run.create(task=None, wave=None, provider="claude", model="m", engine_pid=2**22 + 7)
-    mine = Run.create(task=None, wave=None, provider="claude", model="m", engine_pid=os.getpid())
-    cfg = BudgetConfig()
-    assert budget.reserve(cfg, "claude", "m", gone.id, 1.5)
-    assert budget.reserve(cfg, "claude", "m", mine.id, 0.5)
+    dead = 2**22 + 7
+    talked = Run.create(task=None, wave=None, provider="claude", model=model, engine_pid=dead,
+                        log_path=str(log))  # fmt: skip
+    silent = Run.create(task=None, wave=None, provider="claude", model=model, engine_pid=dead)
+    mine = Run.create(task=None, wave=None, provider="claude", model=model, engine_pid=os.getpid())
+    cfg = shipped_config.budget
+    for run, usd in ((talked, 1.5), (silent, 1.0), (mine, 0.5)):
+        assert budget.reserve(cfg, "claude", model, run.id, usd)
 
-    assert close_stale_runs() == [gone.id]
+    assert sorted(close_stale_runs(shipped_config)) == sorted([talked.id, silent.id])
+    assert close_stale_runs(shipped_config) == []  # closed once: nothing charged twice
 
-    assert Run.get_by_id(gone.id).status == "interrupted"
+    assert Run.get_by_id(talked.id).status == Run.get_by_id(silent.id).status == "interrupted"
     assert Run.get_by_id(mine.id).status == "running"
+    priced = shipped_config.providers["claude"].model(model)
+    assert priced is not None
+    expected = token_cost(priced, 2000, 500)
+    charges = list(Ledger.select().where(Ledger.kind == "charge"))
+    assert [(c.run_id, c.usd) for c in charges] == [(talked.id, pytest.approx(expected))]
+    assert expected > 0 and Run.get_by_id(talked.id).cost_usd == pytest.approx(expected)
     assert budget.status(cfg).reserved_usd == pytest.approx(0.5)

@@ -135,7 +135,7 @@ def new(goal: str, project: str | None, out: Path | None, force: bool, yes: bool
     except SandboxUnavailable as exc:
         fail(f"error: {exc}", 2)
     ctx.open_db()
-    close_stale_runs()
+    close_stale_runs(cfg)
     target = planning_target(cfg, ref)
     view = read_repo_view(Path(ref.path), cfg, ref.name if ref.configured else None)
     brief = Brief(goal, _project_value(ref, out), out.parent, view.render(), plan_template())

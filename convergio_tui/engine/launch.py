@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from convergio_tui import paths
+from convergio_tui.config.schema import Config
 from convergio_tui.engine import budget, health
 from convergio_tui.engine.backend import Recipe, RunJob, backend_for
 from convergio_tui.engine.charging import Charge, charge_for
@@ -49,10 +50,15 @@ class Executed:
 
 def adapter_for(ctx: EngineContext, provider: str) -> ProviderAdapter:
     """The adapter module by provider name, else by the CLI the provider runs."""
+    return adapter_in(ctx.config, provider)
+
+
+def adapter_in(config: Config, provider: str) -> ProviderAdapter:
+    """:func:`adapter_for` under ``config`` (raises KeyError for an unknown provider)."""
     try:
         return get_adapter(provider)
     except KeyError:
-        return get_adapter(Path(ctx.config.providers[provider].cli[0]).name)
+        return get_adapter(Path(config.providers[provider].cli[0]).name)
 
 
 def _finish(ctx: EngineContext, prep: Prepared, status: str, *, result: ProviderResult | None,

@@ -23,16 +23,20 @@ from pathlib import Path
 from convergio_tui import paths
 from convergio_tui.config.schema import Config
 from convergio_tui.engine import budget, health
+from convergio_tui.engine.charging import Charge
 from convergio_tui.engine.context import EngineContext
 from convergio_tui.engine.delegate import Prepared, reserve_or_reroute
 from convergio_tui.engine.events import Bus, Listener
 from convergio_tui.engine.integrity import checkout_fingerprint
+from convergio_tui.engine.launch import adapter_in
+from convergio_tui.engine.partial_charge import partial_charge
 from convergio_tui.engine.privacy import effective, strictest
 from convergio_tui.engine.projects import ProjectRef
+from convergio_tui.engine.recovery_log import read_lines, rebuild
 from convergio_tui.engine.resume import runner_alive
 from convergio_tui.engine.router import RouteRequest, route
 from convergio_tui.store.db import immediate
-from convergio_tui.store.models import Project, Run, database_identity
+from convergio_tui.store.models import Project, Run, database_identity, now
 from convergio_tui.store.states import RunStatus
 from convergio_tui.store.transitions import move_run
 
@@ -118,21 +122,42 @@ def check_health(ctx: EngineContext, target: Target) -> None:
     ctx.forget_health()
 
 
-def close_stale_runs() -> list[int]:
-    """Close planning runs a dead ``plan new`` left ``running``: ``interrupted``, their
-    reservation released (what they may have spent was never reported). Returns their ids."""
+def close_stale_runs(config: Config) -> list[int]:
+    """Close planning runs a dead ``plan new`` left ``running``: ``interrupted``, charged
+    what their streamed log had reported (as a task run cut short by a crash is), else
+    their reservation released. Returns their ids."""
     stale = Run.select().where(Run.task.is_null(), Run.wave.is_null(),
                                Run.status == RunStatus.RUNNING)  # fmt: skip
     closed = []
     for run in stale:
         if run.engine_pid == os.getpid() or runner_alive(run.engine_pid, None):
             continue  # another plan new, still drafting
+        charge = _logged_charge(config, run)
         with immediate():
             if move_run(run.id, RunStatus.INTERRUPTED, frm=[RunStatus.RUNNING],
-                        error_class="interrupted"):  # fmt: skip
-                budget.release(run.id)
+                        error_class="interrupted", finished_at=now(),
+                        cost_usd=charge.usd if charge else 0.0,
+                        premium_requests=charge.premium_requests if charge else 0.0):  # fmt: skip
+                if charge is None:
+                    budget.release(run.id)
+                else:
+                    budget.settle(run.provider, run.model, run.id, usd=charge.usd,
+                                  premium=charge.premium, premium_requests=charge.premium_requests,
+                                  note=charge.note)  # fmt: skip
                 closed.append(int(run.id))
     return closed
+
+
+def _logged_charge(config: Config, run: Run) -> Charge | None:
+    """What a dead planning run's log had reported (a lower bound), or None."""
+    try:
+        adapter = adapter_in(config, run.provider)
+    except KeyError:  # a provider since removed from the configuration
+        return None
+    lines = read_lines(Path(run.log_path) if run.log_path else None)
+    logged = rebuild(adapter.NAME, lines, run.pid)
+    return partial_charge(config, run.provider, run.model, adapter.NAME,
+                          logged.outcome.stdout_lines, "cut short by a dead plan new")  # fmt: skip
 
 
 def _reserve(ctx: EngineContext, req: RouteRequest, round_no: int) -> tuple[Run | None, Attempt]:

@@ -123,7 +123,7 @@ def set_up(config: Config, goal: str, project: str) -> Setup:
         require_sandbox(config)
     except SandboxUnavailable as exc:
         raise DraftingRefused(str(exc)) from exc
-    close_stale_runs()
+    close_stale_runs(config)
     target = planning_target(config, ref)
     view = read_repo_view(Path(ref.path), config, ref.name if ref.configured else None)
     brief = Brief(goal, project_value(ref, out), out.parent, view.render(), plan_template())
