@@ -1,6 +1,6 @@
 """The integrity check around one run must not take a dispatch that starts while it
 compares for something the run planted: that dispatch's new branch stays, and the run
-it checks is not failed for it.
+it checks is not failed for it. Nor may its reads of a checkout write that checkout's index.
 
 A 1,000-task Ray bench once lost a task's branch right after its worktree was made: the
 check of another task's run read who was busy, then (another dispatch having started and
@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from engine_fixtures import engine_config, git, import_spec, task, uid
+from engine_fixtures import engine_config, git, import_spec, make_repo, task, uid
 
 from convergio_tui.engine import gitops, guard, integrity, worktrees
 from convergio_tui.engine.context import ActiveRun, EngineContext
@@ -55,3 +55,20 @@ def test_a_dispatch_starting_during_the_check_keeps_its_branch(
     branch = f"refs/heads/{gitops.task_branch_name(uid(plan), 'T2')}"
     assert git(repo, "rev-parse", "--verify", branch)
     assert gitops.rev(other, "HEAD") == git(repo, "rev-parse", "main").strip()
+
+
+def test_the_snapshot_never_writes_a_checkout_s_index(tmp_path: Path) -> None:
+    """The check reads the user's checkout (and idle siblings) around every run; a
+    ``git status`` refreshing the index would take its lock and could fail a commit the
+    user (or an agent) makes at that moment. The snapshot leaves the index untouched."""
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    (repo / "a.txt").write_text("one\n")  # same bytes, new mtime: a stale index entry
+    index = repo / ".git" / "index"
+    before = (index.stat().st_mtime_ns, index.read_bytes())
+
+    integrity.take(repo, None, [])
+    integrity.checkout_fingerprint(repo)
+
+    assert (index.stat().st_mtime_ns, index.read_bytes()) == before
+    git(repo, "status")  # a plain status does refresh it: the check above could fail
+    assert (index.stat().st_mtime_ns, index.read_bytes()) != before

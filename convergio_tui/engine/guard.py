@@ -70,10 +70,12 @@ def watch(
 def check(ctx: EngineContext, task_id: int | None, w: Watch) -> list[str]:
     """Compare after the run; on any finding, restore refs, hooks and config (the run's
     own branch included, so nothing of it lands) and return the findings."""
-    # The snapshot first, then who is busy: a dispatch that starts in between (and makes
-    # its branch) is then counted busy. The other order read its new branch as planted
-    # by this run and deleted it under the running task.
-    after = integrity.take(ctx.repo, w.worktree or ctx.repo, [Path(p) for p in w.before.siblings])
+    # Who is busy is read again after the snapshot: a dispatch that starts in between
+    # (and makes its branch) is then counted busy. Read only before, its new branch
+    # looked planted by this run and was deleted under the running task.
+    busy = _codes(ctx, ctx.active_since(w.token) - {task_id})
+    idle_now = [Path(p) for p in w.before.siblings if Path(p).name not in busy]
+    after = integrity.take(ctx.repo, w.worktree or ctx.repo, idle_now)
     busy = _codes(ctx, ctx.active_since(w.token) - {task_id})
     prefix = f"refs/heads/convergio/{ctx.plan_uid}/"
     moving = {f"{prefix}{code}/work" for code in busy}

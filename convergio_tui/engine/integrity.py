@@ -57,13 +57,18 @@ def _is_content(data: bytes) -> bool:
 
 
 def checkout_fingerprint(path: Path) -> str:
-    """HEAD (symbolic and commit), the index and every changed or untracked file's bytes."""
-    head = gitops.git(path, "rev-parse", "-q", "--verify", "HEAD", check=False).stdout
-    symbolic = gitops.git(path, "symbolic-ref", "-q", "HEAD", check=False).stdout
-    index = gitops.git(path, "ls-files", "-s", "-z", check=False).stdout
+    """HEAD (symbolic and commit), the index and every changed or untracked file's bytes.
+
+    Read only: ``git status`` would otherwise refresh the index under its lock, and a
+    commit made meanwhile in that checkout (the user's, an agent's) would fail on it."""
+    head = gitops.git(
+        path, "rev-parse", "-q", "--verify", "HEAD", check=False, read_only=True
+    ).stdout
+    symbolic = gitops.git(path, "symbolic-ref", "-q", "HEAD", check=False, read_only=True).stdout
+    index = gitops.git(path, "ls-files", "-s", "-z", check=False, read_only=True).stdout
     status = gitops.git(
         path, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules",
-        check=False,
+        check=False, read_only=True,
     ).stdout  # fmt: skip
     contents = [_file_bytes(path / entry[3:]) for entry in status.split("\0") if len(entry) > 3]
     return _digest(head.encode(), symbolic.encode(), index.encode(), status.encode(), *contents)
