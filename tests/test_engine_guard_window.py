@@ -72,3 +72,35 @@ def test_the_snapshot_never_writes_a_checkout_s_index(tmp_path: Path) -> None:
     assert (index.stat().st_mtime_ns, index.read_bytes()) == before
     git(repo, "status")  # a plain status does refresh it: the check above could fail
     assert (index.stat().st_mtime_ns, index.read_bytes()) != before
+
+
+def test_the_windows_remember_only_what_an_open_window_needs(
+    repo: Path, ollama: str, engine_db: Path, tmp_path: Path
+) -> None:
+    """Each check asks which dispatches ended since its window opened. The answer must
+    not cost more as the plan goes on: an end older than every open window is dropped."""
+    config = engine_config(repo, ollama)
+    plan = import_spec(config, tmp_path, [[task("T1", "one")]])
+    ctx = EngineContext.for_plan(config, plan, Bus(), threading.Event())
+
+    ctx.dispatch_ended(1)  # before any window: no window can ask for it
+    first = ctx.tick()
+    for task_id in range(2, 1002):
+        ctx.dispatch_ended(task_id)
+    second = ctx.tick()
+    ctx.dispatch_ended(2)  # task 2 ran again and ended after the second window opened
+    assert ctx.active_since(first) == set(range(2, 1002))
+    assert ctx.active_since(second) == {2}
+
+    ctx.close_window(first)  # what only the first window needed goes
+    assert ctx.active_since(second) == {2} and list(ctx.ended) == [2]
+    ctx.close_window(second)
+    assert ctx.ended == {}
+
+    # A long plan, one window per run: the bookkeeping stays as small as the runs open.
+    for task_id in range(10_000):
+        token = ctx.tick()
+        ctx.dispatch_ended(task_id)
+        assert ctx.active_since(token) == {task_id}
+        ctx.close_window(token)
+        assert len(ctx.ended) == 0 and not ctx.open_windows

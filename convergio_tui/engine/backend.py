@@ -109,16 +109,19 @@ class LocalBackend:
             if too_large is not None:
                 return Ran(None, refusal=("argv_too_large", too_large))
             watched = guard.watch(ctx, prep.task_id, worktree, job.branch)
-            with relaying(confined):
-                outcome = run_process(
-                    confined.argv, cwd=cwd, env=confined.env, timeout_s=prep.timeout_s,
-                    log_path=prep.log_path, stdin_text=invocation.stdin_text,
-                    secrets=tuple(ctx.secrets().values()),
-                    max_output_bytes=ctx.config.execution.max_output_bytes, cancel=job.cancel,
-                    on_start=lambda pid: mark_run_started(prep.run_id, pid),
-                    header=log_header(invocation.argv, confined),
-                )  # fmt: skip
-        return Ran(outcome, tuple(guard.check(ctx, prep.task_id, watched)))
+            try:
+                with relaying(confined):
+                    outcome = run_process(
+                        confined.argv, cwd=cwd, env=confined.env, timeout_s=prep.timeout_s,
+                        log_path=prep.log_path, stdin_text=invocation.stdin_text,
+                        secrets=tuple(ctx.secrets().values()),
+                        max_output_bytes=ctx.config.execution.max_output_bytes,
+                        cancel=job.cancel, on_start=lambda pid: mark_run_started(prep.run_id, pid),
+                        header=log_header(invocation.argv, confined),
+                    )  # fmt: skip
+                return Ran(outcome, tuple(guard.check(ctx, prep.task_id, watched)))
+            finally:
+                ctx.close_window(watched.token)
 
 
 _LOCAL = LocalBackend()

@@ -57,7 +57,8 @@ class EngineContext:
     # The integrity check's window bookkeeping: a counter, when each task's dispatch
     # ended, and the wave-branch commits the engine made (only these may move them).
     seq: int = 0
-    ended: dict[int, int] = field(default_factory=dict)
+    ended: dict[int, int] = field(default_factory=dict)  # task id -> seq at its end, in order
+    open_windows: set[int] = field(default_factory=set)  # tokens of windows not yet checked
     engine_commits: set[str] = field(default_factory=set)
     _secrets: dict[str, str] | None = None
     _health: tuple[float, dict[str, HealthView]] | None = None
@@ -226,17 +227,38 @@ class EngineContext:
         return self._secrets
 
     def tick(self) -> int:
-        """Advance and return the window counter."""
+        """Open an integrity window: advance and return the window counter (its token).
+        Close it with :meth:`close_window` once its check is done."""
         with self.lock:
             self.seq += 1
+            self.open_windows.add(self.seq)
             return self.seq
+
+    def close_window(self, token: int) -> None:
+        """The window ``token`` is checked: what ended before every open window can go."""
+        with self.lock:
+            self.open_windows.discard(token)
+            self._forget_ended()
 
     def dispatch_ended(self, task_id: int) -> None:
         """Record that ``task_id``'s dispatch (run, review, merge) is over."""
         with self.lock:
             self.active.pop(task_id, None)
             self.seq += 1
+            self.ended.pop(task_id, None)  # re-inserted last: the dict stays in ``seq`` order
             self.ended[task_id] = self.seq
+            self._forget_ended()
+
+    def _forget_ended(self) -> None:
+        # An end older than every open window is in no window's answer, nor in any later
+        # one's: dropping it keeps active_since's work to the runs of the open windows, not
+        # every task the plan has run (call with the lock).
+        floor = min(self.open_windows, default=self.seq + 1)
+        while self.ended:
+            oldest = next(iter(self.ended))
+            if self.ended[oldest] >= floor:
+                break
+            del self.ended[oldest]
 
     def active_since(self, token: int) -> set[int]:
         """Tasks whose dispatch was under way at some moment since ``tick()`` gave ``token``."""

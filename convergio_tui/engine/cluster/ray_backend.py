@@ -138,6 +138,15 @@ class RayBackend:
             db_file=str(ctx.db_file) if ctx.db_file else None,
         )  # fmt: skip
         watched = guard.watch(ctx, prep.task_id, job.cwd, job.branch)
+        try:
+            return self._watched(ctx, job, spec, wanted, start, watched)
+        finally:
+            ctx.close_window(watched.token)
+
+    def _watched(self, ctx: EngineContext, job: RunJob, spec: NodeRun, wanted: dict[str, float],
+                 start: str, watched: guard.Watch) -> Ran:  # fmt: skip
+        """Run ``spec`` on a node inside the integrity window ``watched``."""
+        prep = job.prep
         stream = (
             _task()
             .options(resources=wanted, name=f"convergio {prep.code} run {prep.run_id}")
