@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from engine_fixtures import engine_config, import_spec, task
 
@@ -120,19 +121,26 @@ def test_a_busy_provider_is_routed_once_per_class_and_pass_whatever_the_wave(
         assert counts.routed <= counts.dispatched + 2 * counts.passes, (size, counts)
 
 
+def _queued_wave(
+    repo: Path, ollama: str, tmp_path: Path, tasks: list[dict[str, Any]]
+) -> tuple[dict[str, int], int, ReadyQueue]:
+    """A one-wave plan of ``tasks``, all queued, and its ready queue after a first look:
+    the tasks' ids by code, the wave's id, the queue."""
+    plan = import_spec(engine_config(repo, ollama), tmp_path, [tasks])
+    Task.update(status=TaskStatus.QUEUED).execute()
+    ids = {t.code: t.id for t in Task.select()}
+    queue = ReadyQueue(plan)
+    queue.refresh()
+    return ids, Task.get(Task.code == tasks[0]["code"]).wave_id, queue
+
+
 def test_the_ready_queue_leaves_out_skipped_classes_in_order(
     repo: Path, ollama: str, engine_db: Path, tmp_path: Path
 ) -> None:
-    config = engine_config(repo, ollama)
-    plan = import_spec(config, tmp_path, [
-        [task("A", "x", priority="P1"), task("B", "x", priority="P0", type="bulk"),
-         task("C", "x", priority="P1"), task("D", "x", priority="P0", type="bulk")],
+    ids, wave, queue = _queued_wave(repo, ollama, tmp_path, [
+        task("A", "x", priority="P1"), task("B", "x", priority="P0", type="bulk"),
+        task("C", "x", priority="P1"), task("D", "x", priority="P0", type="bulk"),
     ])  # fmt: skip
-    Task.update(status=TaskStatus.QUEUED).execute()
-    ids = {t.code: t.id for t in Task.select()}
-    wave = Task.get(Task.code == "A").wave_id
-    queue = ReadyQueue(plan)
-    queue.refresh()
     first = queue.pop(wave, False)
     assert first is not None and first[0] == ids["B"]  # P0 first
     bulk = first[1]
@@ -159,16 +167,10 @@ def test_the_ready_queue_reads_changed_rows_through_an_index(engine_db: Path) ->
 def test_the_ready_queue_follows_priorities_dependencies_and_changes(
     repo: Path, ollama: str, engine_db: Path, tmp_path: Path
 ) -> None:
-    config = engine_config(repo, ollama)
-    plan = import_spec(config, tmp_path, [
-        [task("A", "x", priority="P2"), task("B", "x", priority="P0", depends_on=["A"]),
-         task("C", "x", priority="P1")],
+    ids, wave, queue = _queued_wave(repo, ollama, tmp_path, [
+        task("A", "x", priority="P2"), task("B", "x", priority="P0", depends_on=["A"]),
+        task("C", "x", priority="P1"),
     ])  # fmt: skip
-    Task.update(status=TaskStatus.QUEUED).execute()
-    ids = {t.code: t.id for t in Task.select()}
-    wave = Task.get(Task.code == "A").wave_id
-    queue = ReadyQueue(plan)
-    queue.refresh()
 
     def pop(with_blocked: bool) -> int | None:
         taken = queue.pop(wave, with_blocked)
