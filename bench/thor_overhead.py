@@ -92,10 +92,10 @@ def measure(root: Path, args: argparse.Namespace) -> None:
 
     open_database(root / "bench.db")
     shipped = load_config(paths.shipped_config_path())
-    config = shipped.model_copy(update={"thor": ThorConfig(
-        lint_commands=["true"], test_command="true", build_command="true",
-        constitution_file="RULES.yaml",
-    )})  # fmt: skip
+    config = shipped.model_copy(update={"thor": ThorConfig.model_validate({
+        "lint_commands": ["true"], "test_command": "true", "build_command": "true",
+        "constitution_file": "RULES.yaml",
+    })})  # fmt: skip
     repo = root / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")

@@ -6,6 +6,7 @@ command, flag, configuration key and plan key the code accepts."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import typing
@@ -117,15 +118,26 @@ def test_cli_page_names_every_command_and_flag() -> None:
     assert not missing, f"document in docs/cli.md: {missing}"
 
 
-def _keys(model: type[BaseModel]) -> set[str]:
+def _fields(model: type) -> dict[str, object]:
+    """The fields of a pydantic model or a configuration section (a dataclass) and their
+    types."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return {name: field.annotation for name, field in model.model_fields.items()}
+    hints = typing.get_type_hints(model)
+    return {f.name: hints[f.name] for f in dataclasses.fields(model) if f.init}
+
+
+def _keys(model: type) -> set[str]:
     """Every field name of ``model`` and of the models nested in it."""
     names: set[str] = set()
-    for name, field in model.model_fields.items():
+    for name, annotation in _fields(model).items():
         names.add(name)
-        stack = [field.annotation]
+        stack = [annotation]
         while stack:
             kind = stack.pop()
-            if isinstance(kind, type) and issubclass(kind, BaseModel):
+            if isinstance(kind, type) and (
+                issubclass(kind, BaseModel) or dataclasses.is_dataclass(kind)
+            ):
                 names |= _keys(kind)
             stack.extend(typing.get_args(kind))
     return names
@@ -134,7 +146,7 @@ def _keys(model: type[BaseModel]) -> set[str]:
 @pytest.mark.parametrize(
     ("page", "model"), [("configuration.md", Config), ("plan-format.md", PlanSpec)]
 )
-def test_reference_page_names_every_key(page: str, model: type[BaseModel]) -> None:
+def test_reference_page_names_every_key(page: str, model: type) -> None:
     """A key the code accepts is documented: as `key`, or as the end of a dotted `a.key`."""
     text = (DOCS / page).read_text()
     missing = sorted(k for k in _keys(model) if not re.search(rf"`(?:[\w.*<>-]+\.)?{k}`", text))

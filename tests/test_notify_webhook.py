@@ -106,11 +106,11 @@ def test_a_url_with_a_user_name_or_password_is_refused() -> None:
     for url in ("https://user:pw@hooks.example.com/x", "https://token@ntfy.example/t",
                 "http://evil\\@127.0.0.1/x", "ftp://example.com/x", "https:///nohost"):  # fmt: skip
         with pytest.raises(ValidationError, match="webhook"):
-            NotifyConfig(webhook_url=url)
+            NotifyConfig.model_validate({"webhook_url": url})
         with pytest.raises(WebhookRefused):
             post(url, b"{}", {}, 1.0)
     assert (
-        NotifyConfig(webhook_url="https://ntfy.sh/my-topic").webhook_url
+        NotifyConfig.model_validate({"webhook_url": "https://ntfy.sh/my-topic"}).webhook_url
         == "https://ntfy.sh/my-topic"
     )
 

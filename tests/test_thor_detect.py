@@ -214,12 +214,14 @@ def test_gates_use_the_tasks_projects_thor_and_name_its_origin(
     box = Sandbox(tmp_path, shipped_config)
     project = ProjectConfig(
         path=str(box.repo),
-        thor=ThorConfig(test_command="echo project tests ran; exit 3", lint_commands=None),
+        thor=ThorConfig.model_validate(
+            {"test_command": "echo project tests ran; exit 3", "lint_commands": None}
+        ),
     )
     box.config = shipped_config.model_copy(
         update={
             "projects": {"proj": project},
-            "thor": ThorConfig(test_command=None, lint_commands=["exit 0"]),
+            "thor": ThorConfig.model_validate({"test_command": None, "lint_commands": ["exit 0"]}),
         }
     )
     task = box.add_task("T1-01")

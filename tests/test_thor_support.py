@@ -40,7 +40,7 @@ def git(cwd: Path, *args: str) -> str:
 
 def with_thor(config: Config, **settings: Any) -> Config:
     """``config`` with its ``thor:`` section replaced."""
-    return config.model_copy(update={"thor": ThorConfig(**settings)})
+    return config.model_copy(update={"thor": ThorConfig.model_validate(settings)})
 
 
 def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:

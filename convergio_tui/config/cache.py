@@ -26,12 +26,10 @@ import sys
 from enum import Enum
 from pathlib import Path
 
-import pydantic.version
-from pydantic import BaseModel
-
 from convergio_tui import __version__, paths
 from convergio_tui.config.limits import MAX_FILE_BYTES
 from convergio_tui.config.schema import Config
+from convergio_tui.config.section import Section
 
 FORMAT = b"convergio-config-cache/1"
 MAX_ENTRIES = 32  # one per configuration content seen lately; the oldest go first
@@ -50,14 +48,27 @@ def _rules_digest() -> bytes:
     global _rules
     if _rules is None:
         digest = hashlib.sha256(FORMAT)
-        versions = f"{__version__} {sys.version_info[:3]} {pydantic.version.VERSION}"
-        digest.update(versions.encode())
+        versions = f"{__version__} {sys.version_info[:3]}"
+        digest.update(versions.encode() + _pydantic_version())
         here = Path(__file__).parent
         for name in sorted(os.listdir(here)):
             if name.endswith(".py"):
                 digest.update(name.encode() + b"\0" + (here / name).read_bytes())
         _rules = digest.digest()
     return _rules
+
+
+def _pydantic_version() -> bytes:
+    """pydantic's version file, read rather than imported (importing it costs more than
+    the rest of a cached load)."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("pydantic")
+        folders = spec.submodule_search_locations if spec is not None else None
+        return Path(next(iter(folders or ()))).joinpath("version.py").read_bytes()
+    except (OSError, StopIteration, ImportError, ValueError):
+        return b"pydantic: unknown"
 
 
 def entry_path(raw: bytes) -> Path:
@@ -89,15 +100,15 @@ def _facts(config: Config) -> tuple[object, ...]:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Rebuilds only the configuration's models and enums: an entry cannot name any
+    """Rebuilds only the configuration's sections and enums: an entry cannot name any
     other class or function, so a planted file can at worst be refused."""
 
     def find_class(self, module: str, name: str) -> type:
-        """The class ``module.name`` if it is a model or enum of this package."""
+        """The class ``module.name`` if it is a section or enum of this package."""
         found = (
             getattr(sys.modules.get(module), name, None) if module.startswith(_PACKAGE) else None
         )
-        if isinstance(found, type) and issubclass(found, BaseModel | Enum):
+        if isinstance(found, type) and issubclass(found, Section | Enum):
             return found
         raise pickle.UnpicklingError(f"{module}.{name} is not part of a configuration")
 
@@ -153,5 +164,5 @@ def load_cached(path: Path) -> Config:
         # Validate the very bytes the key was made from (the file may change meanwhile).
         config = load_config_text(text, path)
         _write(entry, config)
-    config._source = str(path)
+    config.with_source(str(path))
     return config

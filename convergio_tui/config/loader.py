@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from convergio_tui.config.errors import ConfigError, InputError, Problem
 from convergio_tui.config.privacy_check import check_privacy
@@ -19,7 +19,16 @@ from convergio_tui.config.yaml_lines import (
     load_located_text,
 )
 
-M = TypeVar("M", bound=BaseModel)
+
+class _Validates(Protocol):
+    @classmethod
+    def model_validate(cls, obj: Any) -> Self: ...
+
+
+M = TypeVar("M", bound=_Validates)
+# What pydantic calls an unknown or a missing key: in a model, and in a dataclass.
+_UNKNOWN = ("extra_forbidden", "unexpected_keyword_argument")
+_MISSING = ("missing", "missing_argument", "missing_keyword_only_argument")
 
 
 def load_config(path: Path) -> Config:
@@ -49,7 +58,7 @@ def _validated(located: LocatedYaml, path: Path) -> Config:
     problems = list(cross_check(config, located))
     if problems:
         raise ConfigError(problems)
-    config._source = str(path)
+    config.with_source(str(path))
     return config
 
 
@@ -66,9 +75,9 @@ def validate_located(located: LocatedYaml, model: type[M], error: type[InputErro
 def _problem_of(located: LocatedYaml, err: Any) -> Problem:
     loc = tuple(p for p in err["loc"] if p != "[key]")
     message = err["msg"]
-    if err["type"] == "extra_forbidden":
+    if err["type"] in _UNKNOWN:
         message = "unknown key (remove it or check its spelling)"
-    elif err["type"] == "missing":
+    elif err["type"] in _MISSING:
         message = "required key is missing"
     elif err["type"] == "literal_error" and err["loc"][-1:] == ("[key]",):
         message = f"unknown name {loc[-1]!r}: {err['msg'].removeprefix('Input should be ')}"

@@ -8,12 +8,11 @@ into a URL is logged and shown everywhere the URL is), and must be http(s) with 
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
-
-from convergio_tui.config.strict import StrictModel
+from convergio_tui.config.section import Check, Limits, Section
 
 # What can be notified (engine/notify/model.py builds them); all are on by default.
 NotifyEvent = Literal[
@@ -53,24 +52,24 @@ def _all_events() -> list[NotifyEvent]:
     return list(NOTIFY_EVENTS)
 
 
-class NotifyConfig(StrictModel):
+def _plain_url(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    why = webhook_url_problem(value)
+    if why is not None:
+        raise ValueError(why)
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifyConfig(Section):
     """Notifications for a task that escalates, a plan that ends, a provider that goes
     down, the budget alert and cap, an engine error."""
 
     bell: bool = True
     desktop: bool = True
     desktop_via: Literal["auto", "osc9", "osc777", "notify-send"] = "auto"
-    webhook_url: str | None = None
+    webhook_url: Annotated[str | None, Check(_plain_url)] = None
     webhook_body: Literal["json", "text"] = "json"
-    webhook_timeout_s: float = Field(default=5.0, gt=0, le=30)
-    events: list[NotifyEvent] = Field(default_factory=_all_events)
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _plain_url(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        why = webhook_url_problem(value)
-        if why is not None:
-            raise ValueError(why)
-        return value
+    webhook_timeout_s: Annotated[float, Limits(gt=0, le=30)] = 5.0
+    events: list[NotifyEvent] = field(default_factory=_all_events)

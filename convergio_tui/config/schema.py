@@ -1,4 +1,6 @@
-"""The shape of ``orchestrator.yaml`` as strict pydantic models (unknown keys are errors).
+"""The shape of ``orchestrator.yaml``: frozen dataclasses that pydantic validates strictly
+(unknown keys are errors) when a file is read, and that a cached configuration is rebuilt
+from without importing pydantic (config/section.py).
 
 Cross-references (routing rules naming providers, default models) are checked in
 ``config.validate`` so each error can point at its own key and line.
@@ -6,13 +8,12 @@ Cross-references (routing rules naming providers, default models) are checked in
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
-
-from pydantic import Field, PrivateAttr, field_validator
+from typing import Annotated, ClassVar, Literal
 
 from convergio_tui.config.notify_schema import NotifyConfig
-from convergio_tui.config.strict import StrictModel
+from convergio_tui.config.section import Check, Limits, Section
 from convergio_tui.config.thor_schema import ThorConfig
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
@@ -34,7 +35,8 @@ class CostTier(StrEnum):
         return ("free", "zero", "premium").index(self.value)
 
 
-class ModelConfig(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class ModelConfig(Section):
     """One model a provider offers, with its list prices and its worst-case run cost.
 
     ``max_run_usd`` is what one run may cost at most: a premium run reserves it (or the
@@ -45,34 +47,35 @@ class ModelConfig(StrictModel):
     See docs/budget.md.
     """
 
-    id: str = Field(min_length=1)
-    multiplier: float = Field(default=1.0, ge=0)
-    input_usd_per_mtok: float | None = Field(default=None, ge=0)
-    output_usd_per_mtok: float | None = Field(default=None, ge=0)
-    max_run_usd: float | None = Field(default=None, ge=0)
-    max_call_usd: float | None = Field(default=None, ge=0)
-    max_output_tokens: int = Field(default=32_000, ge=1)
+    id: Annotated[str, Limits(min_length=1)]
+    multiplier: Annotated[float, Limits(ge=0)] = 1.0
+    input_usd_per_mtok: Annotated[float | None, Limits(ge=0)] = None
+    output_usd_per_mtok: Annotated[float | None, Limits(ge=0)] = None
+    max_run_usd: Annotated[float | None, Limits(ge=0)] = None
+    max_call_usd: Annotated[float | None, Limits(ge=0)] = None
+    max_output_tokens: Annotated[int, Limits(ge=1)] = 32_000
     privacy_safe: bool = False
     enabled: bool = True
 
 
-class ProviderConfig(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class ProviderConfig(Section):
     """One AI CLI: how to run it headless, what it costs, where its data goes."""
 
     enabled: bool = True
-    cli: list[str] = Field(min_length=1)
-    auth_check: list[str] = Field(default_factory=list)
+    cli: Annotated[list[str], Limits(min_length=1)]
+    auth_check: list[str] = field(default_factory=list)
     privacy_level: Literal["cloud", "local"]
     cost_tier: CostTier
-    timeout_s: float = Field(default=900, gt=0)
-    max_parallel: int = Field(default=2, ge=1)
-    models: list[ModelConfig] = Field(min_length=1)
+    timeout_s: Annotated[float, Limits(gt=0)] = 900
+    max_parallel: Annotated[int, Limits(ge=1)] = 2
+    models: Annotated[list[ModelConfig], Limits(min_length=1)]
     default_model: str
     # Set for a CLI billed in credits (Copilot's AI credits: 0.01): its hard per-run
     # limit is passed in credits and its reported credits are charged at this rate.
-    usd_per_credit: float | None = Field(default=None, gt=0)
+    usd_per_credit: Annotated[float | None, Limits(gt=0)] = None
     endpoint: str | None = None
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
     # None: the shipped defaults for this CLI (convergio_tui/sandbox/defaults.py).
     state_dirs: list[str] | None = None
     env_pass: list[str] | None = None
@@ -85,30 +88,34 @@ class ProviderConfig(StrictModel):
         return None
 
 
-class PriorityRule(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class PriorityRule(Section):
     """Routing rule for one priority level."""
 
     label: str = ""
-    preferred_providers: list[str] = Field(min_length=1)
-    fallback_providers: list[str] = Field(default_factory=list)
+    preferred_providers: Annotated[list[str], Limits(min_length=1)]
+    fallback_providers: list[str] = field(default_factory=list)
     max_cost_tier: CostTier = CostTier.PREMIUM
     prefer_model: Literal["strongest", "cheapest"] | None = None
 
 
-class TypeRule(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class TypeRule(Section):
     """Routing preference for one task type."""
 
-    preferred_providers: list[str] = Field(min_length=1)
+    preferred_providers: Annotated[list[str], Limits(min_length=1)]
     default_model: str | None = None
 
 
-class PrivacyRule(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class PrivacyRule(Section):
     """Which providers may see tasks of one privacy level."""
 
-    allowed_providers: list[str] = Field(min_length=1)
+    allowed_providers: Annotated[list[str], Limits(min_length=1)]
 
 
-class RoutingConfig(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class RoutingConfig(Section):
     """The four-dimension routing rules."""
 
     by_priority: dict[Literal["P0", "P1", "P2", "P3"], PriorityRule]
@@ -119,7 +126,15 @@ class RoutingConfig(StrictModel):
     by_privacy: dict[Literal["public", "internal", "sensitive"], PrivacyRule]
 
 
-class ProjectConfig(StrictModel):
+def _thor_per_project(value: object) -> object:
+    # Rounds are counted by the engine for every project alike (thor.max_rounds).
+    if isinstance(value, dict) and "max_rounds" in value:
+        raise ValueError("max_rounds applies to every project: set it under thor:")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectConfig(Section):
     """A project: where its repository is and what may see its code."""
 
     path: str
@@ -127,15 +142,7 @@ class ProjectConfig(StrictModel):
     allowed_providers: list[str] | None = None
     base_branch: str = "main"
     # Overrides of the thor: section for this project (only the keys given count).
-    thor: ThorConfig | None = None
-
-    @field_validator("thor")
-    @classmethod
-    def _thor_per_project(cls, value: ThorConfig | None) -> ThorConfig | None:
-        # Rounds are counted by the engine for every project alike (thor.max_rounds).
-        if value is not None and "max_rounds" in value.model_fields_set:
-            raise ValueError("max_rounds applies to every project: set it under thor:")
-        return value
+    thor: Annotated[ThorConfig | None, Check(_thor_per_project, before=True)] = None
 
 
 def _low_priorities() -> list[Literal["P0", "P1", "P2", "P3"]]:
@@ -143,35 +150,38 @@ def _low_priorities() -> list[Literal["P0", "P1", "P2", "P3"]]:
     return ["P2", "P3"]
 
 
-class BudgetConfig(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class BudgetConfig(Section):
     """The daily premium cap and its fallback chain."""
 
-    max_premium_per_day: float = Field(default=10.0, ge=0)
-    fallback_chain: list[str] = Field(
+    max_premium_per_day: Annotated[float, Limits(ge=0)] = 10.0
+    fallback_chain: list[str] = field(
         default_factory=lambda: ["claude", "copilot", "gemini", "opencode"]
     )
-    alert_threshold_pct: float = Field(default=80, gt=0, le=100)
+    alert_threshold_pct: Annotated[float, Limits(gt=0, le=100)] = 80
     enforce_budget: bool = True
     timezone: str = "local"
-    estimated_output_tokens: int = Field(default=4000, ge=0)
+    estimated_output_tokens: Annotated[int, Limits(ge=0)] = 4000
     # The worst case of a run on a model without its own max_run_usd.
-    default_max_run_usd: float = Field(default=2.0, ge=0)
+    default_max_run_usd: Annotated[float, Limits(ge=0)] = 2.0
     # Past the alert threshold, premium work of these priorities moves to the next
     # cheaper provider of its routing order (the others keep their choice until the cap).
     shift_at_alert: bool = True
-    shift_priorities: list[Literal["P0", "P1", "P2", "P3"]] = Field(default_factory=_low_priorities)
+    shift_priorities: list[Literal["P0", "P1", "P2", "P3"]] = field(default_factory=_low_priorities)
 
 
-class HealthConfig(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class HealthConfig(Section):
     """How provider health is checked and cached."""
 
-    ttl_s: float = Field(default=60, ge=0)
-    check_timeout_s: float = Field(default=30, gt=0)  # a CLI's cold start + one API call
-    cooldown_base_s: float = Field(default=30, ge=0)
-    cooldown_max_s: float = Field(default=900, ge=0)
+    ttl_s: Annotated[float, Limits(ge=0)] = 60
+    check_timeout_s: Annotated[float, Limits(gt=0)] = 30  # a CLI's cold start + one API call
+    cooldown_base_s: Annotated[float, Limits(ge=0)] = 30
+    cooldown_max_s: Annotated[float, Limits(ge=0)] = 900
 
 
-class RayConfig(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class RayConfig(Section):
     """Where the Ray cluster is (``execution.backend: ray``, docs/cluster.md).
 
     ``address``: ``auto`` (the cluster this machine belongs to: ``ray start`` ran here),
@@ -182,70 +192,80 @@ class RayConfig(StrictModel):
     namespace: str = "convergio"
     # How long a dispatch waits for a node to start its run (a run waits in Ray's queue
     # while every node offering its provider is busy) before it is handed back.
-    start_timeout_s: float = Field(default=600, gt=0)
+    start_timeout_s: Annotated[float, Limits(gt=0)] = 600
 
 
-class ExecutionConfig(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class ExecutionConfig(Section):
     """How plans are executed."""
 
-    max_parallel: int = Field(default=4, ge=1)
+    max_parallel: Annotated[int, Limits(ge=1)] = 4
     worktrees: bool = True
     worktree_root: str | None = None
-    max_output_bytes: int = Field(default=50_000_000, ge=1024)
-    max_behind: int = Field(default=50, ge=0)
+    max_output_bytes: Annotated[int, Limits(ge=1024)] = 50_000_000
+    max_behind: Annotated[int, Limits(ge=0)] = 50
     # How long a run waits when only cooling or down providers could take its tasks,
     # before it ends with them waiting (``convergio run`` exits 1; run again to resume).
-    max_wait_s: float = Field(default=300, ge=0)
+    max_wait_s: Annotated[float, Limits(ge=0)] = 300
     # Where agents run: ``local`` (this machine) or ``ray`` (nodes of a Ray cluster; the
     # ledger, Thor and the database stay here, docs/cluster.md).
     backend: Literal["local", "ray"] = "local"
-    ray: RayConfig = Field(default_factory=RayConfig)
+    ray: RayConfig = field(default_factory=RayConfig)
 
 
-class VaultConfig(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class VaultConfig(Section):
     """The env vault and its optional Azure Key Vault sync."""
 
     backend: Literal["local", "azure"] = "local"
     azure_vault_name: str | None = None
 
 
-class SandboxConfig(StrictModel):
+def _absolute(entries: list[str]) -> list[str]:
+    # A relative path would mean something different in every worktree.
+    for entry in entries:
+        if not (entry.startswith("/") or entry == "~" or entry.startswith("~/")):
+            raise ValueError(f"{entry!r} is not absolute: start it with / or ~/")
+    return entries
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxConfig(Section):
     """How agent processes are confined (``auto``: bubblewrap on Linux, sandbox-exec on
     macOS; ``off``: unsandboxed, serialised, checked only after each run)."""
 
     mode: Literal["auto", "off"] = "auto"
-    writable: list[str] = Field(default_factory=list)
-    hidden: list[str] = Field(default_factory=lambda: ["~/.ssh", "~/.aws", "~/.gnupg", "~/.netrc"])
-
-    @field_validator("writable", "hidden")
-    @classmethod
-    def _absolute(cls, entries: list[str]) -> list[str]:
-        # A relative path would mean something different in every worktree.
-        for entry in entries:
-            if not (entry.startswith("/") or entry == "~" or entry.startswith("~/")):
-                raise ValueError(f"{entry!r} is not absolute: start it with / or ~/")
-        return entries
+    writable: Annotated[list[str], Check(_absolute)] = field(default_factory=list)
+    hidden: Annotated[list[str], Check(_absolute)] = field(
+        default_factory=lambda: ["~/.ssh", "~/.aws", "~/.gnupg", "~/.netrc"]
+    )
 
 
-class Config(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class Config(Section):
     """The whole validated ``orchestrator.yaml``."""
 
-    providers: dict[str, ProviderConfig] = Field(min_length=1)
+    providers: Annotated[dict[str, ProviderConfig], Limits(min_length=1)]
     routing: RoutingConfig
-    projects: dict[str, ProjectConfig] = Field(default_factory=dict)
-    budget: BudgetConfig = Field(default_factory=BudgetConfig)
-    health: HealthConfig = Field(default_factory=HealthConfig)
-    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
-    thor: ThorConfig = Field(default_factory=ThorConfig)
-    vault: VaultConfig = Field(default_factory=VaultConfig)
-    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
-    notify: NotifyConfig = Field(default_factory=NotifyConfig)
-    _source: str = PrivateAttr(default="")
+    projects: dict[str, ProjectConfig] = field(default_factory=dict)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    thor: ThorConfig = field(default_factory=ThorConfig)
+    vault: VaultConfig = field(default_factory=VaultConfig)
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    # The file it was read from: set by the loader, not a key of the file.
+    _source: ClassVar[str] = ""
 
     @property
     def source(self) -> str:
         """The file this configuration was loaded from."""
         return self._source
+
+    def with_source(self, path: str) -> None:
+        """Record the file this configuration was read from (set once, by its loader)."""
+        object.__setattr__(self, "_source", path)
 
     def enabled_providers(self) -> list[str]:
         """Provider names that are enabled, in file order."""

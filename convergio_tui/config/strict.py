@@ -1,10 +1,14 @@
-"""The base of every model read from a user's file: unknown keys are errors."""
+"""The base of the pydantic models read from a user's file (plan specs, constitutions):
+unknown keys are errors. The configuration's own sections are dataclasses
+(config/section.py)."""
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict
+
+from convergio_tui.config.section import check_regex
+
+__all__ = ["StrictModel", "check_regex"]
 
 
 class StrictModel(BaseModel):
@@ -15,12 +19,3 @@ class StrictModel(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-def check_regex(value: str) -> str:
-    """Validate a regular expression from a user's file; return it unchanged."""
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
-    return value

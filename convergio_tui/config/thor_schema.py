@@ -8,35 +8,45 @@ is loaded, so a typo is an error with its file and line, not a gate crash mid-ru
 The four command keys (``lint_commands``, ``test_command``, ``build_command``,
 ``perf_command``) have three states: left out, the project's own command is detected
 (``thor/toolchain``); set, it runs; ``null`` (or empty), the gate runs no command. Which
-keys a file set is pydantic's ``model_fields_set``. The same model validates a project's
+keys a file set is the section's ``model_fields_set``. The same model validates a project's
 ``projects.<name>.thor``, whose keys override these for that project.
 """
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from dataclasses import dataclass, field
+from typing import Annotated
 
-from convergio_tui.config.strict import StrictModel, check_regex
+from convergio_tui.config.section import Check, Limits, Section, check_regex
 
 
-class ThorConfig(StrictModel):
+def _patterns_compile(value: list[str]) -> list[str]:
+    return [check_regex(v) for v in value]
+
+
+def _pattern_compiles(value: str | None) -> str | None:
+    return None if value is None else check_regex(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThorConfig(Section):
     """Settings of the ten Thor gates (docs/configuration.md, ``thor``)."""
 
     # Rounds and commands.
-    max_rounds: int = Field(default=3, ge=1)
-    command_timeout_s: float = Field(default=600, gt=0)
+    max_rounds: Annotated[int, Limits(ge=1)] = 3
+    command_timeout_s: Annotated[float, Limits(gt=0)] = 600
     # Gate 2 (quality), 8 (TDD), 7 (performance), 10 (build). Left out: detected.
-    lint_commands: list[str] | None = Field(default_factory=list)
+    lint_commands: list[str] | None = field(default_factory=list)
     test_command: str | None = None
     build_command: str | None = None
     perf_command: str | None = None
     # Which changed paths count as code, tests and docs (gates 2, 3, 5, 8).
-    code_globs: list[str] = Field(default_factory=lambda: ["**/*.py"])
-    test_globs: list[str] = Field(default_factory=lambda: ["tests/**", "**/test_*.py"])
-    doc_globs: list[str] = Field(default_factory=lambda: ["README.md", "docs/**"])
-    doc_trigger_globs: list[str] = Field(default_factory=list)
+    code_globs: list[str] = field(default_factory=lambda: ["**/*.py"])
+    test_globs: list[str] = field(default_factory=lambda: ["tests/**", "**/test_*.py"])
+    doc_globs: list[str] = field(default_factory=lambda: ["README.md", "docs/**"])
+    doc_trigger_globs: list[str] = field(default_factory=list)
     # Gate 2: leftovers the diff must not add (outside doc_globs).
-    debug_patterns: list[str] = Field(
+    debug_patterns: Annotated[list[str], Check(_patterns_compile)] = field(
         default_factory=lambda: [
             r"\bTODO\b",
             r"\bFIXME\b",
@@ -45,30 +55,20 @@ class ThorConfig(StrictModel):
         ]
     )
     # Gate 3: error-handling rules on added lines of code files.
-    error_handling_patterns: list[str] = Field(
+    error_handling_patterns: Annotated[list[str], Check(_patterns_compile)] = field(
         default_factory=lambda: [r"^\s*except\s*:", r"^\s*except\s+(?:Base)?Exception\s*:\s*pass\b"]
     )
     # Gate 4 and 6: file limits and what must never be committed.
-    max_file_lines: int | None = Field(default=1000, ge=1)
-    max_file_bytes: int = Field(default=1_000_000, ge=1)
-    stray_globs: list[str] = Field(
+    max_file_lines: Annotated[int | None, Limits(ge=1)] = 1000
+    max_file_bytes: Annotated[int, Limits(ge=1)] = 1_000_000
+    stray_globs: list[str] = field(
         default_factory=lambda: [
             ".DS_Store", "Thumbs.db", "*.orig", "*.rej", "*.pyc", "*.pyo", "*.swp", "*~",
             "**/__pycache__/**", ".env",
         ]
     )  # fmt: skip
-    binary_allowed_globs: list[str] = Field(default_factory=list)
-    commit_message_pattern: str | None = None
+    binary_allowed_globs: list[str] = field(default_factory=list)
+    commit_message_pattern: Annotated[str | None, Check(_pattern_compiles)] = None
     # Gate 9 and 10.
     constitution_file: str | None = None
     cross_review: bool = False
-
-    @field_validator("debug_patterns", "error_handling_patterns")
-    @classmethod
-    def _patterns_compile(cls, value: list[str]) -> list[str]:
-        return [check_regex(v) for v in value]
-
-    @field_validator("commit_message_pattern")
-    @classmethod
-    def _pattern_compiles(cls, value: str | None) -> str | None:
-        return None if value is None else check_regex(value)
