@@ -11,126 +11,23 @@ that model's next reservations (the learned p95). See docs/budget.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import peewee as pw
 
 from convergio_tui.config.schema import BudgetConfig, Config, ModelConfig
 from convergio_tui.engine import reservation
-from convergio_tui.engine.overrun import learned_p95, record_overrun
-from convergio_tui.engine.router import BudgetView
-from convergio_tui.store.db import immediate
+from convergio_tui.engine.budget_status import EPSILON as EPSILON
+from convergio_tui.engine.budget_status import BudgetStatus as BudgetStatus
+from convergio_tui.engine.budget_status import day_window as day_window
+from convergio_tui.engine.budget_status import read_status
+from convergio_tui.engine.overrun import record_overrun
+from convergio_tui.store.db import immediate, sqlite_connection
 from convergio_tui.store.models import Event, Ledger, now
 from convergio_tui.store.statements import exists, insert_row
-
-EPSILON = 1e-9
-
-
-def day_window(timezone: str, at: float) -> tuple[date, float, float]:
-    """The calendar day containing ``at`` in ``timezone``: (date, start, end) epoch seconds."""
-    tz = ZoneInfo(timezone) if timezone != "local" else None
-    moment = datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()
-    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    end = (start + timedelta(days=1)).replace(tzinfo=start.tzinfo)
-    if tz is not None:  # rebuild through the zone so DST days are 23 or 25 hours long
-        end = datetime(end.year, end.month, end.day, tzinfo=tz)
-    else:
-        end = datetime(end.year, end.month, end.day).astimezone()
-    return start.date(), start.timestamp(), end.timestamp()
-
-
-@dataclass(frozen=True)
-class BudgetStatus:
-    """Today's premium spend against the cap (the shape of ``convergio budget --json``)."""
-
-    date: str
-    cap_usd: float
-    spent_usd: float
-    reserved_usd: float
-    alert_threshold_pct: float
-    enforce: bool
-    by_provider: dict[str, float] = field(default_factory=dict)
-    learned: dict[tuple[str, str], float] = field(default_factory=dict)
-
-    @property
-    def pct(self) -> float:
-        """Spent share of the cap in percent (reservations excluded)."""
-        return 100.0 * self.spent_usd / self.cap_usd if self.cap_usd > 0 else 100.0
-
-    @property
-    def alert(self) -> bool:
-        """Spend has reached the alert threshold."""
-        return self.pct + EPSILON >= self.alert_threshold_pct
-
-    @property
-    def capped(self) -> bool:
-        """Spend has reached the cap."""
-        return self.spent_usd + EPSILON >= self.cap_usd
-
-    def view(self) -> BudgetView:
-        """The router's view of this status."""
-        return BudgetView(
-            self.spent_usd, self.reserved_usd, self.cap_usd, self.enforce, dict(self.learned)
-        )
-
-    @property
-    def headroom_usd(self) -> float:
-        """What is left of the cap after spend and outstanding reservations."""
-        return self.cap_usd - self.spent_usd - self.reserved_usd
-
-    def as_dict(self) -> dict[str, object]:
-        """The JSON of ``convergio budget --json`` (docs/cli.md)."""
-        return {
-            "date": self.date,
-            "cap_usd": round(self.cap_usd, 6),
-            "spent_usd": round(self.spent_usd, 6),
-            "reserved_usd": round(self.reserved_usd, 6),
-            "headroom_usd": round(max(0.0, self.headroom_usd), 6),
-            "pct": round(self.pct, 2),
-            "alert": self.alert,
-            "capped": self.capped,
-            "by_provider": {k: round(v, 6) for k, v in sorted(self.by_provider.items())},
-        }
-
-
-def _outstanding_reserved() -> float:
-    signed = pw.Case(Ledger.kind, (("reserve", Ledger.usd),), Ledger.usd * -1)
-    per_run = (
-        Ledger.select(Ledger.run, pw.fn.SUM(signed).alias("left"))
-        .where(Ledger.kind.in_(("reserve", "release")))
-        .group_by(Ledger.run)
-    )
-    return sum(max(0.0, row.left or 0.0) for row in per_run)
 
 
 def status(config: BudgetConfig, at: float | None = None) -> BudgetStatus:
     """Today's spend, outstanding reservations and spend by provider."""
-    day, start, end = day_window(config.timezone, now() if at is None else at)
-    rows = (
-        Ledger.select(Ledger.provider, pw.fn.SUM(Ledger.usd).alias("usd"))
-        .where(Ledger.kind == "charge", Ledger.ts >= start, Ledger.ts < end)
-        .group_by(Ledger.provider)
-    )
-    by_provider = {r.provider: float(r.usd or 0.0) for r in rows}
-    spent_rows = Ledger.select(pw.fn.SUM(Ledger.usd)).where(
-        Ledger.kind == "charge",
-        Ledger.premium == True,  # noqa: E712 (peewee builds SQL from ==)
-        Ledger.ts >= start,
-        Ledger.ts < end,
-    )
-    spent = float(spent_rows.scalar() or 0.0)
-    return BudgetStatus(
-        date=day.isoformat(),
-        cap_usd=config.max_premium_per_day,
-        spent_usd=spent,
-        reserved_usd=_outstanding_reserved(),
-        alert_threshold_pct=config.alert_threshold_pct,
-        enforce=config.enforce_budget,
-        by_provider=by_provider,
-        learned=learned_p95(at),
-    )
+    return read_status(sqlite_connection(), config, now() if at is None else at)
 
 
 def run_envelope(

@@ -2,39 +2,16 @@
 
 A CLI without a hard per-run limit (gemini) can pass its reservation; the charge then
 records a ``budget.overrun`` event (level warning; data: run, provider, model, reserved,
-actual), and the learned p95 of that provider·model's real costs raises its next
-reservations above ``max_run_usd`` (engine/reservation.py).
+actual), and the learned p95 of that provider·model's real costs
+(``engine.budget_status.learned_p95``) raises its next reservations above
+``max_run_usd`` (engine/reservation.py).
 """
 
 from __future__ import annotations
 
 import peewee as pw
 
-from convergio_tui.engine import reservation
-from convergio_tui.store.models import Event, Ledger, Run, Wave, now
-
-# The learned worst case of a provider·model: the p95 of its last LEARN_RUNS premium
-# charges of the last LEARN_DAYS days.
-LEARN_RUNS = 50
-LEARN_DAYS = 30
-
-
-def learned_p95(at: float | None = None) -> dict[tuple[str, str], float]:
-    """The p95 of each provider·model's recent premium charges (see ``LEARN_RUNS``)."""
-    since = (now() if at is None else at) - LEARN_DAYS * 86400
-    rows = Ledger._meta.database.execute_sql(
-        "SELECT provider, model, usd FROM ("
-        " SELECT provider, model, usd, ROW_NUMBER() OVER ("
-        "  PARTITION BY provider, model ORDER BY id DESC) AS n"
-        " FROM ledger WHERE kind = 'charge' AND premium = 1 AND model IS NOT NULL AND ts >= ?"
-        ") WHERE n <= ?",
-        (since, LEARN_RUNS),
-    ).fetchall()
-    costs: dict[tuple[str, str], list[float]] = {}
-    for provider, model, usd in rows:
-        costs.setdefault((provider, model), []).append(float(usd or 0.0))
-    learned = {key: reservation.p95(values) for key, values in costs.items()}
-    return {key: value for key, value in learned.items() if value is not None}
+from convergio_tui.store.models import Event, Run, Wave
 
 
 def record_overrun(provider: str, model: str, run_id: int, reserved: float, actual: float) -> None:

@@ -103,6 +103,13 @@ class DatabaseUnavailable(Exception):
     """The database file cannot be opened or migrated; the message says why and what to do."""
 
 
+def sqlite_connection() -> sqlite3.Connection:
+    """This thread's ``sqlite3`` connection to the open database (inside any transaction it
+    holds), for the reads written in plain SQL (store/ledger_sql.py)."""
+    connection: sqlite3.Connection = db.connection()
+    return connection
+
+
 def close_database() -> None:
     """Close this thread's connection, if any."""
     if db.obj is not None and not db.is_closed():
