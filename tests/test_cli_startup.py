@@ -90,7 +90,8 @@ def test_the_query_package_lists_each_name_once_and_imports_it_on_use() -> None:
 
 def test_read_commands_import_only_their_own_parts(tmp_path: Path) -> None:
     """A configuration from the cache loads no YAML or validator; ``budget`` loads the
-    cost queries, not the plan ones; nothing here starts Textual."""
+    ledger's reads, not the plan ones, and once the database exists not even click or
+    peewee; nothing here starts Textual."""
     config = tmp_path / "orchestrator.yaml"
     config.write_text(paths.shipped_config_path().read_text())
     opts = ["--config", str(config), "--db", str(tmp_path / "c.db")]
@@ -98,6 +99,8 @@ def test_read_commands_import_only_their_own_parts(tmp_path: Path) -> None:
     assert "convergio_tui.config.loader" in first  # the miss: parsed and validated
     again = modules_of([*opts, "route", "--type", "coding"], tmp_path)
     assert not {"yaml", "convergio_tui.config.loader", "textual", "peewee"} & again
-    spent = modules_of([*opts, "budget", "--json"], tmp_path)
-    assert "convergio_tui.store.queries.costs" in spent
+    spent = modules_of([*opts, "budget", "--json"], tmp_path)  # creates the database
+    assert "convergio_tui.store.ledger_sql" in spent
     assert not {"convergio_tui.store.queries.plans", "yaml", "textual"} & spent
+    quick = modules_of([*opts, "budget", "--json"], tmp_path)  # cli/quick.py
+    assert not {"click", "peewee", "pydantic", "yaml", "textual"} & quick

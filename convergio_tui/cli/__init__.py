@@ -2,8 +2,10 @@
 
 This module is what the console script imports, so it imports nothing heavy:
 ``convergio --help`` and ``--version`` are answered by :mod:`.fast_help` without click;
-every other invocation runs the click group of :mod:`.group`, whose subcommands (in
-``convergio_tui/commands/``) are imported only when invoked.
+``budget``, ``health``, ``route`` and ``plan show`` in their plain forms by :mod:`.quick`, without click,
+peewee or pydantic, when what they read is ready; every other invocation runs the click
+group of :mod:`.group`, whose subcommands (in ``convergio_tui/commands/``) are imported
+only when invoked.
 """
 
 from __future__ import annotations
@@ -24,11 +26,17 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point of the console script; maps input errors to exit code 2."""
     from convergio_tui.cli.fast_help import answer
 
-    text = answer(sys.argv[1:] if argv is None else list(argv))
+    args = sys.argv[1:] if argv is None else list(argv)
+    text = answer(args)
     if text is not None:
         sys.stdout.write(text)
         sys.stdout.flush()
         sys.exit(0)
+    from convergio_tui.cli.quick import answer as quick
+
+    code = quick(args)
+    if code is not None:
+        sys.exit(code)
     from convergio_tui.cli.group import main as run
 
     run(argv)

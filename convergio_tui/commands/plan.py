@@ -112,27 +112,12 @@ def list_(as_json: bool) -> None:
 @json_option
 def show(plan_ref: str, as_json: bool) -> None:
     """Waves and tasks of PLAN (id or name)."""
+    from convergio_tui.cli.output import write
+    from convergio_tui.cli.reports.plan_show import plan_show_report
     from convergio_tui.store.queries import find_plan, plan_document
 
     context().open_db()
     found = find_plan(plan_ref)
     if found is None:
         fail(f"error: no plan {plan_ref!r} (see: convergio plan list)", 2)
-    doc = plan_document(found)
-    if as_json:
-        emit_json(doc)
-        return
-    head = doc["plan"]
-    assert isinstance(head, dict)
-    name, project = one_line(str(head["name"])), one_line(str(head["project"]))
-    lines = [f"plan {head['id']} {name} [{head['status']}] project {project}"]
-    for wave in doc["waves"]:  # type: ignore[union-attr]
-        lines.append(f"  wave {wave['seq']} {one_line(wave['name'])} [{wave['status']}]")
-        for t in wave["tasks"]:
-            target = f"{t['provider']}·{t['model']}" if t["provider"] else "blocked"
-            lines.append(
-                f"    {t['code']:<8} {t['status']:<10} {t['type']:<8} {t['priority']} "
-                f"{t['privacy']:<9} {one_line(target):<34} r{t['round']} {usd(t['cost_usd']):>7}  "
-                f"{one_line(t['title'])}"
-            )
-    echo("\n".join(lines))  # one write: a line at a time costs a flush each on a big plan
+    write(plan_show_report(plan_document(found), as_json))

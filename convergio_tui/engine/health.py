@@ -23,8 +23,10 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from convergio_tui.config.schema import Config, HealthConfig
-from convergio_tui.engine.health_verdict import FIX, reason_of, split_detail
-from convergio_tui.store.db import immediate
+from convergio_tui.engine.health_document import document_of, is_due
+from convergio_tui.engine.health_verdict import FIX
+from convergio_tui.store.db import immediate, sqlite_connection
+from convergio_tui.store.health_sql import health_rows
 from convergio_tui.store.models import ProviderHealth, now
 
 if TYPE_CHECKING:
@@ -83,16 +85,6 @@ def save_check(check: CheckResult, config: HealthConfig, started_at: float) -> b
     return True
 
 
-def _due(row: ProviderHealth | None, ttl_s: float, at: float) -> bool:
-    if row is None:
-        return True
-    if row.cooldown_until is not None and row.cooldown_until > at:
-        return False  # not before the backoff ends, however old the check is
-    if row.state != "up" and row.cooldown_until is not None:
-        return True  # the backoff ended: look again
-    return at - row.checked_at >= ttl_s
-
-
 def refresh(
     config: Config,
     *,
@@ -112,7 +104,7 @@ def refresh(
         rows = {
             r.provider: r for r in ProviderHealth.select().where(ProviderHealth.provider.in_(names))
         }
-        due = [n for n in names if force or _due(rows.get(n), config.health.ttl_s, at)]
+        due = [n for n in names if force or is_due(rows.get(n), config.health.ttl_s, at)]
         if not due:
             return due
         from convergio_tui.engine.health_probe import check_provider
@@ -177,29 +169,4 @@ def next_recovery_at(providers: Iterable[str], at: float | None = None) -> float
 
 def health_document(config: Config, at: float | None = None) -> dict[str, dict[str, object]]:
     """The JSON of ``convergio health --json`` (docs/cli.md), from the cached rows."""
-    at = now() if at is None else at
-    rows = {r.provider: r for r in ProviderHealth.select()}
-    doc: dict[str, dict[str, object]] = {}
-    for name in config.providers:
-        row = rows.get(name)
-        if not config.providers[name].enabled:
-            doc[name] = {"state": "down", "latency_ms": None, "detail": "disabled in the configuration",
-                         "cooldown_until": None, "enabled": False}  # fmt: skip
-            continue
-        if row is None:
-            doc[name] = {"state": "down", "latency_ms": None, "detail": "not checked yet",
-                         "cooldown_until": None}  # fmt: skip
-            continue
-        state = row.state
-        if state == "cooldown" and row.cooldown_until is not None and row.cooldown_until <= at:
-            state = "up"  # the cooldown is over; the next check will confirm
-        doc[name] = {
-            "state": state, "latency_ms": row.latency_ms, "detail": row.detail,
-            "reason": reason_of(row.detail) if state != "up" else None,
-            "fix": (split_detail(row.detail or "")[1] or None) if state != "up" else None,
-            "cooldown_until": row.cooldown_until if state != "up" else None,
-            "version": row.version, "checked_at": row.checked_at,
-            "consecutive_failures": row.consecutive_failures,
-            "enabled": config.providers[name].enabled,
-        }  # fmt: skip
-    return doc
+    return document_of(config, health_rows(sqlite_connection()), now() if at is None else at)

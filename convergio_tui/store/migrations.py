@@ -16,6 +16,8 @@ from convergio_tui.store.ai_credits import add_ai_credits
 from convergio_tui.store.plan_spec_hash import add_plan_spec_sha256
 from convergio_tui.store.plan_uids import plan_uids_and_identity
 from convergio_tui.store.provider_columns import name_provider_columns
+from convergio_tui.store.read_only import APPLICATION_ID as APPLICATION_ID
+from convergio_tui.store.read_only import SCHEMA_VERSION as SCHEMA_VERSION
 from convergio_tui.store.run_node import add_run_node
 from convergio_tui.store.task_indexes import add_task_indexes
 from convergio_tui.store.wave_escalations import allow_wave_escalations
@@ -108,7 +110,8 @@ MIGRATIONS: list[Migration] = [
     add_run_node,  # v9 (store/run_node.py)
     add_task_indexes,  # v10 (store/task_indexes.py)
 ]  # fmt: skip
-SCHEMA_VERSION = len(MIGRATIONS)
+if len(MIGRATIONS) != SCHEMA_VERSION:  # the quick commands read only this version
+    raise RuntimeError(f"{len(MIGRATIONS)} migrations: set SCHEMA_VERSION in store/read_only.py")
 
 
 def add_column(database: pw.SqliteDatabase, table: str, column: str, ddl: str) -> None:
@@ -116,11 +119,6 @@ def add_column(database: pw.SqliteDatabase, table: str, column: str, ddl: str) -
     existing = {c.name for c in database.get_columns(table)}
     if column not in existing:
         database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
-
-
-# `PRAGMA application_id` of a Convergio database ("CNVG"): set with the first migration,
-# so `--db` pointed at another application's file is recognised before anything is written.
-APPLICATION_ID = 0x434E5647
 
 
 def current_version(database: pw.SqliteDatabase) -> int:

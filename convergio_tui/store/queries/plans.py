@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from convergio_tui.store import plan_sql
+from convergio_tui.store.db import sqlite_connection
 from convergio_tui.store.models import Plan, Project, Task, Wave
 from convergio_tui.store.queries.costs import plan_costs
 from convergio_tui.store.queries.escalations import count_pending_escalations
-from convergio_tui.store.queries.tasks import TaskLine, task_lines
 
 
 @dataclass(frozen=True)
@@ -193,38 +194,4 @@ def plan_waves(plan_id: int) -> tuple[WaveLine, ...]:
 
 def plan_document(plan: Plan) -> dict[str, object]:
     """The JSON of ``plan show --json`` (docs/cli.md): the plan, its waves, their tasks."""
-    by_wave: dict[int, list[dict[str, object]]] = {}
-    for t in task_lines(plan.id):
-        by_wave.setdefault(t.wave_seq, []).append(_task_document(t))
-    return {
-        "plan": {
-            "id": plan.id,
-            "name": plan.name,
-            "project": plan.project.name,
-            "status": plan.status,
-            "created_at": plan.created_at,
-            "started_at": plan.started_at,
-            "finished_at": plan.finished_at,
-        },
-        "waves": [
-            {"seq": w.seq, "name": w.name, "status": w.status, "tasks": by_wave.get(w.seq, [])}
-            for w in plan_waves(plan.id)
-        ],
-    }
-
-
-def _task_document(t: TaskLine) -> dict[str, object]:
-    return {
-        "code": t.code,
-        "title": t.title,
-        "type": t.type,
-        "priority": t.priority,
-        "privacy": t.privacy,
-        "provider": t.provider,
-        "executor_agent": t.provider,  # the key's older name, kept for scripts
-        "model": t.model,
-        "status": t.status,
-        "round": t.round,
-        "cost_usd": round(t.cost_usd, 6),
-        "reasons": list(t.reasons),
-    }
+    return plan_sql.plan_document(sqlite_connection(), int(plan.id))

@@ -1,0 +1,40 @@
+"""What a command prints, without click: text with terminal controls neutralised, one
+JSON document, a line in the alert colour. The click commands and the quick commands
+(cli/quick.py) both write through here, so their output is the same byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+from convergio_tui.textsafe import printable
+
+
+def lines_text(lines: list[str]) -> str:
+    """``lines`` as printed: each neutralised (titles, evidence and agent errors may hold
+    escape sequences that would otherwise drive the terminal) and ended by a newline."""
+    return "".join(printable(line) + "\n" for line in lines)
+
+
+def json_text(document: Any) -> str:
+    """One JSON document as ``--json`` prints it."""
+    return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
+
+
+def alert(text: str, stream: TextIO | None = None) -> str:
+    """``text`` in bold red where ``stream`` (stdout) is a terminal, plain elsewhere (as
+    click's ``secho`` shows it)."""
+    out = sys.stdout if stream is None else stream
+    isatty = getattr(out, "isatty", None)
+    if isatty is not None and isatty():
+        return f"\x1b[31m\x1b[1m{text}\x1b[0m"
+    return text
+
+
+def write(text: str, *, err: bool = False) -> None:
+    """Write ``text`` (already neutralised) to stdout, or stderr with ``err``, and flush."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text)
+    stream.flush()

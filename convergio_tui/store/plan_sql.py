@@ -1,0 +1,189 @@
+"""A plan's task rows and ``plan show``'s document, read in plain SQL over one
+``sqlite3`` connection (no peewee).
+
+The one implementation of these reads: the dashboard and the commands call them with the
+open database's connection (``store.db.sqlite_connection()``), ``convergio plan show``'s
+quick path (cli/quick.py) with a read-only connection of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+# Slots: the dashboard keeps one of these per task of the plan (50,000 and more).
+@dataclass(frozen=True, slots=True)
+class TaskLine:
+    """One task of a plan: a row of the dashboard's task table and of ``plan show``."""
+
+    id: int
+    wave_seq: int
+    code: str
+    title: str
+    type: str
+    priority: str
+    privacy: str
+    provider: str | None
+    model: str | None
+    status: str
+    round: int
+    reasons: tuple[str, ...]  # why the router chose the provider, in order
+    cost_usd: float
+    started_at: float | None  # first run's start
+    finished_at: float | None  # last run's end, None while a run is live
+    running: bool
+
+
+# A row of task_lines' query: TaskLine's fields from ``id`` to ``reasons`` (still the
+# stored JSON text), in order.
+_TaskRow = tuple[int, int, str, str, str, str, str, str | None, str | None, str, int, str | None]
+
+
+_LINE_COLUMNS = (
+    "SELECT t.id, w.seq, t.code, t.title, t.type, t.priority, t.privacy, t.provider, t.model,"
+    " t.status, t.round, t.route_reasons FROM task t JOIN wave w ON t.wave_id = w.id"
+)
+# Tasks whose row changed at or after a time, whose runs started or finished at or after
+# it, or that have a live run: one index search each, not a scan of the plan.
+_TOUCHED = (
+    "t.id IN (SELECT id FROM task WHERE updated_at >= ? UNION SELECT task_id FROM run"
+    " WHERE started_at >= ? OR finished_at >= ? OR status = 'running')"
+)
+
+
+def task_lines(
+    con: sqlite3.Connection,
+    plan_id: int,
+    since: float | None = None,
+    ids: Iterable[int] | None = None,
+    *,
+    after: tuple[int, str] | None = None,
+    limit: int | None = None,
+) -> tuple[TaskLine, ...]:
+    """Task rows of ``plan_id`` in wave and code order (the plan order).
+
+    With ``since``, only tasks whose row changed at or after it, whose runs started or
+    finished at or after it, or that have a live run (their elapsed time moves). With
+    ``ids``, only those tasks. ``after`` (a wave number and a code) and ``limit`` read the
+    plan a page at a time: the rows that come after that place, at most ``limit`` of them.
+    """
+    where: list[str] = ["t.plan_id = ?"]
+    params: list[object] = [plan_id]
+    if since is not None:
+        where.append(_TOUCHED)
+        params += [since, since, since]
+    id_list = None if ids is None else list(ids)
+    if id_list is not None:
+        where.append(f"t.id IN ({','.join('?' * len(id_list))})")
+        params += id_list
+    if after is not None:
+        where.append("(w.seq > ? OR (w.seq = ? AND t.code > ?))")
+        params += [after[0], after[0], after[1]]
+    sql = f"{_LINE_COLUMNS} WHERE {' AND '.join(where)} ORDER BY w.seq, t.code"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    rows: list[_TaskRow] = con.execute(sql, params).fetchall()
+    partial = since is not None or ids is not None or after is not None or limit is not None
+    runs = _run_totals(con, plan_id, [r[0] for r in rows] if partial else None)
+    reasons_of: dict[str | None, tuple[str, ...]] = {None: ()}
+    out = []
+    for row in rows:
+        cost, first, last, live = runs.get(row[0], (0.0, None, None, False))
+        reasons = reasons_of.get(row[11])
+        if reasons is None:  # most tasks share their routing reasons: decode each once
+            reasons = reasons_of[row[11]] = tuple(str(r) for r in json.loads(row[11] or "[]") or ())
+        tid, seq, code, title, type_, priority, privacy, provider, model, status, round_, _ = row
+        # Type, priority, privacy, provider, model and status take a few values: one
+        # string of each (interned) instead of one per task.
+        out.append(TaskLine(tid, seq, code, title, _one(type_), _one(priority),
+                            _one(privacy), _maybe(provider), _maybe(model), _one(status),
+                            round_, reasons, cost, first, None if live else last, live))  # fmt: skip
+    return tuple(out)
+
+
+def _one(value: str) -> str:
+    return sys.intern(value)
+
+
+def _maybe(value: str | None) -> str | None:
+    return None if value is None else sys.intern(value)
+
+
+def _run_totals(
+    con: sqlite3.Connection, plan_id: int, task_ids: list[int] | None
+) -> dict[int, tuple[float, float | None, float | None, bool]]:
+    """Per task: cost, first start, last finish, whether a run is live."""
+    totals = (
+        "SELECT r.task_id, SUM(r.cost_usd), MIN(r.started_at), MAX(r.finished_at),"
+        " SUM(CASE WHEN r.status = 'running' THEN 1 ELSE 0 END) FROM run r"
+    )
+    if task_ids is None:
+        rows = con.execute(
+            f"{totals} JOIN task t ON r.task_id = t.id WHERE t.plan_id = ? GROUP BY r.task_id",
+            (plan_id,),
+        )
+    elif not task_ids:
+        return {}
+    else:
+        marks = ",".join("?" * len(task_ids))
+        rows = con.execute(f"{totals} WHERE r.task_id IN ({marks}) GROUP BY r.task_id", task_ids)
+    return {tid: (float(cost or 0.0), first, last, bool(n)) for tid, cost, first, last, n in rows}
+
+
+def plan_id_of(con: sqlite3.Connection, ref: str | int) -> int | None:
+    """The plan ``ref`` names: its id, or the newest plan with that name; None if none."""
+    text = str(ref)
+    if text.isdigit():
+        row = con.execute("SELECT id FROM plan WHERE id = ?", (int(text),)).fetchone()
+    else:
+        row = con.execute(
+            "SELECT id FROM plan WHERE name = ? ORDER BY id DESC LIMIT 1", (text,)
+        ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def plan_document(con: sqlite3.Connection, plan_id: int) -> dict[str, object]:
+    """The JSON of ``plan show --json`` (docs/cli.md): the plan, its waves, their tasks."""
+    plan = con.execute(
+        "SELECT p.id, p.name, j.name, p.status, p.created_at, p.started_at, p.finished_at"
+        " FROM plan p JOIN project j ON p.project_id = j.id WHERE p.id = ?",
+        (plan_id,),
+    ).fetchone()
+    if plan is None:
+        raise LookupError(f"no plan {plan_id}")
+    by_wave: dict[int, list[dict[str, object]]] = {}
+    for t in task_lines(con, plan_id):
+        by_wave.setdefault(t.wave_seq, []).append(_task_document(t))
+    waves = con.execute(
+        "SELECT seq, name, status FROM wave WHERE plan_id = ? ORDER BY seq", (plan_id,)
+    )
+    keys = ("id", "name", "project", "status", "created_at", "started_at", "finished_at")
+    return {
+        "plan": dict(zip(keys, plan, strict=True)),
+        "waves": [
+            {"seq": seq, "name": name, "status": status, "tasks": by_wave.get(seq, [])}
+            for seq, name, status in waves
+        ],
+    }
+
+
+def _task_document(t: TaskLine) -> dict[str, object]:
+    return {
+        "code": t.code,
+        "title": t.title,
+        "type": t.type,
+        "priority": t.priority,
+        "privacy": t.privacy,
+        "provider": t.provider,
+        "executor_agent": t.provider,  # the key's older name, kept for scripts
+        "model": t.model,
+        "status": t.status,
+        "round": t.round,
+        "cost_usd": round(t.cost_usd, 6),
+        "reasons": list(t.reasons),
+    }

@@ -1,0 +1,44 @@
+"""A read-only ``sqlite3`` connection to a Convergio database at the current schema, for
+the quick commands (cli/quick.py): no peewee, nothing created, migrated or written.
+
+Anything else (no file yet, another application's file, an older or newer schema, a
+file SQLite cannot open read-only) gives None, and the command takes its full path,
+which creates, migrates or says what is wrong (docs/storage.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from urllib.parse import quote
+
+# `PRAGMA application_id` of a Convergio database ("CNVG"): set with the first migration,
+# so `--db` pointed at another application's file is recognised before anything is written.
+APPLICATION_ID = 0x434E5647
+# The schema this Convergio writes: store/migrations.py has exactly this many migrations
+# (it refuses to import otherwise).
+SCHEMA_VERSION = 10
+BUSY_TIMEOUT_S = 10  # as store/db.py
+
+
+def open_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection | None:
+    """A read-only connection to the database at ``path``, or None when the full path
+    must open it (see the module's docstring)."""
+    file = os.fspath(path)
+    if not os.path.isfile(file):
+        return None
+    try:
+        con = sqlite3.connect(f"file:{quote(os.path.abspath(file))}?mode=ro", uri=True,
+                              timeout=BUSY_TIMEOUT_S)  # fmt: skip
+    except sqlite3.Error:
+        return None
+    try:
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        version = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+    except sqlite3.Error:
+        con.close()
+        return None
+    if app_id != APPLICATION_ID or version != SCHEMA_VERSION:
+        con.close()
+        return None
+    return con
