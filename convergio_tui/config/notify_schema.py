@@ -8,11 +8,11 @@ into a URL is logged and shown everywhere the URL is), and must be http(s) with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from convergio_tui.config.section import Check, Limits, Section
+from convergio_tui.config.section import Check, Limits, Section, section
 
 # What can be notified (engine/notify/model.py builds them); all are on by default.
 NotifyEvent = Literal[
@@ -61,7 +61,7 @@ def _plain_url(value: str | None) -> str | None:
     return value
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class NotifyConfig(Section):
     """Notifications for a task that escalates, a plan that ends, a provider that goes
     down, the budget alert and cap, an engine error."""

@@ -8,12 +8,12 @@ Cross-references (routing rules naming providers, default models) are checked in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
 from convergio_tui.config.notify_schema import NotifyConfig
-from convergio_tui.config.section import Check, Limits, Section
+from convergio_tui.config.section import Check, Limits, Section, section
 from convergio_tui.config.thor_schema import ThorConfig
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
@@ -35,7 +35,7 @@ class CostTier(StrEnum):
         return ("free", "zero", "premium").index(self.value)
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class ModelConfig(Section):
     """One model a provider offers, with its list prices and its worst-case run cost.
 
@@ -58,7 +58,7 @@ class ModelConfig(Section):
     enabled: bool = True
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class ProviderConfig(Section):
     """One AI CLI: how to run it headless, what it costs, where its data goes."""
 
@@ -88,7 +88,7 @@ class ProviderConfig(Section):
         return None
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class PriorityRule(Section):
     """Routing rule for one priority level."""
 
@@ -99,7 +99,7 @@ class PriorityRule(Section):
     prefer_model: Literal["strongest", "cheapest"] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class TypeRule(Section):
     """Routing preference for one task type."""
 
@@ -107,14 +107,14 @@ class TypeRule(Section):
     default_model: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class PrivacyRule(Section):
     """Which providers may see tasks of one privacy level."""
 
     allowed_providers: Annotated[list[str], Limits(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class RoutingConfig(Section):
     """The four-dimension routing rules."""
 
@@ -133,7 +133,7 @@ def _thor_per_project(value: object) -> object:
     return value
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class ProjectConfig(Section):
     """A project: where its repository is and what may see its code."""
 
@@ -150,7 +150,7 @@ def _low_priorities() -> list[Literal["P0", "P1", "P2", "P3"]]:
     return ["P2", "P3"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class BudgetConfig(Section):
     """The daily premium cap and its fallback chain."""
 
@@ -170,7 +170,7 @@ class BudgetConfig(Section):
     shift_priorities: list[Literal["P0", "P1", "P2", "P3"]] = field(default_factory=_low_priorities)
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class HealthConfig(Section):
     """How provider health is checked and cached."""
 
@@ -180,7 +180,7 @@ class HealthConfig(Section):
     cooldown_max_s: Annotated[float, Limits(ge=0)] = 900
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class RayConfig(Section):
     """Where the Ray cluster is (``execution.backend: ray``, docs/cluster.md).
 
@@ -195,7 +195,7 @@ class RayConfig(Section):
     start_timeout_s: Annotated[float, Limits(gt=0)] = 600
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class ExecutionConfig(Section):
     """How plans are executed."""
 
@@ -213,7 +213,7 @@ class ExecutionConfig(Section):
     ray: RayConfig = field(default_factory=RayConfig)
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class VaultConfig(Section):
     """The env vault and its optional Azure Key Vault sync."""
 
@@ -229,7 +229,7 @@ def _absolute(entries: list[str]) -> list[str]:
     return entries
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class SandboxConfig(Section):
     """How agent processes are confined (``auto``: bubblewrap on Linux, sandbox-exec on
     macOS; ``off``: unsandboxed, serialised, checked only after each run)."""
@@ -241,7 +241,7 @@ class SandboxConfig(Section):
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class Config(Section):
     """The whole validated ``orchestrator.yaml``."""
 

@@ -15,11 +15,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, dataclass_transform
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
     from pydantic_core import CoreSchema
+
+
+T = TypeVar("T")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True)
+def section(cls: type[T]) -> type[T]:
+    """Make ``cls`` (a :class:`Section`) a frozen, keyword-only dataclass. Its equality and
+    repr are :class:`Section`'s, written once: generating them per class cost more than
+    the rest of loading a cached configuration."""
+    return dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
 
 
 class Section:
@@ -60,9 +71,26 @@ class Section:
         object.__setattr__(copy, "_given", self._given | changes.keys())
         return copy
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when of the same class with equal fields (as the dataclass would be)."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in _fields(self))
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and they hold lists
+
+    def __repr__(self) -> str:
+        """``Name(field=value, ...)``, as the dataclass would write it."""
+        inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in _fields(self))
+        return f"{self.__class__.__qualname__}({inner})"
+
     def model_dump(self) -> dict[str, Any]:
         """The section as plain nested dicts and lists."""
         return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+
+def _fields(value: Section) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(value)  # type: ignore[arg-type]
 
 
 class Limits:

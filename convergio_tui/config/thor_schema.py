@@ -14,10 +14,10 @@ keys a file set is the section's ``model_fields_set``. The same model validates 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated
 
-from convergio_tui.config.section import Check, Limits, Section, check_regex
+from convergio_tui.config.section import Check, Limits, Section, check_regex, section
 
 
 def _patterns_compile(value: list[str]) -> list[str]:
@@ -28,7 +28,7 @@ def _pattern_compiles(value: str | None) -> str | None:
     return None if value is None else check_regex(value)
 
 
-@dataclass(frozen=True, kw_only=True)
+@section
 class ThorConfig(Section):
     """Settings of the ten Thor gates (docs/configuration.md, ``thor``)."""
 

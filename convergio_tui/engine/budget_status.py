@@ -10,12 +10,15 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from convergio_tui.config.schema import BudgetConfig
 from convergio_tui.engine.reservation import p95
-from convergio_tui.engine.router import BudgetView
 from convergio_tui.store import ledger_sql
+
+if TYPE_CHECKING:  # the router is imported where a status is turned into its view
+    from convergio_tui.engine.router import BudgetView
 
 # The learned worst case of a provider·model: the p95 of its last LEARN_RUNS premium
 # charges of the last LEARN_DAYS days.
@@ -68,6 +71,8 @@ class BudgetStatus:
 
     def view(self) -> BudgetView:
         """The router's view of this status."""
+        from convergio_tui.engine.router import BudgetView
+
         return BudgetView(
             self.spent_usd, self.reserved_usd, self.cap_usd, self.enforce, dict(self.learned)
         )
