@@ -84,9 +84,24 @@ class Section:
         inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in _fields(self))
         return f"{self.__class__.__qualname__}({inner})"
 
-    def model_dump(self) -> dict[str, Any]:
-        """The section as plain nested dicts and lists."""
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
+    def model_dump(self, *, mode: str = "python") -> dict[str, Any]:
+        """The section as nested dicts and lists; with ``mode="json"`` its enums are their
+        values, so the result dumps as JSON or YAML (pydantic's ``model_dump``)."""
+        data: dict[str, Any] = dataclasses.asdict(self)  # type: ignore[call-overload]
+        return _json_ready(data) if mode == "json" else data
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with every enum replaced by its value, in nested dicts and lists."""
+    from enum import Enum
+
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {_json_ready(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value
 
 
 def _fields(value: Section) -> tuple[dataclasses.Field[Any], ...]:
