@@ -2,7 +2,7 @@
 
 Parsing ``orchestrator.yaml`` with line marks and validating it costs more than most
 commands' own work, and the file rarely changes. :func:`load_cached` keeps each validated
-:class:`Config` in ``$CONVERGIO_HOME/cache/config/``, under the SHA-256 of the file's bytes
+:class:`Config` in ``$CONVERGIO_HOME/cache/config/``, under a BLAKE2b digest (256 bits) of the file's bytes
 together with this code's version of the rules (the sources of ``convergio_tui/config``,
 the Convergio, Python and pydantic versions). A file whose bytes match an entry is not parsed or
 validated again; any other content (an edit, a different file) misses, and then the full
@@ -19,12 +19,16 @@ can only rebuild the configuration's own classes (:class:`_Unpickler`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import pickle
 import sys
 from enum import Enum
 from pathlib import Path
+
+try:  # CPython's own BLAKE2, without loading OpenSSL as `import hashlib` does (2 ms)
+    from _blake2 import blake2b
+except ImportError:  # another Python
+    from hashlib import blake2b
 
 from convergio_tui import __version__, paths
 from convergio_tui.config.limits import MAX_FILE_BYTES
@@ -47,7 +51,7 @@ def _rules_digest() -> bytes:
     sources (schema, checks, loader) and the versions of Convergio, Python and pydantic."""
     global _rules
     if _rules is None:
-        digest = hashlib.sha256(FORMAT)
+        digest = blake2b(FORMAT, digest_size=32)
         versions = f"{__version__} {sys.version_info[:3]}"
         digest.update(versions.encode() + _pydantic_version())
         here = Path(__file__).parent
@@ -73,7 +77,8 @@ def _pydantic_version() -> bytes:
 
 def entry_path(raw: bytes) -> Path:
     """The entry for a configuration file whose content is ``raw``."""
-    return cache_folder() / f"{hashlib.sha256(_rules_digest() + raw).hexdigest()}.pickle"
+    key = blake2b(_rules_digest() + raw, digest_size=32).hexdigest()
+    return cache_folder() / f"{key}.pickle"
 
 
 def _resolved(path: str) -> str | None:

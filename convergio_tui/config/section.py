@@ -27,10 +27,11 @@ T = TypeVar("T")
 
 @dataclass_transform(frozen_default=True, kw_only_default=True)
 def section(cls: type[T]) -> type[T]:
-    """Make ``cls`` (a :class:`Section`) a frozen, keyword-only dataclass. Its equality and
-    repr are :class:`Section`'s, written once: generating them per class cost more than
-    the rest of loading a cached configuration."""
-    return dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
+    """Make ``cls`` (a :class:`Section`) a frozen, keyword-only dataclass. Its constructor,
+    immutability, equality and repr are :class:`Section`'s, written once: generating them
+    for each class (``exec`` of each method's source) cost more than the rest of loading
+    a cached configuration."""
+    return dataclasses.dataclass(init=False, kw_only=True, eq=False, repr=False)(cls)
 
 
 class Section:
@@ -40,6 +41,28 @@ class Section:
     __pydantic_config__: ClassVar[dict[str, object]] = {"extra": "forbid"}
     # The keys the validated input gave; an instance's own value shadows this default.
     _given: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, **values: Any) -> None:
+        """Set each field from ``values`` or its default, unchecked (as the dataclass's own
+        constructor would; :meth:`model_validate` checks)."""
+        for f in _fields(self):
+            if f.name in values:
+                value = values.pop(f.name)
+            elif f.default is not dataclasses.MISSING:
+                value = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                value = f.default_factory()
+            else:
+                raise TypeError(f"{type(self).__name__}: missing argument {f.name!r}")
+            object.__setattr__(self, f.name, value)
+        if values:
+            raise TypeError(f"{type(self).__name__}: unexpected argument {next(iter(values))!r}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
 
     @classmethod
     def model_validate(cls, data: object) -> Self:

@@ -11,7 +11,6 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from convergio_tui.config.schema import BudgetConfig
 from convergio_tui.engine.reservation import p95
@@ -30,7 +29,11 @@ EPSILON = 1e-9
 
 def day_window(timezone: str, at: float) -> tuple[date, float, float]:
     """The calendar day containing ``at`` in ``timezone``: (date, start, end) epoch seconds."""
-    tz = ZoneInfo(timezone) if timezone != "local" else None
+    tz = None
+    if timezone != "local":
+        from zoneinfo import ZoneInfo  # only for a named zone: most use the machine's
+
+        tz = ZoneInfo(timezone)
     moment = datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()
     start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     end = (start + timedelta(days=1)).replace(tzinfo=start.tzinfo)

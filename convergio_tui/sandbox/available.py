@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +28,8 @@ def bwrap_path() -> str | None:
 
 def _probe(bwrap: str) -> str | None:
     """Run a trivial sandbox once: None when it works, else why not."""
+    import subprocess  # only here: `convergio health` mostly reads the remembered verdict
+
     argv = [bwrap, "--die-with-parent", "--unshare-pid", "--cap-drop", "ALL",
             "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--", "true"]  # fmt: skip
     try:
