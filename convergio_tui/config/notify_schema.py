@@ -12,7 +12,8 @@ from dataclasses import field
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from convergio_tui.config.section import Check, Limits, Section, section
+from convergio_tui.config.section import Check, Limits, Section
+from convergio_tui.frozen import frozen_kw_only as section
 
 # What can be notified (engine/notify/model.py builds them); all are on by default.
 NotifyEvent = Literal[

@@ -13,8 +13,9 @@ from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
 from convergio_tui.config.notify_schema import NotifyConfig
-from convergio_tui.config.section import Check, Limits, Section, section
+from convergio_tui.config.section import Check, Limits, Section
 from convergio_tui.config.thor_schema import ThorConfig
+from convergio_tui.frozen import frozen_kw_only as section
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
 # `plan` is the type of a planning run (`convergio plan new`), never of a plan's task.

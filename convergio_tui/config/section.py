@@ -15,54 +15,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from convergio_tui.frozen import Frozen
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
     from pydantic_core import CoreSchema
 
 
-T = TypeVar("T")
-
-
-@dataclass_transform(frozen_default=True, kw_only_default=True)
-def section(cls: type[T]) -> type[T]:
-    """Make ``cls`` (a :class:`Section`) a frozen, keyword-only dataclass. Its constructor,
-    immutability, equality and repr are :class:`Section`'s, written once: generating them
-    for each class (``exec`` of each method's source) cost more than the rest of loading
-    a cached configuration."""
-    return dataclasses.dataclass(init=False, kw_only=True, eq=False, repr=False)(cls)
-
-
-class Section:
-    """Mixin of every configuration dataclass: validation, copies and the keys given."""
+class Section(Frozen):
+    """The base of every configuration dataclass (decorated ``@frozen_kw_only``, from
+    convergio_tui/frozen.py): validation, copies and the keys given."""
 
     # Read by pydantic when it validates a standard dataclass.
     __pydantic_config__: ClassVar[dict[str, object]] = {"extra": "forbid"}
     # The keys the validated input gave; an instance's own value shadows this default.
     _given: ClassVar[frozenset[str]] = frozenset()
-
-    def __init__(self, **values: Any) -> None:
-        """Set each field from ``values`` or its default, unchecked (as the dataclass's own
-        constructor would; :meth:`model_validate` checks)."""
-        for f in _fields(self):
-            if f.name in values:
-                value = values.pop(f.name)
-            elif f.default is not dataclasses.MISSING:
-                value = f.default
-            elif f.default_factory is not dataclasses.MISSING:
-                value = f.default_factory()
-            else:
-                raise TypeError(f"{type(self).__name__}: missing argument {f.name!r}")
-            object.__setattr__(self, f.name, value)
-        if values:
-            raise TypeError(f"{type(self).__name__}: unexpected argument {next(iter(values))!r}")
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
 
     @classmethod
     def model_validate(cls, data: object) -> Self:
@@ -94,19 +63,6 @@ class Section:
         object.__setattr__(copy, "_given", self._given | changes.keys())
         return copy
 
-    def __eq__(self, other: object) -> bool:
-        """Equal when of the same class with equal fields (as the dataclass would be)."""
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return all(getattr(self, f.name) == getattr(other, f.name) for f in _fields(self))
-
-    __hash__ = None  # type: ignore[assignment]  # equal by value, and they hold lists
-
-    def __repr__(self) -> str:
-        """``Name(field=value, ...)``, as the dataclass would write it."""
-        inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in _fields(self))
-        return f"{self.__class__.__qualname__}({inner})"
-
     def model_dump(self, *, mode: str = "python") -> dict[str, Any]:
         """The section as nested dicts and lists; with ``mode="json"`` its enums are their
         values, so the result dumps as JSON or YAML (pydantic's ``model_dump``)."""
@@ -125,10 +81,6 @@ def _json_ready(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_ready(v) for v in value]
     return value
-
-
-def _fields(value: Section) -> tuple[dataclasses.Field[Any], ...]:
-    return dataclasses.fields(value)  # type: ignore[arg-type]
 
 
 class Limits:

@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import field
 from typing import Annotated
 
-from convergio_tui.config.section import Check, Limits, Section, check_regex, section
+from convergio_tui.config.section import Check, Limits, Section, check_regex
+from convergio_tui.frozen import frozen_kw_only as section
 
 
 def _patterns_compile(value: list[str]) -> list[str]:

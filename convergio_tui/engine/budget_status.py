@@ -8,12 +8,13 @@ with a read-only connection of its own (cli/quick.py), so the command starts fas
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from convergio_tui.config.schema import BudgetConfig
 from convergio_tui.engine.reservation import p95
+from convergio_tui.frozen import Frozen, frozen
 from convergio_tui.store import ledger_sql
 
 if TYPE_CHECKING:  # the router is imported where a status is turned into its view
@@ -44,8 +45,8 @@ def day_window(timezone: str, at: float) -> tuple[date, float, float]:
     return start.date(), start.timestamp(), end.timestamp()
 
 
-@dataclass(frozen=True)
-class BudgetStatus:
+@frozen
+class BudgetStatus(Frozen):
     """Today's premium spend against the cap (the shape of ``convergio budget --json``)."""
 
     date: str

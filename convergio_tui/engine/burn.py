@@ -14,8 +14,8 @@ reached after midnight is not reached today (the budget day starts again).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from convergio_tui.frozen import Frozen, frozen
 from convergio_tui.money import rate
 
 WINDOW_S = 3600.0  # the rate looks back this far
@@ -23,8 +23,8 @@ MIN_SPAN_S = 900.0  # and divides by at least this much
 EPSILON = 1e-9
 
 
-@dataclass(frozen=True)
-class Burn:
+@frozen
+class Burn(Frozen):
     """The premium burn rate now and what it means for today's cap.
 
     ``state``: ``reached`` (spend is at the cap), ``idle`` (nothing charged in the last

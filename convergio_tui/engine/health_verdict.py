@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from convergio_tui.frozen import Frozen, frozen
 
 # Reasons a provider is not up, each with the state it puts the provider in.
 REASON_STATES = {
@@ -39,8 +40,8 @@ PACKAGES = {
 _VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z][0-9A-Za-z.-]*)?)")
 
 
-@dataclass(frozen=True)
-class Verdict:
+@frozen
+class Verdict(Frozen):
     """A state, the reason when not up, and the detail a person reads."""
 
     state: str

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from convergio_tui.config.schema import BudgetConfig, ModelConfig, ProviderConfig
+from convergio_tui.frozen import Frozen, frozen
 
 EPSILON = 1e-9
 # The adapter modules, by name (providers/__init__.py): a provider named otherwise runs the
@@ -33,8 +33,8 @@ ADAPTER_NAMES = ("claude", "copilot", "gemini", "opencode")
 DEFAULT_USD_PER_CREDIT = 0.01
 
 
-@dataclass(frozen=True)
-class HardLimit:
+@frozen
+class HardLimit(Frozen):
     """A CLI's per-run spending limit: its unit and the smallest value it accepts."""
 
     unit: Literal["usd", "credits"]
@@ -68,8 +68,8 @@ def p95(costs: Sequence[float]) -> float | None:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-@dataclass(frozen=True)
-class Envelope:
+@frozen
+class Envelope(Frozen):
     """The worst case of one run on a provider·model, and how its CLI is held to it."""
 
     provider: str

@@ -8,14 +8,13 @@ providers, the worst case each would reserve for this task (engine/reservation.p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from convergio_tui.config.schema import Config, CostTier, ModelConfig
 from convergio_tui.engine.reservation import EPSILON, Envelope, envelope
+from convergio_tui.frozen import Frozen, frozen
 
 
-@dataclass(frozen=True)
-class BudgetFilter:
+@frozen
+class BudgetFilter(Frozen):
     """What the budget step kept, dropped, and why."""
 
     kept: list[str]

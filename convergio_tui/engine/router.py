@@ -11,15 +11,16 @@ Privacy is a hard invariant: a ``sensitive`` task only ever gets a ``local`` pro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from convergio_tui.config.schema import Config, CostTier, ModelConfig, ProviderConfig
 from convergio_tui.engine.pricing import estimate_cost
 from convergio_tui.engine.route_budget import filter_by_budget, premium_envelopes, shift_at_alert
+from convergio_tui.frozen import Frozen, frozen
 
 
-@dataclass(frozen=True)
-class RouteRequest:
+@frozen
+class RouteRequest(Frozen):
     """What the router needs to know about a task."""
 
     type: str
@@ -34,8 +35,8 @@ class RouteRequest:
     avoid_reason: str = ""
 
 
-@dataclass(frozen=True)
-class BudgetView:
+@frozen
+class BudgetView(Frozen):
     """Today's premium spend, outstanding reservations and the cap, in USD; ``learned``:
     the p95 of each (provider, model)'s recent real costs (raises its worst case)."""
 
@@ -46,16 +47,16 @@ class BudgetView:
     learned: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class HealthView:
+@frozen
+class HealthView(Frozen):
     """A provider's state as routing sees it: ``up``, ``down`` or ``cooldown``."""
 
     state: str = "up"
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class Decision:
+@frozen
+class Decision(Frozen):
     """The router's answer; ``provider`` is None when the task must wait (blocked).
 
     ``estimate_usd`` is the expected cost; ``reserve_usd`` the worst case a premium run

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+
+from convergio_tui.frozen import Frozen, frozen
 
 
-@dataclass(frozen=True)
-class HealthRow:
+@frozen
+class HealthRow(Frozen):
     """One provider's row of ``provider_health``."""
 
     provider: str

@@ -9,7 +9,8 @@ connection of their own, so ``budget`` starts without importing peewee.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+
+from convergio_tui.frozen import Frozen, frozen
 
 EPSILON = 1e-9  # as engine/budget.py: a reservation released to the last float bit is gone
 
@@ -84,8 +85,8 @@ def credits_by_provider(con: sqlite3.Connection, start: float, end: float) -> di
     return {str(p): float(n) for p, n in rows if n}
 
 
-@dataclass(frozen=True)
-class PlanSpend:
+@frozen
+class PlanSpend(Frozen):
     """What one plan's runs were charged in a window (``plan_id`` None: runs of no plan)."""
 
     plan_id: int | None
@@ -114,8 +115,8 @@ def spend_by_plan(con: sqlite3.Connection, start: float, end: float) -> tuple[Pl
     return tuple(sorted(spent, key=lambda s: (-s.usd, s.plan_id or 0)))
 
 
-@dataclass(frozen=True)
-class InFlight:
+@frozen
+class InFlight(Frozen):
     """A premium run's reservation still held (its worst case, released when it settles)."""
 
     run_id: int

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from convergio_tui.cli.output import json_text, lines_text
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.router import BudgetView, HealthView, RouteRequest, route
+from convergio_tui.frozen import Frozen, frozen
 
 
 class BadOption(ValueError):
@@ -17,8 +16,8 @@ class BadOption(ValueError):
         self.hint = hint
 
 
-@dataclass(frozen=True)
-class RouteQuery:
+@frozen
+class RouteQuery(Frozen):
     """The options of ``convergio route``."""
 
     task_type: str
