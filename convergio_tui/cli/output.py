@@ -5,7 +5,6 @@ JSON document, a line in the alert colour. The click commands and the quick comm
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, TextIO
 
@@ -20,6 +19,8 @@ def lines_text(lines: list[str]) -> str:
 
 def json_text(document: Any) -> str:
     """One JSON document as ``--json`` prints it."""
+    import json  # only here: text output never needs it
+
     return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import json
 import os
-import shutil
 import sys
-import threading
 import time
 
 from convergio_tui import paths
@@ -18,12 +17,23 @@ INSTALL_HINT = (
 )
 _PROBE_TIMEOUT_S = 30.0
 _cache: dict[str, str | None] = {}
-_lock = threading.Lock()
+# The low-level lock: `threading` (and `shutil`, for `which`) cost `convergio health`,
+# which reads a remembered verdict, more than the rest of its answer.
+_lock = _thread.allocate_lock()
+
+
+def _which(name: str) -> str | None:
+    """The executable ``name`` on PATH, or None (``shutil.which`` for a bare name)."""
+    for folder in os.get_exec_path():
+        candidate = os.path.join(folder or os.curdir, name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def bwrap_path() -> str | None:
     """The ``bwrap`` executable on PATH, or None."""
-    return shutil.which("bwrap")
+    return _which("bwrap")
 
 
 def _probe(bwrap: str) -> str | None:
@@ -48,7 +58,7 @@ def unavailable_reason() -> str | None:
     """None when agents can be sandboxed on this machine, else a one-line reason with the
     fix. The answer is cached for the process (bubblewrap does not come and go)."""
     if sys.platform == "darwin":
-        if shutil.which("sandbox-exec") is None:
+        if _which("sandbox-exec") is None:
             return "sandbox-exec is missing; set `sandbox: {mode: off}` to run agents unsandboxed"
         return None
     if not sys.platform.startswith("linux"):

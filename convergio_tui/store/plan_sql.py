@@ -71,6 +71,44 @@ def task_lines(
     ``ids``, only those tasks. ``after`` (a wave number and a code) and ``limit`` read the
     plan a page at a time: the rows that come after that place, at most ``limit`` of them.
     """
+    rows, runs = _rows(con, plan_id, since, ids, after, limit)
+    reasons_of = _Reasons()
+    out = []
+    for row in rows:
+        cost, first, last, live = runs.get(row[0], _NO_RUNS)
+        tid, seq, code, title, type_, priority, privacy, provider, model, status, round_, _ = row
+        # Type, priority, privacy, provider, model and status take a few values: one
+        # string of each (interned) instead of one per task.
+        out.append(TaskLine(tid, seq, code, title, _one(type_), _one(priority),
+                            _one(privacy), _maybe(provider), _maybe(model), _one(status),
+                            round_, reasons_of(row[11]), cost, first, None if live else last,
+                            live))  # fmt: skip
+    return tuple(out)
+
+
+_NO_RUNS: tuple[float, float | None, float | None, bool] = (0.0, None, None, False)
+
+
+class _Reasons(dict[str | None, tuple[str, ...]]):
+    """Routing reasons decoded from their stored JSON, each text once: most tasks of a
+    plan share theirs."""
+
+    def __call__(self, stored: str | None) -> tuple[str, ...]:
+        found = self.get(stored)
+        if found is None:
+            found = self[stored] = tuple(str(r) for r in json.loads(stored or "[]") or ())
+        return found
+
+
+def _rows(
+    con: sqlite3.Connection,
+    plan_id: int,
+    since: float | None = None,
+    ids: Iterable[int] | None = None,
+    after: tuple[int, str] | None = None,
+    limit: int | None = None,
+) -> tuple[list[_TaskRow], dict[int, tuple[float, float | None, float | None, bool]]]:
+    """The task rows :func:`task_lines` selects, and their runs' totals."""
     where: list[str] = ["t.plan_id = ?"]
     params: list[object] = [plan_id]
     if since is not None:
@@ -89,21 +127,7 @@ def task_lines(
         params.append(limit)
     rows: list[_TaskRow] = con.execute(sql, params).fetchall()
     partial = since is not None or ids is not None or after is not None or limit is not None
-    runs = _run_totals(con, plan_id, [r[0] for r in rows] if partial else None)
-    reasons_of: dict[str | None, tuple[str, ...]] = {None: ()}
-    out = []
-    for row in rows:
-        cost, first, last, live = runs.get(row[0], (0.0, None, None, False))
-        reasons = reasons_of.get(row[11])
-        if reasons is None:  # most tasks share their routing reasons: decode each once
-            reasons = reasons_of[row[11]] = tuple(str(r) for r in json.loads(row[11] or "[]") or ())
-        tid, seq, code, title, type_, priority, privacy, provider, model, status, round_, _ = row
-        # Type, priority, privacy, provider, model and status take a few values: one
-        # string of each (interned) instead of one per task.
-        out.append(TaskLine(tid, seq, code, title, _one(type_), _one(priority),
-                            _one(privacy), _maybe(provider), _maybe(model), _one(status),
-                            round_, reasons, cost, first, None if live else last, live))  # fmt: skip
-    return tuple(out)
+    return rows, _run_totals(con, plan_id, [r[0] for r in rows] if partial else None)
 
 
 def _one(value: str) -> str:
@@ -156,9 +180,18 @@ def plan_document(con: sqlite3.Connection, plan_id: int) -> dict[str, object]:
     ).fetchone()
     if plan is None:
         raise LookupError(f"no plan {plan_id}")
+    # Straight from the rows: a TaskLine per task would cost more than the document.
+    rows, runs = _rows(con, plan_id)
+    reasons_of = _Reasons()
     by_wave: dict[int, list[dict[str, object]]] = {}
-    for t in task_lines(con, plan_id):
-        by_wave.setdefault(t.wave_seq, []).append(_task_document(t))
+    for tid, seq, code, title, type_, prio, privacy, provider, model, status, round_, why in rows:
+        by_wave.setdefault(seq, []).append({
+            "code": code, "title": title, "type": type_, "priority": prio, "privacy": privacy,
+            "provider": provider,
+            "executor_agent": provider,  # the key's older name, kept for scripts
+            "model": model, "status": status, "round": round_,
+            "cost_usd": round(runs.get(tid, _NO_RUNS)[0], 6), "reasons": list(reasons_of(why)),
+        })  # fmt: skip
     waves = con.execute(
         "SELECT seq, name, status FROM wave WHERE plan_id = ? ORDER BY seq", (plan_id,)
     )
@@ -169,21 +202,4 @@ def plan_document(con: sqlite3.Connection, plan_id: int) -> dict[str, object]:
             {"seq": seq, "name": name, "status": status, "tasks": by_wave.get(seq, [])}
             for seq, name, status in waves
         ],
-    }
-
-
-def _task_document(t: TaskLine) -> dict[str, object]:
-    return {
-        "code": t.code,
-        "title": t.title,
-        "type": t.type,
-        "priority": t.priority,
-        "privacy": t.privacy,
-        "provider": t.provider,
-        "executor_agent": t.provider,  # the key's older name, kept for scripts
-        "model": t.model,
-        "status": t.status,
-        "round": t.round,
-        "cost_usd": round(t.cost_usd, 6),
-        "reasons": list(t.reasons),
     }
