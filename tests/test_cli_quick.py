@@ -190,15 +190,20 @@ def test_the_quick_path_reads_and_never_writes(home: tuple[list[str], Path]) -> 
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
 
 
+def execute(db: Path, *statements: str) -> None:
+    """Run ``statements`` on ``db`` with a plain connection and commit."""
+    con = sqlite3.connect(db)
+    for statement in statements:
+        con.execute(statement)
+    con.commit()
+    con.close()
+
+
 def test_a_foreign_or_newer_database_is_refused_by_the_full_path(tmp_path: Path) -> None:
     config = tmp_path / "orchestrator.yaml"
     config.write_text(paths.shipped_config_path().read_text())
     foreign = tmp_path / "other.db"
-    con = sqlite3.connect(foreign)
-    con.execute("PRAGMA application_id = 1234")
-    con.execute("CREATE TABLE notes (body TEXT)")
-    con.commit()
-    con.close()
+    execute(foreign, "PRAGMA application_id = 1234", "CREATE TABLE notes (body TEXT)")
     before = foreign.read_bytes()
     done = run(QUICK, ["--config", str(config), "--db", str(foreign), "budget"], tmp_path)
     assert done.returncode == 2 and "application_id" in done.stderr, done.stderr
@@ -207,10 +212,7 @@ def test_a_foreign_or_newer_database_is_refused_by_the_full_path(tmp_path: Path)
     newer = tmp_path / "newer.db"
     made = run(QUICK, ["--config", str(config), "--db", str(newer), "budget"], tmp_path)
     assert made.returncode == 0
-    con = sqlite3.connect(newer)
-    con.execute("INSERT INTO schema_version (version, applied_at) VALUES (99, 0)")
-    con.commit()
-    con.close()
+    execute(newer, "INSERT INTO schema_version (version, applied_at) VALUES (99, 0)")
     done = run(QUICK, ["--config", str(config), "--db", str(newer), "budget"], tmp_path)
     assert done.returncode == 2 and "99" in done.stderr, done.stderr
 

@@ -71,7 +71,19 @@ def task_lines(
     ``ids``, only those tasks. ``after`` (a wave number and a code) and ``limit`` read the
     plan a page at a time: the rows that come after that place, at most ``limit`` of them.
     """
-    rows, runs = _rows(con, plan_id, since, ids, after, limit)
+    where: list[str] = []
+    params: list[object] = []
+    if since is not None:
+        where.append(_TOUCHED)
+        params += [since, since, since]
+    if ids is not None:
+        id_list = list(ids)
+        where.append(f"t.id IN ({','.join('?' * len(id_list))})")
+        params += id_list
+    if after is not None:
+        where.append("(w.seq > ? OR (w.seq = ? AND t.code > ?))")
+        params += [after[0], after[0], after[1]]
+    rows, runs = _rows(con, plan_id, where, params, limit)
     reasons_of = _Reasons()
     out = []
     for row in rows:
@@ -103,30 +115,18 @@ class _Reasons(dict[str | None, tuple[str, ...]]):
 def _rows(
     con: sqlite3.Connection,
     plan_id: int,
-    since: float | None = None,
-    ids: Iterable[int] | None = None,
-    after: tuple[int, str] | None = None,
+    where: list[str] | None = None,
+    params: list[object] | None = None,
     limit: int | None = None,
 ) -> tuple[list[_TaskRow], dict[int, tuple[float, float | None, float | None, bool]]]:
-    """The task rows :func:`task_lines` selects, and their runs' totals."""
-    where: list[str] = ["t.plan_id = ?"]
-    params: list[object] = [plan_id]
-    if since is not None:
-        where.append(_TOUCHED)
-        params += [since, since, since]
-    id_list = None if ids is None else list(ids)
-    if id_list is not None:
-        where.append(f"t.id IN ({','.join('?' * len(id_list))})")
-        params += id_list
-    if after is not None:
-        where.append("(w.seq > ? OR (w.seq = ? AND t.code > ?))")
-        params += [after[0], after[0], after[1]]
-    sql = f"{_LINE_COLUMNS} WHERE {' AND '.join(where)} ORDER BY w.seq, t.code"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
-    rows: list[_TaskRow] = con.execute(sql, params).fetchall()
-    partial = since is not None or ids is not None or after is not None or limit is not None
+    """The plan's task rows that also match ``where`` (SQL conditions on ``t``, the task,
+    and ``w``, its wave, with their ``params``), at most ``limit``, and their runs'
+    totals."""
+    sql = f"{_LINE_COLUMNS} WHERE {' AND '.join(['t.plan_id = ?', *(where or ())])}"
+    sql += " ORDER BY w.seq, t.code" + (" LIMIT ?" if limit is not None else "")
+    values = [plan_id, *(params or ()), *(() if limit is None else (limit,))]
+    rows: list[_TaskRow] = con.execute(sql, values).fetchall()
+    partial = bool(where) or limit is not None
     return rows, _run_totals(con, plan_id, [r[0] for r in rows] if partial else None)
 
 
