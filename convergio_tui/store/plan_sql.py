@@ -10,33 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
-from collections.abc import Iterable
-from dataclasses import dataclass
-
-
-# Slots: the dashboard keeps one of these per task of the plan (50,000 and more).
-@dataclass(frozen=True, slots=True)
-class TaskLine:
-    """One task of a plan: a row of the dashboard's task table and of ``plan show``."""
-
-    id: int
-    wave_seq: int
-    code: str
-    title: str
-    type: str
-    priority: str
-    privacy: str
-    provider: str | None
-    model: str | None
-    status: str
-    round: int
-    reasons: tuple[str, ...]  # why the router chose the provider, in order
-    cost_usd: float
-    started_at: float | None  # first run's start
-    finished_at: float | None  # last run's end, None while a run is live
-    running: bool
-
 
 # A row of task_lines' query: TaskLine's fields from ``id`` to ``reasons`` (still the
 # stored JSON text), in order.
@@ -49,59 +22,16 @@ _LINE_COLUMNS = (
 )
 # Tasks whose row changed at or after a time, whose runs started or finished at or after
 # it, or that have a live run: one index search each, not a scan of the plan.
-_TOUCHED = (
+TOUCHED = (
     "t.id IN (SELECT id FROM task WHERE updated_at >= ? UNION SELECT task_id FROM run"
     " WHERE started_at >= ? OR finished_at >= ? OR status = 'running')"
 )
 
 
-def task_lines(
-    con: sqlite3.Connection,
-    plan_id: int,
-    since: float | None = None,
-    ids: Iterable[int] | None = None,
-    *,
-    after: tuple[int, str] | None = None,
-    limit: int | None = None,
-) -> tuple[TaskLine, ...]:
-    """Task rows of ``plan_id`` in wave and code order (the plan order).
-
-    With ``since``, only tasks whose row changed at or after it, whose runs started or
-    finished at or after it, or that have a live run (their elapsed time moves). With
-    ``ids``, only those tasks. ``after`` (a wave number and a code) and ``limit`` read the
-    plan a page at a time: the rows that come after that place, at most ``limit`` of them.
-    """
-    where: list[str] = []
-    params: list[object] = []
-    if since is not None:
-        where.append(_TOUCHED)
-        params += [since, since, since]
-    if ids is not None:
-        id_list = list(ids)
-        where.append(f"t.id IN ({','.join('?' * len(id_list))})")
-        params += id_list
-    if after is not None:
-        where.append("(w.seq > ? OR (w.seq = ? AND t.code > ?))")
-        params += [after[0], after[0], after[1]]
-    rows, runs = _rows(con, plan_id, where, params, limit)
-    reasons_of = _Reasons()
-    out = []
-    for row in rows:
-        cost, first, last, live = runs.get(row[0], _NO_RUNS)
-        tid, seq, code, title, type_, priority, privacy, provider, model, status, round_, _ = row
-        # Type, priority, privacy, provider, model and status take a few values: one
-        # string of each (interned) instead of one per task.
-        out.append(TaskLine(tid, seq, code, title, _one(type_), _one(priority),
-                            _one(privacy), _maybe(provider), _maybe(model), _one(status),
-                            round_, reasons_of(row[11]), cost, first, None if live else last,
-                            live))  # fmt: skip
-    return tuple(out)
+NO_RUNS: tuple[float, float | None, float | None, bool] = (0.0, None, None, False)
 
 
-_NO_RUNS: tuple[float, float | None, float | None, bool] = (0.0, None, None, False)
-
-
-class _Reasons(dict[str | None, tuple[str, ...]]):
+class Reasons(dict[str | None, tuple[str, ...]]):
     """Routing reasons decoded from their stored JSON, each text once: most tasks of a
     plan share theirs."""
 
@@ -112,7 +42,7 @@ class _Reasons(dict[str | None, tuple[str, ...]]):
         return found
 
 
-def _rows(
+def task_rows(
     con: sqlite3.Connection,
     plan_id: int,
     where: list[str] | None = None,
@@ -128,14 +58,6 @@ def _rows(
     rows: list[_TaskRow] = con.execute(sql, values).fetchall()
     partial = bool(where) or limit is not None
     return rows, _run_totals(con, plan_id, [r[0] for r in rows] if partial else None)
-
-
-def _one(value: str) -> str:
-    return sys.intern(value)
-
-
-def _maybe(value: str | None) -> str | None:
-    return None if value is None else sys.intern(value)
 
 
 def _run_totals(
@@ -181,8 +103,8 @@ def plan_document(con: sqlite3.Connection, plan_id: int) -> dict[str, object]:
     if plan is None:
         raise LookupError(f"no plan {plan_id}")
     # Straight from the rows: a TaskLine per task would cost more than the document.
-    rows, runs = _rows(con, plan_id)
-    reasons_of = _Reasons()
+    rows, runs = task_rows(con, plan_id)
+    reasons_of = Reasons()
     by_wave: dict[int, list[dict[str, object]]] = {}
     for tid, seq, code, title, type_, prio, privacy, provider, model, status, round_, why in rows:
         by_wave.setdefault(seq, []).append({
@@ -190,7 +112,7 @@ def plan_document(con: sqlite3.Connection, plan_id: int) -> dict[str, object]:
             "provider": provider,
             "executor_agent": provider,  # the key's older name, kept for scripts
             "model": model, "status": status, "round": round_,
-            "cost_usd": round(runs.get(tid, _NO_RUNS)[0], 6), "reasons": list(reasons_of(why)),
+            "cost_usd": round(runs.get(tid, NO_RUNS)[0], 6), "reasons": list(reasons_of(why)),
         })  # fmt: skip
     waves = con.execute(
         "SELECT seq, name, status FROM wave WHERE plan_id = ? ORDER BY seq", (plan_id,)

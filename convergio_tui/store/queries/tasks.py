@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from convergio_tui.store import plan_sql
+from convergio_tui.store import task_rows
 from convergio_tui.store.db import sqlite_connection
 from convergio_tui.store.models import GateResult, Task
-from convergio_tui.store.plan_sql import TaskLine as TaskLine
 from convergio_tui.store.queries.runs import RunLine, task_runs
+from convergio_tui.store.task_rows import TaskLine as TaskLine
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ def task_lines(
     after: tuple[int, str] | None = None,
     limit: int | None = None,
 ) -> tuple[TaskLine, ...]:
-    """Task rows of ``plan_id`` in plan order (``store.plan_sql.task_lines`` says which)."""
-    return plan_sql.task_lines(sqlite_connection(), plan_id, since, ids, after=after, limit=limit)
+    """Task rows of ``plan_id`` in plan order (``store.task_rows.task_lines`` says which)."""
+    return task_rows.task_lines(sqlite_connection(), plan_id, since, ids, after=after, limit=limit)
 
 
 def task_ids(plan_id: int) -> frozenset[int]:
