@@ -229,3 +229,25 @@ def test_a_broken_configuration_is_reported_by_file_and_line(
         assert done.returncode == 2, done.stderr
         assert f"{config}:{line}" in done.stderr and "health.ttl_s" in done.stderr
     assert not (isolated_home / "convergio.db").exists()  # nothing half-done
+
+
+def test_a_report_reads_one_state_while_an_engine_commits(home: tuple[list[str], Path]) -> None:
+    """Inside ``snapshot`` every read sees the database as it was when the first one ran:
+    a charge committed meanwhile (by another connection, as an engine would) shows in the
+    next report, never in half of this one."""
+    from convergio_tui.store import ledger_sql
+    from convergio_tui.store.read_only import open_read_only, snapshot
+
+    db = Path(home[0][3])
+    con = open_read_only(db)
+    assert con is not None
+    day = (time.time() - 86400, time.time() + 86400)
+    with snapshot(con):
+        before = ledger_sql.premium_spent(con, *day)
+        execute(db, "INSERT INTO ledger (ts, provider, model, run_id, kind, usd, premium,"
+                    " premium_requests, ai_credits) VALUES"
+                    f" ({time.time()}, 'claude', 'm', NULL, 'charge', 2.0, 1, 0, 0)")  # fmt: skip
+        assert ledger_sql.premium_spent(con, *day) == before
+        assert ledger_sql.spent_by_provider(con, *day)["claude"] == pytest.approx(before)
+    assert ledger_sql.premium_spent(con, *day) == pytest.approx(before + 2.0)
+    con.close()

@@ -94,14 +94,15 @@ def _json_only(args: list[str]) -> bool:
 def _budget(ctx: CliContext, args: list[str]) -> str:
     as_json = _json_only(args)
     from convergio_tui.cli.reports.budget import budget_report
-    from convergio_tui.store.read_only import open_read_only
+    from convergio_tui.store.read_only import open_read_only, snapshot
 
     config = ctx.config
     con = open_read_only(ctx.db_path)
     if con is None:
         raise Decline("database")
     try:
-        return budget_report(con, config.budget, time.time(), as_json)
+        with snapshot(con):
+            return budget_report(con, config.budget, time.time(), as_json)
     finally:
         con.close()
 
@@ -171,16 +172,17 @@ def _plan(ctx: CliContext, args: list[str]) -> str:
         raise Decline(args)
     from convergio_tui.cli.reports.plan_show import plan_show_report
     from convergio_tui.store.plan_sql import plan_document, plan_id_of
-    from convergio_tui.store.read_only import open_read_only
+    from convergio_tui.store.read_only import open_read_only, snapshot
 
     con = open_read_only(ctx.db_path)
     if con is None:
         raise Decline("database")
     try:
-        plan_id = plan_id_of(con, words[1])
-        if plan_id is None:
-            raise Decline("no such plan")  # click says so, exit 2
-        doc = plan_document(con, plan_id)
+        with snapshot(con):
+            plan_id = plan_id_of(con, words[1])
+            if plan_id is None:
+                raise Decline("no such plan")  # click says so, exit 2
+            doc = plan_document(con, plan_id)
     finally:
         con.close()
     return plan_show_report(doc, "--json" in args)

@@ -16,8 +16,11 @@ def budget(as_json: bool) -> None:
     """Today's premium spend, reservations, burn rate, spend by provider and by plan."""
     from convergio_tui.cli.reports.budget import budget_report
     from convergio_tui.store.db import sqlite_connection
+    from convergio_tui.store.read_only import snapshot
 
     ctx = context()
     cfg = ctx.config
     ctx.open_db()
-    write(budget_report(sqlite_connection(), cfg.budget, time.time(), as_json))
+    with snapshot(sqlite_connection()) as con:
+        text = budget_report(con, cfg.budget, time.time(), as_json)
+    write(text)

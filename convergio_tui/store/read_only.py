@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 # `PRAGMA application_id` of a Convergio database ("CNVG"): set with the first migration,
@@ -42,3 +44,18 @@ def open_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection | None:
         con.close()
         return None
     return con
+
+
+@contextmanager
+def snapshot(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Read through ``con`` inside one read transaction: every statement sees the same
+    state, even while an engine commits (a charge and its reservation's release land
+    together or not at all). Inside a transaction already, that one is used."""
+    if con.in_transaction:
+        yield con
+        return
+    con.execute("BEGIN")
+    try:
+        yield con
+    finally:
+        con.rollback()  # it only read
