@@ -21,13 +21,20 @@ T = TypeVar("T")
 @dataclass_transform(frozen_default=True)
 def frozen(cls: type[T]) -> type[T]:
     """Make ``cls`` (a :class:`Frozen`) a frozen dataclass with :class:`Frozen`'s methods."""
-    return dataclasses.dataclass(init=False, eq=False, repr=False)(cls)
+    return _fields_kept(dataclasses.dataclass(init=False, eq=False, repr=False)(cls))
 
 
 @dataclass_transform(frozen_default=True, kw_only_default=True)
 def frozen_kw_only(cls: type[T]) -> type[T]:
     """:func:`frozen` for a class built only with keyword arguments."""
-    return dataclasses.dataclass(init=False, eq=False, repr=False, kw_only=True)(cls)
+    return _fields_kept(dataclasses.dataclass(init=False, eq=False, repr=False, kw_only=True)(cls))
+
+
+def _fields_kept(cls: type[T]) -> type[T]:
+    # The fields, listed once: the methods below read them on every call (the router
+    # builds several of these values per dispatch).
+    cls._frozen_fields = dataclasses.fields(cls)  # type: ignore[attr-defined,arg-type]
+    return cls
 
 
 class Frozen:
@@ -83,4 +90,5 @@ class Frozen:
 
 
 def _fields(value: Frozen) -> tuple[dataclasses.Field[Any], ...]:
-    return dataclasses.fields(value)  # type: ignore[arg-type]
+    fields: tuple[dataclasses.Field[Any], ...] = type(value)._frozen_fields  # type: ignore[attr-defined]
+    return fields

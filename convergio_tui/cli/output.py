@@ -6,7 +6,7 @@ JSON document, a line in the alert colour. The click commands and the quick comm
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import Any
 
 from convergio_tui.textsafe import printable
 
@@ -24,18 +24,16 @@ def json_text(document: Any) -> str:
     return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
 
 
-def alert(text: str, stream: TextIO | None = None) -> str:
-    """``text`` in bold red where ``stream`` (stdout) is a terminal, plain elsewhere (as
-    click's ``secho`` shows it)."""
-    out = sys.stdout if stream is None else stream
-    isatty = getattr(out, "isatty", None)
+def alert(text: str) -> str:
+    """``text`` in bold red where stdout is a terminal, plain elsewhere (as click's
+    ``secho`` shows it)."""
+    isatty = getattr(sys.stdout, "isatty", None)
     if isatty is not None and isatty():
         return f"\x1b[31m\x1b[1m{text}\x1b[0m"
     return text
 
 
-def write(text: str, *, err: bool = False) -> None:
-    """Write ``text`` (already neutralised) to stdout, or stderr with ``err``, and flush."""
-    stream = sys.stderr if err else sys.stdout
-    stream.write(text)
-    stream.flush()
+def write(text: str) -> None:
+    """Write ``text`` (already neutralised) to stdout and flush."""
+    sys.stdout.write(text)
+    sys.stdout.flush()

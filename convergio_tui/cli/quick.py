@@ -12,8 +12,10 @@ way it always does. Nothing here writes.
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from convergio_tui.cli.context import CliContext
 from convergio_tui.cli.output import write
@@ -91,47 +93,46 @@ def _json_only(args: list[str]) -> bool:
     return bool(args)
 
 
-def _budget(ctx: CliContext, args: list[str]) -> str:
-    as_json = _json_only(args)
-    from convergio_tui.cli.reports.budget import budget_report
+@contextmanager
+def _reading(ctx: CliContext) -> Iterator[sqlite3.Connection]:
+    """The database, read-only, in one read transaction (declines when the full path
+    must open it: no file yet, another schema, another application's)."""
     from convergio_tui.store.read_only import open_read_only, snapshot
 
-    config = ctx.config
     con = open_read_only(ctx.db_path)
     if con is None:
         raise Decline("database")
     try:
         with snapshot(con):
-            return budget_report(con, config.budget, time.time(), as_json)
+            yield con
     finally:
         con.close()
+
+
+def _budget(ctx: CliContext, args: list[str]) -> str:
+    as_json = _json_only(args)
+    from convergio_tui.cli.reports.budget import budget_report
+
+    config = ctx.config
+    with _reading(ctx) as con:
+        return budget_report(con, config.budget, time.time(), as_json)
 
 
 def _health(ctx: CliContext, args: list[str]) -> str:
     as_json = _json_only(args)
-    from convergio_tui.cli.reports.health import health_report
+    from convergio_tui.cli.reports.health import health_report, sandbox_reason
     from convergio_tui.engine.health_document import document_of, is_due
     from convergio_tui.store.health_sql import health_rows
-    from convergio_tui.store.read_only import open_read_only
 
     config = ctx.config
     if config.execution.backend != "local":
         raise Decline("cluster")  # the nodes are asked over Ray
-    con = open_read_only(ctx.db_path)
-    if con is None:
-        raise Decline("database")
-    try:
+    with _reading(ctx) as con:
         rows = health_rows(con)
-    finally:
-        con.close()
     at = time.time()
     if any(is_due(rows.get(name), config.health.ttl_s, at) for name in config.enabled_providers()):
         raise Decline("a check is due")  # the full command runs the checks
-    reason = None
-    if not as_json and config.sandbox.mode != "off":
-        from convergio_tui.sandbox.available import remembered_reason
-
-        reason = remembered_reason()
+    reason = None if as_json else sandbox_reason(config.sandbox.mode)
     return health_report(document_of(config, rows, at), as_json, config.sandbox.mode, reason)
 
 
@@ -172,19 +173,12 @@ def _plan(ctx: CliContext, args: list[str]) -> str:
         raise Decline(args)
     from convergio_tui.cli.reports.plan_show import plan_show_report
     from convergio_tui.store.plan_sql import plan_document, plan_id_of
-    from convergio_tui.store.read_only import open_read_only, snapshot
 
-    con = open_read_only(ctx.db_path)
-    if con is None:
-        raise Decline("database")
-    try:
-        with snapshot(con):
-            plan_id = plan_id_of(con, words[1])
-            if plan_id is None:
-                raise Decline("no such plan")  # click says so, exit 2
-            doc = plan_document(con, plan_id)
-    finally:
-        con.close()
+    with _reading(ctx) as con:
+        plan_id = plan_id_of(con, words[1])
+        if plan_id is None:
+            raise Decline("no such plan")  # click says so, exit 2
+        doc = plan_document(con, plan_id)
     return plan_show_report(doc, "--json" in args)
 
 

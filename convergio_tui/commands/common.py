@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from convergio_tui.cli.output import json_text
 from convergio_tui.textsafe import printable
 
 if TYPE_CHECKING:
@@ -19,8 +19,8 @@ def context() -> CliContext:
 
 
 def emit_json(document: Any) -> None:
-    """Print one JSON document on stdout (and nothing else)."""
-    click.echo(json.dumps(document, indent=2, sort_keys=False, default=str))
+    """Print one JSON document on stdout (and nothing else), as every ``--json`` does."""
+    click.echo(json_text(document), nl=False)
 
 
 def echo(text: object = "", *, err: bool = False) -> None:

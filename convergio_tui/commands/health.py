@@ -14,7 +14,7 @@ from convergio_tui.textsafe import one_line
 @json_option
 def health(refresh: bool, as_json: bool) -> None:
     """Each provider's state (up, down, cooldown), latency and detail."""
-    from convergio_tui.cli.reports.health import health_report
+    from convergio_tui.cli.reports.health import health_report, sandbox_reason
     from convergio_tui.engine.health import health_document
     from convergio_tui.engine.health import refresh as refresh_health
 
@@ -24,7 +24,7 @@ def health(refresh: bool, as_json: bool) -> None:
     refresh_health(cfg, force=refresh)
     doc = health_document(cfg)
     if cfg.execution.backend != "ray":
-        reason = None if as_json or cfg.sandbox.mode == "off" else _sandbox_reason()
+        reason = None if as_json else sandbox_reason(cfg.sandbox.mode)
         write(health_report(doc, as_json, cfg.sandbox.mode, reason))
         return
     # Where the agents run: the cluster's nodes.
@@ -34,14 +34,6 @@ def health(refresh: bool, as_json: bool) -> None:
     if as_json:
         write(json_text({**doc, "cluster": cluster_document(view)}))
         return
-    text = health_report(doc, False, cfg.sandbox.mode, _sandbox_reason())
+    text = health_report(doc, False, cfg.sandbox.mode, sandbox_reason(cfg.sandbox.mode))
     lines = [one_line(line) for line in cluster_lines(view, cfg.enabled_providers())]
     write(text + lines_text(lines))
-
-
-def _sandbox_reason() -> str | None:
-    """Why agents cannot be sandboxed here, or None (a probe's verdict is remembered: it
-    starts a sandbox, not something to do on every call)."""
-    from convergio_tui.sandbox.available import remembered_reason
-
-    return remembered_reason()

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from convergio_tui.config.schema import BudgetConfig
+from convergio_tui.engine.reservation import EPSILON as EPSILON
 from convergio_tui.engine.reservation import p95
 from convergio_tui.frozen import Frozen, frozen
 from convergio_tui.store import ledger_sql
@@ -24,8 +25,6 @@ if TYPE_CHECKING:  # the router is imported where a status is turned into its vi
 # charges of the last LEARN_DAYS days.
 LEARN_RUNS = 50
 LEARN_DAYS = 30
-
-EPSILON = 1e-9
 
 
 def day_window(timezone: str, at: float) -> tuple[date, float, float]:

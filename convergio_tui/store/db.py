@@ -25,8 +25,8 @@ from convergio_tui.store.faults import (
 )
 from convergio_tui.store.migrations import SchemaTooNew, migrate
 from convergio_tui.store.models import db
+from convergio_tui.store.read_only import BUSY_TIMEOUT_S as BUSY_TIMEOUT_S
 
-BUSY_TIMEOUT_S = 10  # how long a write waits for another's lock; >= 5 s (docs/storage.md)
 PRAGMAS = {
     "journal_mode": "wal",
     "busy_timeout": BUSY_TIMEOUT_S * 1000,  # ms

@@ -20,7 +20,7 @@ APPLICATION_ID = 0x434E5647
 # The schema this Convergio writes: store/migrations.py has exactly this many migrations
 # (it refuses to import otherwise).
 SCHEMA_VERSION = 10
-BUSY_TIMEOUT_S = 10  # as store/db.py
+BUSY_TIMEOUT_S = 10  # how long a write waits for another's lock; >= 5 s (docs/storage.md)
 
 
 def open_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection | None:

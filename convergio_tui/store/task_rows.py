@@ -4,11 +4,11 @@ quick path, which needs no TaskLine, does not import ``dataclasses``."""
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from convergio_tui.store.db import sqlite_connection
 from convergio_tui.store.plan_sql import NO_RUNS, TOUCHED, Reasons, task_rows
 
 
@@ -37,7 +37,6 @@ class TaskLine:
 
 
 def task_lines(
-    con: sqlite3.Connection,
     plan_id: int,
     since: float | None = None,
     ids: Iterable[int] | None = None,
@@ -51,6 +50,7 @@ def task_lines(
     finished at or after it, or that have a live run (their elapsed time moves). With
     ``ids``, only those tasks. ``after`` (a wave number and a code) and ``limit`` read the
     plan a page at a time: the rows that come after that place, at most ``limit`` of them.
+    Read through the open database's connection.
     """
     where: list[str] = []
     params: list[object] = []
@@ -64,7 +64,7 @@ def task_lines(
     if after is not None:
         where.append("(w.seq > ? OR (w.seq = ? AND t.code > ?))")
         params += [after[0], after[0], after[1]]
-    rows, runs = task_rows(con, plan_id, where, params, limit)
+    rows, runs = task_rows(sqlite_connection(), plan_id, where, params, limit)
     reasons_of = Reasons()
     out = []
     for row in rows:

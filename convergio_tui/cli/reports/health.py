@@ -28,6 +28,16 @@ def provider_lines(doc: dict[str, dict[str, object]]) -> list[str]:
     return lines
 
 
+def sandbox_reason(mode: str) -> str | None:
+    """Why agents cannot be sandboxed here, or None (also with ``sandbox.mode: off``,
+    which asks nothing): a probe's verdict is remembered, as a probe starts a sandbox."""
+    if mode == "off":
+        return None
+    from convergio_tui.sandbox.available import remembered_reason
+
+    return remembered_reason()
+
+
 def sandbox_line(mode: str, reason: str | None) -> str:
     """How agents are confined, with its newline; unsandboxed or impossible in the alert
     colour. ``reason``: why a sandbox cannot start here (None: it can)."""

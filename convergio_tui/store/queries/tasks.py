@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import peewee as pw
 
-from convergio_tui.store import task_rows
-from convergio_tui.store.db import sqlite_connection
 from convergio_tui.store.models import GateResult, Task
 from convergio_tui.store.queries.runs import RunLine, task_runs
 from convergio_tui.store.task_rows import TaskLine as TaskLine
+from convergio_tui.store.task_rows import task_lines as task_lines
 
 
 @dataclass(frozen=True)
@@ -39,18 +37,6 @@ class TaskDetail:
     runs: tuple[RunLine, ...]
     gates: tuple[GateLine, ...]
     answer: str | None = None  # the agent's final answer of the task's last run
-
-
-def task_lines(
-    plan_id: int,
-    since: float | None = None,
-    ids: Iterable[int] | None = None,
-    *,
-    after: tuple[int, str] | None = None,
-    limit: int | None = None,
-) -> tuple[TaskLine, ...]:
-    """Task rows of ``plan_id`` in plan order (``store.task_rows.task_lines`` says which)."""
-    return task_rows.task_lines(sqlite_connection(), plan_id, since, ids, after=after, limit=limit)
 
 
 def task_ids(plan_id: int) -> frozenset[int]:
