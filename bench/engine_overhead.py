@@ -43,7 +43,7 @@ from convergio_tui import paths
 from convergio_tui.config.schema import Config
 from convergio_tui.engine.executor import Executor, RunSummary
 from convergio_tui.engine.planner import import_plan
-from convergio_tui.providers import get_adapter
+from convergio_tui.providers import Invocation, get_adapter
 from convergio_tui.sandbox.confine import RunRequest, confine, relaying, run_folder
 from convergio_tui.sim.ollama import serve_ollama
 from convergio_tui.store.db import open_database
@@ -98,27 +98,27 @@ def write_plan(where: Path, tasks: int) -> Path:
     return path
 
 
-def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
-    """One run of ``argv``, output read (like the engine does) and thrown away."""
-    subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+def spawn(argv: list[str], cwd: Path, env: dict[str, str], stdin: str | None) -> None:
+    """One run of ``argv`` fed ``stdin`` (the prompt, as the engine pipes it), output read
+    (like the engine does) and thrown away."""
+    subprocess.run(argv, cwd=cwd, env=env, input=(stdin or "").encode(), capture_output=True,
                    start_new_session=True, check=False)  # fmt: skip
 
 
-def confined_spawner(
-    config: Config, argv: list[str], cwd: Path, env: dict[str, str], runs: Path
-) -> Callable[[], None]:
-    """One run of ``argv`` as the engine confines it: sandbox, allow-listed environment
-    and, for a sensitive project, the relay to the local model's endpoint."""
+def confined_spawner(config: Config, inv: Invocation, cwd: Path, runs: Path) -> Callable[[], None]:
+    """One run of ``inv`` as the engine confines it: sandbox, allow-listed environment
+    (the invocation's own variables on top, as the engine adds them) and, for a sensitive
+    project, the relay to the local model's endpoint."""
     seq = iter(range(10**9))
 
     def run() -> None:
         with run_folder(runs, str(next(seq))) as run_dir:
             confined = confine(config, RunRequest(
-                provider="opencode", argv=argv, workdir=cwd, privacy="sensitive",
-                run_dir=run_dir, invocation_env=env, db_file=runs / "bench.db",
+                provider="opencode", argv=inv.argv, workdir=cwd, privacy="sensitive",
+                run_dir=run_dir, invocation_env=dict(inv.env), db_file=runs / "bench.db",
             ))  # fmt: skip
             with relaying(confined):
-                spawn(confined.argv, cwd, confined.env)
+                spawn(confined.argv, cwd, confined.env, inv.stdin_text)
 
     return run
 
@@ -191,8 +191,8 @@ def main() -> int:
         env.pop("CLAUDECODE", None)
 
         runners = {
-            "confined": confined_spawner(config, inv.argv, repo, env, root / "runs"),
-            "plain": partial(spawn, inv.argv, repo, env),
+            "confined": confined_spawner(config, inv, repo, root / "runs"),
+            "plain": partial(spawn, inv.argv, repo, env, inv.stdin_text),
         }
 
         def bare_run(name: str, n: int) -> Timed:

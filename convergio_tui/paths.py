@@ -112,34 +112,35 @@ def private_dir(path: Path | str) -> Path:
     Existing directories are tightened only where they are Convergio's own
     (``$CONVERGIO_HOME`` and below): a project or a configured root elsewhere keeps its mode.
     """
-    absolute = Path(os.path.abspath(Path(path).expanduser()))
-    missing: list[Path] = []
+    # Strings and os.path: every run log and artifact is opened through here.
+    absolute = os.path.abspath(os.path.expanduser(path))
+    missing: list[str] = []
     current = absolute
-    while not current.exists() and current != current.parent:
+    while not os.path.exists(current) and current != os.path.dirname(current):
         missing.append(current)
-        current = current.parent
+        current = os.path.dirname(current)
     for directory in reversed(missing):
         # The mode is masked by the umask, which can only remove bits: never wider than 0700.
         with contextlib.suppress(FileExistsError):  # another thread made it meanwhile
             os.mkdir(directory, PRIVATE_DIR)
     # Ours are ``$CONVERGIO_HOME`` and what is below it: from ``absolute`` up to the home.
-    home = Path(os.path.abspath(home_dir()))
-    if absolute == home or home in absolute.parents:
+    home = os.path.abspath(home_dir())
+    if absolute == home or absolute.startswith(home.rstrip(os.sep) + os.sep):
         directory = absolute
         while True:
             tighten(directory, PRIVATE_DIR)
             if directory == home:
                 break
-            directory = directory.parent
-    return absolute
+            directory = os.path.dirname(directory)
+    return Path(absolute)
 
 
 def open_private(path: Path | str, flags: int) -> int:
     """``os.open`` of a file Convergio writes (a log, an artifact): created 0600 in a
     private directory, an existing one tightened, and a symlink planted at ``path`` is
     refused (``O_NOFOLLOW``) rather than written through."""
-    target = Path(path).expanduser()
-    private_dir(target.parent)
+    target = os.path.expanduser(path)
+    private_dir(os.path.dirname(os.path.abspath(target)))
     fd = os.open(target, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE)
     _tighten_fd(fd)
     return fd

@@ -64,6 +64,9 @@ class EngineContext:
     _health: tuple[float, dict[str, HealthView]] | None = None
     _current: Config | None = None  # the configuration file as last re-read
     _plan_row: tuple[float, Plan] | None = None  # (read at, the plan with its project)
+    # task privacy -> (configuration, plan row, effective): valid while both are the same
+    # objects, i.e. until the file or the row is read again (CONFIG_RECHECK_S).
+    _privacy: dict[str | None, tuple[Config, Plan, Effective]] = field(default_factory=dict)
     _identity: str | None = None  # the database's identity (never changes)
     _config_checked: float = 0.0
     _config_mtime: int | None = None
@@ -178,8 +181,17 @@ class EngineContext:
 
     def effective_privacy(self, task_privacy: str | None) -> Effective:
         """The privacy and project allow-list a run of this plan is routed with now (see
-        :mod:`engine.privacy`): stricter than or as strict as everything recorded."""
-        return for_plan(self.current_config(), self.plan_row(), task_privacy)
+        :mod:`engine.privacy`): stricter than or as strict as everything recorded.
+
+        Worked out again when the configuration or the plan row was read again, not on
+        every dispatch: it resolves every project's path."""
+        config, plan = self.current_config(), self.plan_row()
+        known = self._privacy.get(task_privacy)
+        if known is not None and known[0] is config and known[1] is plan:
+            return known[2]
+        found = for_plan(config, plan, task_privacy)
+        self._privacy[task_privacy] = (config, plan, found)
+        return found
 
     def plan_row(self) -> Plan:
         """The plan's row and its project's as stored, read again at most every

@@ -9,6 +9,7 @@ sibling's worktree) or ``sandbox.hidden``. Everything else is read-only.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -102,24 +103,30 @@ def _executable_mounts(executable: str, path_env: str, protected: Iterable[Path]
     """Every ``PATH`` folder (and the CLI's real folder, for an npm symlink) stays readable
     even under a private or hidden path such as ``/tmp``: the agent's tools live there.
     A ``PATH`` entry that is itself one of Convergio's own folders is not exposed."""
-    mine = {str(p.resolve()) for p in protected if p.exists()}
+    # Strings and os.path, not pathlib: this runs for every agent run and every gate
+    # command, over every PATH entry.
+    mine = {os.path.realpath(p) for p in protected if os.path.exists(p)}
     folders: set[str] = set()
-    for entry in path_env.split(os.pathsep):
+    for entry in dict.fromkeys(path_env.split(os.pathsep)):  # a PATH often repeats folders
         if entry and os.path.isabs(entry) and os.path.isdir(entry):
-            folders.add(str(Path(entry).resolve()))
+            folders.add(os.path.realpath(entry))
     found = shutil.which(executable, path=path_env)
     if found is not None:
-        folders.add(str(Path(found).resolve().parent))
+        folders.add(os.path.dirname(os.path.realpath(found)))
     return [Mount(folder, Access.READ) for folder in sorted(folders - mine)]
 
 
-def _runtime_mounts() -> list[Mount]:
+@functools.cache
+def _runtime_mounts() -> tuple[Mount, ...]:
     """Convergio's own Python and package stay readable wherever they are installed (a
     checkout or virtualenv under ``/tmp`` included): the relay runs on them inside the
-    sandbox, and so do the simulated agents of the demo and the tests."""
+    sandbox, and so do the simulated agents of the demo and the tests. Fixed for the
+    life of the process, so worked out once."""
     package_parent = Path(__file__).resolve().parents[2]
     places = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(package_parent)}
-    return [Mount(str(Path(p).resolve()), Access.READ) for p in sorted(places) if os.path.isdir(p)]
+    return tuple(
+        Mount(os.path.realpath(p), Access.READ) for p in sorted(places) if os.path.isdir(p)
+    )
 
 
 def _state_mounts(entries: Iterable[str], home: Path) -> list[Mount]:
@@ -128,18 +135,18 @@ def _state_mounts(entries: Iterable[str], home: Path) -> list[Mount]:
         path = expand(entry, home)
         if not path.name.endswith(_FILE_SUFFIXES):
             path.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            mounts.append(Mount(str(path.resolve()), Access.WRITE))
+        if os.path.exists(path):
+            mounts.append(Mount(os.path.realpath(path), Access.WRITE))
     return mounts
 
 
 def _hidden_mounts(paths: Iterable[Path]) -> list[Mount]:
     mounts = []
     for path in paths:
-        if path.is_dir():
-            mounts.append(Mount(str(path.resolve()), Access.HIDDEN_DIR))
-        elif path.exists():
-            mounts.append(Mount(str(path.resolve()), Access.HIDDEN_FILE))
+        if os.path.isdir(path):
+            mounts.append(Mount(os.path.realpath(path), Access.HIDDEN_DIR))
+        elif os.path.exists(path):
+            mounts.append(Mount(os.path.realpath(path), Access.HIDDEN_FILE))
     return mounts
 
 
@@ -157,9 +164,11 @@ def build_spec(scope: RunScope) -> SandboxSpec:
     mounts += _hidden_mounts(hidden)
     for entry in scope.writable:
         path = expand(entry, scope.home)
-        if path.exists():
-            mounts.append(Mount(str(path.resolve()), Access.WRITE))
-    mounts += [Mount(str(p.resolve()), Access.WRITE) for p in scope.extra_writable if p.exists()]
+        if os.path.exists(path):
+            mounts.append(Mount(os.path.realpath(path), Access.WRITE))
+    mounts += [
+        Mount(os.path.realpath(p), Access.WRITE) for p in scope.extra_writable if os.path.exists(p)
+    ]
     return SandboxSpec(str(workdir), tuple(mounts), scope.network)
 
 
