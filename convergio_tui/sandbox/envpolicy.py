@@ -9,8 +9,10 @@ variables that only another provider's patterns name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from fnmatch import fnmatchcase
+import fnmatch
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping
 
 BASE_NAMES = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "TERM", "TZ", "TMPDIR")
 BASE_PATTERNS = ("LC_*",)
@@ -19,8 +21,13 @@ DENIED = ("CONVERGIO_VAULT_KEY", "CONVERGIO_DB", "CONVERGIO_HOME", "CONVERGIO_CO
 RUN_MARKERS = ("CONVERGIO_RUN_TAG", "CONVERGIO_TASK")
 
 
-def _passes(name: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatchcase(name, pattern) for pattern in patterns)
+@functools.lru_cache(maxsize=64)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """One compiled test for "``name`` matches one of ``patterns``" (``fnmatchcase``
+    semantics): the environment is filtered on every run, name by name."""
+    if not patterns:
+        return lambda name: False
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
 
 
 def agent_env(
@@ -39,12 +46,8 @@ def agent_env(
     own and the sandbox's, e.g. ``TMPDIR``); the vault's ``secrets``; the run
     ``markers``. Denied names are removed last, so nothing can put them back.
     """
-    patterns = tuple(env_pass)
-    env = {
-        name: value
-        for name, value in source.items()
-        if name in BASE_NAMES or _passes(name, BASE_PATTERNS) or _passes(name, patterns)
-    }
+    passes = _matcher((*BASE_PATTERNS, *env_pass))
+    env = {name: value for name, value in source.items() if name in BASE_NAMES or passes(name)}
     env.update(provider_env)
     env.update(overrides)
     env.update(secrets)

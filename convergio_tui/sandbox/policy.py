@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from pathlib import PurePosixPath
 
 
 class Access(IntEnum):
@@ -57,9 +56,14 @@ def ordered(mounts: tuple[Mount, ...]) -> list[Mount]:
     return [
         Mount(path, access)
         for path, access in sorted(
-            best.items(), key=lambda item: (len(PurePosixPath(item[0]).parts), item[1], item[0])
+            best.items(), key=lambda item: (_depth(item[0]), item[1], item[0])
         )
     ]
+
+
+def _depth(path: str) -> int:
+    """``len(PurePosixPath(path).parts)`` of a normalised path, without building one."""
+    return path.startswith("/") + sum(1 for part in path.split("/") if part)
 
 
 def bwrap_argv(spec: SandboxSpec, argv: list[str], bwrap: str = "bwrap") -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -33,17 +34,17 @@ class ProjectFiles:
 
     def exists(self, name: str) -> bool:
         """Whether ``name`` (relative to the root) is a regular file."""
-        return (self.root / name).is_file()
+        return os.path.isfile(os.path.join(self.root, name))
 
     def is_dir(self, name: str) -> bool:
         """Whether ``name`` (relative to the root) is a directory."""
-        return (self.root / name).is_dir()
+        return os.path.isdir(os.path.join(self.root, name))
 
     def text(self, name: str) -> str | None:
         """The file's text, or None when missing, too large or unreadable."""
         key = ("text", name)
         if key not in self._cache:
-            self._cache[key] = _read(self.root / name)
+            self._cache[key] = _read(os.path.join(self.root, name))
         value: str | None = self._cache[key]
         return value
 
@@ -95,11 +96,14 @@ class ProjectFiles:
         return found
 
 
-def _read(path: Path) -> str | None:
+def _read(path: str) -> str | None:
     try:
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+        # One stat: a missing file (the common case) is the exception, not a second call.
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
             return None
-        return path.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
     except OSError:
         return None
 
