@@ -10,7 +10,10 @@ the throughputs, the ratios, the wall time per task the engine adds, and the CPU
 engine process spends per dispatch (all its threads; the agents' own CPU not counted),
 which a shared machine disturbs far less than wall time.
 
-Usage: ``python bench/engine_overhead.py [--tasks N] [--parallel P] [--backend local|ray]``.
+Usage: ``python bench/engine_overhead.py [--tasks N] [--parallel P] [--rounds R]
+[--backend local|ray]``. The tasks are split in ``R`` plans (default 3), each run between
+two halves of the bare loops; the figures are the totals, and the confined ratio of each
+round is printed with their median.
 ``--backend ray`` prints another table: the same plan, worktrees on, through the local
 backend and through a local two-node Ray cluster (bench/ray_row.py).
 A backend is one function in :data:`BACKENDS` that runs the imported plan and returns
@@ -24,6 +27,7 @@ import compileall
 import copy
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -174,7 +178,9 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--parallel", type=int, default=8)
     parser.add_argument("--backend", choices=[*sorted(BACKENDS), "ray"], default="local")
+    parser.add_argument("--rounds", type=int, default=3, help="plans the tasks are split in")
     args = parser.parse_args()
+    args.rounds = max(1, min(args.rounds, args.tasks))
     # The agents (the simulated CLIs and the relay, both Python) run where the package is
     # read-only: without a bytecode cache every run would compile it again, as an
     # installed package never does, and that cost would pad both sides.
@@ -186,7 +192,15 @@ def main() -> int:
         repo = sim_workspace(root)
         config = make_config(repo, url, args.parallel)
         open_database(root / "bench.db")
-        plan_id = import_plan(write_plan(root, args.tasks), config)
+        # The tasks in ``--rounds`` plans, each run between two halves of the bare loops,
+        # so a change in the machine's load (other work on shared cores) biases neither
+        # side and one slow stretch shows in one round, not in the whole figure.
+        sizes = [args.tasks // args.rounds + (i < args.tasks % args.rounds)
+                 for i in range(args.rounds)]  # fmt: skip
+        plans = []
+        for i, size in enumerate(sizes):
+            (root / f"plan-{i}").mkdir()
+            plans.append(import_plan(write_plan(root / f"plan-{i}", size), config))
 
         model = config.providers["opencode"].default_model
         inv = get_adapter("opencode").build_invocation(
@@ -205,18 +219,25 @@ def main() -> int:
 
         for name in runners:
             bare_run(name, min(16, args.tasks))  # warm the page cache
-        # The bare loops run half before and half after the engine, so a change in the
-        # machine's load during the run (other work on shared cores) biases neither side.
-        half = args.tasks // 2
-        bares = {name: bare_run(name, half) for name in runners}
-        engine, summary = timed(lambda: BACKENDS[args.backend](config, plan_id, args.parallel))
-        for name in runners:
-            bares[name] += bare_run(name, args.tasks - half)
-        assert isinstance(summary, RunSummary)
-        if summary.status != "done" or summary.done != args.tasks:
-            print(f"engine did not finish the plan: {summary}", file=sys.stderr)
-            return 1
+        zero = Timed(0.0, 0.0, 0.0)
+        bares, engine, rounds = dict.fromkeys(runners, zero), zero, []
+        for plan_id, size in zip(plans, sizes, strict=True):
+            half = size // 2
+            before = {name: bare_run(name, half) for name in runners}
+            spent, summary = timed(partial(BACKENDS[args.backend], config, plan_id, args.parallel))
+            after = {name: bare_run(name, size - half) for name in runners}
+            assert isinstance(summary, RunSummary)
+            if summary.status != "done" or summary.done != size:
+                print(f"engine did not finish the plan: {summary}", file=sys.stderr)
+                return 1
+            for name in runners:
+                bares[name] += before[name] + after[name]
+            engine += spent
+            rounds.append((before["confined"] + after["confined"]).wall / spent.wall)
     report(args.tasks, args.parallel, args.backend, bares, engine)
+    if len(rounds) > 1:
+        each = ", ".join(f"{r:.3f}" for r in rounds)
+        print(f"vs confined by round: {each}  (median {statistics.median(rounds):.3f})")
     return 0
 
 
