@@ -136,8 +136,11 @@ def immediate() -> Iterator[None]:
     """
     # Only the outermost transaction of a thread queues: a nested one is a savepoint of
     # a transaction that already holds SQLite's lock (waiting here could deadlock).
-    outermost = not db.in_transaction()
-    with _writers if outermost else contextlib.nullcontext():
+    # Waiting is bounded like SQLite's own wait: past the busy timeout the writer goes on
+    # to SQLite's lock, so a wait-for cycle through another thread ends as it did before
+    # the queue (``database is locked``), never as a hang.
+    queued = not db.in_transaction() and _writers.acquire(timeout=BUSY_TIMEOUT_S)
+    try:
         try:
             with db.atomic("IMMEDIATE"):
                 yield
@@ -146,3 +149,6 @@ def immediate() -> Iterator[None]:
             if original is None:
                 raise
             raise original from None
+    finally:
+        if queued:
+            _writers.release()
