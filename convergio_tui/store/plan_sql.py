@@ -16,10 +16,21 @@ import sqlite3
 _TaskRow = tuple[int, int, str, str, str, str, str, str | None, str | None, str, int, str | None]
 
 
-_LINE_COLUMNS = (
+_COLUMNS = (
     "SELECT t.id, w.seq, t.code, t.title, t.type, t.priority, t.privacy, t.provider, t.model,"
-    " t.status, t.round, t.route_reasons FROM task t JOIN wave w ON t.wave_id = w.id"
+    " t.status, t.round, t.route_reasons"
 )
+# The plan in plan order, no sort: its waves by seq (index wave_plan_id_seq), each wave's
+# tasks by code (task_wave_code). A page starts in the wave where the last one ended, at
+# the code after its last (codes are unique in a plan): one index seek, whatever the page.
+_IN_ORDER = f"{_COLUMNS} FROM wave w JOIN task t ON t.wave_id = w.id WHERE w.plan_id = ?"
+_AFTER_IN_ORDER = (
+    " AND w.seq >= ? AND t.code >= (CASE WHEN w.seq = ? THEN ? ELSE '' END)"
+    " AND NOT (w.seq = ? AND t.code = ?)"
+)
+# A few tasks picked by id or by change: found through their own indexes, then sorted.
+_PICKED = f"{_COLUMNS} FROM task t JOIN wave w ON t.wave_id = w.id WHERE t.plan_id = ?"
+_AFTER_PICKED = " AND (w.seq > ? OR (w.seq = ? AND t.code > ?))"
 # Tasks whose row changed at or after a time, whose runs started or finished at or after
 # it, or that have a live run: one index search each, not a scan of the plan.
 TOUCHED = (
@@ -47,16 +58,30 @@ def task_rows(
     plan_id: int,
     where: list[str] | None = None,
     params: list[object] | None = None,
+    *,
+    after: tuple[int, str] | None = None,
     limit: int | None = None,
 ) -> tuple[list[_TaskRow], dict[int, tuple[float, float | None, float | None, bool]]]:
-    """The plan's task rows that also match ``where`` (SQL conditions on ``t``, the task,
-    and ``w``, its wave, with their ``params``), at most ``limit``, and their runs'
-    totals."""
-    sql = f"{_LINE_COLUMNS} WHERE {' AND '.join(['t.plan_id = ?', *(where or ())])}"
-    sql += " ORDER BY w.seq, t.code" + (" LIMIT ?" if limit is not None else "")
-    values = [plan_id, *(params or ()), *(() if limit is None else (limit,))]
+    """The plan's task rows in plan order that also match ``where`` (SQL conditions on
+    ``t``, the task, and ``w``, its wave, with their ``params``), those after ``after``
+    (a wave number and a code), at most ``limit``, and their runs' totals."""
+    values: list[object] = [plan_id, *(params or ())]
+    if where:
+        sql = " AND ".join([_PICKED, *where])
+        if after is not None:
+            sql += _AFTER_PICKED
+            values += [after[0], after[0], after[1]]
+    else:
+        sql = _IN_ORDER
+        if after is not None:
+            sql += _AFTER_IN_ORDER
+            values += [after[0], after[0], after[1], after[0], after[1]]
+    sql += " ORDER BY w.seq, t.code"
+    if limit is not None:
+        sql += " LIMIT ?"
+        values.append(limit)
     rows: list[_TaskRow] = con.execute(sql, values).fetchall()
-    partial = bool(where) or limit is not None
+    partial = bool(where) or after is not None or limit is not None
     return rows, _run_totals(con, plan_id, [r[0] for r in rows] if partial else None)
 
 

@@ -19,7 +19,7 @@ from urllib.parse import quote
 APPLICATION_ID = 0x434E5647
 # The schema this Convergio writes: store/migrations.py has exactly this many migrations
 # (it refuses to import otherwise).
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 BUSY_TIMEOUT_S = 10  # how long a write waits for another's lock; >= 5 s (docs/storage.md)
 
 

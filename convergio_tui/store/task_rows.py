@@ -61,10 +61,7 @@ def task_lines(
         id_list = list(ids)
         where.append(f"t.id IN ({','.join('?' * len(id_list))})")
         params += id_list
-    if after is not None:
-        where.append("(w.seq > ? OR (w.seq = ? AND t.code > ?))")
-        params += [after[0], after[0], after[1]]
-    rows, runs = task_rows(sqlite_connection(), plan_id, where, params, limit)
+    rows, runs = task_rows(sqlite_connection(), plan_id, where, params, after=after, limit=limit)
     reasons_of = Reasons()
     out = []
     for row in rows:
