@@ -1,16 +1,21 @@
-"""The task table's model (tui/task_rows.py) and the main screen's read state
-(tui/read_state.py): plan order whatever order rows arrive in, the filter, and a load's
-watermark. Pure: no Textual, no database."""
+"""The task table's model (tui/task_rows.py), its column widths (tui/task_columns.py) and
+the main screen's read state (tui/read_state.py): plan order whatever order rows arrive
+in, the filter, a page's widths, and a load's watermark. Pure: no Textual, no database."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import replace
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+
 from convergio_tui.engine.budget import BudgetStatus
 from convergio_tui.store.queries import TaskLine
 from convergio_tui.tui.poller import PlanDelta
 from convergio_tui.tui.read_state import ReadState
+from convergio_tui.tui.task_columns import FIT_MAX, fitted_cells, fitted_widths
 from convergio_tui.tui.task_filter import parse_filter
 from convergio_tui.tui.task_rows import TaskRows
 
@@ -46,8 +51,21 @@ def test_pages_append_and_a_known_only_read_leaves_unknown_tasks_to_the_pages() 
     put = rows.put([replace(PLAN[10], status="done")], known_only=True)
     assert [t.id for t in put.changed] == [PLAN[10].id] and not put.moved
     for start in range(40, 300, 100):
-        assert rows.put(PLAN[start : start + 100]).moved
+        page = rows.put(PLAN[start : start + 100])
+        assert page.moved and page.appended  # the rows in view stay as they were drawn
     assert rows.shown == [t.id for t in PLAN] and rows.lines[PLAN[10].id].status == "done"
+
+
+def test_only_rows_added_after_the_last_count_as_appended() -> None:
+    rows = TaskRows()
+    rows.put(PLAN[100:200])
+    assert not rows.put(PLAN[:10]).appended  # before the first: the rows in view move
+    assert not rows.put(PLAN[50:51] + PLAN[250:260]).appended  # one of them in between
+    assert not rows.put([replace(PLAN[100], wave_seq=3, code="T3-999")]).appended  # moved
+    assert not rows.put([run(PLAN[150])]).moved  # a change in place moves no row
+    rows.set_filter(parse_filter("status:running"))
+    assert not rows.put([run(PLAN[120])]).appended  # it starts to match, in the middle
+    assert rows.put([run(PLAN[299])]).appended  # a new row after the last shown
 
 
 def test_the_filter_follows_status_changes_and_a_task_that_moves_wave_moves_row() -> None:
@@ -95,3 +113,20 @@ def test_while_the_plan_loads_reads_keep_its_watermark_and_the_first_after_it_mo
     assert not state.check_ids
     other = state.request(2, force=False, after_event=0, known=frozenset)
     assert other.since is None and other.first_page == 40  # another plan: a first read
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(
+    st.text(min_size=1, max_size=20),  # codes the plan format would refuse too: 漢, \x1b, \t
+    st.one_of(st.none(), st.sampled_from(["claude", "opencode", "gemini"])),
+    st.text(max_size=40),
+    st.sampled_from([0.0, 0.004, 1.5, 123456.789]),
+    st.sampled_from(["coding", "docs", "長い種類"]),
+), min_size=1, max_size=30))  # fmt: skip
+def test_a_page_widens_each_fitted_column_to_its_widest_cell(
+    rows: list[tuple[str, str | None, str, float, str]],
+) -> None:
+    lines = [replace(line(i, 1, code), provider=provider, model=model, cost_usd=cost, type=kind)
+             for i, (code, provider, model, cost, kind) in enumerate(rows)]  # fmt: skip
+    one_by_one = {key: max(cell_len(fitted_cells(t)[key]) for t in lines) for key in FIT_MAX}
+    assert fitted_widths(lines) == one_by_one

@@ -3,6 +3,8 @@ Textual): columns grow to their widest cell up to a cap, the title takes what is
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.cells import cell_len
 
 from convergio_tui.store.queries import TaskLine
@@ -36,9 +38,44 @@ def task_cells(line: TaskLine, now: float) -> dict[str, str]:
 
 def fitted_cells(line: TaskLine) -> dict[str, str]:
     """The cells of the columns fitted to their widest cell (``FIT_MAX``)."""
-    target = one_line(f"{line.provider}·{line.model}") if line.provider else "— no provider"
-    cost = money(line.cost_usd) if line.cost_usd else "—"
-    return {"code": one_line(line.code), "target": target, "cost": cost, "type": line.type}
+    return {"code": one_line(line.code), "target": target_cell(line.provider, line.model),
+            "cost": cost_cell(line.cost_usd), "type": line.type}  # fmt: skip
+
+
+def target_cell(provider: str | None, model: str | None) -> str:
+    """The provider·model cell."""
+    return one_line(f"{provider}·{model}") if provider else "— no provider"
+
+
+def cost_cell(cost_usd: float) -> str:
+    """The cost cell."""
+    return money(cost_usd) if cost_usd else "—"
+
+
+def fitted_widths(lines: Iterable[TaskLine]) -> dict[str, int]:
+    """The widest cell of each fitted column among ``lines`` (a page of 2,500 rows at a
+    time: the few providers, models, costs and types are measured once each)."""
+    codes: set[str] = set()
+    targets: set[tuple[str | None, str | None]] = set()
+    costs: set[float] = set()
+    types: set[str] = set()
+    for line in lines:
+        codes.add(line.code)
+        targets.add((line.provider, line.model))
+        costs.add(line.cost_usd)
+        types.add(line.type)
+    widest = {"code": 0, "target": 0, "cost": 0, "type": 0}
+    for code in codes:
+        # A code as the plan format allows is as wide as it is long.
+        width = len(code) if code.isascii() and code.isprintable() else cell_len(one_line(code))
+        widest["code"] = max(widest["code"], width)
+    for provider, model in targets:
+        widest["target"] = max(widest["target"], cell_len(target_cell(provider, model)))
+    for cost in costs:
+        widest["cost"] = max(widest["cost"], cell_len(cost_cell(cost)))
+    for type_ in types:
+        widest["type"] = max(widest["type"], cell_len(type_))
+    return widest
 
 
 class ColumnWidths:
@@ -52,11 +89,12 @@ class ColumnWidths:
         """Back to the starting widths (another plan)."""
         self.widths = {key: width for key, _, width in COLUMNS}
 
-    def grow(self, cells: dict[str, str]) -> list[str]:
-        """Widen the fitted columns ``cells`` do not fit in; the keys that grew."""
+    def grow(self, widest: dict[str, int]) -> list[str]:
+        """Widen the fitted columns to their ``widest`` cells (``fitted_widths``); the keys
+        that grew."""
         grown = []
         for key, cap in FIT_MAX.items():
-            width = min(cap, cell_len(cells[key]))
+            width = min(cap, widest[key])
             if width > self.widths[key]:
                 self.widths[key] = width
                 grown.append(key)

@@ -24,6 +24,7 @@ class Put:
 
     changed: list[TaskLine] = field(default_factory=list)  # new or different rows
     moved: bool = False  # rows shown were added, removed or reordered
+    appended: bool = False  # ... and only by new rows after the last one (a page of a load)
 
 
 class TaskRows:
@@ -55,6 +56,7 @@ class TaskRows:
     def put(self, lines: Iterable[TaskLine], *, known_only: bool = False) -> Put:
         """Take new and changed rows (``known_only``: changed rows of known tasks only)."""
         result = Put()
+        in_place = True  # no row shown was placed anywhere but after the last one
         new: list[int] = []
         for line in lines:
             old = self.lines.get(line.id)
@@ -67,10 +69,12 @@ class TaskRows:
             elif (old.wave_seq, old.code) != (line.wave_seq, line.code):
                 self._take_out(line.id)  # its place changed: in again below, at the new one
                 new.append(line.id)
+                in_place = False
             elif self.filter.matches(old) != self.filter.matches(line):
                 self.lines[line.id] = line
                 self._place_shown(line.id, self.filter.matches(line))
                 result.moved = True
+                in_place = False
             self.lines[line.id] = line
             if line.running:
                 self.live.add(line.id)
@@ -82,8 +86,9 @@ class TaskRows:
             _insert(self.order, new, self.key)
             wanted = [t for t in new if self.filter.matches(self.lines[t])]
             if wanted:
-                _insert(self.shown, wanted, self.key)
+                in_place &= _insert(self.shown, wanted, self.key)
                 result.moved = True
+        result.appended = result.moved and in_place
         return result
 
     def remove(self, task_ids: Iterable[int]) -> bool:
@@ -140,16 +145,19 @@ class TaskRows:
             _discard(self.shown, task_id, self.key)
 
 
-def _insert(ids: list[int], new: list[int], key: Callable[[int], tuple[int, str, int]]) -> None:
-    """Put ``new`` (sorted) into ``ids`` (sorted) in order."""
+def _insert(ids: list[int], new: list[int], key: Callable[[int], tuple[int, str, int]]) -> bool:
+    """Put ``new`` (sorted) into ``ids`` (sorted) in order; True when they all went after
+    the last."""
     if not ids or key(new[0]) > key(ids[-1]):  # the usual case: pages come in plan order
         ids.extend(new)
-    elif len(new) <= INSERT_ONE_BY_ONE:
+        return True
+    if len(new) <= INSERT_ONE_BY_ONE:
         for task_id in new:
             insort(ids, task_id, key=key)
     else:
         ids.extend(new)
         ids.sort(key=key)  # two sorted runs: one merge
+    return False
 
 
 def _discard(ids: list[int], task_id: int, key: Callable[[int], tuple[int, str, int]]) -> bool:

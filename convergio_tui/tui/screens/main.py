@@ -220,6 +220,7 @@ class MainScreen(MainPages):
         self.reads.read(delta)
         if delta.full and delta.head is not None:
             table.settle(delta.head.tasks)
+            table.expect(delta.head.tasks if delta.more is not None else 0)
             if delta.more is not None:
                 self._next_page(self.reads.load, delta.plan_id, delta.more)
         if delta.head is not None and self.reads.counted(delta.head.tasks, table.known_rows):

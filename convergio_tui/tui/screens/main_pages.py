@@ -55,6 +55,7 @@ class MainPages(MainActions):
             self._next_page(message.load, message.plan_id, (last.wave_seq, last.code))
         else:
             self.reads.pages_done()
+            table.expect(0)
         self.relayout()
 
     def switch_plan(self, plan_id: int) -> None:

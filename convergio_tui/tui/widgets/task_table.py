@@ -19,7 +19,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from convergio_tui.store.queries import TaskLine
 from convergio_tui.tui.format import duration, elapsed, status_text
-from convergio_tui.tui.task_columns import COLUMNS, PADDING, ColumnWidths, fitted_cells, task_cells
+from convergio_tui.tui.task_columns import COLUMNS, PADDING, ColumnWidths, fitted_widths, task_cells
 from convergio_tui.tui.task_filter import TaskFilter
 from convergio_tui.tui.task_rows import TaskRows
 from convergio_tui.tui.widgets.virtual_table import VirtualTable
@@ -45,6 +45,7 @@ class TaskTable(VirtualTable):
         self._made: OrderedDict[int, tuple[TaskLine, float | None, dict[ColumnKey, Text]]]
         self._made = OrderedDict()  # cells made for drawing, by task (least recent first)
         self._now = 0.0  # the time the elapsed cells show
+        self._coming = 0  # the plan's tasks while its rows are read in (0: all are in)
         super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=PADDING)
         self._variables: dict[str, str] = {}
         self._widths = ColumnWidths()
@@ -109,10 +110,10 @@ class TaskTable(VirtualTable):
         gone = [] if ids is None else [t for t in self._rows.lines if t not in ids]
         moved = self._rows.remove(gone)
         put = self._rows.put(lines, known_only=known_only)
-        for line in put.changed:
-            self._fit(fitted_cells(line))
+        if put.changed:
+            self._fit(fitted_widths(put.changed))
         if moved or put.moved:
-            self.rows_changed(before)
+            self.rows_changed(before, appended=put.appended and not moved)
             self._keep_cursor(mark)
         elif self._in_view(line.id for line in put.changed):
             self.cells_changed()
@@ -126,6 +127,12 @@ class TaskTable(VirtualTable):
         if plan_tasks >= FREEZE_AFTER_ROWS:
             gc.freeze()
 
+    def expect(self, plan_tasks: int) -> None:
+        """The plan's rows are being read in, ``plan_tasks`` of them (0: they are all in):
+        unfiltered, the table is that tall meanwhile (VirtualTable.rows_expected)."""
+        self._coming = plan_tasks
+        self.rows_expected = 0 if self._rows.filter.active else plan_tasks
+
     def set_filter(self, task_filter: TaskFilter) -> None:
         """Show only the tasks ``task_filter`` lets through, in plan order; the cursor
         stays on its task when that task is still shown."""
@@ -134,6 +141,7 @@ class TaskTable(VirtualTable):
             return
         mark, before = self.selected_task_id, len(self._rows)
         self._rows.set_filter(task_filter)
+        self.expect(self._coming)
         self.rows_changed(before)
         self._to_top()
         at = None if mark is None else self._rows.index(mark)
@@ -169,6 +177,7 @@ class TaskTable(VirtualTable):
         before = len(self._rows)
         self._rows.clear()
         self._made.clear()
+        self.expect(0)
         self._to_top()
         self.rows_changed(before)
         self._widths.reset()
@@ -249,9 +258,9 @@ class TaskTable(VirtualTable):
 
     # -- widths ----------------------------------------------------------------------------
 
-    def _fit(self, cells: dict[str, str]) -> None:
-        """Widen a fitted column to its widest cell (up to its cap)."""
-        grown = self._widths.grow(cells)
+    def _fit(self, widest: dict[str, int]) -> None:
+        """Widen the fitted columns to their widest cells (up to their caps)."""
+        grown = self._widths.grow(widest)
         for key in grown:
             column = self.columns.get(ColumnKey(key))
             if column is not None:

@@ -11,6 +11,10 @@ Rows are one line high. Rows are never added through ``add_row`` and the like: t
 subclass changes its model and calls ``rows_changed`` (rows came, went or moved) or
 ``cells_changed`` (some cells show something else).
 
+While a model fills in, ``rows_expected`` makes the table as tall as it will be: the
+scrollbar shows the whole at once, and rows coming in change no size, so they cost no
+layout of the screen (a layout draws every widget again); rows not in yet are blank.
+
 Drawn cells are cached by the cell object they draw, not by DataTable's update count: a
 subclass that hands out the same ``Text`` for a cell until it changes gets a changed cell
 drawn again, and only that one (DataTable draws every cell in view again after any
@@ -57,6 +61,7 @@ class VirtualTable(DataTable[Text]):
         self._drawn: OrderedDict[tuple[object, ...], tuple[object, _Lines]] = OrderedDict()
         self._cell_render_cache = _Last()  # type: ignore[assignment]
         self._renderables: dict[int, tuple[dict[ColumnKey, Text], RowRenderables]] = {}
+        self._rows_expected = 0
 
     # -- the model -------------------------------------------------------------------------
 
@@ -78,16 +83,34 @@ class VirtualTable(DataTable[Text]):
 
     # -- telling DataTable ------------------------------------------------------------------
 
-    def rows_changed(self, count_before: int) -> None:
-        """Rows were added, removed or moved (``count_before``: how many there were)."""
-        self._update_count += 1  # DataTable's line caches are keyed by it
+    def rows_changed(self, count_before: int, *, appended: bool = False) -> None:
+        """Rows were added, removed or moved (``count_before``: how many there were;
+        ``appended``: only added, after the last one)."""
+        # Rows added below the view leave every line in view as it was drawn.
+        top = round(self.scroll_y)
+        unseen = appended and count_before >= top + self.scrollable_content_region.height
+        if not unseen:
+            self._update_count += 1  # DataTable's line caches are keyed by it
         self._require_update_dimensions = True  # the virtual height, on idle
         self.cursor_coordinate = self.cursor_coordinate  # kept within the rows
         self.hover_coordinate = self.hover_coordinate
         if not count_before and self.virtual_count() and self.show_cursor:
             self._highlight_cursor()  # a cursor appears: say which row it is on
         self.check_idle()
-        self.refresh()
+        if not unseen:
+            self.refresh()
+
+    @property
+    def rows_expected(self) -> int:
+        """How many rows the table is tall enough for at least (0: as many as it has)."""
+        return self._rows_expected
+
+    @rows_expected.setter
+    def rows_expected(self, rows: int) -> None:
+        if rows != self._rows_expected:
+            self._rows_expected = rows
+            self._require_update_dimensions = True  # the virtual height, on idle
+            self.check_idle()
 
     def cells_changed(self) -> None:
         """Some cells show something else: draw the rows in view again (from the cells
@@ -169,6 +192,11 @@ class VirtualTable(DataTable[Text]):
     @property
     def _y_offsets(self) -> Sequence[tuple[RowKey, int]]:  # type: ignore[override]
         return _Offsets(self)
+
+    @property
+    def _total_row_height(self) -> int:  # type: ignore[override]
+        # The virtual height DataTable sets: the rows still to come count (blank lines).
+        return max(self.virtual_count(), self._rows_expected)
 
     def _get_row_region(self, row_index: int) -> Region:
         # DataTable sums the heights of every row above; ours are one line each.
