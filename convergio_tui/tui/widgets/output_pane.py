@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Log
 
 from convergio_tui.providers.describe import DONE, FAILED, RESULT, STARTED, TOOL
@@ -54,6 +56,18 @@ class _MarkHighlighter(Highlighter):
 
 class PaneLog(Log):
     """A ``Log`` whose lines are coloured by their mark (``[err]``, ``✔``, ``⚙``…)."""
+
+    # A pane is as big as its place in the grid, whatever it holds. Textual lays the whole
+    # screen out again when a widget's virtual size changes, which draws every widget
+    # again: with a dozen panes each gaining lines until they hold MAX_LINES, that was a
+    # layout for nearly every batch of output. The lines a pane gains move its own
+    # scrollbar and scroll range only (``_scroll_update``, what the layout would have
+    # done for it); a scrollbar appearing still asks for a layout itself.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        """The lines' extent changed: update the scrollbars and scroll range."""
+        self._scroll_update(size)
 
     COMPONENT_CLASSES = {"pane-log--err", "pane-log--note", "pane-log--done",
                          "pane-log--failed", "pane-log--warn", "pane-log--tool",
