@@ -12,7 +12,7 @@ import pytest
 from convergio_tui.store import queries as q
 from convergio_tui.store.db import close_database, immediate, open_database, sqlite_connection
 from convergio_tui.store.models import Plan, Project, Run, Task, Wave
-from convergio_tui.store.plan_sql import task_rows
+from convergio_tui.store.plan_sql import TOTALS_BY_ID, task_rows
 
 
 @pytest.fixture
@@ -69,3 +69,37 @@ def test_a_page_seeks_to_its_place_and_sorts_nothing(plan_id: int) -> None:
     for sql in reads:
         plan = " ".join(r[3] for r in con.execute(f"EXPLAIN QUERY PLAN {sql}"))
         assert "TEMP B-TREE" not in plan and "INDEX task_wave_code" in plan, plan
+
+
+def test_changed_rows_up_to_a_place_leave_the_rest_to_the_pages(plan_id: int) -> None:
+    whole = q.task_lines(plan_id)
+    upto = q.task_lines(plan_id, since=0.0, upto=(1, "a1-c"))
+    assert [t.code for t in upto] == ["a1-a", "a1-b", "a1-c"]
+    assert q.task_lines(plan_id, since=0.0) == whole  # every row changed since 0
+
+
+def test_the_runs_of_many_changed_rows_are_totalled_over_the_plan(tmp_path: Path) -> None:
+    # More changed rows than one statement takes ids for (a plan imported a moment ago,
+    # all within the watermark's slack): the totals are those of the plan-wide read.
+    open_database(tmp_path / "convergio.db")
+    try:
+        with immediate():
+            project = Project.create(name="p", path=str(tmp_path))
+            plan = Plan.create(project=project, name="big", status="doing")
+            wave = Wave.create(plan=plan, seq=1, name="w", status="pending")
+            Task.insert_many([
+                {"plan": plan.id, "wave": wave.id, "code": f"T-{i:05d}", "title": "t",
+                 "prompt": "x", "type": "coding"}
+                for i in range(TOTALS_BY_ID + 200)
+            ]).execute()  # fmt: skip
+            for code, cost, status in (("T-00007", 0.5, "done"), ("T-05100", 1.25, "running")):
+                Run.create(task=Task.get(Task.code == code), provider="claude", model="m",
+                           status=status, cost_usd=cost, started_at=10.0)  # fmt: skip
+        changed = q.task_lines(int(plan.id), since=0.0)
+        assert len(changed) == TOTALS_BY_ID + 200
+        assert changed == q.task_lines(int(plan.id))
+        by_code = {t.code: t for t in changed}
+        assert by_code["T-00007"].cost_usd == 0.5 and not by_code["T-00007"].running
+        assert by_code["T-05100"].cost_usd == 1.25 and by_code["T-05100"].running
+    finally:
+        close_database()

@@ -98,12 +98,15 @@ def test_while_the_plan_loads_reads_keep_its_watermark_and_the_first_after_it_mo
     state.read(delta(100.0, full=True, more=(1, "T1-039")))
     assert state.loading and state.since == 100.0
     during = state.request(1, force=False, after_event=0, known=frozenset)
-    assert during.since == 100.0 and during.first_page == 0
+    # Rows past the pages shown are left to the pages: a read asks up to the last one.
+    assert during.since == 100.0 and during.first_page == 0 and during.upto == (1, "T1-039")
     state.read(delta(101.0))  # asked for while loading: a page may still bring older rows
     assert state.since == 100.0
+    state.paged((2, "T2-099"))
+    assert state.request(1, force=False, after_event=0, known=frozenset).upto == (2, "T2-099")
     state.pages_done()
     after = state.request(1, force=False, after_event=0, known=frozenset)
-    assert after.since == 100.0  # re-reads what changed while the pages came in
+    assert after.since == 100.0 and after.upto is None  # what changed while pages came in
     state.read(delta(102.0))
     assert state.since == 102.0
     assert state.counted(tasks=300, known=299)  # a task was added or deleted

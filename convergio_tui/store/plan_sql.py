@@ -31,6 +31,10 @@ _AFTER_IN_ORDER = (
 # A few tasks picked by id or by change: found through their own indexes, then sorted.
 _PICKED = f"{_COLUMNS} FROM task t JOIN wave w ON t.wave_id = w.id WHERE t.plan_id = ?"
 _AFTER_PICKED = " AND (w.seq > ? OR (w.seq = ? AND t.code > ?))"
+_UPTO_PICKED = " AND (w.seq < ? OR (w.seq = ? AND t.code <= ?))"
+# More rows than this: their runs' totals are read for the whole plan (one pass over its
+# runs) rather than by id (SQLite bounds the values one statement takes).
+TOTALS_BY_ID = 5000
 # Tasks whose row changed at or after a time, whose runs started or finished at or after
 # it, or that have a live run: one index search each, not a scan of the plan.
 TOUCHED = (
@@ -60,17 +64,22 @@ def task_rows(
     params: list[object] | None = None,
     *,
     after: tuple[int, str] | None = None,
+    upto: tuple[int, str] | None = None,
     limit: int | None = None,
 ) -> tuple[list[_TaskRow], dict[int, tuple[float, float | None, float | None, bool]]]:
     """The plan's task rows in plan order that also match ``where`` (SQL conditions on
     ``t``, the task, and ``w``, its wave, with their ``params``), those after ``after``
-    (a wave number and a code), at most ``limit``, and their runs' totals."""
+    and (with ``where``) up to ``upto`` (each a wave number and a code), at most
+    ``limit``, and their runs' totals."""
     values: list[object] = [plan_id, *(params or ())]
     if where:
         sql = " AND ".join([_PICKED, *where])
         if after is not None:
             sql += _AFTER_PICKED
             values += [after[0], after[0], after[1]]
+        if upto is not None:
+            sql += _UPTO_PICKED
+            values += [upto[0], upto[0], upto[1]]
     else:
         sql = _IN_ORDER
         if after is not None:
@@ -82,7 +91,10 @@ def task_rows(
         values.append(limit)
     rows: list[_TaskRow] = con.execute(sql, values).fetchall()
     partial = bool(where) or after is not None or limit is not None
-    return rows, _run_totals(con, plan_id, [r[0] for r in rows] if partial else None)
+    if not partial or len(rows) <= TOTALS_BY_ID:
+        return rows, _run_totals(con, plan_id, [r[0] for r in rows] if partial else None)
+    every = _run_totals(con, plan_id, None)
+    return rows, {r[0]: every[r[0]] for r in rows if r[0] in every}
 
 
 def _run_totals(

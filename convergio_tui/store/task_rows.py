@@ -42,6 +42,7 @@ def task_lines(
     ids: Iterable[int] | None = None,
     *,
     after: tuple[int, str] | None = None,
+    upto: tuple[int, str] | None = None,
     limit: int | None = None,
 ) -> tuple[TaskLine, ...]:
     """Task rows of ``plan_id`` in wave and code order (the plan order).
@@ -50,6 +51,7 @@ def task_lines(
     finished at or after it, or that have a live run (their elapsed time moves). With
     ``ids``, only those tasks. ``after`` (a wave number and a code) and ``limit`` read the
     plan a page at a time: the rows that come after that place, at most ``limit`` of them.
+    ``upto`` (with ``since`` or ``ids``): only the rows up to that place.
     Read through the open database's connection.
     """
     where: list[str] = []
@@ -61,7 +63,8 @@ def task_lines(
         id_list = list(ids)
         where.append(f"t.id IN ({','.join('?' * len(id_list))})")
         params += id_list
-    rows, runs = task_rows(sqlite_connection(), plan_id, where, params, after=after, limit=limit)
+    rows, runs = task_rows(sqlite_connection(), plan_id, where, params, after=after, upto=upto,
+                           limit=limit)  # fmt: skip
     reasons_of = Reasons()
     out = []
     for row in rows:

@@ -36,6 +36,7 @@ class PollRequest:
     after_event: int | None = None  # the journal row last read (None: none yet)
     first_page: int = 0  # the first read brings this many task rows (0: every one)
     known: frozenset[int] | None = None  # the task ids shown: check them against the plan
+    upto: tuple[int, str] | None = None  # while loading: changed rows up to this place only
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def read_delta(request: PollRequest, config: Config, now: float) -> PlanDelta:
             else:
                 ids = frozenset(t.id for t in tasks)
         else:
-            tasks = q.task_lines(plan_id, since=(request.since or 0.0) - WATERMARK_SLACK_S)
+            since = (request.since or 0.0) - WATERMARK_SLACK_S
+            tasks = q.task_lines(plan_id, since=since, upto=request.upto)
             if request.known is not None:
                 ids = q.task_ids(plan_id)
                 tasks += read_ids(plan_id, sorted(ids - request.known))

@@ -52,6 +52,7 @@ class MainPages(MainActions):
         table.settle(self.head.tasks if self.head is not None else 0)
         if len(message.lines) == self.ctx.task_page:
             last = message.lines[-1]
+            self.reads.paged((last.wave_seq, last.code))
             self._next_page(message.load, message.plan_id, (last.wave_seq, last.code))
         else:
             self.reads.pages_done()
