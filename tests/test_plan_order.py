@@ -103,3 +103,24 @@ def test_the_runs_of_many_changed_rows_are_totalled_over_the_plan(tmp_path: Path
         assert by_code["T-05100"].cost_usd == 1.25 and by_code["T-05100"].running
     finally:
         close_database()
+
+
+def test_the_waves_task_counts_read_an_index_alone_and_give_the_header_its_own(
+    plan_id: int,
+) -> None:
+    con = sqlite_connection()
+    seen: list[str] = []
+    con.set_trace_callback(seen.append)
+    try:
+        waves = q.plan_waves(plan_id)
+    finally:
+        con.set_trace_callback(None)
+    (counting,) = [s for s in seen if "GROUP BY" in s]
+    plan = " ".join(r[3] for r in con.execute(f"EXPLAIN QUERY PLAN {counting}"))
+    assert "COVERING INDEX task_plan_wave_status" in plan and "TEMP B-TREE" not in plan, plan
+    assert [(w.seq, w.total) for w in waves] == [(1, 7), (2, 1), (3, 12)]
+    Task.update(status="failed").where(Task.code == "a3-c").execute()
+    Task.update(status="running").where(Task.code.in_(["a1-a", "a2-a"])).execute()
+    head = q.plan_head(plan_id, q.plan_waves(plan_id))
+    assert head == q.plan_head(plan_id)  # summed from the waves, or counted on its own
+    assert head is not None and (head.tasks, head.failed, head.running) == (20, 1, 2)

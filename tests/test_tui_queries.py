@@ -168,3 +168,32 @@ def test_read_delta_marks_full_reads_and_carries_the_budget(
     partial = read_delta(PollRequest(sample.plan_id, full.read_at), config, sample_data.SAMPLE_NOW)
     assert not partial.full and partial.task_ids is None
     assert {t.code for t in partial.tasks} == {"T2-01", "T2-02", "T2-05"}
+
+
+def test_rows_read_again_unchanged_are_left_out_until_a_read_is_not_shown(
+    sample: sample_data.SampleIds, shipped_config: Config
+) -> None:
+    # A plan written a moment ago: every row is within the watermark's slack at each read.
+    config = sample_data.sample_config(shipped_config)
+    seen = q.SeenRows()
+    full = read_delta(PollRequest(sample.plan_id, None), config, sample_data.SAMPLE_NOW, seen)
+    since = full.read_at
+
+    def changed(upto: tuple[int, str] | None = None) -> set[str]:
+        request = PollRequest(sample.plan_id, since, upto=upto)
+        return {t.code for t in read_delta(request, config, sample_data.SAMPLE_NOW, seen).tasks}
+
+    assert len(changed()) == 14  # the first read of changed rows: every row in the slack
+    assert changed() == set()  # nothing changed since: live runs' elapsed is the clock's
+    target = sample.task_ids["T3-01"]
+    in_thread(lambda: Task.update(status="queued").where(Task.id == target).execute())
+    assert changed() == {"T3-01"}
+    running = sample.task_ids["T2-01"]
+    in_thread(lambda: Run.update(cost_usd=Run.cost_usd + 1).where(Run.task == running).execute())
+    assert changed() == {"T2-01"}  # a run's change, the task row as it was
+    # While a plan loads, its pages may land after a read: nothing is left out, and what
+    # was held is forgotten (the next read brings every row again).
+    assert len(changed(upto=(9, "T9"))) == 14 and not seen
+    assert len(changed()) == 14
+    seen.clear()  # as the screen does when a read was not shown
+    assert len(changed()) == 14

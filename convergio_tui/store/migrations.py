@@ -19,7 +19,7 @@ from convergio_tui.store.provider_columns import name_provider_columns
 from convergio_tui.store.read_only import APPLICATION_ID as APPLICATION_ID
 from convergio_tui.store.read_only import SCHEMA_VERSION as SCHEMA_VERSION
 from convergio_tui.store.run_node import add_run_node
-from convergio_tui.store.task_indexes import add_plan_order_index, add_task_indexes
+from convergio_tui.store.task_indexes import add_plan_read_indexes, add_task_indexes
 from convergio_tui.store.wave_escalations import allow_wave_escalations
 from convergio_tui.store.wave_runs import allow_wave_runs
 
@@ -109,7 +109,7 @@ MIGRATIONS: list[Migration] = [
     add_plan_spec_sha256,  # v8 (store/plan_spec_hash.py)
     add_run_node,  # v9 (store/run_node.py)
     add_task_indexes,  # v10 (store/task_indexes.py)
-    add_plan_order_index,  # v11 (store/task_indexes.py)
+    add_plan_read_indexes,  # v11 (store/task_indexes.py)
 ]  # fmt: skip
 if len(MIGRATIONS) != SCHEMA_VERSION:  # the quick commands read only this version
     raise RuntimeError(f"{len(MIGRATIONS)} migrations: set SCHEMA_VERSION in store/read_only.py")

@@ -36,6 +36,15 @@ class TaskLine:
     running: bool
 
 
+class SeenRows(dict[int, tuple[object, ...]]):
+    """The rows (and their runs' totals) the last read of changed rows returned, by task:
+    the next such read leaves out those it would return again unchanged. A watermark
+    re-reads a few seconds back (a slow writer's commit), and a plan imported a moment
+    ago is all within them: without this, every read in those seconds brought every row.
+
+    Only for a reader whose every result was shown in full: clear it when one was not."""
+
+
 def task_lines(
     plan_id: int,
     since: float | None = None,
@@ -44,6 +53,7 @@ def task_lines(
     after: tuple[int, str] | None = None,
     upto: tuple[int, str] | None = None,
     limit: int | None = None,
+    seen: SeenRows | None = None,
 ) -> tuple[TaskLine, ...]:
     """Task rows of ``plan_id`` in wave and code order (the plan order).
 
@@ -51,7 +61,8 @@ def task_lines(
     finished at or after it, or that have a live run (their elapsed time moves). With
     ``ids``, only those tasks. ``after`` (a wave number and a code) and ``limit`` read the
     plan a page at a time: the rows that come after that place, at most ``limit`` of them.
-    ``upto`` (with ``since`` or ``ids``): only the rows up to that place.
+    ``upto`` (with ``since`` or ``ids``): only the rows up to that place. ``seen`` (with
+    ``since``): leave out the rows it holds as they are now, and hold this read's.
     Read through the open database's connection.
     """
     where: list[str] = []
@@ -67,8 +78,16 @@ def task_lines(
                            limit=limit)  # fmt: skip
     reasons_of = Reasons()
     out = []
+    if seen is not None:
+        before = dict(seen)
+        seen.clear()
     for row in rows:
-        cost, first, last, live = runs.get(row[0], NO_RUNS)
+        totals = runs.get(row[0], NO_RUNS)
+        if seen is not None:
+            held = seen[row[0]] = (row, totals)
+            if before.get(row[0]) == held:
+                continue
+        cost, first, last, live = totals
         tid, seq, code, title, type_, priority, privacy, provider, model, status, round_, _ = row
         # Type, priority, privacy, provider, model and status take a few values: one
         # string of each (interned) instead of one per task.

@@ -93,27 +93,36 @@ class DataVersions:
             self._seen.clear()
 
 
-def read_delta(request: PollRequest, config: Config, now: float) -> PlanDelta:
+def read_delta(
+    request: PollRequest, config: Config, now: float, seen: q.SeenRows | None = None
+) -> PlanDelta:
     """Read the main screen's data for ``request``; ``now`` is the displayed time.
 
     The watermark (``read_at``) is wall-clock time like the rows' ``updated_at``, even when
-    the display runs on a fixed clock (screenshots, tests).
+    the display runs on a fixed clock (screenshots, tests). ``seen``: the changed rows the
+    reads before returned, every one of them shown since; rows read again unchanged are
+    left out (not while a plan loads: its pages may land after a read).
     """
     read_at = time.time()
     plan_id = request.plan_id
-    head = q.plan_head(plan_id) if plan_id is not None else None
+    # The waves' task counts give the header's too: the plan's tasks are counted once.
+    waves = q.plan_waves(plan_id) if plan_id is not None else ()
+    head = q.plan_head(plan_id, waves) if plan_id is not None else None
     full = request.since is None
     more: tuple[int, str] | None = None
     ids: frozenset[int] | None = None
     if head is None:
-        waves: tuple[q.WaveLine, ...] = ()
+        if seen is not None:
+            seen.clear()
+        waves = ()
         tasks: tuple[q.TaskLine, ...] = ()
         ids = frozenset()
         running: tuple[q.RunningRun, ...] = ()
     else:
         assert plan_id is not None
-        waves = q.plan_waves(plan_id)
         if full:
+            if seen is not None:
+                seen.clear()
             tasks = q.task_lines(plan_id, limit=request.first_page or None)
             if request.first_page and len(tasks) == request.first_page:
                 more = (tasks[-1].wave_seq, tasks[-1].code)
@@ -121,7 +130,10 @@ def read_delta(request: PollRequest, config: Config, now: float) -> PlanDelta:
                 ids = frozenset(t.id for t in tasks)
         else:
             since = (request.since or 0.0) - WATERMARK_SLACK_S
-            tasks = q.task_lines(plan_id, since=since, upto=request.upto)
+            if seen is not None and request.upto is not None:
+                seen.clear()
+                seen = None
+            tasks = q.task_lines(plan_id, since=since, upto=request.upto, seen=seen)
             if request.known is not None:
                 ids = q.task_ids(plan_id)
                 tasks += read_ids(plan_id, sorted(ids - request.known))

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from convergio_tui.store.queries.runs import RunLine, RunningRun, running_runs, task_runs
     from convergio_tui.store.queries.tasks import (
         GateLine,
+        SeenRows,
         TaskDetail,
         TaskLine,
         task_detail,
@@ -118,6 +119,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "runs": ("RunLine", "RunningRun", "running_runs", "task_runs"),
     "tasks": (
         "GateLine",
+        "SeenRows",
         "TaskDetail",
         "TaskLine",
         "task_detail",
@@ -142,6 +144,7 @@ __all__ = [
     "PlanSummary",
     "RunLine",
     "RunningRun",
+    "SeenRows",
     "TaskDetail",
     "TaskLine",
     "WaveLine",

@@ -8,6 +8,7 @@ import peewee as pw
 
 from convergio_tui.store.models import GateResult, Task
 from convergio_tui.store.queries.runs import RunLine, task_runs
+from convergio_tui.store.task_rows import SeenRows as SeenRows
 from convergio_tui.store.task_rows import TaskLine as TaskLine
 from convergio_tui.store.task_rows import task_lines as task_lines
 

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer
 
 from convergio_tui.engine.notify import budget_level
 from convergio_tui.providers import describer
-from convergio_tui.store.queries import PlanHead, RunningRun
+from convergio_tui.store.queries import PlanHead, RunningRun, SeenRows
 from convergio_tui.tui.announce import Announcer
 from convergio_tui.tui.context import DEMO_LABEL, DashboardContext
 from convergio_tui.tui.main_layout import main_layout
@@ -67,6 +67,9 @@ class MainScreen(MainPages):
         self.polls = 0  # finished polls, for tests and the benchmark
         self._running: tuple[RunningRun, ...] = ()
         self._versions = DataVersions()
+        # The changed rows the reads returned, each shown since (poller.read_delta): used
+        # by the read worker only, one read at a time; cleared when a read was not shown.
+        self._seen = SeenRows()
         self._in_flight = False
         self._force = True
         self.reads = ReadState(first_page=ctx.first_page)  # the watermark, the plan's load
@@ -165,8 +168,10 @@ class MainScreen(MainPages):
             if not (request.force or recheck) and self._versions.unchanged():
                 self.post_message(PlanPolled(None))
                 return
-            self.post_message(PlanPolled(read_delta(request, self.ctx.config, self.ctx.clock())))
+            delta = read_delta(request, self.ctx.config, self.ctx.clock(), self._seen)
+            self.post_message(PlanPolled(delta))
         except Exception as exc:  # the database went away or is locked: say so, keep polling
+            self._seen.clear()  # the rows it held may not be shown
             self.post_message(PlanPolled(None, f"{type(exc).__name__}: {exc}"))
 
     def on_plan_polled(self, message: PlanPolled) -> None:
@@ -191,6 +196,7 @@ class MainScreen(MainPages):
             if message.delta.plan_id == self.ctx.plan_id or self.ctx.plan_id is None:
                 self.apply(message.delta)
             else:  # the plan was switched while this read was in flight
+                self._seen.clear()  # no read is in flight now: the worker is done with it
                 self._force = True
         if message.error is not None:  # back off: do not hammer a database that fails
             self._next = self.set_timer(max(2.0, 4 * self.ctx.poll_interval_s), self.poll_now)
