@@ -164,11 +164,10 @@ class TaskTable(VirtualTable):
     def _in_view(self, task_ids: Iterable[int]) -> bool:
         """Whether one of these tasks has a row on screen (drawing the rows again costs
         about as much as a key press; a change off screen needs none)."""
-        top = round(self.scroll_y)
-        bottom = top + self.scrollable_content_region.height
+        view = self.rows_in_view()
         for task_id in task_ids:
             at = self._rows.index(task_id)
-            if at is not None and top <= at < bottom:
+            if at is not None and at in view:
                 return True
         return False
 

@@ -87,8 +87,7 @@ class VirtualTable(DataTable[Text]):
         """Rows were added, removed or moved (``count_before``: how many there were;
         ``appended``: only added, after the last one)."""
         # Rows added below the view leave every line in view as it was drawn.
-        top = round(self.scroll_y)
-        unseen = appended and count_before >= top + self.scrollable_content_region.height
+        unseen = appended and count_before >= self.rows_in_view().stop
         if not unseen:
             self._update_count += 1  # DataTable's line caches are keyed by it
         self._require_update_dimensions = True  # the virtual height, on idle
@@ -99,6 +98,12 @@ class VirtualTable(DataTable[Text]):
         self.check_idle()
         if not unseen:
             self.refresh()
+
+    def rows_in_view(self) -> range:
+        """The rows the view can show at its scroll position (a line more than fits
+        under the header: erring towards drawing again)."""
+        top = round(self.scroll_y)
+        return range(top, top + self.scrollable_content_region.height)
 
     @property
     def rows_expected(self) -> int:
