@@ -109,11 +109,12 @@ def read_delta(
     waves = q.plan_waves(plan_id) if plan_id is not None else ()
     head = q.plan_head(plan_id, waves) if plan_id is not None else None
     full = request.since is None
+    if seen is not None and (head is None or full or request.upto is not None):
+        seen.clear()  # only a read of changed rows, not during a load, leaves rows out
+        seen = None
     more: tuple[int, str] | None = None
     ids: frozenset[int] | None = None
     if head is None:
-        if seen is not None:
-            seen.clear()
         waves = ()
         tasks: tuple[q.TaskLine, ...] = ()
         ids = frozenset()
@@ -121,8 +122,6 @@ def read_delta(
     else:
         assert plan_id is not None
         if full:
-            if seen is not None:
-                seen.clear()
             tasks = q.task_lines(plan_id, limit=request.first_page or None)
             if request.first_page and len(tasks) == request.first_page:
                 more = (tasks[-1].wave_seq, tasks[-1].code)
@@ -130,9 +129,6 @@ def read_delta(
                 ids = frozenset(t.id for t in tasks)
         else:
             since = (request.since or 0.0) - WATERMARK_SLACK_S
-            if seen is not None and request.upto is not None:
-                seen.clear()
-                seen = None
             tasks = q.task_lines(plan_id, since=since, upto=request.upto, seen=seen)
             if request.known is not None:
                 ids = q.task_ids(plan_id)
