@@ -122,5 +122,5 @@ def test_the_waves_task_counts_read_an_index_alone_and_give_the_header_its_own(
     Task.update(status="failed").where(Task.code == "a3-c").execute()
     Task.update(status="running").where(Task.code.in_(["a1-a", "a2-a"])).execute()
     head = q.plan_head(plan_id, q.plan_waves(plan_id))
-    assert head == q.plan_head(plan_id)  # summed from the waves, or counted on its own
+    assert head == q.plan_head(plan_id)  # the waves given, or read by plan_head itself
     assert head is not None and (head.tasks, head.failed, head.running) == (20, 1, 2)

@@ -115,9 +115,8 @@ def default_plan_id() -> int | None:
 
 
 def plan_head(plan_id: int, waves: tuple[WaveLine, ...] | None = None) -> PlanHead | None:
-    """The header of ``plan_id`` (None when the plan does not exist); its task counts
-    summed from ``waves`` when given (``plan_waves``, read just before: one count of
-    the plan's tasks, not two)."""
+    """The header of ``plan_id`` (None when the plan does not exist); its task counts are
+    the sums of its waves' (``waves``, when the caller read ``plan_waves`` already)."""
     row = (
         Plan.select(Plan, Project.name.alias("project_name"))
         .join(Project)
@@ -127,20 +126,8 @@ def plan_head(plan_id: int, waves: tuple[WaveLine, ...] | None = None) -> PlanHe
     )
     if row is None:
         return None
-    if waves is not None:
-        counts = {
-            "tasks": sum(w.total for w in waves), "done": sum(w.done for w in waves),
-            "running": sum(w.running for w in waves), "failed": sum(w.failed for w in waves),
-        }  # fmt: skip
-    else:
-        by_status = dict(
-            Task.select(Task.status, pw.fn.COUNT(Task.id))
-            .where(Task.plan == plan_id)
-            .group_by(Task.status)
-            .tuples()
-        )
-        counts = {key: by_status.get(key, 0) for key in ("done", "running", "failed")}
-        counts["tasks"] = sum(by_status.values())
+    if waves is None:
+        waves = plan_waves(plan_id)
     cost = plan_costs(plan_id).get(plan_id, 0.0)
     return PlanHead(
         id=plan_id,
@@ -150,10 +137,10 @@ def plan_head(plan_id: int, waves: tuple[WaveLine, ...] | None = None) -> PlanHe
         created_at=row["created_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
-        tasks=counts["tasks"],
-        done=counts["done"],
-        running=counts["running"],
-        failed=counts["failed"],
+        tasks=sum(w.total for w in waves),
+        done=sum(w.done for w in waves),
+        running=sum(w.running for w in waves),
+        failed=sum(w.failed for w in waves),
         cost_usd=float(cost or 0.0),
         pending_escalations=count_pending_escalations(plan_id),
         runner_pid=row["runner_pid"],
