@@ -23,7 +23,7 @@ def _one_line(text: str) -> str:
 
 
 class OutputSink:
-    """Receives raw lines from both reader threads; one lock keeps log lines whole."""
+    """Receives the child's raw lines and the runner's notes; one lock keeps log lines whole."""
 
     def __init__(
         self,

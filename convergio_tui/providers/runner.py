@@ -2,7 +2,7 @@
 
 Rules (docs/providers.md): stdin closed unless a prompt is piped (then written and closed);
 no PTY; the child in its own session; ``CLAUDECODE`` removed; stdout and stderr read
-concurrently, line by line, as bytes decoded with ``errors="replace"``; each line is
+concurrently by the calling thread (:mod:`providers.pipes`), line by line, as bytes decoded with ``errors="replace"``; each line is
 redacted before it reaches the log or a listener; output past ``max_output_bytes`` is no
 longer logged (one marker line says so) while the pipes keep draining; on timeout or
 cancel the whole tree is killed (psutil), then reaped; orphans left in the child's
@@ -11,9 +11,7 @@ process group after it exits are killed too.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import select
 import shlex
 import subprocess
 import threading
@@ -21,16 +19,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from convergio_tui.providers.output_sink import OutputSink
+from convergio_tui.providers.pipes import ChildPipes
 from convergio_tui.providers.proctree import kill_tree, reap_group
 from convergio_tui.providers.redact import Redactor
 
-# One readline() call returns at most this much; a longer line arrives in pieces.
-READ_LIMIT = 16 * 1024 * 1024
-_CANCEL_POLL_S = 0.05
-_READER_JOIN_S = 5.0
+_POLL_S = 0.05  # how often cancel (and, without a pidfd, the child's exit) is looked at
+_DRAIN_S = 5.0  # after the exit, how long output still held open by others is read
 
 Listener = Callable[[str, str], None]
 
@@ -57,33 +53,6 @@ class ProcessOutcome:
     output_bytes: int = 0
 
 
-def _pump(stream: IO[bytes], name: str, sink: OutputSink) -> None:
-    """Read one pipe to EOF, handing each raw line to the sink."""
-    try:
-        while True:
-            raw = stream.readline(READ_LIMIT)
-            if not raw:
-                break
-            sink.line(name, raw)
-    except (OSError, ValueError):
-        pass  # the pipe was closed under us; the outcome still reports what was read
-    finally:
-        with contextlib.suppress(OSError):
-            stream.close()
-
-
-def _feed(stream: IO[bytes], text: str) -> None:
-    """Write the prompt to the child's stdin and close it (EOF ends the prompt)."""
-    try:
-        stream.write(text.encode("utf-8"))
-        stream.flush()
-    except (BrokenPipeError, OSError):
-        pass  # the child exited without reading: its output will tell why
-    finally:
-        with contextlib.suppress(OSError):
-            stream.close()
-
-
 def _exit_fd(pid: int) -> int | None:
     """A descriptor that becomes readable when ``pid`` exits (Linux pidfd), or None."""
     opener = getattr(os, "pidfd_open", None)
@@ -96,16 +65,14 @@ def _exit_fd(pid: int) -> int | None:
 
 
 def _wait(
-    proc: subprocess.Popen[bytes], deadline: float, cancel: threading.Event | None
-) -> tuple[bool, bool]:
-    """Wait for exit; returns (timed_out, cancelled). With a pidfd the exit wakes this
-    thread at once; ``Popen.wait(timeout)`` polls with sleeps of up to 50 ms, which is
-    that much latency on every run of a short agent."""
+    proc: subprocess.Popen[bytes], pipes: ChildPipes, deadline: float,
+    cancel: threading.Event | None,
+) -> tuple[bool, bool]:  # fmt: skip
+    """Serve the pipes until the child exits; returns (timed_out, cancelled). With a pidfd
+    the exit wakes the poll at once; without one the child is looked at every 50 ms."""
     fd = _exit_fd(proc.pid)
-    poller = None
     if fd is not None:
-        poller = select.poll()  # not select(): no FD_SETSIZE limit in a busy engine
-        poller.register(fd, select.POLLIN)
+        pipes.watch(fd)
     try:
         while True:
             if cancel is not None and cancel.is_set():
@@ -113,19 +80,13 @@ def _wait(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return True, False
-            step = remaining if cancel is None else min(remaining, _CANCEL_POLL_S)
-            if poller is not None:
-                if poller.poll(max(1, int(step * 1000))):
-                    proc.wait()
-                    return False, False
-                continue
-            try:
-                proc.wait(timeout=step)
+            step = remaining if cancel is None and fd is not None else min(remaining, _POLL_S)
+            if pipes.step(step) or (fd is None and proc.poll() is not None):
+                proc.wait()
                 return False, False
-            except subprocess.TimeoutExpired:
-                continue
     finally:
         if fd is not None:
+            pipes.close_watch()
             os.close(fd)
 
 
@@ -165,7 +126,7 @@ def run_process(
 ) -> ProcessOutcome:
     """Run ``argv`` in ``cwd`` and return its outcome; never leaves a process behind.
 
-    ``listeners`` are called from reader threads as ``(stream, line)`` with stream
+    ``listeners`` are called from the calling thread as ``(stream, line)`` with stream
     ``"stdout"``, ``"stderr"`` or ``"convergio"`` (the runner's own notes): they must be
     thread-safe and quick. ``on_start(pid)`` runs right after the spawn. ``header`` is the
     log's first line (default: the command), e.g. the agent's own command without the
@@ -197,21 +158,14 @@ def run_process(
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in argv or env
         return _not_started(sink, argv, str(exc), started)
     assert proc.stdout is not None and proc.stderr is not None
-    threads = [
-        threading.Thread(target=_pump, args=(proc.stdout, "stdout", sink), daemon=True),
-        threading.Thread(target=_pump, args=(proc.stderr, "stderr", sink), daemon=True),
-    ]
-    if stdin_text is not None:
-        assert proc.stdin is not None
-        threads.append(threading.Thread(target=_feed, args=(proc.stdin, stdin_text), daemon=True))
-    for thread in threads:
-        thread.start()
+    pipes = ChildPipes(proc.stdout, proc.stderr, proc.stdin, stdin_text, sink)
     try:
         if on_start is not None:
             on_start(proc.pid)
-        timed_out, cancelled = _wait(proc, started + timeout_s, cancel)
+        timed_out, cancelled = _wait(proc, pipes, started + timeout_s, cancel)
     except BaseException:
         kill_tree(proc, kill_grace_s)  # never leave the child running behind an error
+        pipes.close()
         raise
     if timed_out:
         sink.note(f"timed out after {timeout_s:g}s: killing the process tree")
@@ -222,10 +176,9 @@ def run_process(
     exit_code = proc.wait()
     # Anything left in the child's group is an orphan now; it may also hold our pipes.
     reap_group(proc.pid, kill_grace_s)
-    for thread in threads:
-        thread.join(timeout=_READER_JOIN_S)
-    if any(thread.is_alive() for thread in threads):
+    if not pipes.drain(_DRAIN_S):
         sink.note("an escaped process still holds the output pipes; stopped reading")
+    pipes.close()
     duration = time.monotonic() - started
     sink.note(f"exit code {exit_code} after {duration:.2f}s")
     sink.close()

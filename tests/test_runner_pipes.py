@@ -1,0 +1,110 @@
+"""The runner serves a child's pipes from the thread that runs it (providers/pipes.py):
+a prompt far larger than a pipe's buffer goes in while the child's output comes out, a
+child that never reads its prompt does not hang the run, output still held open by an
+escaped process is read for a while and then let go, lines are cut as ``readline`` cuts
+them, and listeners hear every line on the calling thread. Real processes throughout."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convergio_tui.providers.pipes import cut_lines
+from convergio_tui.providers.runner import run_process
+
+ECHO_SIZES = (
+    "import sys\n"
+    "total = 0\n"
+    "while chunk := sys.stdin.buffer.read1(65536):\n"
+    "    total += len(chunk)\n"
+    "    print('got', len(chunk), flush=True)\n"
+    "    print('err', len(chunk), file=sys.stderr, flush=True)\n"
+    "print('total', total, flush=True)\n"
+)
+
+
+def test_a_prompt_larger_than_the_pipe_goes_in_while_output_comes_out(tmp_path: Path) -> None:
+    prompt = "x" * 3_000_000 + "\n"  # ~46 times a Linux pipe's buffer
+    heard: list[tuple[str, int]] = []
+    caller = threading.get_ident()
+    outcome = run_process(
+        [sys.executable, "-c", ECHO_SIZES], cwd=tmp_path, env=dict(os.environ), timeout_s=60,
+        log_path=tmp_path / "run.log", stdin_text=prompt,
+        listeners=[lambda stream, line: heard.append((stream, threading.get_ident()))],
+    )  # fmt: skip
+    assert outcome.exit_code == 0 and not outcome.timed_out
+    assert outcome.stdout_lines[-1] == f"total {len(prompt)}"
+    got = sum(int(line.split()[1]) for line in outcome.stdout_lines if line.startswith("got"))
+    assert got == len(prompt)
+    assert {stream for stream, _ in heard} >= {"stdout", "stderr", "convergio"}
+    assert {ident for _, ident in heard} == {caller}  # no reader thread of its own
+    assert "[out] total 3000001" in (tmp_path / "run.log").read_text()
+
+
+def test_a_child_that_never_reads_its_prompt_does_not_hang_the_run(tmp_path: Path) -> None:
+    outcome = run_process(
+        [sys.executable, "-c", "print('not reading'); raise SystemExit(4)"],
+        cwd=tmp_path, env=dict(os.environ), timeout_s=60, log_path=None,
+        stdin_text="p" * 2_000_000,
+    )  # fmt: skip
+    assert outcome.exit_code == 4 and not outcome.timed_out
+    assert outcome.stdout_lines == ("not reading",)
+
+
+def test_output_held_open_by_an_escaped_process_is_let_go(tmp_path: Path) -> None:
+    # The grandchild leaves the child's session (and so its process group) and keeps
+    # stdout open: the run ends, keeps what was written, and says why it stopped reading.
+    code = (
+        "import os, subprocess, sys\n"
+        "p = subprocess.Popen([sys.executable, '-c', "
+        "'import time; print(\"from the escapee\", flush=True); time.sleep(60)'], "
+        "start_new_session=True)\n"
+        "print('escapee', p.pid, flush=True)\n"
+    )
+    outcome = run_process(
+        [sys.executable, "-c", code], cwd=tmp_path, env=dict(os.environ), timeout_s=60,
+        log_path=tmp_path / "run.log",
+    )  # fmt: skip
+    escapee = int(outcome.stdout_lines[0].split()[1])
+    try:
+        assert outcome.exit_code == 0 and not outcome.timed_out
+        assert "from the escapee" in outcome.stdout_lines
+        log = (tmp_path / "run.log").read_text()
+        assert "an escaped process still holds the output pipes; stopped reading" in log
+    finally:
+        os.kill(escapee, signal.SIGKILL)
+
+
+def test_a_last_line_without_newline_and_blank_lines_are_kept(tmp_path: Path) -> None:
+    outcome = run_process(
+        [sys.executable, "-c", "import sys; sys.stdout.write('a\\n\\nb\\r\\nlast')"],
+        cwd=tmp_path, env=dict(os.environ), timeout_s=60, log_path=None,
+    )  # fmt: skip
+    assert outcome.stdout_lines == ("a", "", "b", "last")
+
+
+@given(
+    chunks=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\r", b"")), max_size=12),
+    limit=st.integers(min_value=1, max_value=16),
+)
+def test_lines_are_cut_as_readline_with_a_limit_cuts_them(chunks: list[bytes], limit: int) -> None:
+    """Fed in any chunks, the pieces are what ``readline(limit)`` returns in turn."""
+    data = b"".join(chunks)
+    buf = bytearray()
+    pieces: list[bytes] = []
+    for chunk in chunks:
+        buf += chunk
+        pieces += cut_lines(buf, final=False, limit=limit)
+    pieces += cut_lines(buf, final=True, limit=limit)
+    expected = []
+    reader = io.BytesIO(data)
+    while line := reader.readline(limit):
+        expected.append(line)
+    assert pieces == expected and not buf
