@@ -51,7 +51,7 @@ from convergio_tui.engine.planner import import_plan
 from convergio_tui.providers import Invocation, get_adapter
 from convergio_tui.sandbox.confine import RunRequest, confine, relaying, run_folder
 from convergio_tui.sim.ollama import serve_ollama
-from convergio_tui.store.db import open_database
+from convergio_tui.store.db import database_file, open_database
 
 PROMPT = "Nothing to do."
 TARGET = 0.9
@@ -110,17 +110,18 @@ def spawn(argv: list[str], cwd: Path, env: dict[str, str], stdin: str | None) ->
                    start_new_session=True, check=False)  # fmt: skip
 
 
-def confined_spawner(config: Config, inv: Invocation, cwd: Path, runs: Path) -> Callable[[], None]:
-    """One run of ``inv`` as the engine confines it: sandbox, allow-listed environment
+def confined_spawner(config: Config, inv: Invocation, cwd: Path) -> Callable[[], None]:
+    """One run of ``inv`` as the engine confines it: sandbox (the open database hidden,
+    the run's private folder where the engine keeps its own), allow-listed environment
     (the invocation's own variables on top, as the engine adds them) and, for a sensitive
     project, the relay to the local model's endpoint."""
     seq = iter(range(10**9))
 
     def run() -> None:
-        with run_folder(runs, str(next(seq))) as run_dir:
+        with run_folder(paths.run_dirs(), f"bare-{next(seq)}") as run_dir:
             confined = confine(config, RunRequest(
                 provider="opencode", argv=inv.argv, workdir=cwd, privacy="sensitive",
-                run_dir=run_dir, invocation_env=dict(inv.env), db_file=runs / "bench.db",
+                run_dir=run_dir, invocation_env=dict(inv.env), db_file=database_file(),
             ))  # fmt: skip
             with relaying(confined):
                 spawn(confined.argv, cwd, confined.env, inv.stdin_text)
@@ -210,7 +211,7 @@ def main() -> int:
         env.pop("CLAUDECODE", None)
 
         runners = {
-            "confined": confined_spawner(config, inv, repo, root / "runs"),
+            "confined": confined_spawner(config, inv, repo),
             "plain": partial(spawn, inv.argv, repo, env, inv.stdin_text),
         }
 
