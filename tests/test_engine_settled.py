@@ -1,5 +1,5 @@
 """The integrity check's refs and hooks are read again whenever a file holding them
-changed, and only then reused (engine/settled.py). A real repository; the reads are
+changed, and only then reused (convergio_tui/settled.py). A real repository; the reads are
 counted through the ``compute`` callable each test hands over; files count as settled
 once they are ``SETTLED_S`` old, which the tests wait for (never a sleep of their own)."""
 
@@ -12,7 +12,8 @@ from pathlib import Path
 
 from engine_fixtures import git, make_repo
 
-from convergio_tui.engine import integrity, settled
+from convergio_tui import settled
+from convergio_tui.engine import integrity
 
 Read = Callable[[], dict[str, str]]
 

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from convergio_tui.engine import gitops, settled
+from convergio_tui import settled
+from convergio_tui.engine import gitops
 
 CONFIG_FILES = ("config", "config.worktree", "info/attributes")
 
@@ -85,7 +86,7 @@ def _read_refs(repo: Path) -> dict[str, str]:
 
 def _refs(repo: Path, common: Path) -> dict[str, str]:
     """Every ref of ``repo``: git's answer, given again while the files holding the refs
-    are unchanged (:mod:`engine.settled`). Only for a repository whose ``.git`` is its
+    are unchanged (:mod:`convergio_tui.settled`). Only for a repository whose ``.git`` is its
     common directory: a linked worktree keeps refs of its own elsewhere."""
     if not _own_git_dir(repo, common):
         return _read_refs(repo)
@@ -114,7 +115,7 @@ def _read_hooks(folder: Path) -> dict[str, tuple[bool, bytes]]:
 
 def _hooks(common: Path) -> dict[str, tuple[bool, bytes]]:
     """Each hook's executable bit and bytes, read again only when a file under ``hooks/``
-    changed (:mod:`engine.settled`)."""
+    changed (:mod:`convergio_tui.settled`)."""
     folder = _hooks_dir(common)
     return settled.cached([str(folder)], lambda: _read_hooks(folder), dict)
 

@@ -31,20 +31,36 @@ class ProjectFiles:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._cache: dict[tuple[str, str], Any] = {}
+        # Every path looked at (a folder: listed, not what is below it), in order: what
+        # the detection depends on (thor/toolchain/detect.py keeps it with the answer).
+        self.looked_at: dict[str, None] = {}
+
+    def _path(self, name: str) -> str:
+        path = os.path.join(self.root, name)
+        self.looked_at[path] = None
+        return path
 
     def exists(self, name: str) -> bool:
         """Whether ``name`` (relative to the root) is a regular file."""
-        return os.path.isfile(os.path.join(self.root, name))
+        return os.path.isfile(self._path(name))
 
     def is_dir(self, name: str) -> bool:
         """Whether ``name`` (relative to the root) is a directory."""
-        return os.path.isdir(os.path.join(self.root, name))
+        return os.path.isdir(self._path(name))
+
+    def listdir(self, name: str) -> list[str]:
+        """The names in folder ``name`` (relative to the root; "" for the root), sorted;
+        empty when it is missing or unreadable."""
+        try:
+            return sorted(os.listdir(self._path(name) if name else self._path(".")))
+        except OSError:
+            return []
 
     def text(self, name: str) -> str | None:
         """The file's text, or None when missing, too large or unreadable."""
         key = ("text", name)
         if key not in self._cache:
-            self._cache[key] = _read(os.path.join(self.root, name))
+            self._cache[key] = _read(self._path(name))
         value: str | None = self._cache[key]
         return value
 
@@ -91,7 +107,7 @@ class ProjectFiles:
         any ``.py`` under a ``tests/`` or ``test/`` folder), in walk order, bounded."""
         key = ("walk", "")
         if key not in self._cache:
-            self._cache[key] = _walk_tests(self.root)
+            self._cache[key] = _walk_tests(self.root, self.looked_at)
         found: list[str] = self._cache[key]
         return found
 
@@ -116,12 +132,13 @@ def _is_test(rel_dir: str, name: str) -> bool:
     return any(part in ("tests", "test") for part in rel_dir.split("/"))
 
 
-def _walk_tests(root: Path) -> list[str]:
+def _walk_tests(root: Path, listed: dict[str, None]) -> list[str]:
     found: list[str] = []
     seen = 0
     stack: list[tuple[Path, str, int]] = [(root, "", 0)]
     while stack and seen < MAX_WALK_ENTRIES:
         folder, rel, depth = stack.pop(0)
+        listed[str(folder)] = None
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:

@@ -166,16 +166,14 @@ def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _requirement_files(files: ProjectFiles) -> list[str]:
     names: list[str] = []
-    for folder in (files.root, files.root / "requirements"):
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            continue
-        for path in entries:
-            if path.suffix == ".txt" and (
-                folder != files.root or path.name.startswith("requirements")
+    for folder in ("", "requirements"):
+        for name in files.listdir(folder):
+            if (
+                name.endswith(".txt")
+                and len(name) > 4
+                and (folder or name.startswith("requirements"))
             ):
-                names.append(str(path.relative_to(files.root)))
+                names.append(f"{folder}/{name}" if folder else name)
     return names
 
 

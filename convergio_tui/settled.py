@@ -1,17 +1,23 @@
 """Answers about a few files, reused while those files are provably unchanged.
 
-The integrity check reads the repository's refs (``git for-each-ref``) and its hooks
-before and after every run. What it gets depends only on files: the loose refs under
-``refs/``, ``packed-refs`` and ``reftable/``; the files under ``hooks/``. So an answer
-is kept with the state of those files — for each one its mode, inode, size, mtime and
+Two users. The integrity check reads the repository's refs (``git for-each-ref``) and its
+hooks before and after every run (:func:`cached`: everything below a few folders). Thor's
+toolchain detection reads a project's marker files and lists a few of its folders on every
+review (:func:`look`: exactly the paths it looked at, a folder without what is below it).
+What either gets depends only on those files: for the integrity check, the loose refs
+under ``refs/``, ``packed-refs`` and ``reftable/`` and the files under ``hooks/``; for
+detection, the files it read or found absent and the folders it listed (a folder's mtime
+moves when an entry is added, removed or renamed). So an answer is kept with the state of
+those files — for each one its mode, inode, size, mtime and
 ctime — and given again while a fresh look finds every one of them as it was. Any write
 to a file moves its ctime (which no process can set back); replacing it (as git writes
 refs) changes its inode; a file created or deleted adds or removes an entry.
 
 An answer is only kept when it cannot be wrong: every file last changed well before the
 look (one changed in the same clock tick as the look could change again without its
-ctime moving), no symbolic link among them (its target could change unseen), at most
-:data:`MAX_FILES` files (beyond that reading them is as cheap as looking at them).
+ctime moving); below the integrity check's folders, no symbolic link (its target could
+change unseen) and at most :data:`MAX_FILES` files (beyond that reading them is as cheap
+as looking at them).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -63,6 +69,34 @@ def signature(roots: Sequence[str], at: float) -> Signature | None:
             except OSError:
                 return None
     return tuple(sorted(found))
+
+
+def look(paths: Iterable[str], at: float) -> Signature | None:
+    """The state of each of ``paths`` as it is now (a folder's own entry, not what is
+    below it; an absent one is part of it), or None when it cannot vouch for them: one
+    changed within ``SETTLED_S`` of ``at``. A symbolic link stands with its target's
+    state too (a file named through a venv's ``bin/python`` link is read through it)."""
+    settled = (at - SETTLED_S) * 1e9
+    found: list[Entry] = []
+    for path in paths:
+        try:
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                found.append(_entry(path, st))
+                st = os.stat(path)  # the target's; a dangling link raises
+        except FileNotFoundError:
+            found.append((path, 0, 0, 0, 0, 0))
+            continue
+        except OSError:
+            return None
+        if max(st.st_ctime_ns, st.st_mtime_ns) >= settled:
+            return None
+        found.append(_entry(path, st))
+    return tuple(found)
+
+
+def _entry(path: str, st: os.stat_result) -> Entry:
+    return (path, st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def cached(roots: Sequence[str], compute: Callable[[], T], copy: Callable[[T], T]) -> T:
