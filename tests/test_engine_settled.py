@@ -1,4 +1,4 @@
-"""The integrity check's refs and hooks are read again whenever a file holding them
+"""The integrity check's refs, hooks and git config files are read again whenever a file holding them
 changed, and only then reused (convergio_tui/settled.py). A real repository; the reads are
 counted through the ``compute`` callable each test hands over; files count as settled
 once they are ``SETTLED_S`` old, which the tests wait for (never a sleep of their own)."""
@@ -93,19 +93,39 @@ def test_a_symbolic_link_or_a_fresh_file_is_never_trusted(tmp_path: Path) -> Non
     assert len(reads) == count + 3  # read every time while the link is there
 
 
-def test_hooks_are_read_again_when_one_is_planted_or_changed(tmp_path: Path) -> None:
+def test_hooks_and_config_files_are_read_again_when_one_changes(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     common = repo / ".git"
-    folder = str(common / "hooks")
-    deadline = time.monotonic() + 30.0
-    while settled.signature([folder], time.time()) is None:  # until it may be reused
-        assert time.monotonic() < deadline, "the hooks never settled"
-        time.sleep(0.2)
-    first = integrity._hooks(common)
-    assert integrity._hooks(common) == first  # reused
+    roots = [str(common / "hooks"), *(str(common / n) for n in integrity.CONFIG_FILES)]
+
+    def read() -> integrity.Guarded:
+        """What the check reads, once every file may be reused (old enough)."""
+        deadline = time.monotonic() + 30.0
+        while settled.signature(roots, time.time()) is None:
+            assert time.monotonic() < deadline, "the hooks and config never settled"
+            time.sleep(0.2)
+        return integrity._hooks_and_configs(common, None)
+
+    first_hooks, first_configs = read()
+    assert integrity._hooks_and_configs(common, None) == (first_hooks, first_configs)
     hook = common / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\nexit 0\n")
-    assert "pre-commit" not in first
-    assert integrity._hooks(common)["pre-commit"] == (False, b"#!/bin/sh\nexit 0\n")
+    assert "pre-commit" not in first_hooks
+    assert integrity._hooks_and_configs(common, None)[0]["pre-commit"] == (
+        False,
+        b"#!/bin/sh\nexit 0\n",
+    )
+    read()
     hook.chmod(0o755)
-    assert integrity._hooks(common)["pre-commit"][0] is True
+    assert integrity._hooks_and_configs(common, None)[0]["pre-commit"][0] is True
+
+    # A config key set (the file rewritten by git) and an attributes file planted.
+    read()
+    git(repo, "config", "core.hooksPath", "/tmp/elsewhere")
+    config = integrity._hooks_and_configs(common, None)[1][str(common / "config")]
+    assert config is not None and b"hooksPath = /tmp/elsewhere" in config
+    read()
+    (common / "info").mkdir(exist_ok=True)
+    (common / "info" / "attributes").write_text("* filter=evil\n")
+    attributes = integrity._hooks_and_configs(common, None)[1][str(common / "info/attributes")]
+    assert attributes == b"* filter=evil\n"

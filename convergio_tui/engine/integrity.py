@@ -113,22 +113,34 @@ def _read_hooks(folder: Path) -> dict[str, tuple[bool, bytes]]:
     return {e.name: (os.access(e, os.X_OK), _file_bytes(e)) for e in sorted(folder.iterdir())}
 
 
-def _hooks(common: Path) -> dict[str, tuple[bool, bytes]]:
-    """Each hook's executable bit and bytes, read again only when a file under ``hooks/``
-    changed (:mod:`convergio_tui.settled`)."""
-    folder = _hooks_dir(common)
-    return settled.cached([str(folder)], lambda: _read_hooks(folder), dict)
-
-
-def _configs(common: Path, admin: Path | None) -> dict[str, bytes | None]:
-    found: dict[str, bytes | None] = {}
-    places = [(common, name) for name in CONFIG_FILES]
+def _config_paths(common: Path, admin: Path | None) -> list[Path]:
+    places = [common / name for name in CONFIG_FILES]
     if admin is not None and admin != common:
-        places.append((admin, "config.worktree"))
-    for base, name in places:
-        path = base / name
-        found[str(path)] = path.read_bytes() if path.is_file() else None
-    return found
+        places.append(admin / "config.worktree")
+    return places
+
+
+def _read_configs(places: list[Path]) -> dict[str, bytes | None]:
+    return {str(path): path.read_bytes() if path.is_file() else None for path in places}
+
+
+Guarded = tuple[dict[str, tuple[bool, bytes]], dict[str, bytes | None]]
+
+
+def _hooks_and_configs(common: Path, admin: Path | None) -> Guarded:
+    """Each hook's executable bit and bytes, and the git config files' bytes: read again
+    only when a file under ``hooks/`` or one of the config files changed
+    (:mod:`convergio_tui.settled`)."""
+    folder = _hooks_dir(common)
+    places = _config_paths(common, admin)
+
+    def read() -> Guarded:
+        return _read_hooks(folder), _read_configs(places)
+
+    def copy(found: Guarded) -> Guarded:
+        return dict(found[0]), dict(found[1])
+
+    return settled.cached([str(folder), *map(str, places)], read, copy)
 
 
 _COMMON: dict[tuple[str, tuple[int, int, int]], Path] = {}  # (repo, .git's stat) -> dir
@@ -166,11 +178,12 @@ def take(repo: Path, worktree: Path | None, siblings: Iterable[Path]) -> Snapsho
             gitops.git(worktree, "rev-parse", "--path-format=absolute", "--git-dir").stdout.strip()
         )
         own_head = gitops.git(worktree, "symbolic-ref", "-q", "HEAD", check=False).stdout.strip()
+    hooks, configs = _hooks_and_configs(common, admin)
     return Snapshot(
         refs=_refs(repo, common),
         main=checkout_fingerprint(repo) if worktree != repo else "",
-        hooks=_hooks(common),
-        configs=_configs(common, admin),
+        hooks=hooks,
+        configs=configs,
         siblings={str(p): checkout_fingerprint(p) for p in siblings if (p / ".git").exists()},
         own_head=own_head or None,
     )
