@@ -16,10 +16,20 @@ PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
 
+_home: tuple[str | None, str | None, Path] | None = None  # the last answer and its inputs
+
+
 def home_dir() -> Path:
-    """Return ``$CONVERGIO_HOME`` (default ``~/.convergio``); not created here."""
-    env = os.environ.get("CONVERGIO_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".convergio"
+    """Return ``$CONVERGIO_HOME`` (default ``~/.convergio``); not created here. Asked
+    several times by every run: built again only when either variable changed."""
+    global _home
+    env, user_home = os.environ.get("CONVERGIO_HOME"), os.environ.get("HOME")
+    known = _home
+    if known is not None and known[0] == env and known[1] == user_home:
+        return known[2]
+    found = Path(env).expanduser() if env else Path.home() / ".convergio"
+    _home = (env, user_home, found)
+    return found
 
 
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
