@@ -50,6 +50,9 @@ def _resolved(path: str | Path) -> Path:
 
 def configured_project_at(config: Config, root: Path) -> str | None:
     """The name of the configured project whose path is ``root`` (None: none is)."""
+    for name, project in config.projects.items():
+        if str(project.path) == str(root):  # the engine hands over the configured path
+            return name
     where = _resolved(root)
     for name, project in config.projects.items():
         if _resolved(project.path) == where:
