@@ -133,7 +133,9 @@ def _rule(entry: Any, where: str) -> Rule:
 def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
     """Parse and compile a rule file (default: the shipped one), ordered by priority."""
     path = path or default_rules_path()
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's loader when PyYAML has it: the same documents, about six times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         raise RuleError(f"{path}: expected a top-level 'rules:' list")
     rules = [_rule(entry, str(path)) for entry in doc["rules"]]
