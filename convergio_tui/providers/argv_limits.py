@@ -54,13 +54,17 @@ def argv_problem(
     """
     string_limit = per_string_limit() if string_limit is None else string_limit
     total_limit = arg_max() if total_limit is None else total_limit
-    entries = [("one argument (the prompt?)", a) for a in argv]
-    entries += [(f"environment variable {k}", f"{k}={v}") for k, v in env.items()]
     total = 0
-    for what, text in entries:
+    # Sizes only; the message is written for the one string that does not fit. Every run
+    # is checked, and the allow-listed environment alone is some forty strings.
+    strings = [(None, a) for a in argv] + [(k, v) for k, v in env.items()]
+    for name, text in strings:
         size = len(text.encode("utf-8", "surrogateescape")) + 1
+        if name is not None:  # NAME=value
+            size += len(name.encode("utf-8", "surrogateescape")) + 1
         total += size + _POINTER
         if string_limit is not None and size > string_limit:
+            what = "one argument (the prompt?)" if name is None else f"environment variable {name}"
             return (
                 f"the command line cannot be started: {what} is {_kib(size)}, and the "
                 f"system refuses any single argument over {_kib(string_limit)}. Shorten the "
