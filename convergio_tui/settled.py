@@ -18,6 +18,14 @@ look (one changed in the same clock tick as the look could change again without 
 ctime moving); below the integrity check's folders, no symbolic link (its target could
 change unseen) and at most :data:`MAX_FILES` files (beyond that reading them is as cheap
 as looking at them).
+
+The limit of every answer kept by file times (git's index has the same): a change that
+moves no time is not seen. Two are known. A file written through a shared memory map
+moves its times at the first write to a clean page, not at every write, until the
+kernel writes the page back (about 30 s); and a link into a pseudo file system
+(``/proc``) may name content that changes with no time moving. Neither is how a person
+edits a project or git writes refs; an agent's writes to the repository's own files are
+what the sandbox keeps read-only.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from hypothesis import given
@@ -80,6 +81,49 @@ def test_output_held_open_by_an_escaped_process_is_let_go(tmp_path: Path) -> Non
         assert "an escaped process still holds the output pipes; stopped reading" in log
     finally:
         os.kill(escapee, signal.SIGKILL)
+
+
+def test_what_a_child_writes_when_told_to_stop_is_kept(tmp_path: Path) -> None:
+    # Its answer to SIGTERM is more than a pipe holds: read while the tree is killed, it
+    # gets out, and the child exits on its own instead of blocking until SIGKILL.
+    code = (
+        "import os, signal, sys, time\n"
+        "def bye(*_):\n"
+        "    sys.stdout.write('F' * 100_000 + '\\nfinal summary\\n'); sys.stdout.flush()\n"
+        "    os._exit(0)\n"
+        "signal.signal(signal.SIGTERM, bye)\n"
+        "print('working', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    outcome = run_process(
+        [sys.executable, "-c", code], cwd=tmp_path, env=dict(os.environ), timeout_s=1,
+        log_path=None, kill_grace_s=30,
+    )  # fmt: skip
+    assert outcome.timed_out and outcome.exit_code == 0
+    assert outcome.stdout_lines[-1] == "final summary"
+    assert outcome.output_bytes > 100_000
+
+
+def test_a_long_line_trickled_in_small_writes_costs_the_runner_little(tmp_path: Path) -> None:
+    # 14 MB of one line, then 20,000 writes of 100 bytes: looking for a newline in all
+    # that is pending on every read would cost seconds of the runner's CPU (checked
+    # against the thread's CPU time, not the wall clock: a busy machine moves the latter).
+    code = (
+        "import os, time\n"
+        "os.write(1, b'L' * 14_000_000)\n"
+        "for _ in range(20_000):\n"
+        "    os.write(1, b'x' * 100); time.sleep(0.0001)\n"
+        "os.write(1, b'\\nend\\n')\n"
+    )
+    cpu = time.thread_time()
+    outcome = run_process(
+        [sys.executable, "-c", code], cwd=tmp_path, env=dict(os.environ), timeout_s=120,
+        log_path=None,
+    )  # fmt: skip
+    cpu = time.thread_time() - cpu
+    assert outcome.exit_code == 0 and outcome.stdout_lines[-1] == "end"
+    assert outcome.output_bytes == 14_000_000 + 2_000_000 + 5
+    assert cpu < 1.0, f"the runner's thread used {cpu:.2f} s of CPU"
 
 
 def test_a_last_line_without_newline_and_blank_lines_are_kept(tmp_path: Path) -> None:

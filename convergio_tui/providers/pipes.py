@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import threading
 import time
 from typing import IO
 
@@ -24,6 +25,7 @@ from convergio_tui.providers.output_sink import OutputSink
 # One line handed to the sink is at most this long; a longer line arrives in pieces.
 READ_LIMIT = 16 * 1024 * 1024
 _CHUNK = 64 * 1024
+_SERVE_POLL_S = 0.05  # how often serve_until looks at its stop event
 _IN = select.POLLIN | select.POLLPRI
 _GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL
 
@@ -123,6 +125,12 @@ class ChildPipes:
             self.step(left)
         return True
 
+    def serve_until(self, stop: threading.Event) -> None:
+        """Read the output pipes until both end or ``stop`` is set (from another thread,
+        while this one is kept from :meth:`step`)."""
+        while self._readers and not stop.is_set():
+            self.step(_SERVE_POLL_S)
+
     def close_watch(self) -> None:
         """Stop waking on the watched descriptor (before its owner closes it)."""
         if self._watched is not None:
@@ -148,6 +156,11 @@ class ChildPipes:
             self._finish(fd)
             return
         reader.pending += data
+        # What was pending holds no newline (cut_lines took every line): only the new
+        # bytes need looking at. Searching the whole of a long line again on every read
+        # would let a child trickling into a 16 MiB line keep a core busy.
+        if data.find(b"\n") < 0 and len(reader.pending) < READ_LIMIT:
+            return
         for line in cut_lines(reader.pending, final=False):
             self._sink.line(reader.name, line)
 

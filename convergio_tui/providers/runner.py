@@ -90,6 +90,21 @@ def _wait(
             os.close(fd)
 
 
+def _kill_reading(proc: subprocess.Popen[bytes], pipes: ChildPipes, grace_s: float) -> None:
+    """Kill the tree while a short-lived thread goes on reading its output: a child whose
+    answer to SIGTERM is more than a pipe holds (a last summary, a flush) would otherwise
+    block on it until SIGKILL, and that output would be lost. Only a timeout or a cancel
+    gets here, so the one thread this costs is rare."""
+    stop = threading.Event()
+    reader = threading.Thread(target=pipes.serve_until, args=(stop,), daemon=True)
+    reader.start()
+    try:
+        kill_tree(proc, grace_s)
+    finally:
+        stop.set()
+        reader.join()
+
+
 def _not_started(
     sink: OutputSink, argv: Sequence[str], reason: str, started: float
 ) -> ProcessOutcome:
@@ -128,7 +143,9 @@ def run_process(
 
     ``listeners`` are called from the calling thread as ``(stream, line)`` with stream
     ``"stdout"``, ``"stderr"`` or ``"convergio"`` (the runner's own notes): they must be
-    thread-safe and quick. ``on_start(pid)`` runs right after the spawn. ``header`` is the
+    thread-safe and quick, as the timeout and a cancel are looked at between reads (a
+    slow listener delays both by as long as it takes over one read's lines; during a
+    kill they are called from a short-lived reader thread). ``on_start(pid)`` runs right after the spawn. ``header`` is the
     log's first line (default: the command), e.g. the agent's own command without the
     sandbox around it.
     """
@@ -172,7 +189,7 @@ def run_process(
     elif cancelled:
         sink.note("cancelled: killing the process tree")
     if timed_out or cancelled:
-        kill_tree(proc, kill_grace_s)
+        _kill_reading(proc, pipes, kill_grace_s)
     exit_code = proc.wait()
     # Anything left in the child's group is an orphan now; it may also hold our pipes.
     reap_group(proc.pid, kill_grace_s)
