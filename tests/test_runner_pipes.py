@@ -13,12 +13,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from convergio_tui.providers.pipes import cut_lines
-from convergio_tui.providers.runner import run_process
+from convergio_tui.providers.runner import ProcessOutcome, run_process
 
 ECHO_SIZES = (
     "import sys\n"
@@ -31,13 +32,20 @@ ECHO_SIZES = (
 )
 
 
+def run_python(code: str, where: Path, *, timeout_s: float = 60, log_path: Path | None = None,
+               **kwargs: Any) -> ProcessOutcome:  # fmt: skip
+    """``run_process`` of a small Python program in ``where``, with this environment."""
+    argv = [sys.executable, "-c", code]
+    return run_process(argv, cwd=where, env=dict(os.environ), timeout_s=timeout_s,
+                       log_path=log_path, **kwargs)  # fmt: skip
+
+
 def test_a_prompt_larger_than_the_pipe_goes_in_while_output_comes_out(tmp_path: Path) -> None:
     prompt = "x" * 3_000_000 + "\n"  # ~46 times a Linux pipe's buffer
     heard: list[tuple[str, int]] = []
     caller = threading.get_ident()
-    outcome = run_process(
-        [sys.executable, "-c", ECHO_SIZES], cwd=tmp_path, env=dict(os.environ), timeout_s=60,
-        log_path=tmp_path / "run.log", stdin_text=prompt,
+    outcome = run_python(
+        ECHO_SIZES, tmp_path, log_path=tmp_path / "run.log", stdin_text=prompt,
         listeners=[lambda stream, line: heard.append((stream, threading.get_ident()))],
     )  # fmt: skip
     assert outcome.exit_code == 0 and not outcome.timed_out
@@ -50,11 +58,9 @@ def test_a_prompt_larger_than_the_pipe_goes_in_while_output_comes_out(tmp_path: 
 
 
 def test_a_child_that_never_reads_its_prompt_does_not_hang_the_run(tmp_path: Path) -> None:
-    outcome = run_process(
-        [sys.executable, "-c", "print('not reading'); raise SystemExit(4)"],
-        cwd=tmp_path, env=dict(os.environ), timeout_s=60, log_path=None,
-        stdin_text="p" * 2_000_000,
-    )  # fmt: skip
+    outcome = run_python(
+        "print('not reading'); raise SystemExit(4)", tmp_path, stdin_text="p" * 2_000_000
+    )
     assert outcome.exit_code == 4 and not outcome.timed_out
     assert outcome.stdout_lines == ("not reading",)
 
@@ -69,10 +75,7 @@ def test_output_held_open_by_an_escaped_process_is_let_go(tmp_path: Path) -> Non
         "start_new_session=True)\n"
         "print('escapee', p.pid, flush=True)\n"
     )
-    outcome = run_process(
-        [sys.executable, "-c", code], cwd=tmp_path, env=dict(os.environ), timeout_s=60,
-        log_path=tmp_path / "run.log",
-    )  # fmt: skip
+    outcome = run_python(code, tmp_path, log_path=tmp_path / "run.log")
     escapee = int(outcome.stdout_lines[0].split()[1])
     try:
         assert outcome.exit_code == 0 and not outcome.timed_out
@@ -95,10 +98,7 @@ def test_what_a_child_writes_when_told_to_stop_is_kept(tmp_path: Path) -> None:
         "print('working', flush=True)\n"
         "time.sleep(60)\n"
     )
-    outcome = run_process(
-        [sys.executable, "-c", code], cwd=tmp_path, env=dict(os.environ), timeout_s=1,
-        log_path=None, kill_grace_s=30,
-    )  # fmt: skip
+    outcome = run_python(code, tmp_path, timeout_s=1, kill_grace_s=30)
     assert outcome.timed_out and outcome.exit_code == 0
     assert outcome.stdout_lines[-1] == "final summary"
     assert outcome.output_bytes > 100_000
@@ -116,10 +116,7 @@ def test_a_long_line_trickled_in_small_writes_costs_the_runner_little(tmp_path: 
         "os.write(1, b'\\nend\\n')\n"
     )
     cpu = time.thread_time()
-    outcome = run_process(
-        [sys.executable, "-c", code], cwd=tmp_path, env=dict(os.environ), timeout_s=120,
-        log_path=None,
-    )  # fmt: skip
+    outcome = run_python(code, tmp_path, timeout_s=120)
     cpu = time.thread_time() - cpu
     assert outcome.exit_code == 0 and outcome.stdout_lines[-1] == "end"
     assert outcome.output_bytes == 14_000_000 + 2_000_000 + 5
@@ -127,10 +124,7 @@ def test_a_long_line_trickled_in_small_writes_costs_the_runner_little(tmp_path: 
 
 
 def test_a_last_line_without_newline_and_blank_lines_are_kept(tmp_path: Path) -> None:
-    outcome = run_process(
-        [sys.executable, "-c", "import sys; sys.stdout.write('a\\n\\nb\\r\\nlast')"],
-        cwd=tmp_path, env=dict(os.environ), timeout_s=60, log_path=None,
-    )  # fmt: skip
+    outcome = run_python("import sys; sys.stdout.write('a\\n\\nb\\r\\nlast')", tmp_path)
     assert outcome.stdout_lines == ("a", "", "b", "last")
 
 
