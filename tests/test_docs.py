@@ -23,8 +23,18 @@ from convergio_tui.engine.plan_spec import PlanSpec
 
 DOCS = REPO / "docs"
 PAGES = sorted([REPO / "README.md", *DOCS.rglob("*.md")])
-# Documents that lived outside the repository.
-OUTSIDE = re.compile(r"\.\./shared/|SPEC ?§|\bSPEC:|PROVIDERS\.md|(?<![\w/])CLI\.md|/tmp/contracts")
+# Documents that lived outside the repository. Each name is written in two pieces, so
+# that this file, which holds the patterns, names none of them and is checked like any.
+OUTSIDE = re.compile(
+    "|".join([
+        r"\.\./sha" "red/",
+        "SP" "EC ?§",
+        r"\bSP" "EC:",
+        "PROVI" r"DERS\.md",
+        r"(?<![\w/])C" r"LI\.md",
+        "/tmp/con" "tracts",
+    ])
+)  # fmt: skip
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -34,9 +44,8 @@ def _tracked_text_files() -> list[Path]:
     ).stdout.split("\0")
     suffixes = {".py", ".md", ".yaml", ".yml", ".toml", ".tcss", ".sh", ""}
     files = [REPO / n for n in names if n and Path(n).suffix in suffixes]
-    # This file names the patterns it looks for; recordings are the CLIs' own output.
-    here = Path(__file__).resolve()
-    return [f for f in files if f.is_file() and f != here and "recordings" not in f.parts]
+    # Recordings are the CLIs' own output.
+    return [f for f in files if f.is_file() and "recordings" not in f.parts]
 
 
 def test_nothing_cites_a_document_outside_the_repository() -> None:
