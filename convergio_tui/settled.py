@@ -3,7 +3,8 @@
 Two users. The integrity check reads the repository's refs (``git for-each-ref``) and its
 hooks before and after every run (:func:`cached`: everything below a few folders). Thor's
 toolchain detection reads a project's marker files and lists a few of its folders on every
-review (:func:`look`: exactly the paths it looked at, a folder without what is below it).
+review (:func:`remembered`: exactly the paths it looked at, a folder without what is
+below it).
 What either gets depends only on those files: for the integrity check, the loose refs
 under ``refs/``, ``packed-refs`` and ``reftable/`` and the files under ``hooks/``; for
 detection, the files it read or found absent and the folders it listed (a folder's mtime
@@ -47,6 +48,8 @@ Signature = tuple[Entry, ...]
 
 _lock = threading.Lock()
 _known: dict[tuple[str, ...], tuple[Signature, Any]] = {}  # roots -> (their state, answer)
+# key -> (the paths the answer was read from, their state, the answer)
+_looked: dict[str, tuple[tuple[str, ...], Signature, Any]] = {}
 
 
 def signature(roots: Sequence[str], at: float) -> Signature | None:
@@ -67,7 +70,7 @@ def signature(roots: Sequence[str], at: float) -> Signature | None:
             return None
         if stat.S_ISLNK(st.st_mode) or max(st.st_ctime_ns, st.st_mtime_ns) >= settled:
             return None
-        found.append((path, st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        found.append(_entry(path, st))
         if len(found) > MAX_FILES:
             return None
         if stat.S_ISDIR(st.st_mode):
@@ -121,4 +124,24 @@ def cached(roots: Sequence[str], compute: Callable[[], T], copy: Callable[[T], T
     if seen is not None:
         with _lock:
             _known[key] = (seen, copy(answer))
+    return answer
+
+
+def remembered(
+    key: str, compute: Callable[[], tuple[T, Iterable[str]]], copy: Callable[[T], T]
+) -> T:
+    """``compute()``'s answer, or a ``copy`` of the last one kept under ``key`` while every
+    path it was read from (``compute`` returns them with the answer) is provably as it was
+    (:func:`look`)."""
+    with _lock:
+        known = _looked.get(key)
+    if known is not None and look(known[0], time.time()) == known[1]:
+        return copy(known[2])
+    at = time.time()  # before reading: a change from here on keeps the answer from being kept
+    answer, paths = compute()
+    looked_at = tuple(paths)
+    seen = look(looked_at, at)
+    if seen is not None:
+        with _lock:
+            _looked[key] = (looked_at, seen, copy(answer))
     return answer

@@ -27,7 +27,7 @@ def kept(root: Path) -> Found:
     deadline = time.monotonic() + 30.0
     while True:
         found = commands(root)
-        if str(root.resolve()) in detect_module._known:
+        if f"{detect_module.DETECTION_KEY}{root.resolve()}" in settled._looked:
             assert commands(root) == found  # the kept answer is the one read
             return found
         assert time.monotonic() < deadline, "the project's files never settled"
@@ -36,7 +36,7 @@ def kept(root: Path) -> Found:
 
 def fresh(root: Path) -> Found:
     """What a detection reading every file now finds (nothing kept for ``root``)."""
-    detect_module._known.pop(str(root.resolve()), None)
+    settled._looked.pop(f"{detect_module.DETECTION_KEY}{root.resolve()}", None)
     return commands(root)
 
 

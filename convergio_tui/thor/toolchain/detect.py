@@ -9,8 +9,7 @@ detected for ``perf``: only the project knows what its performance check is.
 
 from __future__ import annotations
 
-import threading
-import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from convergio_tui import settled
@@ -20,35 +19,25 @@ from convergio_tui.thor.toolchain.others import detect_go, detect_make, detect_n
 from convergio_tui.thor.toolchain.python import detect_python
 
 Detection = dict[GateName, tuple[Found, ...]]
-
-# root -> (what detection looked at: paths and their state, its answer). Thor reviews every
-# task of a plan against the same project checkout; reading its files again each time
-# (a test-file search of up to 5,000 entries included) is only needed once they change.
-_known: dict[str, tuple[tuple[str, ...], settled.Signature, Detection]] = {}
-_lock = threading.Lock()
+DETECTION_KEY = "toolchain:"  # a root's answer is kept in settled.py under this + the root
 
 
 def detect(root: Path) -> Detection:
     """The commands detected for each gate of the project at ``root`` (reads files only;
     an empty tuple where nothing was found). Given again while every file and folder it
-    looked at is provably unchanged (:mod:`convergio_tui.settled`)."""
+    looked at is provably unchanged (:func:`convergio_tui.settled.remembered`): Thor
+    reviews every task of a plan against the same project checkout, and reading its files
+    again each time (a test-file search of up to 5,000 entries included) is only needed
+    once they change."""
     root = root.expanduser().resolve()  # a venv's interpreter is named by absolute path
     if not root.is_dir():
         return {gate: () for gate in GATES}
-    key = str(root)
-    with _lock:
-        known = _known.get(key)
-    if known is not None and settled.look(known[0], time.time()) == known[1]:
-        return dict(known[2])
-    at = time.time()  # before reading: a change from here on keeps the answer from being kept
-    files = ProjectFiles(root)
-    detection = _detect(files)
-    looked_at = tuple(files.looked_at)
-    seen = settled.look(looked_at, at)
-    if seen is not None:
-        with _lock:
-            _known[key] = (looked_at, seen, dict(detection))
-    return detection
+
+    def read() -> tuple[Detection, Iterable[str]]:
+        files = ProjectFiles(root)
+        return _detect(files), files.looked_at
+
+    return settled.remembered(f"{DETECTION_KEY}{root}", read, dict)
 
 
 def _detect(files: ProjectFiles) -> Detection:

@@ -52,7 +52,7 @@ class ProjectFiles:
         """The names in folder ``name`` (relative to the root; "" for the root), sorted;
         empty when it is missing or unreadable."""
         try:
-            return sorted(os.listdir(self._path(name) if name else self._path(".")))
+            return sorted(os.listdir(self._path(name or ".")))
         except OSError:
             return []
 
