@@ -91,11 +91,6 @@ class ChildPipes:
                 self._close_stdin()
         self._watched: int | None = None
 
-    @property
-    def reading(self) -> bool:
-        """Whether an output pipe is still open (no end of file yet)."""
-        return bool(self._readers)
-
     def watch(self, fd: int) -> None:
         """Also wake :meth:`step` when ``fd`` becomes readable (the child's pidfd)."""
         self._watched = fd

@@ -2,11 +2,11 @@
 
 Rules (docs/providers.md): stdin closed unless a prompt is piped (then written and closed);
 no PTY; the child in its own session; ``CLAUDECODE`` removed; stdout and stderr read
-concurrently by the calling thread (:mod:`providers.pipes`), line by line, as bytes decoded with ``errors="replace"``; each line is
-redacted before it reaches the log or a listener; output past ``max_output_bytes`` is no
-longer logged (one marker line says so) while the pipes keep draining; on timeout or
-cancel the whole tree is killed (psutil), then reaped; orphans left in the child's
-process group after it exits are killed too.
+concurrently by the calling thread (:mod:`providers.pipes`), line by line, as bytes
+decoded with ``errors="replace"``; each line is redacted before it reaches the log or a
+listener; output past ``max_output_bytes`` is no longer logged (one marker line says so)
+while the pipes keep draining; on timeout or cancel the whole tree is killed (psutil),
+then reaped; orphans left in the child's process group after it exits are killed too.
 """
 
 from __future__ import annotations
